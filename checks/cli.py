@@ -1,0 +1,251 @@
+"""The ``replcheck`` command line: thin adapters over the library.
+
+Exit codes (every command): 0 all invariants hold (or all expectations
+met), 1 a violation was found (or an expectation was not met), 2 bad input,
+3 incomplete (a bound cut the search before any violation).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from checks import render_json, render_text
+from checks.invariants import INVARIANTS
+from checks.trace import build_trace, path_from_json
+from checks.verdict import ENGINES, HOLDS, INCOMPLETE, VIOLATED, check, load
+from model.clocks import CLOCKS
+from model.errors import ReplcheckError
+from model.resolvers import RESOLVERS
+from model.resolvers.lww import TIE_BREAKS
+from model.search import QUIESCENT
+from model.system import System
+from model.topology import LOOP_PREVENTION, TOPOLOGIES
+
+EXIT_OK, EXIT_VIOLATED, EXIT_BAD_INPUT, EXIT_INCOMPLETE = 0, 1, 2, 3
+
+
+class BadInput(click.ClickException):
+    """A domain error shown as one line on stderr, exit 2."""
+
+    exit_code = EXIT_BAD_INPUT
+
+    def show(self, file=None):
+        click.echo(f"replcheck: {self.message}", err=True)
+
+
+def _spec_files(paths) -> list[Path]:
+    files: list[Path] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            found = sorted(path.rglob("*.toml"))
+            if not found:
+                raise BadInput(f"{p}: no .toml specs in this folder; pass a spec file or a folder of specs")
+            files.extend(found)
+        else:
+            files.append(path)
+    return files
+
+
+class _Progress:
+    """Progress on stderr for long runs (only when stderr is a terminal or
+    --progress is given)."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.shown = False
+
+    def __call__(self, stats):
+        if not self.enabled:
+            return
+        self.shown = True
+        click.echo(f"\r  {stats.states:>12,} states  {stats.states_per_second:>9,.0f}/s  depth {stats.depth:>3}"
+                   f"  frontier {stats.frontier:>10,}", err=True, nl=False)
+
+    def done(self):
+        if self.shown:
+            click.echo("", err=True)
+            self.shown = False
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="replcheck")
+def main():
+    """Check designs for multi-leader (active-active) replication.
+
+    Exit codes: 0 all hold, 1 a violation found, 2 bad input, 3 incomplete.
+    """
+
+
+@main.command("check")
+@click.argument("specs", nargs=-1, required=True, type=click.Path())
+@click.option("--invariant", "invariants", multiple=True, metavar="NAME",
+              help="Check only this invariant (repeatable); default: the spec's [check] list.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a spec key, e.g. --set system.resolver=mv-register (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--max-states", type=click.IntRange(min=1), help="Stop after this many distinct states.")
+@click.option("--max-depth", type=click.IntRange(min=1), help="Do not expand states deeper than this.")
+@click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True), help="Stop after this long.")
+@click.option("--engine", type=click.Choice(ENGINES), default="bfs", show_default=True,
+              help="bfs gives shortest counterexamples; dfs is a cross-check.")
+@click.option("--expect", "expect_mode", is_flag=True,
+              help="Compare every verdict with the spec's [expect] table; exit 0 only if all match.")
+@click.option("--progress/--no-progress", default=None, help="Show progress on stderr (default: on a terminal).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE.")
+def check_cmd(specs, invariants, overrides, fmt, max_states, max_depth, max_seconds, engine, expect_mode,
+              progress, output):
+    """Explore every interleaving of SPECS (files or folders) and report a
+    verdict per invariant, with the shortest counterexample when one fails.
+
+    \b
+    Example:
+      replcheck check specs/seed/alice-bob-lww.toml
+      replcheck check specs/seed/alice-bob-lww.toml --set system.resolver=mv-register
+      replcheck check --expect specs/
+    """
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = _Progress(show)
+    reports = []
+    try:
+        for path in _spec_files(specs):
+            spec = load(path, overrides).with_bounds(max_states=max_states, max_depth=max_depth,
+                                                     max_seconds=max_seconds)
+            if expect_mode and not spec.expect:
+                raise BadInput(f"{path}: expect: no [expect] table; add the verdicts this spec must give")
+            report = check(spec, invariants or None, engine=engine, progress=bar)
+            bar.done()
+            reports.append(report)
+    except ReplcheckError as e:
+        bar.done()
+        raise BadInput(str(e)) from None
+    if expect_mode:
+        text, ok = _compare_expectations(reports)
+        _emit(text, output)
+        sys.exit(EXIT_OK if ok else EXIT_VIOLATED)
+    if fmt == "json":
+        _emit(render_json.render(reports), output)
+    else:
+        _emit("\n\n".join(render_text.render(r) for r in reports), output)
+    verdicts = {r.verdict for rep in reports for r in rep.results}
+    sys.exit(EXIT_VIOLATED if VIOLATED in verdicts else EXIT_INCOMPLETE if INCOMPLETE in verdicts else EXIT_OK)
+
+
+def _compare_expectations(reports) -> tuple[str, bool]:
+    lines = []
+    all_ok = True
+    for rep in reports:
+        got = {r.invariant: r for r in rep.results}
+        bad = []
+        for inv, exp in rep.spec.expect:
+            r = got.get(inv)
+            if r is None:
+                bad.append(f"{inv}: expected {exp.verdict} but it was not checked (add it to [check] invariants)")
+                continue
+            if r.verdict != exp.verdict or (exp.anomaly and r.anomaly != exp.anomaly):
+                want = exp.verdict + (f":{exp.anomaly}" if exp.anomaly else "")
+                have = r.verdict + (f":{r.anomaly}" if r.anomaly else "") + (f" ({r.bound})" if r.bound else "")
+                bad.append(f"{inv}: expected {want}, got {have}")
+        if bad:
+            all_ok = False
+            lines.append(f"MISMATCH {rep.spec.source}")
+            lines.extend(f"  {b}" for b in bad)
+        else:
+            summary = ", ".join(f"{r.invariant} {r.verdict}" for r in rep.results)
+            lines.append(f"ok       {rep.spec.source}: {summary}")
+    n_bad = sum(1 for line in lines if line.startswith("MISMATCH"))
+    lines.append(f"{len(reports)} specs, {len(reports) - n_bad} as expected, {n_bad} mismatched")
+    return "\n".join(lines), all_ok
+
+
+def _emit(text: str, output) -> None:
+    if output:
+        Path(output).write_text(text + "\n", encoding="utf-8")
+    else:
+        click.echo(text)
+
+
+@main.command("list")
+@click.argument("what", type=click.Choice(["resolvers", "topologies", "invariants", "clocks", "loop-prevention",
+                                           "tie-breaks"]))
+def list_cmd(what):
+    """Print what exists, each with its one-line meaning."""
+    if what == "resolvers":
+        rows = [(r.name, f"{r.summary} [{r.source}]") for r in RESOLVERS.values()]
+    elif what == "topologies":
+        rows = list(TOPOLOGIES.items())
+    elif what == "invariants":
+        rows = [(i.name, f"({'quiescent states' if i.scope == QUIESCENT else 'every state'}) {i.summary}")
+                for i in INVARIANTS.values()]
+    elif what == "clocks":
+        rows = list(CLOCKS.items())
+    elif what == "loop-prevention":
+        rows = list(LOOP_PREVENTION.items())
+    else:
+        rows = list(TIE_BREAKS.items())
+    width = max(len(n) for n, _ in rows)
+    for name, meaning in rows:
+        click.echo(f"{name:<{width}}  {meaning}")
+
+
+@main.command("replay")
+@click.argument("spec", type=click.Path())
+@click.argument("trace_file", metavar="TRACE.json", type=click.Path())
+@click.option("--invariant", help="Replay the trace of this invariant (default: every trace in the file).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="The overrides the trace was made with.")
+def replay_cmd(spec, trace_file, invariant, overrides):
+    """Re-execute a saved trace (from check --format json) against SPEC and
+    confirm its violation.  Exit 1 when the violation reproduces, 0 when the
+    trace runs but the invariant now holds at its end, 2 when it does not fit.
+    """
+    try:
+        s = load(spec, overrides)
+        try:
+            data = json.loads(Path(trace_file).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise BadInput(f"{trace_file}: cannot read a JSON trace ({e}); pass the output of"
+                           " replcheck check --format json") from None
+        results = data.get("results") if isinstance(data, dict) else None
+        if results is None and isinstance(data, dict) and "reports" in data:
+            results = [r for rep in data["reports"] for r in rep.get("results", [])]
+        if results is None and isinstance(data, dict) and "steps" in data:
+            if not invariant:
+                raise BadInput(f"{trace_file}: a bare trace; name its invariant with --invariant")
+            results = [{"invariant": invariant, "trace": data}]
+        if not isinstance(results, list):
+            raise BadInput(f"{trace_file}: results: missing; pass the output of replcheck check --format json")
+        todo = [r for r in results if r.get("trace") and (not invariant or r.get("invariant") == invariant)]
+        if not todo:
+            raise BadInput(f"{trace_file}: no trace{' for ' + invariant if invariant else ''} in this file;"
+                           " only violated invariants carry one")
+        system = System(s)
+        reproduced = False
+        for r in todo:
+            name = r.get("invariant")
+            if name not in INVARIANTS:
+                raise BadInput(f"{trace_file}: results.invariant: unknown '{name}' (replcheck list invariants)")
+            path = path_from_json(system, r["trace"].get("steps", []), trace_file)
+            trace, state = build_trace(system, path)
+            inv = INVARIANTS[name]
+            if inv.scope == QUIESCENT and system.successors(state):
+                click.echo(f"{name}: replayed {len(path)} steps, but the end state is not quiescent;"
+                           " the invariant is only judged at quiescent states")
+                continue
+            v = inv.build(system)(state)
+            if v is None:
+                click.echo(f"{name}: replayed {len(path)} steps; the invariant HOLDS at the end (not reproduced)")
+            else:
+                reproduced = True
+                click.echo(f"{name}: replayed {len(path)} steps; violation reproduced: {v.anomaly}")
+                click.echo(f"  {v.message}")
+    except ReplcheckError as e:
+        raise BadInput(str(e)) from None
+    sys.exit(EXIT_VIOLATED if reproduced else EXIT_OK)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

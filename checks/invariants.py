@@ -1,0 +1,196 @@
+"""Invariants: what a verdict is about (MODEL.md §5).
+
+Each invariant is named data: a scope (checked at every reachable state, or
+only at quiescent states, where nothing but faults is enabled), a one-line
+meaning with its source, and a function that builds the state predicate for
+a compiled :class:`~model.system.System`.  A predicate returns ``None`` or a
+:class:`Violation` naming the anomaly and the culprit writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from model.search import EVERY, QUIESCENT, Property
+
+
+@dataclass(frozen=True)
+class Violation:
+    """Why a state breaks an invariant, in domain terms.
+
+    ``anomaly`` is one of MODEL.md §6's names (``lost-update``,
+    ``causally-later-write-lost``, ``divergence``, ...); ``culprits`` are the
+    op ids of the writes involved, the victim first; ``message`` is one
+    sentence a student can read.
+    """
+
+    anomaly: str
+    message: str
+    culprits: tuple[str, ...] = ()
+    leader: str | None = None
+
+
+@dataclass(frozen=True)
+class Invariant:
+    name: str
+    scope: str
+    summary: str
+    source: str
+    build: Callable  # System -> (state -> Violation | None)
+
+    def property(self, system) -> Property:
+        return Property(self.name, self.scope, self.build(system))
+
+
+def _convergence(system):
+    keys = range(len(system.keys))
+
+    def check(state):
+        live = system.live(state)
+        for k in keys:
+            first = live[0]
+            v0 = system.visible(state, first, k)
+            for l in live[1:]:
+                v = system.visible(state, l, k)
+                if v != v0:
+                    a, b = system.leaders[first], system.leaders[l]
+                    return Violation(
+                        "divergence",
+                        f"replication has finished but {a} shows {system.keys[k]} = {system.show_visible(v0)}"
+                        f" while {b} shows {system.show_visible(v)}",
+                        tuple(sorted({system.ops[w].id for x in (first, l) for w in system.content(state, x, k)})),
+                        b)
+        return None
+
+    return check
+
+
+def _strong_convergence(system):
+    keys = range(len(system.keys))
+
+    def check(state):
+        live = system.live(state)
+        by_applied: dict[int, int] = {}
+        for l in live:
+            applied = state[0][l][0]
+            other = by_applied.setdefault(applied, l)
+            if other == l:
+                continue
+            for k in keys:
+                va, vb = system.visible(state, other, k), system.visible(state, l, k)
+                if va != vb:
+                    a, b = system.leaders[other], system.leaders[l]
+                    return Violation(
+                        "divergence",
+                        f"{a} and {b} have applied the same writes but show {system.keys[k]} ="
+                        f" {system.show_visible(va)} and {system.show_visible(vb)}",
+                        (), b)
+        return None
+
+    return check
+
+
+def lost_writes(system, state):
+    """Every lost write as ``(leader, write, culprit_writes, causally_later)``.
+
+    A committed write ``w`` to key ``k`` is lost at live leader ``L`` when
+    ``L`` does not hold it (as value or sibling) and no write to ``k``
+    causally follows it (ghost happens-before): nothing legitimately
+    superseded it.  It is *causally later* (``causally-later-write-lost``)
+    when a write that happens-before ``w`` is what ``L`` holds instead.
+    """
+    writes = state[2]
+    out = []
+    for k in range(len(system.keys)):
+        mask = system.key_mask[k]
+        committed = 0
+        superseded = 0
+        for i in range(system.nops):
+            if (mask >> i) & 1 and writes[i] is not None:
+                committed |= 1 << i
+                superseded |= writes[i][1]
+        candidates = committed & ~superseded
+        if not candidates:
+            continue
+        for l in system.live(state):
+            held = system.content(state, l, k)
+            held_mask = sum(1 << w for w in held)
+            lost = candidates & ~held_mask
+            w = 0
+            while lost:
+                if lost & 1:
+                    hb = writes[w][1]
+                    later = any((hb >> h) & 1 for h in held)
+                    out.append((l, w, held, later))
+                lost >>= 1
+                w += 1
+    return out
+
+
+def _no_lost_writes(system):
+    def check(state):
+        lost = lost_writes(system, state)
+        if not lost:
+            return None
+        lost.sort(key=lambda x: (not x[3], x[1], x[0]))
+        l, w, held, later = lost[0]
+        at = [system.leaders[x[0]] for x in lost if x[1] == w]
+        where = "everywhere" if len(at) == len(system.live(state)) else "at " + ", ".join(at)
+        op = system.ops[w]
+        ts = system.show_ts(state[2][w][0])
+        winners = [system.ops[h] for h in held]
+        by = " and ".join(f"{x.id}'s write ({x.leader_name}, ts {system.show_ts(state[2][x.index][0])})"
+                          for x in winners) or "nothing"
+        culprits = (op.id,) + tuple(x.id for x in winners)
+        if later:
+            why = "its timestamp is behind"
+            if system.clock == "wall" and winners:
+                behind = system.offsets[winners[0].leader] - system.offsets[op.leader]
+                if behind > 0:
+                    why = f"{op.leader_name}'s clock is {behind} ms behind {winners[0].leader_name}'s"
+            msg = (f"{op.id}'s write {_val(op)} ({op.leader_name}, ts {ts}) causally follows {by},"
+                   f" yet it is lost {where}: {why}")
+            return Violation("causally-later-write-lost", msg, culprits, system.leaders[l])
+        msg = (f"{op.id}'s acknowledged write {_val(op)} ({op.leader_name}, ts {ts}) is lost {where}:"
+               f" {by} won under {system.spec.resolver}")
+        return Violation("lost-update", msg, culprits, system.leaders[l])
+
+    return check
+
+
+def _replication_terminates(system):
+    def check(state):
+        loop = state[3]
+        if not loop:
+            return None
+        op = system.ops[loop - 1]
+        return Violation("replication-loop",
+                         f"{op.id}'s write was forwarded over more links than the graph has ({system.max_hops}):"
+                         f" it circles forever ({system.spec.loop_prevention} loop prevention)", (op.id,))
+
+    return check
+
+
+def _val(op) -> str:
+    return "(delete)" if op.value is None else f'"{op.value}"'
+
+
+INVARIANTS: dict[str, Invariant] = {
+    inv.name: inv for inv in (
+        Invariant("convergence", QUIESCENT,
+                  "at every quiescent state all live leaders show the same value (or siblings) for every key",
+                  "MODEL.md §5; Vogels, 'Eventually consistent', CACM 2009", _convergence),
+        Invariant("no-lost-writes", QUIESCENT,
+                  "at every quiescent state every acknowledged write is held everywhere unless a causally later"
+                  " write superseded it", "MODEL.md §5; DDIA ch. 5 (LWW discards concurrent writes)",
+                  _no_lost_writes),
+        Invariant("strong-convergence", EVERY,
+                  "at every state two live leaders that applied the same writes show the same state",
+                  "Shapiro et al., 'Conflict-free replicated data types', SSS 2011 (strong eventual consistency)",
+                  _strong_convergence),
+        Invariant("replication-terminates", EVERY,
+                  "every write stops being forwarded: no write circles the topology forever",
+                  "MODEL.md §1; DDIA ch. 5 (infinite replication loops); MySQL server_id", _replication_terminates),
+    )
+}

@@ -1,0 +1,53 @@
+"""The stable JSON form of reports (schema: ``checks/schema/report.schema.json``,
+documented in ``docs/json.md``)."""
+
+from __future__ import annotations
+
+import json
+
+from checks.trace import trace_json
+from checks.verdict import Report
+
+SCHEMA_VERSION = 1
+
+
+def result_json(report: Report, r) -> dict:
+    st = report.stats
+    return {
+        "invariant": r.invariant,
+        "verdict": r.verdict,
+        "anomaly": r.anomaly,
+        "message": r.message,
+        "culprits": list(r.culprits),
+        "bound": r.bound,
+        "trace": trace_json(report.system, r.trace) if r.trace is not None else None,
+        "stats": {"states": st.states, "transitions": st.transitions, "depth": st.depth,
+                  "seconds": round(st.seconds, 6)},
+    }
+
+
+def report_json(report: Report) -> dict:
+    s = report.spec
+    st = report.stats
+    return {
+        "schema": SCHEMA_VERSION,
+        "spec": s.source,
+        "name": s.name,
+        "system": {"leaders": list(s.leaders), "topology": s.topology, "hub": s.hub,
+                   "loop_prevention": s.loop_prevention, "resolver": s.resolver, "clock": s.clock,
+                   "tie_break": s.tie_break, "links": s.links},
+        "engine": report.engine,
+        "complete": report.complete,
+        "cut": report.cut,
+        "results": [result_json(report, r) for r in report.results],
+        "stats": {"states": st.states, "transitions": st.transitions, "depth": st.depth,
+                  "quiescent": st.quiescent, "seconds": round(st.seconds, 6),
+                  "states_per_second": round(st.states_per_second, 1)},
+    }
+
+
+def render(reports) -> str:
+    """One report as an object; several as ``{"reports": [...]}``."""
+    if len(reports) == 1:
+        return json.dumps(report_json(reports[0]), indent=2)
+    return json.dumps({"reports": [report_json(r) for r in reports]}, indent=2)

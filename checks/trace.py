@@ -1,0 +1,157 @@
+"""Counterexample traces: one data model, rebuilt by replaying actions.
+
+A trace is the list of events from the initial state to the violating
+state, with every leader's visible state after each event (MODEL.md §6).
+Engines return action paths; this module replays them through the model to
+get the events and states, so a trace saved as JSON replays the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from model.errors import TraceError
+from model.system import Event, System
+
+
+@dataclass(frozen=True)
+class LeaderView:
+    """A leader as a reader sees it after a step."""
+
+    name: str
+    values: tuple[tuple[str, str], ...]   # (key, shown value)
+    clock: str
+    applied: tuple[str, ...]              # op ids applied, in op order
+
+
+@dataclass(frozen=True)
+class Step:
+    index: int
+    event: Event
+    text: str
+    leaders: tuple[LeaderView, ...]
+
+
+@dataclass(frozen=True)
+class Trace:
+    steps: tuple[Step, ...]
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+
+def leader_views(system: System, state) -> tuple[LeaderView, ...]:
+    views = []
+    for l, name in enumerate(system.leaders):
+        applied, _, clock, _ = state[0][l]
+        values = tuple((key, system.show_visible(system.visible(state, l, k))) for k, key in enumerate(system.keys))
+        ids = tuple(op.id for op in system.ops if (applied >> op.index) & 1)
+        views.append(LeaderView(name, values, system.show_clock(clock), ids))
+    return tuple(views)
+
+
+def build_trace(system: System, path) -> tuple[Trace, object]:
+    """Replay ``path`` (action codes) from the initial state.
+
+    Returns the trace and the final state.
+    """
+    state = system.initial_state()
+    steps = []
+    for i, a in enumerate(path, 1):
+        ev = system.describe(state, a)
+        state = system.step(state, a)
+        steps.append(Step(i, ev, describe_event(system, ev, state), leader_views(system, state)))
+    return Trace(tuple(steps)), state
+
+
+def _val(value) -> str:
+    return "(delete)" if value is None else f'"{value}"'
+
+
+def _ts_of(system: System, state, op_id: str) -> str:
+    meta = state[2][system.op_index[op_id]]
+    return system.show_ts(meta[0])
+
+
+def _names(system, state, ids) -> str:
+    return " and ".join(f"{x}'s (ts {_ts_of(system, state, x)})" for x in ids)
+
+
+def describe_event(system: System, ev: Event, state) -> str:
+    """One line a lecture slide can show, e.g.
+    ``deliver us-east -> eu-west: bob's write "B" (ts 10) overwrites alice's (ts 0)``."""
+    ts = system.show_ts(ev.ts)
+    what = f"{ev.op}'s write {ev.key} = {_val(ev.value)} (ts {ts})"
+    if ev.kind == "commit":
+        head = f"{ev.op} commits {ev.key} = {_val(ev.value)} at {ev.leader} (ts {ts})"
+    elif ev.kind == "drop":
+        head = f"deliver {ev.src} -> {ev.leader}: {what} dropped, {ev.leader} originated it (origin loop prevention)"
+    else:
+        head = f"deliver {ev.src} -> {ev.leader}: {what}"
+    outcome = {
+        "applied": "" if ev.kind == "commit" else " is applied",
+        "superseded": f" supersedes {_names(system, state, ev.replaced)}, which it had seen",
+        "overwrote": f" overwrites the concurrent {_names(system, state, ev.replaced)}",
+        "sibling": " is kept as a sibling",
+        "discarded": f" loses to {_names(system, state, ev.beaten_by)}" + (" and is discarded at once"
+                                                                            if ev.kind == "commit" else ""),
+        "duplicate": " is already held (no change)",
+        "dropped": "",
+    }[ev.outcome]
+    if ev.kind == "commit" and ev.outcome == "superseded":
+        outcome = f", superseding {_names(system, state, ev.replaced)}"
+    elif ev.kind == "commit" and ev.outcome == "overwrote":
+        outcome = f", overwriting {_names(system, state, ev.replaced)}"
+    elif ev.kind == "commit" and ev.outcome == "sibling":
+        outcome = ", kept beside the concurrent values as a sibling"
+    text = head + outcome
+    if ev.kind != "commit" and ev.forwarded_to:
+        text += f"; forwarded to {', '.join(ev.forwarded_to)}"
+    if ev.loop:
+        text += " - it has now crossed more links than the graph has: a replication loop"
+    return text
+
+
+# ---------------------------------------------------------------- JSON form
+def event_json(system: System, ev: Event) -> dict:
+    return {
+        "kind": ev.kind, "op": ev.op, "leader": ev.leader, "src": ev.src, "key": ev.key, "value": ev.value,
+        "ts": system.show_ts(ev.ts), "outcome": ev.outcome, "beaten_by": list(ev.beaten_by),
+        "replaced": list(ev.replaced), "forwarded_to": list(ev.forwarded_to),
+    }
+
+
+def trace_json(system: System, trace: Trace) -> dict:
+    return {"steps": [{
+        "index": s.index,
+        "event": event_json(system, s.event),
+        "text": s.text,
+        "leaders": {v.name: {"values": dict(v.values), "clock": v.clock, "applied": list(v.applied)}
+                    for v in s.leaders},
+    } for s in trace.steps]}
+
+
+def path_from_json(system: System, steps, source: str = "<trace>") -> tuple[int, ...]:
+    """Action codes for a trace's steps, as saved in JSON."""
+    path = []
+    state = system.initial_state()
+    for i, s in enumerate(steps, 1):
+        ev = s.get("event", s) if isinstance(s, dict) else None
+        if not isinstance(ev, dict) or ev.get("kind") not in ("commit", "deliver", "drop"):
+            raise TraceError(f"{source}: steps[{i - 1}]: not an event with kind commit/deliver/drop;"
+                             " pass a trace written by replcheck check --format json")
+        try:
+            if ev["kind"] == "commit":
+                a = system.action_for("commit", op=ev["op"])
+            else:
+                a = system.action_for("deliver", src=ev["src"], dst=ev["leader"])
+        except (KeyError, ValueError):
+            raise TraceError(f"{source}: steps[{i - 1}]: names an operation or link this spec does not have;"
+                             " replay a trace against the spec it came from") from None
+        try:
+            state = system.step(state, a)
+        except ValueError:
+            raise TraceError(f"{source}: steps[{i - 1}]: {system.action_name(a)} is not enabled at that point;"
+                             " the trace does not fit this spec") from None
+        path.append(a)
+    return tuple(path)

@@ -1,0 +1,104 @@
+"""Verdicts: run a spec's invariants through an engine and say what holds.
+
+``holds`` only when every state within the bounds was explored; a violation
+found is ``violated`` whatever else happened; otherwise ``incomplete`` with
+the bound that cut the search (MODEL.md §5).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from checks.invariants import INVARIANTS, Violation
+from checks.trace import Trace, build_trace
+from model import search
+from model.errors import SpecError, did_you_mean
+from model.search import Stats
+from model.spec import Spec, load_spec
+from model.system import System
+
+HOLDS, VIOLATED, INCOMPLETE = "holds", "violated", "incomplete"
+ENGINES = ("bfs", "dfs")
+
+# When a write is cut after circling the topology, states past the cut were
+# not explored: every other invariant's "holds" is only "incomplete".
+LOOP_BOUND = "replication-loop"
+
+
+@dataclass(frozen=True)
+class Result:
+    """The verdict on one invariant."""
+
+    invariant: str
+    verdict: str
+    anomaly: str | None = None
+    message: str | None = None
+    culprits: tuple[str, ...] = ()
+    trace: Trace | None = None
+    bound: str | None = None
+    path: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Report:
+    spec: Spec
+    system: System
+    results: tuple[Result, ...]
+    stats: Stats
+    engine: str
+    complete: bool
+    cut: str | None
+
+    @property
+    def worst(self) -> str:
+        verdicts = {r.verdict for r in self.results}
+        if VIOLATED in verdicts:
+            return VIOLATED
+        if INCOMPLETE in verdicts:
+            return INCOMPLETE
+        return HOLDS
+
+
+def load(path, overrides=()) -> Spec:
+    """Load a spec, validating invariant names against :data:`INVARIANTS`."""
+    return load_spec(path, overrides, invariant_names=INVARIANTS)
+
+
+def resolve_invariants(spec: Spec, names=None) -> tuple[str, ...]:
+    names = tuple(names) if names else spec.invariants
+    for n in names:
+        if n not in INVARIANTS:
+            raise SpecError(spec.source, "--invariant", f"unknown invariant '{n}'{did_you_mean(n, INVARIANTS)}"
+                                                       " (replcheck list invariants)")
+    return names
+
+
+def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None) -> Report:
+    """Explore ``spec`` and return a verdict per invariant."""
+    names = resolve_invariants(spec, invariants)
+    system = System(spec)
+    props = [INVARIANTS[n].property(system) for n in names]
+    guard = None
+    if system.forwards and spec.loop_prevention != "visited" and "replication-terminates" not in names:
+        guard = INVARIANTS["replication-terminates"].property(system)
+        props.append(guard)
+    if engine == "bfs":
+        res = search.bfs(system, props, spec.bounds, progress=progress)
+    elif engine == "dfs":
+        res = search.dfs(system, props, spec.bounds)
+    else:
+        raise SpecError(spec.source, "--engine", f"unknown engine '{engine}'{did_you_mean(engine, ENGINES)}")
+    looped = guard is not None and guard.name in res.found
+    results = []
+    for n in names:
+        f = res.found.get(n)
+        if f is not None:
+            v: Violation = f.detail
+            trace, _ = build_trace(system, f.path)
+            results.append(Result(n, VIOLATED, v.anomaly, v.message, v.culprits, trace, None, f.path))
+        elif res.complete and not looped:
+            results.append(Result(n, HOLDS))
+        else:
+            bound = LOOP_BOUND if looped and res.complete else (res.cut or "stopped early")
+            results.append(Result(n, INCOMPLETE, bound=bound))
+    return Report(spec, system, tuple(results), res.stats, res.engine, res.complete, res.cut)

@@ -1,0 +1,228 @@
+"""Explicit-state search engines over any transition system.
+
+An engine sees only the system's interface (as in stateright's checker):
+
+* ``initial_state()``;
+* ``successors(state) -> [(action, next_state), ...]`` in a fixed order;
+
+and a list of :class:`Property` values, each a named predicate checked at
+every reachable state or only at quiescent ones (no enabled action).  An
+engine returns a :class:`SearchResult`; it never prints.  Progress is
+reported through an optional callback.
+
+Counterexamples are kept as action paths from the initial state (parent
+links stored as two flat arrays, not as states), so a trace is rebuilt by
+replaying the path through the system — the same route a saved trace takes.
+"""
+
+from __future__ import annotations
+
+import time
+from array import array
+from dataclasses import dataclass, field
+from typing import Callable
+
+from model.spec import Bounds
+
+EVERY = "every"
+QUIESCENT = "quiescent"
+
+
+@dataclass(frozen=True)
+class Property:
+    """A named safety property.
+
+    ``check(state)`` returns ``None`` when the state is fine and any other
+    value (a violation detail, opaque to the engine) when it is not.
+    ``scope`` is ``"every"`` (checked at every reachable state) or
+    ``"quiescent"`` (only at states with no enabled action).
+    """
+
+    name: str
+    scope: str
+    check: Callable
+
+
+@dataclass(frozen=True)
+class Found:
+    """A violation: the path of actions that reaches it, and its detail."""
+
+    name: str
+    path: tuple[int, ...]
+    detail: object
+
+
+@dataclass
+class Stats:
+    states: int = 0
+    transitions: int = 0
+    depth: int = 0
+    quiescent: int = 0
+    seconds: float = 0.0
+    frontier: int = 0
+
+    @property
+    def states_per_second(self) -> float:
+        return self.states / self.seconds if self.seconds > 0 else float(self.states)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """What a search established.
+
+    ``complete`` is true only when every reachable state within the bounds
+    was expanded; otherwise ``cut`` names the bound that stopped it
+    (``max_states``, ``max_depth``, ``max_seconds``, ``interrupted``) or is
+    ``None`` when the search stopped early because every property was
+    already violated.
+    """
+
+    engine: str
+    stats: Stats
+    complete: bool
+    cut: str | None
+    found: dict = field(default_factory=dict)
+
+
+def _path(parent: array, act: array, idx: int) -> tuple[int, ...]:
+    out = []
+    while idx > 0:
+        out.append(act[idx])
+        idx = parent[idx]
+    return tuple(reversed(out))
+
+
+def bfs(system, properties, bounds: Bounds = Bounds(), progress: Callable | None = None,
+        progress_every: float = 1.0) -> SearchResult:
+    """Breadth-first search: every violation comes with a shortest path.
+
+    States are expanded level by level, so the first state found that
+    violates a property is at minimal depth; for quiescent properties the
+    violating state is found when it is expanded, still in level order.
+    """
+    every = [p for p in properties if p.scope == EVERY]
+    quiet = [p for p in properties if p.scope == QUIESCENT]
+    found: dict[str, Found] = {}
+    t0 = time.monotonic()
+    stats = Stats()
+    init = system.initial_state()
+    seen = {init: 0}
+    parent = array("q", [-1])
+    act = array("l", [-1])
+    for p in every:
+        d = p.check(init)
+        if d is not None:
+            found[p.name] = Found(p.name, (), d)
+    max_states = bounds.max_states
+    max_depth = bounds.max_depth
+    deadline = t0 + bounds.max_seconds if bounds.max_seconds else None
+    next_report = t0 + progress_every
+    frontier = [(init, 0)]
+    depth = 0
+    cut = None
+    expanded = 0
+    total = len(properties)
+    nxt: list = []
+    try:
+        while frontier and cut is None and not (total and len(found) == total):
+            nxt = []
+            stats.depth = depth
+            for state, idx in frontier:
+                expanded += 1
+                if not expanded & 1023:
+                    now = time.monotonic()
+                    if deadline is not None and now >= deadline:
+                        cut = "max_seconds"
+                        break
+                    if progress is not None and now >= next_report:
+                        stats.states, stats.seconds, stats.frontier = len(seen), now - t0, len(frontier) + len(nxt)
+                        progress(stats)
+                        next_report = now + progress_every
+                succ = system.successors(state)
+                if not succ:
+                    stats.quiescent += 1
+                    for p in quiet:
+                        if p.name not in found:
+                            d = p.check(state)
+                            if d is not None:
+                                found[p.name] = Found(p.name, _path(parent, act, idx), d)
+                    continue
+                if max_depth is not None and depth >= max_depth:
+                    cut = "max_depth"
+                    continue
+                stats.transitions += len(succ)
+                for a, t in succ:
+                    if t in seen:
+                        continue
+                    i = len(parent)
+                    if max_states is not None and i >= max_states:
+                        cut = "max_states"
+                        break
+                    seen[t] = i
+                    parent.append(idx)
+                    act.append(a)
+                    for p in every:
+                        if p.name not in found:
+                            d = p.check(t)
+                            if d is not None:
+                                found[p.name] = Found(p.name, _path(parent, act, i), d)
+                    nxt.append((t, i))
+                if cut == "max_states":
+                    break
+            if cut is not None:
+                break
+            frontier = nxt
+            depth += 1
+    except KeyboardInterrupt:
+        cut = "interrupted"
+    stats.states = len(seen)
+    stats.seconds = time.monotonic() - t0
+    stats.frontier = len(frontier) if cut is None else len(frontier) + len(nxt)
+    complete = cut is None and not frontier
+    return SearchResult("bfs", stats, complete, cut, found)
+
+
+def dfs(system, properties, bounds: Bounds = Bounds()) -> SearchResult:
+    """Depth-first search over the same interface (no shortest-path promise).
+
+    Used to cross-check :func:`bfs`: both must visit the same states and find
+    the same violations; BFS's paths are never longer.
+    """
+    found: dict[str, Found] = {}
+    t0 = time.monotonic()
+    stats = Stats()
+    init = system.initial_state()
+    seen = {init}
+    stack = [(init, ())]
+    cut = None
+    for p in properties:
+        if p.scope == EVERY and (d := p.check(init)) is not None:
+            found[p.name] = Found(p.name, (), d)
+    while stack:
+        state, path = stack.pop()
+        stats.depth = max(stats.depth, len(path))
+        succ = system.successors(state)
+        if not succ:
+            stats.quiescent += 1
+            for p in properties:
+                if p.scope == QUIESCENT and p.name not in found and (d := p.check(state)) is not None:
+                    found[p.name] = Found(p.name, path, d)
+            continue
+        if bounds.max_depth is not None and len(path) >= bounds.max_depth:
+            cut = cut or "max_depth"
+            continue
+        stats.transitions += len(succ)
+        for a, t in reversed(succ):
+            if t in seen:
+                continue
+            seen.add(t)
+            for p in properties:
+                if p.scope == EVERY and p.name not in found and (d := p.check(t)) is not None:
+                    found[p.name] = Found(p.name, path + (a,), d)
+            stack.append((t, path + (a,)))
+        if bounds.max_states is not None and len(seen) >= bounds.max_states and stack:
+            cut = "max_states"
+            break
+    stats.states = len(seen)
+    stats.seconds = time.monotonic() - t0
+    return SearchResult("dfs", stats, cut is None, cut, found)

@@ -1,0 +1,373 @@
+"""Scenario specs: the TOML format, validated into frozen dataclasses.
+
+A spec describes one system (leaders, topology, resolver, clock), one
+workload (client operations at leaders), the invariants to check, the search
+bounds and the expected verdicts.  ``docs/spec-format.md`` documents every
+key; this module is its executable definition.  Every mistake becomes a
+one-line :class:`~model.errors.SpecError` naming the file, the key and a fix.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import networkx as nx
+
+from model.clocks import CLOCKS
+from model.errors import SpecError, did_you_mean
+from model.resolvers import RESOLVERS
+from model.resolvers.lww import TIE_BREAKS
+from model.topology import LOOP_PREVENTION, TOPOLOGIES
+
+VERDICTS = ("holds", "violated", "incomplete")
+LINK_KINDS = {"fifo": "a replication stream: messages on a link are delivered in send order"}
+DEFAULT_INVARIANTS = ("convergence", "no-lost-writes")
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Where the search stops.  ``None`` = unbounded."""
+
+    max_states: int | None = 2_000_000
+    max_depth: int | None = None
+    max_seconds: float | None = 600.0
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """One client operation of the workload.
+
+    ``kind`` is ``set`` or ``delete``; ``value`` is ``None`` for a delete.
+    ``after`` names operations that must be applied at this op's leader
+    before it can commit (Bob writes only after seeing Alice's write).
+    """
+
+    id: str
+    leader: str
+    key: str
+    kind: str
+    value: str | None
+    time_ms: int | None = None
+    after: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Expectation:
+    verdict: str
+    anomaly: str | None = None
+
+
+@dataclass(frozen=True)
+class Spec:
+    source: str
+    name: str
+    description: str
+    leaders: tuple[str, ...]
+    topology: str
+    hub: str | None
+    edges: tuple[tuple[str, str], ...]
+    loop_prevention: str
+    resolver: str
+    clock: str
+    tie_break: str
+    offsets: tuple[tuple[str, int], ...]
+    links: str
+    workload: tuple[OpSpec, ...]
+    invariants: tuple[str, ...]
+    bounds: Bounds = field(default_factory=Bounds)
+    expect: tuple[tuple[str, Expectation], ...] = ()
+
+    def offset(self, leader: str) -> int:
+        return dict(self.offsets).get(leader, 0)
+
+    def with_bounds(self, **changes) -> "Spec":
+        return replace(self, bounds=replace(self.bounds, **{k: v for k, v in changes.items() if v is not None}))
+
+
+_TOP_KEYS = {"name", "description", "system", "workload", "check", "bounds", "expect"}
+_SYSTEM_KEYS = {"leaders", "topology", "hub", "edges", "loop_prevention", "resolver", "clock",
+                "tie_break", "offsets", "links"}
+_OP_KEYS = {"id", "leader", "key", "set", "delete", "time_ms", "after"}
+_BOUND_KEYS = {"max_states", "max_depth", "max_seconds"}
+
+
+def load_spec(path, overrides=(), invariant_names=None) -> Spec:
+    """Read and validate a spec file.
+
+    Parameters
+    ----------
+    path : str or Path
+    overrides : iterable of str
+        ``KEY=VALUE`` pairs applied before validation, e.g.
+        ``system.resolver=mv-register``; VALUE is read as a TOML value when it
+        parses as one, else as a string.
+    invariant_names : collection of str, optional
+        Known invariant names (the checks layer owns them).
+    """
+    source = str(path)
+    p = Path(path)
+    if not p.is_file():
+        raise SpecError(source, "", "no such spec file; give a path to a .toml spec (see specs/)")
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise SpecError(source, "", f"not valid TOML ({e}); fix the syntax at that line") from None
+    except UnicodeDecodeError:
+        raise SpecError(source, "", "not UTF-8 text; save the spec as UTF-8") from None
+    for item in overrides:
+        _apply_override(data, item, source)
+    return parse_spec(data, source, invariant_names)
+
+
+def _apply_override(data: dict, item: str, source: str) -> None:
+    if "=" not in item:
+        raise SpecError(source, "--set", f"'{item}' is not KEY=VALUE; e.g. --set system.resolver=mv-register")
+    key, raw = item.split("=", 1)
+    key = key.strip()
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    parts = key.split(".")
+    node = data
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise SpecError(source, f"--set {key}", f"'{part}' is not a table; name a key inside a table")
+    node[parts[-1]] = value
+
+
+def _unknown(source, where, keys, allowed):
+    for k in keys:
+        if k not in allowed:
+            prefix = f"{where}." if where else ""
+            raise SpecError(source, f"{prefix}{k}",
+                            f"unknown key{did_you_mean(k, allowed)} (allowed: {', '.join(sorted(allowed))})")
+
+
+def _choice(source, key, value, choices, listing):
+    if not isinstance(value, str) or value not in choices:
+        raise SpecError(source, key, f"unknown '{value}'{did_you_mean(value, choices)} ({listing})")
+    return value
+
+
+def _str_list(source, key, value) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SpecError(source, key, "must be a list of strings, e.g. [\"us-east\", \"eu-west\"]")
+    return tuple(value)
+
+
+def _positive_int(source, key, value, allow_zero=False):
+    if isinstance(value, bool) or not isinstance(value, int) or value < (0 if allow_zero else 1):
+        raise SpecError(source, key, f"must be a {'non-negative' if allow_zero else 'positive'} integer, got {value!r}")
+    return value
+
+
+def parse_spec(data: dict, source: str = "<spec>", invariant_names=None) -> Spec:
+    """Validate a spec already read from TOML into a dict."""
+    _unknown(source, "", data, _TOP_KEYS)
+    name = data.get("name", Path(source).stem)
+    if not isinstance(name, str):
+        raise SpecError(source, "name", "must be a string")
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise SpecError(source, "description", "must be a string")
+
+    system = data.get("system")
+    if not isinstance(system, dict):
+        raise SpecError(source, "system", "missing [system] table; add leaders, topology and resolver")
+    _unknown(source, "system", system, _SYSTEM_KEYS)
+    if "leaders" not in system:
+        raise SpecError(source, "system.leaders", "missing; list the leaders, e.g. leaders = [\"us-east\", \"eu-west\"]")
+    leaders = _str_list(source, "system.leaders", system["leaders"])
+    if len(leaders) < 2:
+        raise SpecError(source, "system.leaders", "needs at least two leaders for multi-leader replication")
+    if len(set(leaders)) != len(leaders):
+        dup = next(l for l in leaders if leaders.count(l) > 1)
+        raise SpecError(source, "system.leaders", f"'{dup}' is listed twice; leader names must be unique")
+    if len(leaders) > 16:
+        raise SpecError(source, "system.leaders", "at most 16 leaders are supported; split the scenario")
+
+    def leader_ref(key, value):
+        if value not in leaders:
+            raise SpecError(source, key, f"unknown leader '{value}'{did_you_mean(value, leaders)}"
+                                         f" (leaders: {', '.join(leaders)})")
+        return value
+
+    topology = _choice(source, "system.topology", system.get("topology", "all-to-all"), TOPOLOGIES,
+                       "replcheck list topologies")
+    hub = system.get("hub")
+    if topology == "star":
+        if hub is None:
+            raise SpecError(source, "system.hub", "a star needs a hub; add hub = \"<one of the leaders>\"")
+        leader_ref("system.hub", hub)
+    elif hub is not None:
+        raise SpecError(source, "system.hub", f"only a star has a hub, not '{topology}'; remove the key")
+    edges: tuple[tuple[str, str], ...] = ()
+    if topology == "custom":
+        raw = system.get("edges")
+        if not isinstance(raw, list) or not raw:
+            raise SpecError(source, "system.edges", "a custom topology needs edges, e.g. edges = [\"a -> b\", \"b -> a\"]")
+        parsed = []
+        for i, e in enumerate(raw):
+            key = f"system.edges[{i}]"
+            if isinstance(e, str) and "->" in e:
+                a, b = (x.strip() for x in e.split("->", 1))
+            elif isinstance(e, list) and len(e) == 2:
+                a, b = e
+            else:
+                raise SpecError(source, key, f"{e!r} is not an edge; write \"a -> b\" or [\"a\", \"b\"]")
+            leader_ref(key, a)
+            leader_ref(key, b)
+            if a == b:
+                raise SpecError(source, key, f"self-loop '{a} -> {a}'; a link joins two different leaders")
+            parsed.append((a, b))
+        edges = tuple(parsed)
+    elif "edges" in system:
+        raise SpecError(source, "system.edges", f"only a custom topology takes edges, not '{topology}'")
+    loop = _choice(source, "system.loop_prevention", system.get("loop_prevention", "origin"), LOOP_PREVENTION,
+                   "origin, visited or none")
+    resolver = _choice(source, "system.resolver", system.get("resolver", "lww"), RESOLVERS, "replcheck list resolvers")
+    clock = _choice(source, "system.clock", system.get("clock", "wall"), CLOCKS, "wall, lamport or hlc")
+    tie_break = _choice(source, "system.tie_break", system.get("tie_break", "leader"), TIE_BREAKS,
+                        "leader, value or incoming-loses")
+    links = _choice(source, "system.links", system.get("links", "fifo"), LINK_KINDS, "fifo")
+    raw_off = system.get("offsets", {})
+    if not isinstance(raw_off, dict):
+        raise SpecError(source, "system.offsets", "must be a table of leader = offset_ms, e.g. offsets = { us-east = -100 }")
+    offsets = []
+    for l, v in raw_off.items():
+        leader_ref(f"system.offsets.{l}", l)
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise SpecError(source, f"system.offsets.{l}", f"must be an integer number of ms, got {v!r}")
+        offsets.append((l, v))
+
+    workload = _parse_workload(source, data.get("workload"), leader_ref)
+    invariants, bounds, expect = _parse_checks(source, data, invariant_names)
+    return Spec(source, name, description, leaders, topology, hub, edges, loop, resolver, clock, tie_break,
+                tuple(sorted(offsets)), links, workload, invariants, bounds, expect)
+
+
+def _parse_workload(source, raw, leader_ref) -> tuple[OpSpec, ...]:
+    if raw is None:
+        raise SpecError(source, "workload", "missing; add at least one [[workload]] operation")
+    if not isinstance(raw, list) or not all(isinstance(o, dict) for o in raw):
+        raise SpecError(source, "workload", "must be an array of tables: write each operation as [[workload]]")
+    if len(raw) > 60:
+        raise SpecError(source, "workload", "at most 60 operations are supported; shorten the workload")
+    ops: list[OpSpec] = []
+    ids: set[str] = set()
+    for i, o in enumerate(raw):
+        where = f"workload[{i}]"
+        _unknown(source, where, o, _OP_KEYS)
+        oid = o.get("id", f"w{i + 1}")
+        if not isinstance(oid, str) or not oid:
+            raise SpecError(source, f"{where}.id", "must be a non-empty string")
+        if oid in ids:
+            raise SpecError(source, f"{where}.id", f"'{oid}' is used twice; operation ids must be unique")
+        ids.add(oid)
+        if "leader" not in o:
+            raise SpecError(source, f"{where}.leader", "missing; name the leader that commits this operation")
+        leader = leader_ref(f"{where}.leader", o["leader"])
+        key = o.get("key")
+        if not isinstance(key, str) or not key:
+            raise SpecError(source, f"{where}.key", "missing or not a string; name the key written, e.g. key = \"doc1.title\"")
+        has_set, has_del = "set" in o, "delete" in o
+        if has_set == has_del:
+            raise SpecError(source, where, "give exactly one of set = \"value\" or delete = true")
+        if has_set:
+            v = o["set"]
+            if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+                raise SpecError(source, f"{where}.set", f"must be a string or a number, got {v!r}")
+            kind, value = "set", str(v)
+        else:
+            if o["delete"] is not True:
+                raise SpecError(source, f"{where}.delete", "must be true (a delete is a write of a tombstone)")
+            kind, value = "delete", None
+        t = o.get("time_ms")
+        if t is not None and (isinstance(t, bool) or not isinstance(t, int)):
+            raise SpecError(source, f"{where}.time_ms", f"must be an integer number of ms, got {t!r}")
+        after = _str_list(source, f"{where}.after", o.get("after", []))
+        ops.append(OpSpec(oid, leader, key, kind, value, t, after))
+    # References and cycles: `after` plus each leader's program order.
+    g = nx.DiGraph()
+    last: dict[str, str] = {}
+    for i, op in enumerate(ops):
+        g.add_node(op.id)
+        if op.leader in last:
+            g.add_edge(last[op.leader], op.id)
+        last[op.leader] = op.id
+        for j, dep in enumerate(op.after):
+            if dep not in ids:
+                raise SpecError(source, f"workload[{i}].after[{j}]",
+                                f"unknown operation '{dep}'{did_you_mean(dep, ids)}")
+            if dep == op.id:
+                raise SpecError(source, f"workload[{i}].after[{j}]", "an operation cannot wait for itself")
+            g.add_edge(dep, op.id)
+    try:
+        cycle = nx.find_cycle(g)
+    except nx.NetworkXNoCycle:
+        cycle = None
+    if cycle:
+        chain = " -> ".join([cycle[0][0]] + [b for _, b in cycle])
+        raise SpecError(source, "workload.after",
+                        f"cyclic dependency {chain} (after + each leader's program order); remove one 'after'")
+    return tuple(ops)
+
+
+def _parse_checks(source, data, invariant_names):
+    known = set(invariant_names) if invariant_names is not None else None
+
+    def inv_ref(key, name):
+        if known is not None and name not in known:
+            raise SpecError(source, key, f"unknown invariant '{name}'{did_you_mean(name, known)}"
+                                         " (replcheck list invariants)")
+        return name
+
+    check = data.get("check", {})
+    if not isinstance(check, dict):
+        raise SpecError(source, "check", "must be a table with invariants = [...]")
+    _unknown(source, "check", check, {"invariants"})
+    raw_exp = data.get("expect", {})
+    if not isinstance(raw_exp, dict):
+        raise SpecError(source, "expect", "must be a table of invariant = \"holds\" | \"violated\" | \"incomplete\"")
+    expect = []
+    for inv, v in raw_exp.items():
+        key = f"expect.{inv}"
+        inv_ref(key, inv)
+        if not isinstance(v, str):
+            raise SpecError(source, key, "must be \"holds\", \"violated\", \"violated:<anomaly>\" or \"incomplete\"")
+        verdict, _, anomaly = v.partition(":")
+        if verdict not in VERDICTS:
+            raise SpecError(source, key, f"unknown verdict '{verdict}'{did_you_mean(verdict, VERDICTS)}"
+                                         " (holds, violated, violated:<anomaly>, incomplete)")
+        if anomaly and verdict != "violated":
+            raise SpecError(source, key, "only a violated verdict names an anomaly")
+        expect.append((inv, Expectation(verdict, anomaly or None)))
+    if "invariants" in check:
+        invariants = _str_list(source, "check.invariants", check["invariants"])
+        for i, inv in enumerate(invariants):
+            inv_ref(f"check.invariants[{i}]", inv)
+    elif expect:
+        invariants = tuple(inv for inv, _ in expect)
+    else:
+        invariants = DEFAULT_INVARIANTS
+    if not invariants:
+        raise SpecError(source, "check.invariants", "is empty; name at least one invariant")
+    bounds_raw = data.get("bounds", {})
+    if not isinstance(bounds_raw, dict):
+        raise SpecError(source, "bounds", "must be a table with max_states, max_depth, max_seconds")
+    _unknown(source, "bounds", bounds_raw, _BOUND_KEYS)
+    b = Bounds()
+    ms = bounds_raw.get("max_states", b.max_states)
+    md = bounds_raw.get("max_depth", b.max_depth)
+    sec = bounds_raw.get("max_seconds", b.max_seconds)
+    if ms is not None:
+        _positive_int(source, "bounds.max_states", ms)
+    if md is not None:
+        _positive_int(source, "bounds.max_depth", md)
+    if sec is not None and (isinstance(sec, bool) or not isinstance(sec, (int, float)) or sec <= 0):
+        raise SpecError(source, "bounds.max_seconds", f"must be a positive number of seconds, got {sec!r}")
+    return tuple(invariants), Bounds(ms, md, float(sec) if sec is not None else None), tuple(expect)

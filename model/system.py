@@ -1,0 +1,364 @@
+"""A spec compiled into a transition system: states, events, successors.
+
+State encoding (designed for 10^7 states: small ints and tuples only, no
+per-state dicts, hashable and canonical)::
+
+    state   = (leaders, links, writes, loop)
+    leaders = tuple over leaders of (applied, past, clock, regs)
+        applied : int  bitmask of writes (op indices) applied at the leader
+        past    : int  bitmask of the leader's causal past (ghost): applied
+                       writes and everything that happens-before them
+        clock   : the clock state (:mod:`model.clocks`)
+        regs    : tuple over keys of contents, a sorted tuple of the write
+                  indices the leader holds for that key (winner or siblings)
+    links   = tuple over topology edges of FIFO queues (tuples of messages);
+              a message is ``w | aux << 16``: the write index and, for
+              ``visited`` loop prevention, the set of leaders it passed
+              through, else its hop count
+    writes  = tuple over ops of ``None`` (not committed) or ``(ts, hb)``: the
+              clock timestamp stamped at commit and the ghost happens-before
+              bitmask (the committing leader's causal past)
+    loop    = 0, or 1 + the write that was forwarded around a cycle
+
+Events (actions) are small ints: ``i < len(ops)`` commits op ``i`` at its
+leader; ``len(ops) + j`` delivers the head message of link ``j``.
+
+Each leader runs its operations in the order the spec lists them (a client
+session: program order); ``after`` adds cross-leader waits.  Everything
+else interleaves freely (MODEL.md §2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from model import clocks
+from model import topology as topo
+from model.resolvers import RESOLVERS
+from model.spec import Spec
+
+MSG_BITS = 16
+MSG_MASK = (1 << MSG_BITS) - 1
+
+DELETED = 0  # value id of a tombstone
+
+
+@dataclass(frozen=True)
+class Op:
+    """A workload operation, compiled to indices."""
+
+    index: int
+    id: str
+    leader: int
+    leader_name: str
+    key: int
+    key_name: str
+    kind: str
+    value: str | None
+    value_id: int
+    time_ms: int | None
+    after_mask: int
+
+
+@dataclass(frozen=True)
+class Event:
+    """What one action did, in domain terms (for traces).
+
+    ``kind`` is ``commit``, ``deliver`` or ``drop`` (a delivery discarded
+    by loop prevention).  ``outcome`` says what the resolver did with the
+    write at the receiving leader: ``applied``, ``superseded`` (it replaced
+    writes it had seen), ``overwrote`` (it replaced a concurrent write),
+    ``sibling`` (kept beside concurrent writes), ``discarded`` (it lost),
+    ``duplicate`` (already held) or ``dropped``.
+    """
+
+    action: int
+    kind: str
+    op: str
+    leader: str           # where the event happens (committer or receiver)
+    src: str | None       # sender of a delivery
+    key: str
+    value: str | None
+    ts: tuple
+    outcome: str
+    beaten_by: tuple[str, ...] = ()   # ops whose writes beat this one
+    replaced: tuple[str, ...] = ()    # ops whose writes this one replaced
+    forwarded_to: tuple[str, ...] = ()
+    loop: bool = False
+
+
+class System:
+    """The transition system of one spec (pure, deterministic)."""
+
+    def __init__(self, spec: Spec):
+        self.spec = spec
+        self.leaders = spec.leaders
+        self.n = len(spec.leaders)
+        li = {name: i for i, name in enumerate(spec.leaders)}
+        keys: list[str] = []
+        for o in spec.workload:
+            if o.key not in keys:
+                keys.append(o.key)
+        self.keys = tuple(keys)
+        values: list[str | None] = [None]
+        for o in spec.workload:
+            if o.value is not None and o.value not in values:
+                values.append(o.value)
+        self.values = tuple(values)
+        ids = {o.id: i for i, o in enumerate(spec.workload)}
+        ops = []
+        for i, o in enumerate(spec.workload):
+            after = 0
+            for d in o.after:
+                after |= 1 << ids[d]
+            ops.append(Op(i, o.id, li[o.leader], o.leader, keys.index(o.key), o.key, o.kind, o.value,
+                          values.index(o.value), o.time_ms, after))
+        self.ops = tuple(ops)
+        self.op_index = ids
+        self.nops = len(ops)
+        self.leader_ops = tuple(tuple(op.index for op in ops if op.leader == l) for l in range(self.n))
+        self.key_mask = tuple(sum(1 << op.index for op in ops if op.key == k) for k in range(len(keys)))
+
+        if spec.topology == "all-to-all":
+            self.topology = topo.all_to_all(self.n)
+        elif spec.topology == "ring":
+            self.topology = topo.ring(self.n)
+        elif spec.topology == "star":
+            self.topology = topo.star(self.n, li[spec.hub])
+        else:
+            self.topology = topo.custom(self.n, [(li[a], li[b]) for a, b in spec.edges])
+        edges = self.topology.edges
+        self.edges = edges
+        link_of = {e: j for j, e in enumerate(edges)}
+        self.origin_links = tuple(tuple(link_of[(l, d)] for d in self.topology.origin_targets(l))
+                                  for l in range(self.n))
+        self.forward_links = {(d, s): tuple(link_of[(d, t)] for t in self.topology.forward_targets(d, s))
+                              for (s, d) in edges}
+        self.loop_mode = spec.loop_prevention
+        self.forwards = spec.topology != "all-to-all"
+        # A message forwarded over more links than the graph has has repeated
+        # a link; with memoryless forwarding (origin/none) it can repeat it
+        # forever: replication does not terminate.
+        self.max_hops = len(edges)
+
+        self.clock = spec.clock
+        self.offsets = tuple(spec.offset(name) for name in spec.leaders)
+        self.resolver = RESOLVERS[spec.resolver].build(self.ops, spec)
+
+    # ----------------------------------------------------------------- states
+    def initial_state(self):
+        c0 = clocks.initial(self.clock)
+        empty = tuple(() for _ in self.keys)
+        leaders = tuple((0, 0, c0, empty) for _ in range(self.n))
+        return (leaders, tuple(() for _ in self.edges), (None,) * self.nops, 0)
+
+    def _next_op(self, l: int, writes) -> int | None:
+        for i in self.leader_ops[l]:
+            if writes[i] is None:
+                return i
+        return None
+
+    def enabled(self, state) -> list[int]:
+        """Actions enabled in ``state``, in a fixed order."""
+        leaders, links, writes, _ = state
+        acts = []
+        for l in range(self.n):
+            i = self._next_op(l, writes)
+            if i is not None and not (self.ops[i].after_mask & ~leaders[l][0]):
+                acts.append(i)
+        base = self.nops
+        for j, q in enumerate(links):
+            if q:
+                acts.append(base + j)
+        return acts
+
+    def successors(self, state) -> list:
+        """``[(action, next_state), ...]`` for every enabled action."""
+        leaders, links, writes, _ = state
+        out = []
+        ops = self.ops
+        for l in range(self.n):
+            for i in self.leader_ops[l]:
+                if writes[i] is None:
+                    if not (ops[i].after_mask & ~leaders[l][0]):
+                        out.append((i, self._commit(state, i)))
+                    break
+        base = self.nops
+        for j, q in enumerate(links):
+            if q:
+                out.append((base + j, self._deliver(state, j)))
+        return out
+
+    def step(self, state, action: int):
+        """The state after ``action``; ``ValueError`` if it is not enabled."""
+        if action not in self.enabled(state):
+            raise ValueError(f"action {self.action_name(action)} is not enabled")
+        if action < self.nops:
+            return self._commit(state, action)
+        return self._deliver(state, action - self.nops)
+
+    def _commit(self, state, i: int):
+        leaders, links, writes, loop = state
+        op = self.ops[i]
+        l, k = op.leader, op.key
+        applied, past, clock, regs = leaders[l]
+        if op.time_ms is not None:
+            real = op.time_ms
+        else:
+            real = 1 + sum(1 for x in writes if x is not None)
+        clock, ts = clocks.tick(self.clock, clock, real + self.offsets[l])
+        writes = writes[:i] + ((ts, past),) + writes[i + 1:]
+        content = self.resolver.apply(regs[k], i, writes, True)
+        bit = 1 << i
+        leader = (applied | bit, past | bit, clock, regs[:k] + (content,) + regs[k + 1:])
+        leaders = leaders[:l] + (leader,) + leaders[l + 1:]
+        if self.loop_mode == "visited":
+            msg = i | (1 << l) << MSG_BITS
+        elif self.forwards:
+            msg = i | 1 << MSG_BITS
+        else:
+            msg = i
+        links = list(links)
+        for j in self.origin_links[l]:
+            links[j] = links[j] + (msg,)
+        return (leaders, tuple(links), writes, loop)
+
+    def _deliver(self, state, j: int):
+        leaders, links, writes, loop = state
+        src, dst = self.edges[j]
+        q = links[j]
+        m = q[0]
+        links = list(links)
+        links[j] = q[1:]
+        w = m & MSG_MASK
+        if self.loop_mode == "origin" and self.ops[w].leader == dst:
+            return (leaders, tuple(links), writes, loop)
+        ts, hb = writes[w]
+        applied, past, clock, regs = leaders[dst]
+        k = self.ops[w].key
+        content = self.resolver.apply(regs[k], w, writes, False)
+        bit = 1 << w
+        leader = (applied | bit, past | bit | hb, clocks.observe(self.clock, clock, ts),
+                  regs[:k] + (content,) + regs[k + 1:])
+        leaders = leaders[:dst] + (leader,) + leaders[dst + 1:]
+        targets = self.forward_links[(dst, src)]
+        if targets:
+            aux = m >> MSG_BITS
+            if self.loop_mode == "visited":
+                vis = aux | 1 << dst
+                msg = w | vis << MSG_BITS
+                for t in targets:
+                    if not (vis >> self.edges[t][1]) & 1:
+                        links[t] = links[t] + (msg,)
+            elif aux + 1 > self.max_hops:
+                if not loop:
+                    loop = w + 1
+            else:
+                msg = w | (aux + 1) << MSG_BITS
+                for t in targets:
+                    links[t] = links[t] + (msg,)
+        return (leaders, tuple(links), writes, loop)
+
+    # ----------------------------------------------------------- observation
+    def content(self, state, leader: int, key: int) -> tuple:
+        return state[0][leader][3][key]
+
+    def visible(self, state, leader: int, key: int) -> tuple:
+        """What a reader at ``leader`` sees for ``key``: the sorted value ids
+        held (several = siblings); ``()`` when absent or deleted."""
+        vals = sorted({self.ops[w].value_id for w in state[0][leader][3][key]})
+        if vals == [DELETED]:
+            return ()
+        return tuple(vals)
+
+    def show_visible(self, vis: tuple) -> str:
+        if not vis:
+            return "-"
+        parts = ["(deleted)" if v == DELETED else f'"{self.values[v]}"' for v in vis]
+        return parts[0] if len(parts) == 1 else "{" + ", ".join(parts) + "}"
+
+    def live(self, state) -> tuple[int, ...]:
+        """Leaders that are up (all of them until faults exist)."""
+        return tuple(range(self.n))
+
+    def committed(self, state) -> int:
+        return sum(1 << i for i, x in enumerate(state[2]) if x is not None)
+
+    def happens_before(self, state, a: int, b: int) -> bool:
+        """Ghost happens-before between committed writes ``a`` -> ``b``."""
+        meta = state[2][b]
+        return meta is not None and bool((meta[1] >> a) & 1)
+
+    def version_vector(self, state, w: int) -> tuple[int, ...]:
+        """The version vector of write ``w``: per leader, how many of its
+        writes ``w`` has seen, counting ``w`` itself."""
+        hb = state[2][w][1] | 1 << w
+        return tuple(sum(1 for i in self.leader_ops[l] if (hb >> i) & 1) for l in range(self.n))
+
+    def show_ts(self, ts: tuple) -> str:
+        return clocks.show(self.clock, ts)
+
+    def show_clock(self, clock) -> str:
+        if self.clock == "hlc":
+            return clocks.show("hlc", clock)
+        return "-" if self.clock == "wall" else str(clock)
+
+    # ---------------------------------------------------------------- events
+    def action_name(self, action: int) -> str:
+        if action < self.nops:
+            op = self.ops[action]
+            return f"commit {op.id} at {op.leader_name}"
+        s, d = self.edges[action - self.nops]
+        return f"deliver {self.leaders[s]} -> {self.leaders[d]}"
+
+    def action_for(self, kind: str, op: str | None = None, src: str | None = None, dst: str | None = None) -> int:
+        """The action code for an event named as in a trace (``KeyError``)."""
+        if kind == "commit":
+            return self.op_index[op]
+        li = {name: i for i, name in enumerate(self.leaders)}
+        return self.nops + self.edges.index((li[src], li[dst]))
+
+    def describe(self, state, action: int) -> Event:
+        """What ``action`` does in ``state`` (which must enable it)."""
+        nxt = self.step(state, action)
+        if action < self.nops:
+            op = self.ops[action]
+            w, at, src, kind = action, op.leader, None, "commit"
+            forwarded = tuple(self.leaders[self.edges[j][1]] for j in self.origin_links[at])
+        else:
+            src, at = self.edges[action - self.nops]
+            w = state[1][action - self.nops][0] & MSG_MASK
+            op = self.ops[w]
+            kind = "deliver"
+            forwarded = tuple(self.leaders[self.edges[j][1]] for j in range(len(self.edges))
+                              if len(nxt[1][j]) > len(state[1][j]) - (1 if j == action - self.nops else 0))
+        ts = nxt[2][w][0]
+        if kind == "deliver" and nxt[0][at] == state[0][at]:
+            dropped = self.loop_mode == "origin" and op.leader == at
+            return Event(action, "drop" if dropped else "deliver", op.id, self.leaders[at], self.leaders[src],
+                         op.key_name, op.value, ts, "dropped" if dropped else "duplicate",
+                         forwarded_to=forwarded, loop=bool(nxt[3]) and not state[3])
+        before = state[0][at][3][op.key]
+        after = nxt[0][at][3][op.key]
+        writes = nxt[2]
+        hb = writes[w][1]
+        if w in before:
+            outcome, beaten, replaced = "duplicate", (), ()
+        elif w not in after:
+            outcome, beaten, replaced = "discarded", tuple(self.ops[x].id for x in after), ()
+        else:
+            gone = tuple(x for x in before if x not in after)
+            replaced = tuple(self.ops[x].id for x in gone)
+            kept = [x for x in after if x != w]
+            beaten = ()
+            if kept:
+                outcome = "sibling"
+            elif not gone:
+                outcome = "applied"
+            elif all((hb >> x) & 1 for x in gone):
+                outcome = "superseded"
+            else:
+                outcome = "overwrote"
+        return Event(action, kind, op.id, self.leaders[at], None if src is None else self.leaders[src],
+                     op.key_name, op.value, ts, outcome, beaten, replaced, forwarded,
+                     loop=bool(nxt[3]) and not state[3])
