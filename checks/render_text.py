@@ -5,6 +5,9 @@ from __future__ import annotations
 from checks.verdict import HOLDS, INCOMPLETE, Report
 
 
+LOSSES = ("lost-update", "causally-later-write-lost", "resurrected-delete", "unreplicated-write-lost")
+
+
 def system_line(report: Report) -> str:
     s = report.spec
     topo = s.topology + (f" (hub {s.hub})" if s.hub else "")
@@ -63,7 +66,8 @@ def render(report: Report) -> str:
             for step in r.trace.steps:
                 mark = ""
                 if step.event.kind == "commit" and step.event.op in r.culprits:
-                    mark = "   <- victim" if step.event.op == r.culprits[0] else "   <- culprit"
+                    victim = r.anomaly in LOSSES and step.event.op == r.culprits[0]
+                    mark = "   <- lost write" if victim else "   <- culprit"
                 out.append(f"    {step.index:>3}. {step.text}{mark}")
                 out.append(f"         {_leaders_line(step)}")
     out.append("")

@@ -92,6 +92,7 @@ def describe_event(system: System, ev: Event, state) -> str:
         "applied": "" if ev.kind == "commit" else " is applied",
         "superseded": f" supersedes {_names(system, state, ev.replaced)}, which it had seen",
         "overwrote": f" overwrites the concurrent {_names(system, state, ev.replaced)}",
+        "overwrote-later": f" overwrites {_names(system, state, ev.replaced)}, although that write came after it",
         "sibling": " is kept as a sibling",
         "discarded": f" loses to {_names(system, state, ev.beaten_by)}" + (" and is discarded at once"
                                                                             if ev.kind == "commit" else ""),
@@ -100,7 +101,7 @@ def describe_event(system: System, ev: Event, state) -> str:
     }[ev.outcome]
     if ev.kind == "commit" and ev.outcome == "superseded":
         outcome = f", superseding {_names(system, state, ev.replaced)}"
-    elif ev.kind == "commit" and ev.outcome == "overwrote":
+    elif ev.kind == "commit" and ev.outcome in ("overwrote", "overwrote-later"):
         outcome = f", overwriting {_names(system, state, ev.replaced)}"
     elif ev.kind == "commit" and ev.outcome == "sibling":
         outcome = ", kept beside the concurrent values as a sibling"

@@ -88,7 +88,7 @@ def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None) -> Re
         res = search.dfs(system, props, spec.bounds)
     else:
         raise SpecError(spec.source, "--engine", f"unknown engine '{engine}'{did_you_mean(engine, ENGINES)}")
-    looped = guard is not None and guard.name in res.found
+    looped = "replication-terminates" in res.found
     results = []
     for n in names:
         f = res.found.get(n)
@@ -96,7 +96,7 @@ def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None) -> Re
             v: Violation = f.detail
             trace, _ = build_trace(system, f.path)
             results.append(Result(n, VIOLATED, v.anomaly, v.message, v.culprits, trace, None, f.path))
-        elif res.complete and not looped:
+        elif res.complete and (not looped or n == "replication-terminates"):
             results.append(Result(n, HOLDS))
         else:
             bound = LOOP_BOUND if looped and res.complete else (res.cut or "stopped early")

@@ -145,6 +145,16 @@ class System:
         self.offsets = tuple(spec.offset(name) for name in spec.leaders)
         self.resolver = RESOLVERS[spec.resolver].build(self.ops, spec)
 
+        # Flat lookup tables for the hot path (_deliver runs once per transition).
+        self._apply = self.resolver.apply
+        self._lamport = spec.clock == "lamport"
+        self._hlc = spec.clock == "hlc"
+        self._drop_own = self.loop_mode == "origin"
+        self._op_leader = tuple(op.leader for op in ops)
+        self._op_key = tuple(op.key for op in ops)
+        self._link_info = tuple((s, d, tuple((t, edges[t][1]) for t in self.forward_links[(d, s)]))
+                                for s, d in edges)
+
     # ----------------------------------------------------------------- states
     def initial_state(self):
         c0 = clocks.initial(self.clock)
@@ -225,38 +235,43 @@ class System:
 
     def _deliver(self, state, j: int):
         leaders, links, writes, loop = state
-        src, dst = self.edges[j]
+        src, dst, targets = self._link_info[j]
         q = links[j]
         m = q[0]
+        w = m & MSG_MASK
+        if self._drop_own and self._op_leader[w] == dst:
+            return (leaders, links[:j] + (q[1:],) + links[j + 1:], writes, loop)
+        meta = writes[w]
+        applied, past, clock, regs = leaders[dst]
+        k = self._op_key[w]
+        content = self._apply(regs[k], w, writes, False)
+        bit = 1 << w
+        if self._lamport:
+            if clock < meta[0][0]:
+                clock = meta[0][0]
+        elif self._hlc:
+            if clock < meta[0]:
+                clock = meta[0]
+        leader = (applied | bit, past | bit | meta[1], clock, regs[:k] + (content,) + regs[k + 1:])
+        leaders = leaders[:dst] + (leader,) + leaders[dst + 1:]
+        if not targets:
+            return (leaders, links[:j] + (q[1:],) + links[j + 1:], writes, loop)
         links = list(links)
         links[j] = q[1:]
-        w = m & MSG_MASK
-        if self.loop_mode == "origin" and self.ops[w].leader == dst:
-            return (leaders, tuple(links), writes, loop)
-        ts, hb = writes[w]
-        applied, past, clock, regs = leaders[dst]
-        k = self.ops[w].key
-        content = self.resolver.apply(regs[k], w, writes, False)
-        bit = 1 << w
-        leader = (applied | bit, past | bit | hb, clocks.observe(self.clock, clock, ts),
-                  regs[:k] + (content,) + regs[k + 1:])
-        leaders = leaders[:dst] + (leader,) + leaders[dst + 1:]
-        targets = self.forward_links[(dst, src)]
-        if targets:
-            aux = m >> MSG_BITS
-            if self.loop_mode == "visited":
-                vis = aux | 1 << dst
-                msg = w | vis << MSG_BITS
-                for t in targets:
-                    if not (vis >> self.edges[t][1]) & 1:
-                        links[t] = links[t] + (msg,)
-            elif aux + 1 > self.max_hops:
-                if not loop:
-                    loop = w + 1
-            else:
-                msg = w | (aux + 1) << MSG_BITS
-                for t in targets:
+        aux = m >> MSG_BITS
+        if self.loop_mode == "visited":
+            vis = aux | 1 << dst
+            msg = w | vis << MSG_BITS
+            for t, to in targets:
+                if not (vis >> to) & 1:
                     links[t] = links[t] + (msg,)
+        elif aux + 1 > self.max_hops:
+            if not loop:
+                loop = w + 1
+        else:
+            msg = w | (aux + 1) << MSG_BITS
+            for t, _ in targets:
+                links[t] = links[t] + (msg,)
         return (leaders, tuple(links), writes, loop)
 
     # ----------------------------------------------------------- observation
@@ -357,6 +372,8 @@ class System:
                 outcome = "applied"
             elif all((hb >> x) & 1 for x in gone):
                 outcome = "superseded"
+            elif any((writes[x][1] >> w) & 1 for x in gone):
+                outcome = "overwrote-later"
             else:
                 outcome = "overwrote"
         return Event(action, kind, op.id, self.leaders[at], None if src is None else self.leaders[src],

@@ -1,0 +1,39 @@
+"""Shared helpers: build specs in code, run checks, find the repo's specs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from checks.verdict import check
+from model import parse_spec
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = ROOT / "specs"
+
+
+def make_spec(leaders=("us-east", "eu-west", "ap-south"), workload=(), invariants=None, expect=None, **system):
+    """A spec from Python values: ``workload`` is a list of op dicts."""
+    data = {"system": {"leaders": list(leaders), **system}, "workload": [dict(o) for o in workload]}
+    if invariants is not None:
+        data["check"] = {"invariants": list(invariants)}
+    if expect:
+        data["expect"] = dict(expect)
+    from checks.invariants import INVARIANTS
+    return parse_spec(data, "<test>", INVARIANTS)
+
+
+def verdicts(spec, **kw):
+    report = check(spec, **kw)
+    return {r.invariant: (r.verdict, r.anomaly) for r in report.results}
+
+
+def one_write_each(n=3, **system):
+    leaders = tuple(f"l{i}" for i in range(n))
+    return make_spec(leaders, [{"leader": l, "key": "k", "set": l} for l in leaders], **system)
+
+
+@pytest.fixture
+def seed_path():
+    return SPECS / "seed" / "alice-bob-lww.toml"

@@ -1,0 +1,98 @@
+"""An independent, deliberately naive re-implementation of the core
+semantics (all-to-all, FIFO links, lww over lamport/wall, mv-register), used
+to cross-check the engine's state counts and outcomes.  It shares no code
+with ``model`` beyond reading the spec dataclass."""
+
+from __future__ import annotations
+
+
+def explore(spec):
+    leaders = list(spec.leaders)
+    ops = list(spec.workload)
+    rank = {name: i for i, name in enumerate(sorted(leaders))}
+    offset = dict(spec.offsets)
+
+    def stamp(op, clock, n_committed):
+        if spec.clock == "lamport":
+            c = clock + 1
+            return c, (c, rank[op.leader])
+        real = op.time_ms if op.time_ms is not None else n_committed + 1
+        return clock, (real + offset.get(op.leader, 0), rank[op.leader])
+
+    def merge(content, w, meta):
+        if spec.resolver == "lww":
+            if not content:
+                return frozenset([w])
+            (cur,) = content
+            return frozenset([w]) if meta[w][0] > meta[cur][0] else content
+        if w in content or any(w in meta[s][1] for s in content):
+            return content
+        return frozenset(s for s in content if s not in meta[w][1]) | {w}
+
+    init = (frozenset(), tuple((frozenset(), frozenset(), 0, frozenset()) for _ in leaders),
+            tuple(() for _ in range(len(leaders) * len(leaders))), ())
+    seen = {init}
+    todo = [init]
+    quiescent = []
+    while todo:
+        s = todo.pop()
+        committed, ls, links, metaitems = s
+        meta = dict(metaitems)
+        nxt = []
+        for li, name in enumerate(leaders):
+            mine = [o for o in ops if o.leader == name and o.id not in committed]
+            if not mine:
+                continue
+            op = mine[0]
+            applied, past, clock, content = ls[li]
+            if not all(d in applied for d in op.after):
+                continue
+            clock2, ts = stamp(op, clock, len(committed))
+            meta2 = dict(meta)
+            meta2[op.id] = (ts, past)
+            content2 = merge(content, op.id, meta2)
+            ls2 = list(ls)
+            ls2[li] = (applied | {op.id}, past | {op.id}, clock2, content2)
+            links2 = list(links)
+            for d in range(len(leaders)):
+                if d != li:
+                    links2[li * len(leaders) + d] += (op.id,)
+            nxt.append((committed | {op.id}, tuple(ls2), tuple(links2), tuple(sorted(meta2.items()))))
+        for j, q in enumerate(links):
+            if not q:
+                continue
+            d = j % len(leaders)
+            w = q[0]
+            applied, past, clock, content = ls[d]
+            ts, hb = meta[w]
+            clock2 = max(clock, ts[0]) if spec.clock == "lamport" else clock
+            ls2 = list(ls)
+            ls2[d] = (applied | {w}, past | {w} | hb, clock2, merge(content, w, meta))
+            links2 = list(links)
+            links2[j] = q[1:]
+            nxt.append((committed, tuple(ls2), tuple(links2), metaitems))
+        if not nxt:
+            quiescent.append(s)
+        for t in nxt:
+            if t not in seen:
+                seen.add(t)
+                todo.append(t)
+    return len(seen), quiescent
+
+
+def outcome(spec, state):
+    """Per leader, the sorted values it shows (siblings) at a quiescent state."""
+    values = {o.id: o.value for o in spec.workload}
+    return tuple(tuple(sorted(values[w] for w in leader[3])) for leader in state[1])
+
+
+def lost(spec, state):
+    """Op ids lost somewhere: not held and not superseded by a later write."""
+    meta = dict(state[3])
+    superseded = set().union(*(hb for _, hb in meta.values())) if meta else set()
+    out = set()
+    for leader in state[1]:
+        for w in meta:
+            if w not in leader[3] and w not in superseded:
+                out.add(w)
+    return out

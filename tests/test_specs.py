@@ -1,0 +1,23 @@
+"""Every spec in specs/ gives the verdicts its [expect] table states."""
+
+import pytest
+
+from checks.verdict import check, load
+from tests.conftest import SPECS
+
+ALL = sorted(p for p in SPECS.rglob("*.toml") if "answers" not in p.parts)
+
+
+def test_there_are_specs():
+    assert len(ALL) >= 9
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: str(p.relative_to(SPECS)))
+def test_spec_matches_its_expectations(path):
+    spec = load(path)
+    assert spec.expect, f"{path} has no [expect] table"
+    got = {r.invariant: r for r in check(spec).results}
+    for inv, exp in spec.expect:
+        assert got[inv].verdict == exp.verdict, f"{inv}: {got[inv].verdict} ({got[inv].bound})"
+        if exp.anomaly:
+            assert got[inv].anomaly == exp.anomaly
