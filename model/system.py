@@ -3,7 +3,7 @@
 State encoding (designed for 10^7 states: small ints and tuples only, no
 per-state dicts, hashable and canonical)::
 
-    state   = (leaders, links, writes, loop)
+    state   = (leaders, links, writes, loop, faults)
     leaders = tuple over leaders of (applied, past, clock, regs)
         applied : int  bitmask of writes (op indices) applied at the leader
         past    : int  bitmask of the leader's causal past (ghost): applied
@@ -19,6 +19,8 @@ per-state dicts, hashable and canonical)::
               clock timestamp stamped at commit and the ghost happens-before
               bitmask (the committing leader's causal past)
     loop    = 0, or 1 + the write that was forwarded around a cycle
+    faults  = () when the spec has no [faults]; else the fault state
+              (see :mod:`model.faults`)
 
 Events (actions) are small ints: ``i < len(ops)`` commits op ``i`` at its
 leader; ``len(ops) + j`` delivers the head message of link ``j``.
@@ -160,7 +162,7 @@ class System:
         c0 = clocks.initial(self.clock)
         empty = tuple(() for _ in self.keys)
         leaders = tuple((0, 0, c0, empty) for _ in range(self.n))
-        return (leaders, tuple(() for _ in self.edges), (None,) * self.nops, 0)
+        return (leaders, tuple(() for _ in self.edges), (None,) * self.nops, 0, ())
 
     def _next_op(self, l: int, writes) -> int | None:
         for i in self.leader_ops[l]:
@@ -170,7 +172,7 @@ class System:
 
     def enabled(self, state) -> list[int]:
         """Actions enabled in ``state``, in a fixed order."""
-        leaders, links, writes, _ = state
+        leaders, links, writes, _, _ = state
         acts = []
         for l in range(self.n):
             i = self._next_op(l, writes)
@@ -184,7 +186,7 @@ class System:
 
     def successors(self, state) -> list:
         """``[(action, next_state), ...]`` for every enabled action."""
-        leaders, links, writes, _ = state
+        leaders, links, writes, _, _ = state
         out = []
         ops = self.ops
         for l in range(self.n):
@@ -208,7 +210,7 @@ class System:
         return self._deliver(state, action - self.nops)
 
     def _commit(self, state, i: int):
-        leaders, links, writes, loop = state
+        leaders, links, writes, loop, faults = state
         op = self.ops[i]
         l, k = op.leader, op.key
         applied, past, clock, regs = leaders[l]
@@ -231,16 +233,16 @@ class System:
         links = list(links)
         for j in self.origin_links[l]:
             links[j] = links[j] + (msg,)
-        return (leaders, tuple(links), writes, loop)
+        return (leaders, tuple(links), writes, loop, faults)
 
     def _deliver(self, state, j: int):
-        leaders, links, writes, loop = state
+        leaders, links, writes, loop, faults = state
         src, dst, targets = self._link_info[j]
         q = links[j]
         m = q[0]
         w = m & MSG_MASK
         if self._drop_own and self._op_leader[w] == dst:
-            return (leaders, links[:j] + (q[1:],) + links[j + 1:], writes, loop)
+            return (leaders, links[:j] + (q[1:],) + links[j + 1:], writes, loop, faults)
         meta = writes[w]
         applied, past, clock, regs = leaders[dst]
         k = self._op_key[w]
@@ -255,7 +257,7 @@ class System:
         leader = (applied | bit, past | bit | meta[1], clock, regs[:k] + (content,) + regs[k + 1:])
         leaders = leaders[:dst] + (leader,) + leaders[dst + 1:]
         if not targets:
-            return (leaders, links[:j] + (q[1:],) + links[j + 1:], writes, loop)
+            return (leaders, links[:j] + (q[1:],) + links[j + 1:], writes, loop, faults)
         links = list(links)
         links[j] = q[1:]
         aux = m >> MSG_BITS
@@ -272,7 +274,7 @@ class System:
             msg = w | (aux + 1) << MSG_BITS
             for t, _ in targets:
                 links[t] = links[t] + (msg,)
-        return (leaders, tuple(links), writes, loop)
+        return (leaders, tuple(links), writes, loop, faults)
 
     # ----------------------------------------------------------- observation
     def content(self, state, leader: int, key: int) -> tuple:
