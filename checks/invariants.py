@@ -94,14 +94,18 @@ def _strong_convergence(system):
 def lost_writes(system, state):
     """Every lost write as ``(leader, write, culprit_writes, causally_later)``.
 
-    A committed write ``w`` to key ``k`` is lost at live leader ``L`` when
-    ``L`` does not hold it (as value or sibling) and no write to ``k``
+    A committed write ``w`` to key ``k`` that reached a live leader is lost
+    at live leader ``L`` when ``L`` does not hold it (as value or sibling) and no write to ``k``
     causally follows it (ghost happens-before): nothing legitimately
     superseded it.  It is *causally later* (``causally-later-write-lost``)
     when a write that happens-before ``w`` is what ``L`` holds instead.
     """
     writes = state[2]
     out = []
+    live = system.live(state)
+    reached = 0   # writes that reached a live leader; the rest is durability's concern
+    for l in live:
+        reached |= state[0][l][0]
     for k in range(len(system.keys)):
         mask = system.key_mask[k]
         committed = 0
@@ -110,10 +114,10 @@ def lost_writes(system, state):
             if (mask >> i) & 1 and writes[i] is not None:
                 committed |= 1 << i
                 superseded |= writes[i][1]
-        candidates = committed & ~superseded
+        candidates = committed & ~superseded & reached
         if not candidates:
             continue
-        for l in system.live(state):
+        for l in live:
             held = system.content(state, l, k)
             held_mask = sum(1 << w for w in held)
             lost = candidates & ~held_mask
@@ -133,9 +137,22 @@ def _no_lost_writes(system):
         lost = lost_writes(system, state)
         if not lost:
             return None
-        lost.sort(key=lambda x: (not x[3], x[1], x[0]))
+        # A write the leader applied and then discarded is the resolver's
+        # loss; one it never received is a replication gap (faults).
+        def arrived(x):
+            return (state[0][x[0]][0] >> x[1]) & 1
+
+        lost.sort(key=lambda x: (not x[3], not arrived(x), x[1], x[0]))
         l, w, held, later = lost[0]
         at = [system.leaders[x[0]] for x in lost if x[1] == w]
+        if not later and not arrived(lost[0]):
+            op = system.ops[w]
+            down = [system.leaders[x] for x in range(system.n) if x not in system.live(state)]
+            why = f" (crashed: {', '.join(down)})" if down else ""
+            return Violation("unreplicated-write-lost",
+                             f"{op.id}'s acknowledged write {_val(op)} ({op.leader_name}) never reached"
+                             f" {', '.join(at)}, and nothing will deliver it now{why}",
+                             (op.id,), system.leaders[l])
         where = "everywhere" if len(at) == len(system.live(state)) else "at " + ", ".join(at)
         op = system.ops[w]
         ts = system.show_ts(state[2][w][0])
@@ -155,6 +172,31 @@ def _no_lost_writes(system):
         msg = (f"{op.id}'s acknowledged write {_val(op)} ({op.leader_name}, ts {ts}) is lost {where}:"
                f" {by} won under {system.spec.resolver}")
         return Violation("lost-update", msg, culprits, system.leaders[l])
+
+    return check
+
+
+def _durability(system):
+    def check(state):
+        live = system.live(state)
+        held = 0
+        for l in live:
+            held |= state[0][l][0]
+        writes = state[2]
+        for w, meta in enumerate(writes):
+            if meta is None or (held >> w) & 1:
+                continue
+            op = system.ops[w]
+            # Superseded by a causally later write that survives: overwritten, not lost.
+            if any(m is not None and (held >> i) & 1 and (m[1] >> w) & 1 and system.ops[i].key == op.key
+                   for i, m in enumerate(writes)):
+                continue
+            holders = [system.leaders[l] for l in range(system.n) if (state[0][l][0] >> w) & 1]
+            return Violation("unreplicated-write-lost",
+                             f"{op.id}'s acknowledged write {_val(op)} is held by no live leader:"
+                             f" only {', '.join(holders)} had it, and crashed before replicating it",
+                             (op.id,), op.leader_name)
+        return None
 
     return check
 
@@ -189,6 +231,10 @@ INVARIANTS: dict[str, Invariant] = {
                   "at every state two live leaders that applied the same writes show the same state",
                   "Shapiro et al., 'Conflict-free replicated data types', SSS 2011 (strong eventual consistency)",
                   _strong_convergence),
+        Invariant("durability", QUIESCENT,
+                  "no acknowledged write vanishes because every leader holding it crashed",
+                  "MODEL.md §5; DDIA ch. 5 (asynchronous replication loses unreplicated writes on failover)",
+                  _durability),
         Invariant("replication-terminates", EVERY,
                   "every write stops being forwarded: no write circles the topology forever",
                   "MODEL.md §1; DDIA ch. 5 (infinite replication loops); MySQL server_id", _replication_terminates),

@@ -80,10 +80,23 @@ def _names(system, state, ids) -> str:
 def describe_event(system: System, ev: Event, state) -> str:
     """One line a lecture slide can show, e.g.
     ``deliver us-east -> eu-west: bob's write "B" (ts 10) overwrites alice's (ts 0)``."""
+    if ev.kind == "crash":
+        return f"crash {ev.leader}"
+    if ev.kind == "recover":
+        return f"recover {ev.leader} (state intact; buffered messages resume)"
+    if ev.kind in ("cut", "heal"):
+        return f"{ev.kind} {ev.leader} <-> {ev.src}"
+    if ev.kind == "clock-jump":
+        ms = system.jump_ms[system.leaders.index(ev.leader)]
+        return f"clock jump at {ev.leader}: its wall clock moves {ms:+d} ms"
     ts = system.show_ts(ev.ts)
     what = f"{ev.op}'s write {ev.key} = {_val(ev.value)} (ts {ts})"
+    if ev.kind == "lose":
+        return f"lose {ev.src} -> {ev.leader}: {what} is lost and will be retransmitted after the link's later messages"
     if ev.kind == "commit":
         head = f"{ev.op} commits {ev.key} = {_val(ev.value)} at {ev.leader} (ts {ts})"
+    elif ev.kind == "duplicate":
+        head = f"duplicate {ev.src} -> {ev.leader}: a copy of {what} is delivered (another stays on the link)"
     elif ev.kind == "drop":
         head = f"deliver {ev.src} -> {ev.leader}: {what} dropped, {ev.leader} originated it (origin loop prevention)"
     else:
@@ -98,7 +111,7 @@ def describe_event(system: System, ev: Event, state) -> str:
                                                                             if ev.kind == "commit" else ""),
         "duplicate": " is already held (no change)",
         "dropped": "",
-    }[ev.outcome]
+    }.get(ev.outcome, f" ({ev.outcome})")
     if ev.kind == "commit" and ev.outcome == "superseded":
         outcome = f", superseding {_names(system, state, ev.replaced)}"
     elif ev.kind == "commit" and ev.outcome in ("overwrote", "overwrote-later"):
@@ -114,10 +127,12 @@ def describe_event(system: System, ev: Event, state) -> str:
 
 
 # ---------------------------------------------------------------- JSON form
+EVENT_KINDS = ("commit", "deliver", "drop", "duplicate", "lose", "crash", "recover", "cut", "heal", "clock-jump")
+
 def event_json(system: System, ev: Event) -> dict:
     return {
         "kind": ev.kind, "op": ev.op, "leader": ev.leader, "src": ev.src, "key": ev.key, "value": ev.value,
-        "ts": system.show_ts(ev.ts), "outcome": ev.outcome, "beaten_by": list(ev.beaten_by),
+        "ts": system.show_ts(ev.ts) if ev.ts else "", "outcome": ev.outcome, "beaten_by": list(ev.beaten_by),
         "replaced": list(ev.replaced), "forwarded_to": list(ev.forwarded_to),
     }
 
@@ -138,15 +153,12 @@ def path_from_json(system: System, steps, source: str = "<trace>") -> tuple[int,
     state = system.initial_state()
     for i, s in enumerate(steps, 1):
         ev = s.get("event", s) if isinstance(s, dict) else None
-        if not isinstance(ev, dict) or ev.get("kind") not in ("commit", "deliver", "drop"):
-            raise TraceError(f"{source}: steps[{i - 1}]: not an event with kind commit/deliver/drop;"
+        if not isinstance(ev, dict) or ev.get("kind") not in EVENT_KINDS:
+            raise TraceError(f"{source}: steps[{i - 1}]: not an event with kind {'/'.join(EVENT_KINDS)};"
                              " pass a trace written by replcheck check --format json")
         try:
-            if ev["kind"] == "commit":
-                a = system.action_for("commit", op=ev["op"])
-            else:
-                a = system.action_for("deliver", src=ev["src"], dst=ev["leader"])
-        except (KeyError, ValueError):
+            a = system.action_for_event(state, ev)
+        except (KeyError, ValueError, TypeError):
             raise TraceError(f"{source}: steps[{i - 1}]: names an operation or link this spec does not have;"
                              " replay a trace against the spec it came from") from None
         try:

@@ -3,7 +3,10 @@
 An engine sees only the system's interface (as in stateright's checker):
 
 * ``initial_state()``;
-* ``successors(state) -> [(action, next_state), ...]`` in a fixed order;
+* ``successors(state) -> [(action, next_state), ...]`` in a fixed order,
+  progress actions before faults;
+* optionally ``fault_base``: actions with a code at least this large are
+  faults, and a state with no other successor is *quiescent*;
 
 and a list of :class:`Property` values, each a named predicate checked at
 every reachable state or only at quiescent ones (no enabled action).  An
@@ -84,6 +87,12 @@ class SearchResult:
     found: dict = field(default_factory=dict)
 
 
+def _fault_base(system) -> float:
+    """Actions from this code up are faults; a state whose successors are
+    all faults is quiescent (systems list progress actions first)."""
+    return getattr(system, "fault_base", float("inf"))
+
+
 def _path(parent: array, act: array, idx: int) -> tuple[int, ...]:
     out = []
     while idx > 0:
@@ -115,6 +124,7 @@ def bfs(system, properties, bounds: Bounds = Bounds(), progress: Callable | None
             found[p.name] = Found(p.name, (), d)
     max_states = bounds.max_states
     max_depth = bounds.max_depth
+    fault_base = _fault_base(system)
     deadline = t0 + bounds.max_seconds if bounds.max_seconds else None
     next_report = t0 + progress_every
     frontier = [(init, 0)]
@@ -139,13 +149,15 @@ def bfs(system, properties, bounds: Bounds = Bounds(), progress: Callable | None
                         progress(stats)
                         next_report = now + progress_every
                 succ = system.successors(state)
-                if not succ:
+                if not succ or succ[0][0] >= fault_base:
                     stats.quiescent += 1
                     for p in quiet:
                         if p.name not in found:
                             d = p.check(state)
                             if d is not None:
                                 found[p.name] = Found(p.name, _path(parent, act, idx), d)
+                    continue
+                if not succ:
                     continue
                 if max_depth is not None and depth >= max_depth:
                     cut = "max_depth"
@@ -191,6 +203,7 @@ def dfs(system, properties, bounds: Bounds = Bounds()) -> SearchResult:
     found: dict[str, Found] = {}
     t0 = time.monotonic()
     stats = Stats()
+    fault_base = _fault_base(system)
     init = system.initial_state()
     seen = {init}
     stack = [(init, ())]
@@ -202,12 +215,13 @@ def dfs(system, properties, bounds: Bounds = Bounds()) -> SearchResult:
         state, path = stack.pop()
         stats.depth = max(stats.depth, len(path))
         succ = system.successors(state)
-        if not succ:
+        if not succ or succ[0][0] >= fault_base:
             stats.quiescent += 1
             for p in properties:
                 if p.scope == QUIESCENT and p.name not in found and (d := p.check(state)) is not None:
                     found[p.name] = Found(p.name, path, d)
-            continue
+            if not succ:
+                continue
         if bounds.max_depth is not None and len(path) >= bounds.max_depth:
             cut = cut or "max_depth"
             continue

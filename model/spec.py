@@ -22,7 +22,12 @@ from model.resolvers.lww import TIE_BREAKS
 from model.topology import LOOP_PREVENTION, TOPOLOGIES
 
 VERDICTS = ("holds", "violated", "incomplete")
-LINK_KINDS = {"fifo": "a replication stream: messages on a link are delivered in send order"}
+LINK_KINDS = {
+    "fifo": "a replication stream: messages on a link are delivered in send order",
+    "unordered": "messages on a link may be delivered in any order",
+    "duplicating": "a message may be delivered twice (a fault, within the link's budget of one copy per message)",
+    "lossy": "a message may be lost and retransmitted after the link's later messages (once per message)",
+}
 DEFAULT_INVARIANTS = ("convergence", "no-lost-writes")
 
 
@@ -60,6 +65,34 @@ class Expectation:
 
 
 @dataclass(frozen=True)
+class FaultSpec:
+    """The fault budget of a spec (``[faults]``; MODEL.md §2).
+
+    Faults are optional events explored like any other: ``crashes`` crash
+    events (of leaders in ``crashable``), ``partitions`` link cuts (both
+    directions of a pair), one wall-clock jump per leader in
+    ``clock_jumps``.  ``recoveries`` and ``heals`` allow the repairs; a
+    repair, once possible, is progress: quiescence waits for it.
+    ``lose_unsent`` makes a crash also drop the messages still on the
+    crashed leader's out-links (asynchronous replication's own loss).
+    """
+
+    crashes: int = 0
+    crashable: tuple[str, ...] = ()
+    recoveries: bool = False
+    lose_unsent: bool = False
+    partitions: int = 0
+    heals: bool = True
+    clock_jumps: tuple[tuple[str, int], ...] = ()
+    failovers: int = 0
+    failover_order: tuple[str, ...] = ()
+
+    @property
+    def any(self) -> bool:
+        return bool(self.crashes or self.partitions or self.clock_jumps or self.failovers)
+
+
+@dataclass(frozen=True)
 class Spec:
     source: str
     name: str
@@ -78,6 +111,8 @@ class Spec:
     invariants: tuple[str, ...]
     bounds: Bounds = field(default_factory=Bounds)
     expect: tuple[tuple[str, Expectation], ...] = ()
+    faults: FaultSpec = field(default_factory=FaultSpec)
+    link_kinds: tuple[tuple[str, str, str], ...] = ()   # per-link overrides (src, dst, kind)
 
     def offset(self, leader: str) -> int:
         return dict(self.offsets).get(leader, 0)
@@ -86,9 +121,9 @@ class Spec:
         return replace(self, bounds=replace(self.bounds, **{k: v for k, v in changes.items() if v is not None}))
 
 
-_TOP_KEYS = {"name", "description", "system", "workload", "check", "bounds", "expect"}
+_TOP_KEYS = {"name", "description", "system", "workload", "check", "bounds", "expect", "faults"}
 _SYSTEM_KEYS = {"leaders", "topology", "hub", "edges", "loop_prevention", "resolver", "clock",
-                "tie_break", "offsets", "links"}
+                "tie_break", "offsets", "links", "link_kinds"}
 _OP_KEYS = {"id", "leader", "key", "set", "delete", "time_ms", "after"}
 _BOUND_KEYS = {"max_states", "max_depth", "max_seconds"}
 
@@ -233,7 +268,9 @@ def parse_spec(data: dict, source: str = "<spec>", invariant_names=None) -> Spec
     clock = _choice(source, "system.clock", system.get("clock", "wall"), CLOCKS, "wall, lamport or hlc")
     tie_break = _choice(source, "system.tie_break", system.get("tie_break", "leader"), TIE_BREAKS,
                         "leader, value or incoming-loses")
-    links = _choice(source, "system.links", system.get("links", "fifo"), LINK_KINDS, "fifo")
+    links = _choice(source, "system.links", system.get("links", "fifo"), LINK_KINDS,
+                    "fifo, unordered, duplicating or lossy")
+    link_kinds = _parse_link_kinds(source, system.get("link_kinds", {}), leader_ref)
     raw_off = system.get("offsets", {})
     if not isinstance(raw_off, dict):
         raise SpecError(source, "system.offsets", "must be a table of leader = offset_ms, e.g. offsets = { us-east = -100 }")
@@ -246,8 +283,9 @@ def parse_spec(data: dict, source: str = "<spec>", invariant_names=None) -> Spec
 
     workload = _parse_workload(source, data.get("workload"), leader_ref)
     invariants, bounds, expect = _parse_checks(source, data, invariant_names)
+    faults = _parse_faults(source, data.get("faults", {}), leader_ref)
     return Spec(source, name, description, leaders, topology, hub, edges, loop, resolver, clock, tie_break,
-                tuple(sorted(offsets)), links, workload, invariants, bounds, expect)
+                tuple(sorted(offsets)), links, workload, invariants, bounds, expect, faults, link_kinds)
 
 
 def _parse_workload(source, raw, leader_ref) -> tuple[OpSpec, ...]:
@@ -371,3 +409,59 @@ def _parse_checks(source, data, invariant_names):
     if sec is not None and (isinstance(sec, bool) or not isinstance(sec, (int, float)) or sec <= 0):
         raise SpecError(source, "bounds.max_seconds", f"must be a positive number of seconds, got {sec!r}")
     return tuple(invariants), Bounds(ms, md, float(sec) if sec is not None else None), tuple(expect)
+
+
+_FAULT_KEYS = {"crashes", "crashable", "recoveries", "lose_unsent", "partitions", "heals", "clock_jumps",
+               "failovers", "failover_order"}
+
+
+def _parse_link_kinds(source, raw, leader_ref) -> tuple[tuple[str, str, str], ...]:
+    if not isinstance(raw, dict):
+        raise SpecError(source, "system.link_kinds",
+                        'must be a table of "a -> b" = kind, e.g. link_kinds = { "us-east -> eu-west" = "duplicating" }')
+    out = []
+    for link, kind in raw.items():
+        key = f"system.link_kinds.{link}"
+        if "->" not in link:
+            raise SpecError(source, key, f"'{link}' is not a link; write \"a -> b\"")
+        a, b = (x.strip() for x in link.split("->", 1))
+        leader_ref(key, a)
+        leader_ref(key, b)
+        _choice(source, key, kind, LINK_KINDS, "fifo, unordered, duplicating or lossy")
+        out.append((a, b, kind))
+    return tuple(sorted(out))
+
+
+def _parse_faults(source, raw, leader_ref) -> FaultSpec:
+    if not isinstance(raw, dict):
+        raise SpecError(source, "faults", "must be a table, e.g. [faults] crashes = 1")
+    _unknown(source, "faults", raw, _FAULT_KEYS)
+    f = FaultSpec()
+    crashes = _positive_int(source, "faults.crashes", raw.get("crashes", 0), allow_zero=True)
+    partitions = _positive_int(source, "faults.partitions", raw.get("partitions", 0), allow_zero=True)
+    failovers = _positive_int(source, "faults.failovers", raw.get("failovers", 0), allow_zero=True)
+    for flag in ("recoveries", "lose_unsent", "heals"):
+        if flag in raw and not isinstance(raw[flag], bool):
+            raise SpecError(source, f"faults.{flag}", f"must be true or false, got {raw[flag]!r}")
+    crashable = ()
+    if "crashable" in raw:
+        crashable = _str_list(source, "faults.crashable", raw["crashable"])
+        for i, l in enumerate(crashable):
+            leader_ref(f"faults.crashable[{i}]", l)
+        if not crashes:
+            raise SpecError(source, "faults.crashable", "names leaders that may crash, but faults.crashes is 0;"
+                                                        " set crashes = 1 (or more)")
+    jumps = raw.get("clock_jumps", {})
+    if not isinstance(jumps, dict):
+        raise SpecError(source, "faults.clock_jumps", "must be a table of leader = ms, e.g. { us-east = -100 }")
+    for l, v in jumps.items():
+        leader_ref(f"faults.clock_jumps.{l}", l)
+        if isinstance(v, bool) or not isinstance(v, int) or v == 0:
+            raise SpecError(source, f"faults.clock_jumps.{l}", f"must be a non-zero integer number of ms, got {v!r}")
+    order = ()
+    if "failover_order" in raw:
+        order = _str_list(source, "faults.failover_order", raw["failover_order"])
+        for i, l in enumerate(order):
+            leader_ref(f"faults.failover_order[{i}]", l)
+    return FaultSpec(crashes, crashable, raw.get("recoveries", f.recoveries), raw.get("lose_unsent", f.lose_unsent),
+                     partitions, raw.get("heals", f.heals), tuple(sorted(jumps.items())), failovers, order)

@@ -35,12 +35,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from model import clocks
+from model import faults as fl
 from model import topology as topo
 from model.resolvers import RESOLVERS
 from model.spec import Spec
 
 MSG_BITS = 16
-MSG_MASK = (1 << MSG_BITS) - 1
+MSG_MASK = (1 << 15) - 1   # bit 15 is faults.FLAG
 
 DELETED = 0  # value id of a tombstone
 
@@ -66,8 +67,11 @@ class Op:
 class Event:
     """What one action did, in domain terms (for traces).
 
-    ``kind`` is ``commit``, ``deliver`` or ``drop`` (a delivery discarded
-    by loop prevention).  ``outcome`` says what the resolver did with the
+    ``kind`` is ``commit``, ``deliver``, ``drop`` (a delivery discarded
+    by loop prevention), ``duplicate`` (a delivery that leaves a copy on the
+    link), ``lose`` (the head message is lost and retransmitted last), or a
+    fault: ``crash``, ``recover``, ``cut``, ``heal``, ``clock-jump`` (then
+    ``leader`` names the leader, or the pair with ``src``).  ``outcome`` says what the resolver did with the
     write at the receiving leader: ``applied``, ``superseded`` (it replaced
     writes it had seen), ``overwrote`` (it replaced a concurrent write),
     ``sibling`` (kept beside concurrent writes), ``discarded`` (it lost),
@@ -157,12 +161,30 @@ class System:
         self._link_info = tuple((s, d, tuple((t, edges[t][1]) for t in self.forward_links[(d, s)]))
                                 for s, d in edges)
 
+        # Faults and link kinds (model/faults.py).  Without them the fast
+        # path below never looks at them.
+        fs = spec.faults
+        self.fault_spec = fs
+        kinds = {(li[a], li[b]): k for a, b, k in spec.link_kinds}
+        self.link_kind = tuple(kinds.get(e, spec.links) for e in edges)
+        pairs = sorted({(min(a, b), max(a, b)) for a, b in edges})
+        self.pairs = tuple(pairs)
+        self.pair_of_link = tuple(pairs.index((min(a, b), max(a, b))) for a, b in edges)
+        self.crashable = tuple(li[x] for x in fs.crashable) if fs.crashable else tuple(range(self.n))
+        self.jump_ms = tuple(dict(fs.clock_jumps).get(name, 0) for name in spec.leaders)
+        self.in_links = tuple(tuple(j for j, (_, d) in enumerate(edges) if d == l) for l in range(self.n))
+        self.out_links = tuple(tuple(j for j, (s_, _) in enumerate(edges) if s_ == l) for l in range(self.n))
+        self._unordered = tuple(j for j, k in enumerate(self.link_kind) if k == "unordered")
+        self.fault_base = fl.FAULT_BASE
+        self.general = fs.any or any(k != "fifo" for k in self.link_kind)
+
     # ----------------------------------------------------------------- states
     def initial_state(self):
         c0 = clocks.initial(self.clock)
         empty = tuple(() for _ in self.keys)
         leaders = tuple((0, 0, c0, empty) for _ in range(self.n))
-        return (leaders, tuple(() for _ in self.edges), (None,) * self.nops, 0, ())
+        return (leaders, tuple(() for _ in self.edges), (None,) * self.nops, 0,
+                fl.NO_FAULTS if self.general else ())
 
     def _next_op(self, l: int, writes) -> int | None:
         for i in self.leader_ops[l]:
@@ -171,21 +193,14 @@ class System:
         return None
 
     def enabled(self, state) -> list[int]:
-        """Actions enabled in ``state``, in a fixed order."""
-        leaders, links, writes, _, _ = state
-        acts = []
-        for l in range(self.n):
-            i = self._next_op(l, writes)
-            if i is not None and not (self.ops[i].after_mask & ~leaders[l][0]):
-                acts.append(i)
-        base = self.nops
-        for j, q in enumerate(links):
-            if q:
-                acts.append(base + j)
-        return acts
+        """Actions enabled in ``state``, in a fixed order (progress first)."""
+        return [a for a, _ in self.successors(state)]
 
     def successors(self, state) -> list:
-        """``[(action, next_state), ...]`` for every enabled action."""
+        """``[(action, next_state), ...]`` for every enabled action, progress
+        events (commits, deliveries, allowed repairs) before faults."""
+        if self.general:
+            return self._successors_general(state)
         leaders, links, writes, _, _ = state
         out = []
         ops = self.ops
@@ -203,11 +218,132 @@ class System:
 
     def step(self, state, action: int):
         """The state after ``action``; ``ValueError`` if it is not enabled."""
-        if action not in self.enabled(state):
-            raise ValueError(f"action {self.action_name(action)} is not enabled")
+        for a, t in self.successors(state):
+            if a == action:
+                return t
+        raise ValueError(f"action {self.action_name(action)} is not enabled")
+
+    # ------------------------------------------------- faults and link kinds
+    def _successors_general(self, state) -> list:
+        leaders, links, writes, loop, F = state
+        crashed, cut, jumped, crashes_used, cuts_used, homes = F
+        fs = self.fault_spec
+        out = []
+        ops = self.ops
+        settle = self._settle
+        for l in range(self.n):
+            if (crashed >> l) & 1:
+                continue
+            for i in self.leader_ops[l]:
+                if writes[i] is None:
+                    if not (ops[i].after_mask & ~leaders[l][0]):
+                        out.append((i, settle(self._commit(state, i))))
+                    break
+        base = self.nops
+        open_links = []
+        for j, q in enumerate(links):
+            if not q or (crashed >> self.edges[j][1]) & 1 or (cut >> self.pair_of_link[j]) & 1:
+                continue
+            open_links.append(j)
+            if self.link_kind[j] == "unordered":
+                last = None
+                for p, m in enumerate(q):
+                    if m != last:
+                        last = m
+                        out.append((fl.code(fl.DELIVER_AT, j << 8 | p),
+                                    settle(self._deliver(self._to_head(state, j, p), j))))
+            else:
+                out.append((base + j, settle(self._deliver(state, j))))
+        if fs.recoveries:
+            for l in range(self.n):
+                if (crashed >> l) & 1:
+                    out.append((fl.code(fl.RECOVER, l),
+                                self._refault(state, (crashed & ~(1 << l),) + F[1:])))
+        if fs.heals:
+            for p in range(len(self.pairs)):
+                if (cut >> p) & 1:
+                    out.append((fl.code(fl.HEAL, p), self._refault(state, (crashed, cut & ~(1 << p)) + F[2:])))
+        if crashes_used < fs.crashes:
+            for l in self.crashable:
+                if not (crashed >> l) & 1:
+                    out.append((fl.code(fl.CRASH, l), self._crash(state, l)))
+        if cuts_used < fs.partitions:
+            for p in range(len(self.pairs)):
+                if not (cut >> p) & 1:
+                    out.append((fl.code(fl.CUT, p),
+                                self._refault(state, (crashed, cut | 1 << p, jumped, crashes_used, cuts_used + 1, homes))))
+        for l in range(self.n):
+            if self.jump_ms[l] and not (jumped >> l) & 1 and not (crashed >> l) & 1:
+                out.append((fl.code(fl.JUMP, l), self._refault(state, (crashed, cut, jumped | 1 << l) + F[3:])))
+        for j in open_links:
+            q = links[j]
+            kind = self.link_kind[j]
+            if kind == "duplicating" and not q[0] & fl.FLAG:
+                nxt = self._deliver(state, j)
+                nlinks = nxt[1][:j] + ((q[0] | fl.FLAG,) + nxt[1][j],) + nxt[1][j + 1:]
+                out.append((fl.code(fl.DUPLICATE, j), settle((nxt[0], nlinks) + nxt[2:])))
+            elif kind == "lossy" and len(q) > 1 and not q[0] & fl.FLAG:
+                nlinks = links[:j] + (q[1:] + (q[0] | fl.FLAG,),) + links[j + 1:]
+                out.append((fl.code(fl.LOSE, j), (leaders, nlinks, writes, loop, F)))
+        return out
+
+    @staticmethod
+    def _refault(state, faults):
+        return state[:4] + (faults,)
+
+    @staticmethod
+    def _to_head(state, j: int, p: int):
+        q = state[1][j]
+        links = state[1][:j] + ((q[p],) + q[:p] + q[p + 1:],) + state[1][j + 1:]
+        return (state[0], links) + state[2:]
+
+    def _settle(self, state):
+        """Drop messages to leaders that crashed for good; keep unordered
+        links canonical (sorted: only the multiset matters)."""
+        links = state[1]
+        crashed = state[4][0]
+        new = None
+        if crashed and not self.fault_spec.recoveries:
+            for l in range(self.n):
+                if (crashed >> l) & 1:
+                    for j in self.in_links[l]:
+                        if links[j]:
+                            new = new or list(links)
+                            new[j] = ()
+        for j in self._unordered:
+            q = (new or links)[j]
+            if len(q) > 1:
+                sq = tuple(sorted(q))
+                if sq != q:
+                    new = new or list(links)
+                    new[j] = sq
+        if new is None:
+            return state
+        return (state[0], tuple(new)) + state[2:]
+
+    def _crash(self, state, l: int):
+        crashed, cut, jumped, used, cuts, homes = state[4]
+        links = list(state[1])
+        if not self.fault_spec.recoveries:
+            for j in self.in_links[l]:
+                links[j] = ()
+        if self.fault_spec.lose_unsent:
+            for j in self.out_links[l]:
+                links[j] = ()
+        return (state[0], tuple(links), state[2], state[3], (crashed | 1 << l, cut, jumped, used + 1, cuts, homes))
+
+    def decode(self, action: int) -> tuple:
+        """``(kind, x, position)``: kind is commit, deliver, recover, heal,
+        crash, cut, clock-jump, duplicate or lose; x the op, link, leader or
+        pair index."""
         if action < self.nops:
-            return self._commit(state, action)
-        return self._deliver(state, action - self.nops)
+            return ("commit", action, 0)
+        if action < fl.FAULT_BASE and fl.kind_of(action) == 0:
+            return ("deliver", action - self.nops, 0)
+        kind, payload = fl.kind_of(action), action & fl.PAYLOAD
+        if kind == fl.DELIVER_AT:
+            return ("deliver", payload >> 8, payload & 255)
+        return (fl.KIND_NAMES[kind], payload, 0)
 
     def _commit(self, state, i: int):
         leaders, links, writes, loop, faults = state
@@ -218,7 +354,10 @@ class System:
             real = op.time_ms
         else:
             real = 1 + sum(1 for x in writes if x is not None)
-        clock, ts = clocks.tick(self.clock, clock, real + self.offsets[l])
+        off = self.offsets[l]
+        if faults and (faults[2] >> l) & 1:
+            off += self.jump_ms[l]
+        clock, ts = clocks.tick(self.clock, clock, real + off)
         writes = writes[:i] + ((ts, past),) + writes[i + 1:]
         content = self.resolver.apply(regs[k], i, writes, True)
         bit = 1 << i
@@ -295,8 +434,11 @@ class System:
         return parts[0] if len(parts) == 1 else "{" + ", ".join(parts) + "}"
 
     def live(self, state) -> tuple[int, ...]:
-        """Leaders that are up (all of them until faults exist)."""
-        return tuple(range(self.n))
+        """Leaders that are up (not crashed)."""
+        f = state[4]
+        if not f or not f[0]:
+            return tuple(range(self.n))
+        return tuple(l for l in range(self.n) if not (f[0] >> l) & 1)
 
     def committed(self, state) -> int:
         return sum(1 << i for i, x in enumerate(state[2]) if x is not None)
@@ -321,40 +463,92 @@ class System:
         return "-" if self.clock == "wall" else str(clock)
 
     # ---------------------------------------------------------------- events
+    def _pair_names(self, p: int) -> tuple[str, str]:
+        a, b = self.pairs[p]
+        return self.leaders[a], self.leaders[b]
+
     def action_name(self, action: int) -> str:
-        if action < self.nops:
-            op = self.ops[action]
+        kind, x, pos = self.decode(action)
+        if kind == "commit":
+            op = self.ops[x]
             return f"commit {op.id} at {op.leader_name}"
-        s, d = self.edges[action - self.nops]
-        return f"deliver {self.leaders[s]} -> {self.leaders[d]}"
+        if kind in ("deliver", "duplicate", "lose"):
+            s_, d = self.edges[x]
+            return f"{kind} {self.leaders[s_]} -> {self.leaders[d]}" + (f" (message {pos + 1})" if pos else "")
+        if kind in ("cut", "heal"):
+            a, b = self._pair_names(x)
+            return f"{kind} {a} <-> {b}"
+        return f"{kind} {self.leaders[x]}"
 
     def action_for(self, kind: str, op: str | None = None, src: str | None = None, dst: str | None = None) -> int:
-        """The action code for an event named as in a trace (``KeyError``)."""
+        """The action code for a commit or head delivery named as in a trace
+        (``KeyError``/``ValueError`` when the spec has no such op or link)."""
         if kind == "commit":
             return self.op_index[op]
         li = {name: i for i, name in enumerate(self.leaders)}
         return self.nops + self.edges.index((li[src], li[dst]))
 
+    def action_for_event(self, state, ev: dict) -> int:
+        """The action that replays a trace event (as saved in JSON) from
+        ``state``; ``KeyError``/``ValueError`` when it does not fit."""
+        kind = ev["kind"]
+        li = {name: i for i, name in enumerate(self.leaders)}
+        if kind == "commit":
+            return self.op_index[ev["op"]]
+        if kind in ("crash", "recover", "clock-jump"):
+            code = {"crash": fl.CRASH, "recover": fl.RECOVER, "clock-jump": fl.JUMP}[kind]
+            return fl.code(code, li[ev["leader"]])
+        if kind in ("cut", "heal"):
+            a, b = li[ev["leader"]], li[ev["src"]]
+            p = self.pairs.index((min(a, b), max(a, b)))
+            return fl.code(fl.CUT if kind == "cut" else fl.HEAL, p)
+        j = self.edges.index((li[ev["src"]], li[ev["leader"]]))
+        if kind == "duplicate":
+            return fl.code(fl.DUPLICATE, j)
+        if kind == "lose":
+            return fl.code(fl.LOSE, j)
+        if self.link_kind[j] == "unordered":
+            w = self.op_index[ev["op"]]
+            for p, m in enumerate(state[1][j]):
+                if m & MSG_MASK == w:
+                    return fl.code(fl.DELIVER_AT, j << 8 | p)
+            raise ValueError("no such message")
+        return self.nops + j
+
     def describe(self, state, action: int) -> Event:
         """What ``action`` does in ``state`` (which must enable it)."""
         nxt = self.step(state, action)
-        if action < self.nops:
-            op = self.ops[action]
-            w, at, src, kind = action, op.leader, None, "commit"
-            forwarded = tuple(self.leaders[self.edges[j][1]] for j in self.origin_links[at])
+        kind, x, pos = self.decode(action)
+        loop = bool(nxt[3]) and not state[3]
+        if kind not in ("commit", "deliver", "duplicate"):
+            if kind in ("cut", "heal"):
+                a, b = self._pair_names(x)
+            elif kind == "lose":
+                b, a = (self.leaders[i] for i in self.edges[x])
+            else:
+                a, b = self.leaders[x], None
+            if kind == "lose":
+                w = state[1][x][0] & MSG_MASK
+                op = self.ops[w]
+                return Event(action, kind, op.id, a, b, op.key_name, op.value, state[2][w][0], "lost")
+            return Event(action, kind, "", a, b, "", None, (), kind)
+        if kind == "commit":
+            op = self.ops[x]
+            w, at, src = x, op.leader, None
+            forwarded = tuple(self.leaders[self.edges[j][1]] for j in self.origin_links[at]
+                              if len(nxt[1][j]) > len(state[1][j]))
         else:
-            src, at = self.edges[action - self.nops]
-            w = state[1][action - self.nops][0] & MSG_MASK
+            src, at = self.edges[x]
+            w = state[1][x][pos] & MSG_MASK
             op = self.ops[w]
-            kind = "deliver"
             forwarded = tuple(self.leaders[self.edges[j][1]] for j in range(len(self.edges))
-                              if len(nxt[1][j]) > len(state[1][j]) - (1 if j == action - self.nops else 0))
+                              if j != x and len(nxt[1][j]) > len(state[1][j]))
         ts = nxt[2][w][0]
-        if kind == "deliver" and nxt[0][at] == state[0][at]:
+        if kind != "commit" and nxt[0][at] == state[0][at]:
             dropped = self.loop_mode == "origin" and op.leader == at
-            return Event(action, "drop" if dropped else "deliver", op.id, self.leaders[at], self.leaders[src],
+            return Event(action, "drop" if dropped else kind, op.id, self.leaders[at], self.leaders[src],
                          op.key_name, op.value, ts, "dropped" if dropped else "duplicate",
-                         forwarded_to=forwarded, loop=bool(nxt[3]) and not state[3])
+                         forwarded_to=forwarded, loop=loop)
         before = state[0][at][3][op.key]
         after = nxt[0][at][3][op.key]
         writes = nxt[2]
@@ -379,5 +573,4 @@ class System:
             else:
                 outcome = "overwrote"
         return Event(action, kind, op.id, self.leaders[at], None if src is None else self.leaders[src],
-                     op.key_name, op.value, ts, outcome, beaten, replaced, forwarded,
-                     loop=bool(nxt[3]) and not state[3])
+                     op.key_name, op.value, ts, outcome, beaten, replaced, forwarded, loop=loop)

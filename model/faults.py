@@ -1,0 +1,59 @@
+"""Faults and repairs as nondeterministic events (MODEL.md §2, issue 5).
+
+Action codes.  The two core kinds keep small codes (``i < len(ops)``:
+commit op ``i``; ``len(ops) + j``: deliver the head of link ``j``); every
+other kind is tagged in the high bits, ``kind << KIND_SHIFT | payload``:
+
+=============  =====================  ========================================
+kind           payload                meaning
+=============  =====================  ========================================
+DELIVER_AT     link << 8 | position   deliver one message of an unordered link
+RECOVER        leader                 a crashed leader comes back, state intact
+HEAL           pair                   a cut link pair carries messages again
+CRASH          leader                 crash-stop: commits and inbound stop
+CUT            pair                   partition both directions of a pair
+JUMP           leader                 the leader's wall clock jumps (NTP step)
+DUPLICATE      link                   deliver the head but keep a copy
+LOSE           link                   the head is lost and retransmitted last
+=============  =====================  ========================================
+
+Kinds from CRASH up are *faults*: optional events within a budget.  Commits,
+deliveries and the repairs (RECOVER, HEAL — when the spec allows them) are
+*progress*: a state is quiescent when no progress event is enabled, so
+quiescence waits for allowed repairs, never for faults.  ``successors``
+lists progress events first, so an engine tells a quiescent state by its
+first successor's code alone (``>= FAULT_BASE``).
+
+The fault state component is ``(crashed, cut, jumped, crashes_used,
+cuts_used, homes)``: bitmasks of crashed leaders, cut pairs and jumped
+clocks, the budgets spent, and the failed-over homes (``()`` until routing
+uses it).
+"""
+
+from __future__ import annotations
+
+KIND_SHIFT = 20
+DELIVER_AT, RECOVER, HEAL, CRASH, CUT, JUMP, DUPLICATE, LOSE = 1, 2, 3, 5, 6, 7, 8, 9
+FAULT_BASE = CRASH << KIND_SHIFT
+PAYLOAD = (1 << KIND_SHIFT) - 1
+
+KIND_NAMES = {DELIVER_AT: "deliver", RECOVER: "recover", HEAL: "heal", CRASH: "crash", CUT: "cut",
+              JUMP: "clock-jump", DUPLICATE: "duplicate", LOSE: "lose"}
+
+# Message flag: this copy was already duplicated / lost once (budget of one
+# per message, so the state space stays finite).
+FLAG = 1 << 15
+
+NO_FAULTS = (0, 0, 0, 0, 0, ())
+
+
+def code(kind: int, payload: int) -> int:
+    return kind << KIND_SHIFT | payload
+
+
+def kind_of(action: int) -> int:
+    return action >> KIND_SHIFT
+
+
+def is_fault(action: int) -> bool:
+    return action >= FAULT_BASE
