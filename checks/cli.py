@@ -92,12 +92,15 @@ def main():
 @click.option("--max-depth", type=click.IntRange(min=1), help="Do not expand states deeper than this.")
 @click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True), help="Stop after this long.")
 @click.option("--engine", type=click.Choice(ENGINES), default="bfs", show_default=True,
-              help="bfs gives shortest counterexamples; dfs is a cross-check.")
+              help="bfs gives shortest counterexamples; dfs is a cross-check; smt is the symbolic engine (docs/z3.md).")
+@click.option("--depth", type=click.IntRange(min=1), metavar="K",
+              help="Unrolling depth of --engine smt (default: the execution bound, which covers every run);"
+                   " with bfs/dfs the same as --max-depth.")
 @click.option("--expect", "expect_mode", is_flag=True,
               help="Compare every verdict with the spec's [expect] table; exit 0 only if all match.")
 @click.option("--progress/--no-progress", default=None, help="Show progress on stderr (default: on a terminal).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE.")
-def check_cmd(specs, invariants, overrides, fmt, max_states, max_depth, max_seconds, engine, expect_mode,
+def check_cmd(specs, invariants, overrides, fmt, max_states, max_depth, max_seconds, engine, depth, expect_mode,
               progress, output):
     """Explore every interleaving of SPECS (files or folders) and report a
     verdict per invariant, with the shortest counterexample when one fails.
@@ -113,7 +116,7 @@ def check_cmd(specs, invariants, overrides, fmt, max_states, max_depth, max_seco
     reports = []
     try:
         for path in _spec_files(specs):
-            spec = load(path, overrides).with_bounds(max_states=max_states, max_depth=max_depth,
+            spec = load(path, overrides).with_bounds(max_states=max_states, max_depth=depth or max_depth,
                                                      max_seconds=max_seconds)
             if expect_mode and not spec.expect:
                 raise BadInput(f"{path}: expect: no [expect] table; add the verdicts this spec must give")

@@ -18,7 +18,7 @@ from model.spec import Spec, load_spec
 from model.system import System
 
 HOLDS, VIOLATED, INCOMPLETE = "holds", "violated", "incomplete"
-ENGINES = ("bfs", "dfs")
+ENGINES = ("bfs", "dfs", "smt")
 
 # When a write is cut after circling the topology, states past the cut were
 # not explored: every other invariant's "holds" is only "incomplete".
@@ -86,6 +86,9 @@ def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None) -> Re
         res = search.bfs(system, props, spec.bounds, progress=progress)
     elif engine == "dfs":
         res = search.dfs(system, props, spec.bounds)
+    elif engine == "smt":  # issue 6: the symbolic engine (z3 stays inside checks/smt/); max_depth is its depth K
+        from checks.smt import bmc
+        res = bmc.search(system, [p.name for p in props], spec.bounds)
     else:
         raise SpecError(spec.source, "--engine", f"unknown engine '{engine}'{did_you_mean(engine, ENGINES)}")
     looped = "replication-terminates" in res.found
