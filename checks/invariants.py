@@ -48,6 +48,8 @@ def _convergence(system):
 
     def check(state):
         live = system.live(state)
+        if not live:
+            return None
         for k in keys:
             first = live[0]
             v0 = system.visible(state, first, k)

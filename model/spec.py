@@ -113,6 +113,14 @@ class Spec:
     expect: tuple[tuple[str, Expectation], ...] = ()
     faults: FaultSpec = field(default_factory=FaultSpec)
     link_kinds: tuple[tuple[str, str, str], ...] = ()   # per-link overrides (src, dst, kind)
+    latency_ms: tuple[tuple[str, str, int], ...] = ()   # per-link replication latency (src, dst, ms)
+    commit_ms: int = 0                                  # local commit latency
+
+    def link_latency(self, src: str, dst: str) -> int | None:
+        for a, b, ms in self.latency_ms:
+            if (a, b) == (src, dst) or (a, b) == ("*", "*"):
+                return ms
+        return None
 
     def offset(self, leader: str) -> int:
         return dict(self.offsets).get(leader, 0)
@@ -123,7 +131,7 @@ class Spec:
 
 _TOP_KEYS = {"name", "description", "system", "workload", "check", "bounds", "expect", "faults"}
 _SYSTEM_KEYS = {"leaders", "topology", "hub", "edges", "loop_prevention", "resolver", "clock",
-                "tie_break", "offsets", "links", "link_kinds"}
+                "tie_break", "offsets", "links", "link_kinds", "latency_ms", "commit_ms"}
 _OP_KEYS = {"id", "leader", "key", "set", "delete", "time_ms", "after"}
 _BOUND_KEYS = {"max_states", "max_depth", "max_seconds"}
 
@@ -271,6 +279,8 @@ def parse_spec(data: dict, source: str = "<spec>", invariant_names=None) -> Spec
     links = _choice(source, "system.links", system.get("links", "fifo"), LINK_KINDS,
                     "fifo, unordered, duplicating or lossy")
     link_kinds = _parse_link_kinds(source, system.get("link_kinds", {}), leader_ref)
+    latency = _parse_latency(source, system.get("latency_ms"), leader_ref)
+    commit_ms = _positive_int(source, "system.commit_ms", system.get("commit_ms", 0), allow_zero=True)
     raw_off = system.get("offsets", {})
     if not isinstance(raw_off, dict):
         raise SpecError(source, "system.offsets", "must be a table of leader = offset_ms, e.g. offsets = { us-east = -100 }")
@@ -285,7 +295,8 @@ def parse_spec(data: dict, source: str = "<spec>", invariant_names=None) -> Spec
     invariants, bounds, expect = _parse_checks(source, data, invariant_names)
     faults = _parse_faults(source, data.get("faults", {}), leader_ref)
     return Spec(source, name, description, leaders, topology, hub, edges, loop, resolver, clock, tie_break,
-                tuple(sorted(offsets)), links, workload, invariants, bounds, expect, faults, link_kinds)
+                tuple(sorted(offsets)), links, workload, invariants, bounds, expect, faults, link_kinds,
+                latency, commit_ms)
 
 
 def _parse_workload(source, raw, leader_ref) -> tuple[OpSpec, ...]:
@@ -465,3 +476,24 @@ def _parse_faults(source, raw, leader_ref) -> FaultSpec:
             leader_ref(f"faults.failover_order[{i}]", l)
     return FaultSpec(crashes, crashable, raw.get("recoveries", f.recoveries), raw.get("lose_unsent", f.lose_unsent),
                      partitions, raw.get("heals", f.heals), tuple(sorted(jumps.items())), failovers, order)
+
+
+def _parse_latency(source, raw, leader_ref) -> tuple[tuple[str, str, int], ...]:
+    """``latency_ms = 60`` (every link) or ``{ "a -> b" = 60, ... }``."""
+    if raw is None:
+        return ()
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return (("*", "*", _positive_int(source, "system.latency_ms", raw, allow_zero=True)),)
+    if not isinstance(raw, dict):
+        raise SpecError(source, "system.latency_ms", 'must be ms for every link (latency_ms = 60) or a table'
+                                                     ' { "a -> b" = 60 }')
+    out = []
+    for link, ms in raw.items():
+        key = f"system.latency_ms.{link}"
+        if "->" not in link:
+            raise SpecError(source, key, f"'{link}' is not a link; write \"a -> b\"")
+        a, b = (x.strip() for x in link.split("->", 1))
+        leader_ref(key, a)
+        leader_ref(key, b)
+        out.append((a, b, _positive_int(source, key, ms, allow_zero=True)))
+    return tuple(sorted(out))
