@@ -13,7 +13,8 @@ from pathlib import Path
 
 import click
 
-from checks import render_json, render_text
+from checks import matrix as matrix_mod
+from checks import render_html, render_itf, render_json, render_markdown, render_text
 from checks.invariants import INVARIANTS
 from checks.trace import build_trace, path_from_json
 from checks.verdict import ENGINES, HOLDS, INCOMPLETE, VIOLATED, check, load
@@ -87,7 +88,11 @@ def main():
               help="Check only this invariant (repeatable); default: the spec's [check] list.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Override a spec key, e.g. --set system.resolver=mv-register (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "html", "itf"]), default="text",
+              show_default=True, help="markdown: Mermaid sequence diagrams; html: a self-contained trace viewer;"
+              " itf: the Apalache/Quint trace format.")
+@click.option("--minimize/--no-minimize", "minimize", default=None,
+              help="Drop trace events the violation does not need (default: on for markdown and html).")
 @click.option("--max-states", type=click.IntRange(min=1), help="Stop after this many distinct states.")
 @click.option("--max-depth", type=click.IntRange(min=1), help="Do not expand states deeper than this.")
 @click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True), help="Stop after this long.")
@@ -100,7 +105,7 @@ def main():
               help="Compare every verdict with the spec's [expect] table; exit 0 only if all match.")
 @click.option("--progress/--no-progress", default=None, help="Show progress on stderr (default: on a terminal).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE.")
-def check_cmd(specs, invariants, overrides, fmt, max_states, max_depth, max_seconds, engine, depth, expect_mode,
+def check_cmd(specs, invariants, overrides, fmt, minimize, max_states, max_depth, max_seconds, engine, depth, expect_mode,
               progress, output):
     """Explore every interleaving of SPECS (files or folders) and report a
     verdict per invariant, with the shortest counterexample when one fails.
@@ -110,7 +115,9 @@ def check_cmd(specs, invariants, overrides, fmt, max_states, max_depth, max_seco
       replcheck check specs/seed/alice-bob-lww.toml
       replcheck check specs/seed/alice-bob-lww.toml --set system.resolver=mv-register
       replcheck check --expect specs/
+      replcheck check specs/seed/alice-bob-lww.toml --format html -o trace.html
     """
+    minimise = _minimise_flag(fmt, minimize)
     show = sys.stderr.isatty() if progress is None else progress
     bar = _Progress(show)
     reports = []
@@ -132,10 +139,32 @@ def check_cmd(specs, invariants, overrides, fmt, max_states, max_depth, max_seco
         sys.exit(EXIT_OK if ok else EXIT_VIOLATED)
     if fmt == "json":
         _emit(render_json.render(reports), output)
+    elif fmt in RICH:
+        _emit(RICH[fmt](reports, minimise), output)
     else:
         _emit("\n\n".join(render_text.render(r) for r in reports), output)
     verdicts = {r.verdict for rep in reports for r in rep.results}
     sys.exit(EXIT_VIOLATED if VIOLATED in verdicts else EXIT_INCOMPLETE if INCOMPLETE in verdicts else EXIT_OK)
+
+
+# The renderings of issue 7; each takes (reports, minimise) and returns a string.
+RICH = {"markdown": render_markdown.render_many, "html": render_html.render_many, "itf": render_itf.render}
+
+
+def _minimise_flag(fmt: str, minimize) -> bool:
+    """--minimize is on by default for the renderings people look at; text
+    and JSON stay the engine's shortest trace (JSON is what replay reads)."""
+    if minimize is None:
+        return fmt in ("markdown", "html")
+    if minimize and fmt in ("text", "json"):
+        raise BadInput(f"--minimize: applies to --format markdown, html or itf, not {fmt};"
+                       " drop --minimize or pick one of those formats")
+    return minimize
+
+
+def _exit_code(results) -> int:
+    verdicts = {r.verdict for r in results}
+    return EXIT_VIOLATED if VIOLATED in verdicts else EXIT_INCOMPLETE if INCOMPLETE in verdicts else EXIT_OK
 
 
 def _compare_expectations(reports) -> tuple[str, bool]:
@@ -216,6 +245,79 @@ def topology_cmd(spec, overrides, fmt):
         click.echo(render_topology.render(load(spec, overrides), fmt))
     except ReplcheckError as e:
         raise BadInput(str(e)) from None
+
+
+@main.command("explain")
+@click.argument("spec", type=click.Path())
+@click.option("--invariant", metavar="NAME", help="The invariant to explain (default: the first violated one).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a spec key (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["markdown", "html"]), default="markdown", show_default=True)
+@click.option("--minimize/--no-minimize", "minimize", default=True, show_default=True,
+              help="Drop trace events the violation does not need.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (default: stdout).")
+def explain_cmd(spec, invariant, overrides, fmt, minimize, output):
+    """The lecture artefact for one invariant of SPEC: what went wrong, the
+    counterexample as a sequence diagram, every leader's state at each step.
+
+    \b
+    Example:
+      replcheck explain specs/seed/alice-bob-lww.toml --invariant no-lost-writes --format html -o lww.html
+    """
+    try:
+        report = check(load(spec, overrides), [invariant] if invariant else None)
+        chosen = [invariant] if invariant else [r.invariant for r in report.results if r.verdict == VIOLATED][:1]
+        chosen = chosen or None  # nothing violated: the page shows every verdict
+        render = render_markdown.render if fmt == "markdown" else render_html.render
+        text = render(report, minimize, invariants=chosen)
+    except ReplcheckError as e:
+        raise BadInput(str(e)) from None
+    _emit(text, output)
+    sys.exit(_exit_code([r for r in report.results if chosen is None or r.invariant in chosen]))
+
+
+def _csv_names(value) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    return tuple(x.strip() for x in value.split(",") if x.strip()) or None
+
+
+@main.command("matrix")
+@click.argument("spec", type=click.Path())
+@click.option("--resolvers", metavar="A,B,...", help="Comma-separated resolvers (default: every resolver).")
+@click.option("--topologies", metavar="X,Y,...", help="Comma-separated topologies (default: the spec's).")
+@click.option("--invariants", metavar="I,J,...", help="Comma-separated invariants (default: the spec's).")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "csv", "json"]), default="text",
+              show_default=True)
+@click.option("--minimize/--no-minimize", "minimize", default=True, show_default=True,
+              help="Minimise the counterexamples linked from the Markdown tables.")
+@click.option("--progress/--no-progress", default=None, help="Show progress on stderr (default: on a terminal).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (default: stdout).")
+def matrix_cmd(spec, resolvers, topologies, invariants, fmt, minimize, progress, output):
+    """Check SPEC under every resolver x topology combination and print the
+    verdicts: resolvers as rows, invariants as columns, one table per
+    topology (a star's hub: the spec's, else its first leader).
+
+    \b
+    Example:
+      replcheck matrix specs/seed/alice-bob-lww.toml --resolvers lww,mv-register --topologies all-to-all,ring,star
+    """
+    show = sys.stderr.isatty() if progress is None else progress
+
+    def tick(done, total, topology, resolver):
+        if not show:
+            return
+        if topology is None:
+            click.echo(f"\r  {done}/{total} combinations checked{' ' * 30}", err=True)
+        else:
+            click.echo(f"\r  [{done + 1}/{total}] {topology} / {resolver} ...{' ' * 10}", err=True, nl=False)
+
+    try:
+        m = matrix_mod.run(spec, _csv_names(resolvers), _csv_names(topologies), _csv_names(invariants), tick)
+        text = matrix_mod.RENDERERS[fmt](m, minimize)
+    except ReplcheckError as e:
+        raise BadInput(str(e)) from None
+    _emit(text, output)
+    sys.exit(_exit_code([r for rep in m.reports.values() for r in rep.results]))
 
 
 @main.command("replay")

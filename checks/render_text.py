@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from checks.anomalies import meaning
 from checks.verdict import HOLDS, INCOMPLETE, Report
 
 
@@ -60,6 +61,7 @@ def render(report: Report) -> str:
         else:
             out.append(f"  {r.invariant:<{width}}  VIOLATED  {r.anomaly}")
             out.append(f"    {r.message}")
+            out.append(f"    ({r.anomaly}: {meaning(r.anomaly)})")
             assert r.trace is not None
             n = len(r.trace)
             out.append(f"    shortest counterexample, {n} step{'s' if n != 1 else ''}:")

@@ -1,0 +1,156 @@
+"""The counterexample model every rich rendering reads (MODEL.md §6).
+
+:func:`counterexamples` turns a :class:`~checks.verdict.Report` into one
+:class:`Counterexample` per violated invariant: the (optionally minimised)
+trace replayed through the model, with what a lecture slide needs at every
+step — each leader's values, the writes it holds, its clock, its version
+vector and its applied writes, the messages still in flight — plus the
+anomaly explained in general and the parts the culprit writes play.
+Markdown, HTML and ITF render this data; none of them recomputes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from checks import anomalies
+from checks.minimize import Minimized, minimize
+from checks.trace import Step, build_trace
+from checks.verdict import VIOLATED, Report, Result
+from model.system import MSG_MASK, System
+
+
+@dataclass(frozen=True)
+class LeaderState:
+    """One leader as a reader sees it at one point of the trace.
+
+    ``values`` shows each key as text (``-`` absent, ``{...}`` siblings);
+    ``held`` names the op ids whose writes the leader holds per key;
+    ``version_vector`` counts, per leader, how many of that leader's writes
+    are in this leader's causal past; ``up`` is false while it is crashed.
+    """
+
+    name: str
+    values: tuple[tuple[str, str], ...]
+    held: tuple[tuple[str, tuple[str, ...]], ...]
+    clock: str
+    version_vector: tuple[tuple[str, int], ...]
+    applied: tuple[str, ...]
+    up: bool = True
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The system after step ``index`` (0 = the initial state, no event).
+
+    ``role`` is ``lost`` for the commit of the lost write, ``culprit`` for
+    the commit of a write that beat it (or of any write an anomaly blames),
+    else ``None``.  ``in_flight`` lists ``(src, dst, op ids)`` per non-empty
+    link, head first.
+    """
+
+    index: int
+    step: Step | None
+    role: str | None
+    leaders: tuple[LeaderState, ...]
+    in_flight: tuple[tuple[str, str, tuple[str, ...]], ...]
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    """A violated invariant, explained: what went wrong and how it happened."""
+
+    report: Report
+    result: Result
+    frames: tuple[Frame, ...]
+    minimized: Minimized | None
+
+    @property
+    def system(self) -> System:
+        return self.report.system
+
+    @property
+    def invariant(self) -> str:
+        return self.result.invariant
+
+    @property
+    def anomaly(self) -> str:
+        return self.result.anomaly or ""
+
+    @property
+    def meaning(self) -> str:
+        return anomalies.meaning(self.result.anomaly)
+
+    @property
+    def message(self) -> str:
+        return self.result.message or ""
+
+    @property
+    def roles(self) -> dict[str, str]:
+        return anomalies.roles(self.result.anomaly, self.result.culprits)
+
+    @property
+    def steps(self) -> tuple[Frame, ...]:
+        """The frames that follow an event (all but the initial state)."""
+        return self.frames[1:]
+
+
+def leader_states(system: System, state) -> tuple[LeaderState, ...]:
+    live = set(system.live(state))
+    out = []
+    for l, name in enumerate(system.leaders):
+        applied, past, clock, regs = state[0][l]
+        values = tuple((key, system.show_visible(system.visible(state, l, k))) for k, key in enumerate(system.keys))
+        held = tuple((key, tuple(system.ops[w].id for w in regs[k])) for k, key in enumerate(system.keys))
+        vv = tuple((system.leaders[m], sum(1 for i in system.leader_ops[m] if (past >> i) & 1))
+                   for m in range(system.n))
+        ids = tuple(op.id for op in system.ops if (applied >> op.index) & 1)
+        out.append(LeaderState(name, values, held, system.show_clock(clock), vv, ids, l in live))
+    return tuple(out)
+
+
+def in_flight(system: System, state) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    out = []
+    for j, q in enumerate(state[1]):
+        if q:
+            s, d = system.edges[j]
+            out.append((system.leaders[s], system.leaders[d], tuple(system.ops[m & MSG_MASK].id for m in q)))
+    return tuple(out)
+
+
+def frames(system: System, path, roles: dict[str, str]) -> tuple[Frame, ...]:
+    """Replay ``path`` and describe the system before and after every event."""
+    trace, _ = build_trace(system, path)
+    state = system.initial_state()
+    out = [Frame(0, None, None, leader_states(system, state), in_flight(system, state))]
+    for step, a in zip(trace.steps, path):
+        state = system.step(state, a)
+        role = roles.get(step.event.op) if step.event.kind == "commit" else None
+        out.append(Frame(step.index, step, role, leader_states(system, state), in_flight(system, state)))
+    return tuple(out)
+
+
+def explain(report: Report, result: Result, minimise: bool = True) -> Counterexample:
+    """The counterexample of one violated ``result`` of ``report``.
+
+    With ``minimise`` the trace goes through :func:`checks.minimize.minimize`
+    first; the result then carries the kept path, its trace and the
+    violation's message at the new end (same anomaly).
+    """
+    if result.verdict != VIOLATED or result.trace is None:
+        raise ValueError(f"{result.invariant} is {result.verdict}: only a violation has a counterexample")
+    system = report.system
+    mini = None
+    if minimise:
+        mini = minimize(system, result.invariant, result.path, result.anomaly)
+        if mini.changed:
+            v = mini.violation
+            trace, _ = build_trace(system, mini.path)
+            result = replace(result, path=mini.path, trace=trace, message=v.message, culprits=v.culprits)
+    roles = anomalies.roles(result.anomaly, result.culprits)
+    return Counterexample(report, result, frames(system, result.path, roles), mini)
+
+
+def counterexamples(report: Report, minimise: bool = True) -> tuple[Counterexample, ...]:
+    """Every violated invariant of ``report``, explained, in report order."""
+    return tuple(explain(report, r, minimise) for r in report.results if r.verdict == VIOLATED and r.trace)

@@ -1,0 +1,220 @@
+"""The verdict matrix: one spec under every resolver x topology combination.
+
+The slide "which resolver keeps which promise": the spec's workload and
+invariants are checked once per combination, and the verdicts are laid out
+with resolvers as rows and invariants as columns, one table per topology.
+
+How a combination is made from the spec (documented in docs/rendering.md):
+
+- ``system.resolver`` and ``system.topology`` are replaced;
+- ``star``: the hub is the spec's own ``system.hub`` when it names one,
+  else the first leader in ``system.leaders``;
+- ``custom``: needs the spec's own ``system.edges`` (there is no default
+  graph); other topologies drop ``hub`` / ``edges`` they do not take;
+- everything else (clock, tie-break, offsets, loop prevention, bounds) is
+  the spec's.
+
+The combined spec goes through the same validation as a spec file, so a
+combination that makes no sense is a one-line error naming the spec.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from checks import render_markdown as md
+from checks.explain import explain
+from checks.invariants import INVARIANTS
+from checks.verdict import HOLDS, INCOMPLETE, VIOLATED, Report, check, load
+from model.errors import SpecError, did_you_mean
+from model.resolvers import RESOLVERS
+from model.spec import Spec, parse_spec
+from model.topology import TOPOLOGIES
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """Every combination's report, keyed by ``(topology, resolver)``."""
+
+    base: Spec
+    resolvers: tuple[str, ...]
+    topologies: tuple[str, ...]
+    invariants: tuple[str, ...]
+    reports: dict
+
+    def report(self, topology: str, resolver: str) -> Report:
+        return self.reports[(topology, resolver)]
+
+    def result(self, topology: str, resolver: str, invariant: str):
+        return next(r for r in self.report(topology, resolver).results if r.invariant == invariant)
+
+    @property
+    def worst(self) -> str:
+        verdicts = {r.verdict for rep in self.reports.values() for r in rep.results}
+        return VIOLATED if VIOLATED in verdicts else INCOMPLETE if INCOMPLETE in verdicts else HOLDS
+
+
+def _names(spec: Spec, key: str, names, known, listing: str) -> tuple[str, ...]:
+    for n in names:
+        if n not in known:
+            raise SpecError(spec.source, key, f"unknown '{n}'{did_you_mean(n, known)} ({listing})")
+    if len(set(names)) != len(names):
+        raise SpecError(spec.source, key, "a name is listed twice; list each once")
+    return tuple(names)
+
+
+def variant(data: dict, resolver: str, topology: str) -> dict:
+    """The spec's TOML data with ``resolver`` and ``topology`` put in (pure)."""
+    system = dict(data.get("system", {}))
+    system["resolver"] = resolver
+    system["topology"] = topology
+    if topology == "star":
+        leaders = system.get("leaders") or [None]
+        system["hub"] = system.get("hub") or leaders[0]
+    else:
+        system.pop("hub", None)
+    if topology != "custom":
+        system.pop("edges", None)
+    return {**data, "system": system}
+
+
+def hub_of(spec: Spec) -> str | None:
+    """The hub a star combination of ``spec`` uses (see the module notes)."""
+    return spec.hub or spec.leaders[0]
+
+
+def combination(path, resolver: str, topology: str) -> Spec:
+    """The spec at ``path`` under ``resolver`` over ``topology``."""
+    source = str(path)
+    data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    if topology == "custom" and "edges" not in data.get("system", {}):
+        raise SpecError(source, "--topologies", "custom needs the spec's own system.edges; add edges to the spec"
+                                                " or leave custom out")
+    return parse_spec(variant(data, resolver, topology), source, INVARIANTS)
+
+
+def run(path, resolvers=None, topologies=None, invariants=None, progress=None) -> Matrix:
+    """Check the spec at ``path`` under every combination.
+
+    ``resolvers`` default to the whole catalogue (:data:`RESOLVERS`),
+    ``topologies`` to the spec's own, ``invariants`` to the spec's.
+    ``progress(done, total, topology, resolver)`` is called before each
+    combination.
+    """
+    base = load(path)
+    resolvers = _names(base, "--resolvers", tuple(resolvers or RESOLVERS), RESOLVERS, "replcheck list resolvers")
+    topologies = _names(base, "--topologies", tuple(topologies or (base.topology,)), TOPOLOGIES,
+                        "replcheck list topologies")
+    invariants = _names(base, "--invariants", tuple(invariants or base.invariants), INVARIANTS,
+                        "replcheck list invariants")
+    reports = {}
+    total = len(resolvers) * len(topologies)
+    for t in topologies:
+        for r in resolvers:
+            if progress:
+                progress(len(reports), total, t, r)
+            reports[(t, r)] = check(combination(path, r, t), invariants)
+    if progress:
+        progress(total, total, None, None)
+    return Matrix(base, resolvers, topologies, invariants, reports)
+
+
+# ------------------------------------------------------------------ rendering
+def cell_text(result) -> str:
+    """``holds``, ``VIOLATED lost-update`` or ``incomplete (max_states)``."""
+    if result.verdict == VIOLATED:
+        return f"VIOLATED {result.anomaly}"
+    if result.verdict == INCOMPLETE:
+        return f"incomplete ({result.bound})"
+    return "holds"
+
+
+def topology_label(m: Matrix, topology: str) -> str:
+    if topology == "star":
+        return f"star (hub {hub_of(m.base)})"
+    return topology
+
+
+def render_text(m: Matrix) -> str:
+    out = [f"{m.base.source}: {m.base.name} - {len(m.resolvers)} resolvers x {len(m.topologies)} topologies", ""]
+    for t in m.topologies:
+        rows = [["resolver", *m.invariants]]
+        rows += [[r, *(cell_text(m.result(t, r, i)) for i in m.invariants)] for r in m.resolvers]
+        widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
+        out.append(f"topology: {topology_label(m, t)}")
+        out += ["  " + "  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in rows]
+        out.append("")
+    return "\n".join(out).rstrip()
+
+
+def anchor(topology: str, resolver: str, invariant: str) -> str:
+    return md.anchor_id(topology, resolver, invariant)
+
+
+def render_markdown(m: Matrix, minimise: bool = True) -> str:
+    """Tables with each violation linked to its counterexample below."""
+    out = [f"# Which resolver keeps which promise: {m.base.name}", ""]
+    if m.base.description:
+        out += [f"_{m.base.description}_", ""]
+    out += [f"`{m.base.source}`, checked under every resolver (rows) and invariant (columns);"
+            " a violation links to its counterexample.", ""]
+    sections = []
+    for t in m.topologies:
+        out += [f"## {md.cell(topology_label(m, t))}", "",
+                "| resolver | " + " | ".join(m.invariants) + " |", "|---|" + "---|" * len(m.invariants)]
+        for r in m.resolvers:
+            cells = []
+            for i in m.invariants:
+                res = m.result(t, r, i)
+                if res.verdict == VIOLATED:
+                    a = anchor(t, r, i)
+                    cells.append(f"[**violated**: {res.anomaly}](#{a})")
+                    cx = explain(m.report(t, r), res, minimise)
+                    sections.append(md.counterexample_section(
+                        cx, 3, a, title=f"{topology_label(m, t)} / {r}: {i} violated: {res.anomaly}"))
+                else:
+                    cells.append(md.cell(cell_text(res)))
+            out.append(f"| {r} | " + " | ".join(cells) + " |")
+        out.append("")
+    if sections:
+        out += ["## Counterexamples", ""] + sections
+    return "\n".join(out).rstrip() + "\n"
+
+
+def rows(m: Matrix) -> list[dict]:
+    """One flat record per (topology, resolver, invariant)."""
+    out = []
+    for t in m.topologies:
+        for r in m.resolvers:
+            for i in m.invariants:
+                res = m.result(t, r, i)
+                out.append({"topology": t, "hub": hub_of(m.base) if t == "star" else None, "resolver": r,
+                            "invariant": i, "verdict": res.verdict, "anomaly": res.anomaly, "bound": res.bound,
+                            "steps": len(res.trace) if res.trace is not None else None, "message": res.message,
+                            "culprits": list(res.culprits)})
+    return out
+
+
+def render_csv(m: Matrix) -> str:
+    buf = io.StringIO()
+    fields = ["topology", "resolver", "invariant", "verdict", "anomaly", "bound", "steps", "message"]
+    w = csv.DictWriter(buf, fields, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    for row in rows(m):
+        w.writerow({k: ("" if v is None else v) for k, v in row.items()})
+    return buf.getvalue().rstrip("\n")
+
+
+def render_json(m: Matrix) -> str:
+    return json.dumps({"spec": m.base.source, "name": m.base.name, "resolvers": list(m.resolvers),
+                       "topologies": list(m.topologies), "invariants": list(m.invariants),
+                       "cells": rows(m)}, indent=2)
+
+
+RENDERERS = {"text": lambda m, minimise: render_text(m), "markdown": render_markdown,
+             "csv": lambda m, minimise: render_csv(m), "json": lambda m, minimise: render_json(m)}

@@ -1,0 +1,93 @@
+"""replcheck matrix: which resolver keeps which promise, per topology."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from checks import matrix
+from checks.verdict import check, load
+from model.errors import SpecError
+from model.resolvers import RESOLVERS
+
+from conftest import SPECS
+
+SEED = SPECS / "seed" / "alice-bob-lww.toml"
+# Catalogue entries another issue adds; included when they exist.
+OPTIONAL = [r for r in ("keep-local", "couchdb", "cassandra") if r in RESOLVERS]
+
+
+@pytest.fixture(scope="module")
+def seed_matrix():
+    return matrix.run(SEED, ["lww", "mv-register", *OPTIONAL], ["all-to-all", "ring", "star"])
+
+
+def test_matrix_pins_the_lecture_table(seed_matrix):
+    m = seed_matrix
+    for t in ("all-to-all", "ring", "star"):
+        assert matrix.cell_text(m.result(t, "lww", "convergence")) == "holds"
+        assert matrix.cell_text(m.result(t, "lww", "no-lost-writes")) == "VIOLATED lost-update"
+        assert matrix.cell_text(m.result(t, "mv-register", "convergence")) == "holds"
+        assert matrix.cell_text(m.result(t, "mv-register", "no-lost-writes")) == "holds"
+
+
+def test_matrix_cells_agree_with_checking_each_combination(seed_matrix):
+    # Every cell, including resolvers added later, is what `check --set` says.
+    for (t, r), rep in seed_matrix.reports.items():
+        overrides = [f"system.resolver={r}", f"system.topology={t}"] + (["system.hub=us-east"] if t == "star" else [])
+        direct = check(load(SEED, overrides))
+        assert [(x.invariant, x.verdict, x.anomaly) for x in rep.results] == \
+               [(x.invariant, x.verdict, x.anomaly) for x in direct.results]
+
+
+def test_matrix_text_has_resolvers_as_rows_and_invariants_as_columns(seed_matrix):
+    text = matrix.render_text(seed_matrix)
+    assert "topology: star (hub us-east)" in text
+    block = text.split("topology: all-to-all\n")[1].split("\n\n")[0].splitlines()
+    assert block[0].split() == ["resolver", "convergence", "no-lost-writes"]
+    assert block[1].split() == ["lww", "holds", "VIOLATED", "lost-update"]
+    assert block[2].split() == ["mv-register", "holds", "holds"]
+
+
+def test_matrix_markdown_links_each_violation_to_its_counterexample(seed_matrix):
+    md = matrix.render_markdown(seed_matrix)
+    assert "| lww | holds | [**violated**: lost-update](#ring-lww-no-lost-writes) |" in md
+    assert "| mv-register | holds | holds |" in md
+    for t in ("all-to-all", "ring", "star"):
+        assert f'<a id="{t}-lww-no-lost-writes"></a>' in md
+    assert md.count("```mermaid") == sum(1 for rep in seed_matrix.reports.values()
+                                         for r in rep.results if r.verdict == "violated")
+
+
+def test_matrix_csv_and_json(seed_matrix):
+    rows = list(csv.DictReader(io.StringIO(matrix.render_csv(seed_matrix))))
+    assert len(rows) == 3 * len(seed_matrix.resolvers) * 2
+    ring_lww = [r for r in rows if (r["topology"], r["resolver"], r["invariant"]) == ("ring", "lww", "no-lost-writes")]
+    assert ring_lww[0]["verdict"] == "violated" and ring_lww[0]["anomaly"] == "lost-update"
+    assert ring_lww[0]["steps"] == "8"
+    data = json.loads(matrix.render_json(seed_matrix))
+    assert data["resolvers"][:2] == ["lww", "mv-register"]
+    assert {c["hub"] for c in data["cells"] if c["topology"] == "star"} == {"us-east"}
+
+
+def test_star_hub_is_the_specs_own_else_the_first_leader():
+    data = {"system": {"leaders": ["b", "a"], "topology": "ring"}}
+    assert matrix.variant(data, "lww", "star")["system"]["hub"] == "b"
+    data = {"system": {"leaders": ["b", "a"], "topology": "star", "hub": "a"}}
+    assert matrix.variant(data, "lww", "star")["system"]["hub"] == "a"
+    assert "hub" not in matrix.variant(data, "lww", "ring")["system"]
+
+
+def test_matrix_defaults_to_every_resolver_and_the_specs_topology():
+    m = matrix.run(SPECS / "seed" / "alice-bob-mv-register.toml")
+    assert m.resolvers == tuple(RESOLVERS) and m.topologies == ("all-to-all",)
+
+
+def test_matrix_rejects_unknown_names():
+    with pytest.raises(SpecError, match="--resolvers: unknown 'lvw'; did you mean 'lww'"):
+        matrix.run(SEED, ["lvw"])
+    with pytest.raises(SpecError, match="custom needs the spec's own system.edges"):
+        matrix.run(SEED, ["lww"], ["custom"])
