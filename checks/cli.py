@@ -375,5 +375,99 @@ def replay_cmd(spec, trace_file, invariant, overrides):
     sys.exit(EXIT_VIOLATED if reproduced else EXIT_OK)
 
 
+# ---------------------------------------------------------------- z3 (issue 6)
+@main.group("smt")
+def smt_group():
+    """Ask Z3 what enumeration cannot: clock skew, merge laws, I-confluence
+    (docs/z3.md).  Exit 0: no loss possible / proved / i-confluent; 1: a
+    counterexample; 2: bad input."""
+
+
+@smt_group.command("skew")
+@click.argument("spec", type=click.Path())
+@click.option("--max-skew", type=click.FloatRange(min=0), metavar="MS",
+              help="Bound on every leader's |clock offset| in ms (default: unbounded).")
+@click.option("--commit-ms", type=click.FloatRange(min=0), default=5, show_default=True,
+              help="Time from a write's timestamp to its shipping.")
+@click.option("--replication-ms", type=click.FloatRange(min=0), default=60, show_default=True,
+              help="Least delay of one replication link (longer delays are allowed).")
+@click.option("--minimize", is_flag=True, help="Also find the least skew at which a causally later write is lost.")
+@click.option("--free-times", is_flag=True, help="Ignore the spec's time_ms: commits at any real time.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a spec key.")
+def smt_skew_cmd(spec, max_skew, commit_ms, replication_ms, minimize, free_times, overrides):
+    """Under which clock offsets and commit times does LWW over wall clocks
+    lose a write of SPEC?  Prints a witness timeline with every clock.
+
+    \b
+    Example:
+      replcheck smt skew specs/seed/skew-wall.toml --minimize
+    """
+    from fractions import Fraction
+
+    from checks.smt import render as smt_render
+    from checks.smt import skew
+
+    def frac(x):
+        return None if x is None else Fraction(str(x))
+
+    try:
+        timing = skew.Timing(frac(commit_ms), frac(replication_ms), frac(max_skew), free_times)
+        report = skew.analyse(load(spec, overrides), timing, minimize)
+    except ReplcheckError as e:
+        raise BadInput(str(e)) from None
+    click.echo(smt_render.skew(report))
+    sys.exit(EXIT_VIOLATED if report.lost_update or report.causally_later else EXIT_OK)
+
+
+@smt_group.command("laws")
+@click.argument("resolver", metavar="RESOLVER|MERGE.toml")
+@click.option("--tie-break", type=click.Choice(sorted(TIE_BREAKS)), default="leader", show_default=True,
+              help="For lww: the rule on equal timestamps.")
+def smt_laws_cmd(resolver, tie_break):
+    """Prove or refute commutativity, associativity and idempotence of a
+    resolver's merge (or of a custom merge in a TOML file).
+
+    \b
+    Example:
+      replcheck smt laws or-set
+      replcheck smt laws lww --tie-break incoming-loses
+      replcheck smt laws queries/merges/sum.toml
+    """
+    from checks.smt import laws
+    from checks.smt import render as smt_render
+
+    try:
+        if resolver.endswith(".toml"):
+            enc = laws.load_custom(resolver)
+        else:
+            enc = laws.encoding_for(resolver, tie_break)
+        report = laws.check_laws(enc)
+    except ReplcheckError as e:
+        raise BadInput(str(e)) from None
+    click.echo(smt_render.laws(report))
+    sys.exit(EXIT_OK if report.proved else EXIT_VIOLATED)
+
+
+@smt_group.command("iconfluence")
+@click.argument("query", metavar="QUERY.toml", type=click.Path())
+def smt_iconfluence_cmd(query):
+    """Is QUERY's set of operations I-confluent for its invariant (Bailis et
+    al., VLDB 2015)?  Prints ancestor / branch A / branch B / merge when not.
+
+    \b
+    Example:
+      replcheck smt iconfluence queries/iconfluence/stock-decrement.toml
+    """
+    from checks.smt import iconfluence
+    from checks.smt import render as smt_render
+
+    try:
+        verdict = iconfluence.check(iconfluence.load_query(query))
+    except ReplcheckError as e:
+        raise BadInput(str(e)) from None
+    click.echo(smt_render.iconfluence(verdict))
+    sys.exit(EXIT_OK if verdict.confluent else EXIT_VIOLATED)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,282 @@
+"""A tiny, safe expression language for merges, guards, effects and invariants.
+
+Custom merges and I-confluence queries are written as strings in TOML files,
+never as Python.  This module parses them into a small AST of tuples; the
+modules that need Z3 compile the AST with :func:`to_z3`.
+
+Grammar (integers and booleans; sets and tables through functions)::
+
+    expr    := "if" expr "then" expr "else" expr | or
+    or      := and ("or" and)*
+    and     := not ("and" not)*
+    not     := "not" not | cmp
+    cmp     := sum (("<" | "<=" | ">" | ">=" | "==" | "!=") sum)?
+    sum     := unary (("+" | "-") unary)*
+    unary   := "-" unary | atom
+    atom    := INT | "true" | "false" | NAME | NAME "(" expr ("," expr)* ")" | "(" expr ")"
+
+Functions: ``max(a, b, ...)``, ``min(a, b, ...)`` over integers; over sets
+``size(s)``, ``contains(s, x)``, ``add(s, x)``, ``remove(s, x)``,
+``union(s, t)``, ``intersection(s, t)``, ``minus(s, t)``; over tables
+``count(t)`` and ``unique(t)`` (no two rows share the table's unique key).
+
+>>> parse("max(local, remote)")
+('call', 'max', (('var', 'local'), ('var', 'remote')))
+>>> parse("if local >= remote then local else remote - 1")[0]
+'if'
+"""
+
+from __future__ import annotations
+
+import re
+
+import z3
+
+from model.errors import SpecError, did_you_mean
+
+KEYWORDS = {"if", "then", "else", "and", "or", "not", "true", "false"}
+FUNCTIONS = {"max", "min", "size", "contains", "add", "remove", "union", "intersection", "minus", "count",
+             "unique"}
+_TOKEN = re.compile(r"\s*(?:(?P<int>\d+)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op><=|>=|==|!=|[-+<>(),]))")
+
+
+class QueryError(SpecError):
+    """A query or merge file is malformed: one line naming file, key and fix."""
+
+
+def _tokens(text: str, source: str, key: str) -> list[tuple[str, str]]:
+    out, pos = [], 0
+    text = text.rstrip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            raise QueryError(source, key, f"cannot read {text[pos:].strip()[:20]!r} in {text!r}; use integers,"
+                                          " names, + - max min, comparisons, and/or/not, if-then-else")
+        kind = m.lastgroup
+        out.append((kind, m.group(kind)))
+        pos = m.end()
+    out.append(("end", ""))
+    return out
+
+
+def parse(text, source: str = "<expr>", key: str = "expr"):
+    """Parse ``text`` into a tuple AST; :class:`QueryError` on bad syntax."""
+    if not isinstance(text, str) or not text.strip():
+        raise QueryError(source, key, f"must be a non-empty expression string, got {text!r}")
+    toks = _tokens(text, source, key)
+    pos = 0
+
+    def peek():
+        return toks[pos]
+
+    def take(value=None):
+        nonlocal pos
+        kind, v = toks[pos]
+        if value is not None and v != value:
+            got = v or "the end"
+            raise QueryError(source, key, f"expected '{value}' but found '{got}' in {text!r}")
+        pos += 1
+        return kind, v
+
+    def expr():
+        if peek() == ("name", "if"):
+            take()
+            c = expr()
+            take("then")
+            a = expr()
+            take("else")
+            return ("if", c, a, expr())
+        return disj()
+
+    def disj():
+        a = conj()
+        while peek() == ("name", "or"):
+            take()
+            a = ("bin", "or", a, conj())
+        return a
+
+    def conj():
+        a = neg()
+        while peek() == ("name", "and"):
+            take()
+            a = ("bin", "and", a, neg())
+        return a
+
+    def neg():
+        if peek() == ("name", "not"):
+            take()
+            return ("not", neg())
+        return cmp()
+
+    def cmp():
+        a = arith()
+        if peek()[0] == "op" and peek()[1] in ("<", "<=", ">", ">=", "==", "!="):
+            _, op = take()
+            return ("bin", op, a, arith())
+        return a
+
+    def arith():
+        a = unary()
+        while peek()[0] == "op" and peek()[1] in "+-":
+            _, op = take()
+            a = ("bin", op, a, unary())
+        return a
+
+    def unary():
+        if peek() == ("op", "-"):
+            take()
+            return ("neg", unary())
+        return atom()
+
+    def atom():
+        kind, v = take()
+        if kind == "int":
+            return ("int", int(v))
+        if kind == "name" and v in ("true", "false"):
+            return ("bool", v == "true")
+        if kind == "name" and v not in KEYWORDS:
+            if peek() == ("op", "("):
+                if v not in FUNCTIONS:
+                    raise QueryError(source, key, f"unknown function '{v}' in {text!r}"
+                                                  f" (functions: {', '.join(sorted(FUNCTIONS))})")
+                take()
+                args = [expr()]
+                while peek() == ("op", ","):
+                    take()
+                    args.append(expr())
+                take(")")
+                return ("call", v, tuple(args))
+            return ("var", v)
+        if (kind, v) == ("op", "("):
+            e = expr()
+            take(")")
+            return e
+        raise QueryError(source, key, f"unexpected '{v or 'end of text'}' in {text!r}")
+
+    tree = expr()
+    if peek()[0] != "end":
+        raise QueryError(source, key, f"unexpected '{peek()[1]}' after a complete expression in {text!r}")
+    return tree
+
+
+def names(tree) -> set[str]:
+    """The variable names an AST mentions."""
+    if tree[0] == "var":
+        return {tree[1]}
+    out: set[str] = set()
+    for part in tree[1:]:
+        if isinstance(part, tuple):
+            for p in (part if part and isinstance(part[0], tuple) else (part,)):
+                out |= names(p)
+    return out
+
+
+class Table:
+    """A bounded table for :func:`to_z3`: row slots, each with a presence
+    flag and one integer per column; ``key`` names the unique columns."""
+
+    def __init__(self, name, columns, key, rows):
+        self.name, self.columns, self.key, self.rows = name, tuple(columns), tuple(key), tuple(rows)
+
+    def count(self):
+        return z3.Sum([z3.If(p, 1, 0) for p, _ in self.rows] or [z3.IntVal(0)])
+
+    def unique(self):
+        out = []
+        idx = [self.columns.index(c) for c in self.key]
+        for i, (p, r) in enumerate(self.rows):
+            for q, s in self.rows[i + 1:]:
+                out.append(z3.Not(z3.And(p, q, *[r[c] == s[c] for c in idx])))
+        return z3.And(out) if out else z3.BoolVal(True)
+
+
+def _kind(t) -> str:
+    if isinstance(t, Table):
+        return "table"
+    if z3.is_bool(t):
+        return "bool"
+    if z3.is_bv(t):
+        return "set"
+    return "int"
+
+
+def to_z3(tree, env: dict, source: str = "<expr>", key: str = "expr", universe: int = 0):
+    """Compile an AST over ``env`` (name -> Z3 Int / Bool / BitVec set /
+    :class:`Table`) into a Z3 term.  Set elements are integers
+    ``0 .. universe-1``; an element outside the universe is never a member.
+    """
+
+    def fail(msg):
+        raise QueryError(source, key, msg)
+
+    def want(t, kind, what):
+        if _kind(t) != kind:
+            fail(f"{what} needs {'an' if kind == 'int' else 'a'} {kind}, got {_kind(t)}")
+        return t
+
+    def bit(s, x):
+        w = s.size()
+        return z3.If(z3.And(x >= 0, x < w), z3.LShR(s, z3.Int2BV(x, w)) & 1 == 1, False) if w else z3.BoolVal(False)
+
+    def single(s, x):
+        w = s.size()
+        return z3.If(z3.And(x >= 0, x < w), z3.BitVecVal(1, w) << z3.Int2BV(x, w), z3.BitVecVal(0, w))
+
+    def go(t):
+        tag = t[0]
+        if tag == "int":
+            return z3.IntVal(t[1])
+        if tag == "bool":
+            return z3.BoolVal(t[1])
+        if tag == "var":
+            if t[1] not in env:
+                known = ", ".join(sorted(env)) or "none; declare state in [vars.NAME] or [tables.NAME]"
+                fail(f"unknown name '{t[1]}'{did_you_mean(t[1], env)} (known here: {known})")
+            return env[t[1]]
+        if tag == "neg":
+            return -want(go(t[1]), "int", "'-'")
+        if tag == "not":
+            return z3.Not(want(go(t[1]), "bool", "'not'"))
+        if tag == "if":
+            c, a, b = go(t[1]), go(t[2]), go(t[3])
+            want(c, "bool", "'if'")
+            if _kind(a) != _kind(b) or _kind(a) == "table":
+                fail("both branches of an if must have the same type (int, bool or set)")
+            return z3.If(c, a, b)
+        if tag == "bin":
+            op, a, b = t[1], go(t[2]), go(t[3])
+            if op in ("and", "or"):
+                want(a, "bool", f"'{op}'"), want(b, "bool", f"'{op}'")
+                return z3.And(a, b) if op == "and" else z3.Or(a, b)
+            if op in ("==", "!=") and _kind(a) == _kind(b) and _kind(a) != "table":
+                return a == b if op == "==" else a != b
+            want(a, "int", f"'{op}'"), want(b, "int", f"'{op}'")
+            return {"+": lambda: a + b, "-": lambda: a - b, "<": lambda: a < b, "<=": lambda: a <= b,
+                    ">": lambda: a > b, ">=": lambda: a >= b}[op]()
+        name, args = t[1], [go(a) for a in t[2]]
+        if name in ("max", "min"):
+            if len(args) < 2:
+                fail(f"{name}() needs at least two arguments")
+            out = want(args[0], "int", name)
+            for x in args[1:]:
+                want(x, "int", name)
+                out = z3.If(x > out, x, out) if name == "max" else z3.If(x < out, x, out)
+            return out
+        arity = {"size": 1, "count": 1, "unique": 1}.get(name, 2)
+        if len(args) != arity:
+            fail(f"{name}() takes {arity} argument{'s' if arity > 1 else ''}")
+        if name in ("count", "unique"):
+            tab = want(args[0], "table", name)
+            return tab.count() if name == "count" else tab.unique()
+        s = want(args[0], "set", name)
+        if name == "size":
+            return z3.Sum([z3.If(bit(s, z3.IntVal(i)), 1, 0) for i in range(s.size())])
+        if name in ("union", "intersection", "minus"):
+            o = want(args[1], "set", name)
+            return s | o if name == "union" else s & o if name == "intersection" else s & ~o
+        x = want(args[1], "int", name)
+        if name == "contains":
+            return bit(s, x)
+        return s | single(s, x) if name == "add" else s & ~single(s, x)
+
+    return go(tree)

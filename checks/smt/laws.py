@@ -1,0 +1,409 @@
+"""Merge laws: commutativity, associativity, idempotence over symbolic states.
+
+A state-based merge converges in every delivery order — whatever order,
+grouping and repetition the replication links produce — exactly when it is
+a join: commutative, associative and idempotent (Shapiro et al., "A
+comprehensive study of Convergent and Commutative Replicated Data Types",
+INRIA RR-7506, 2011, §2.2).  For each resolver of the catalogue
+(MODEL.md §4, ``../shared/PRODUCTS.md``) this module writes the merge of two
+states as a Z3 function over symbolic states and asks for three states on
+which a law fails:
+
+* commutativity ``merge(a, b) = merge(b, a)``,
+* associativity ``merge(merge(a, b), c) = merge(a, merge(b, c))``,
+* idempotence ``merge(a, a) = a``.
+
+``proved`` means Z3 showed the law for *every* state of the encoding
+(unbounded integers and timestamps; sets, counters' replicas and
+mv-register's writes over the stated bounded universe), and only for states
+satisfying the encoding's well-formedness condition (e.g. one leader never
+stamps two writes with one timestamp).  It says nothing about the
+resolver's implementation in :mod:`model.resolvers`, only about the merge
+the catalogue documents.
+
+Custom merges are written in the expression language of
+:mod:`checks.smt.expr` over integers ``local`` and ``remote``, in a TOML
+file (:func:`load_custom`).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import z3
+
+from checks.smt.expr import QueryError, parse, to_z3
+from model.errors import did_you_mean
+
+REPLICAS = 3        # vector entries of counters and escrow
+UNIVERSE = 4        # elements of sets; dots of an OR-set
+MV_WRITES = 3       # writes of the mv-register universe
+LAWS = ("commutativity", "associativity", "idempotence")
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """A merge over symbolic states.
+
+    ``fresh(prefix, ctx)`` makes a state (a tuple of Z3 terms); ``wf`` is
+    the well-formedness of one state; ``pairwise`` relates two states that
+    can meet (e.g. equal timestamp and leader imply the same write);
+    ``show(model, state)`` prints a state from a Z3 model.  ``ctx`` holds
+    constants shared by all states of one check (mv-register's version
+    vectors).
+    """
+
+    name: str
+    states: str
+    merge: Callable
+    fresh: Callable
+    show: Callable
+    wf: Callable = lambda s, ctx: z3.BoolVal(True)
+    pairwise: Callable = lambda a, b, ctx: z3.BoolVal(True)
+    shared: Callable = lambda: {}
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class LawResult:
+    """One law: proved, or the states it fails on and the two results."""
+
+    law: str
+    proved: bool
+    states: tuple[tuple[str, str], ...] = ()     # (name, shown state)
+    left: tuple[str, str] | None = None         # (expression, shown result)
+    right: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class LawsReport:
+    resolver: str
+    states: str
+    source: str
+    laws: tuple[LawResult, ...]
+
+    @property
+    def proved(self) -> bool:
+        return all(l.proved for l in self.laws)
+
+
+# ------------------------------------------------------------ state kinds
+def _ints(names):
+    def fresh(prefix, ctx):
+        return tuple(z3.Int(f"{prefix}_{n}") for n in names)
+    return fresh
+
+
+def _val(m, t):
+    v = m.eval(t, model_completion=True)
+    if z3.is_bv_value(v):
+        return v.as_long()
+    if z3.is_int_value(v):
+        return v.as_long()
+    return v
+
+
+def _show_fields(names):
+    def show(m, s):
+        return "(" + ", ".join(f"{n}={_val(m, x)}" for n, x in zip(names, s)) + ")"
+    return show
+
+
+def _show_int(m, s):
+    return str(_val(m, s[0]))
+
+
+def _bits(prefix, width):
+    return z3.BitVec(prefix, width)
+
+
+def _show_set(v, width):
+    return "{" + ", ".join(str(i) for i in range(width) if (v >> i) & 1) + "}"
+
+
+def _gt(a, b):
+    out = z3.BoolVal(False)
+    for x, y in reversed(list(zip(a, b))):
+        out = z3.Or(x > y, z3.And(x == y, out))
+    return out
+
+
+def _pick(cond, a, b):
+    return tuple(z3.If(cond, x, y) for x, y in zip(a, b))
+
+
+def _leader_id(s, ctx):
+    return s[1] >= 0
+
+
+def _same_dot_same_value(a, b, ctx):
+    # One leader never stamps two different writes with one timestamp.
+    return z3.Implies(z3.And(a[0] == b[0], a[1] == b[1]), a[2] == b[2])
+
+
+def _lww(tie: str) -> Encoding:
+    if tie == "value":
+        return Encoding(
+            "lww", "(ts, value) with ts an integer timestamp; the larger (ts, value) wins",
+            lambda l, r: _pick(_gt(r, l), r, l), _ints(("ts", "value")), _show_fields(("ts", "value")),
+            source="tie-break value: Cassandra (CASSANDRA-14592)")
+    if tie == "leader":
+        return Encoding(
+            "lww", "(ts, leader, value); the larger (ts, leader) wins; one leader never reuses a timestamp",
+            lambda l, r: _pick(_gt(r[:2], l[:2]), r, l), _ints(("ts", "leader", "value")),
+            _show_fields(("ts", "leader", "value")), pairwise=_same_dot_same_value, wf=_leader_id,
+            source="tie-break leader: PGD higher node id wins; SQL Server highest originator")
+    return Encoding(
+        "lww", "(ts, leader, value); the larger ts wins; on equal ts the held (local) state is kept",
+        lambda l, r: _pick(r[0] > l[0], r, l), _ints(("ts", "leader", "value")),
+        _show_fields(("ts", "leader", "value")), pairwise=_same_dot_same_value, wf=_leader_id,
+        source="tie-break incoming-loses: CockroachDB logical replication")
+
+
+def _vector(width, names=("v",), nonneg=True):
+    fields = tuple(f"{n}{i}" for n in names for i in range(width))
+
+    def show(m, s):
+        parts = []
+        for k, n in enumerate(names):
+            parts.append(f"{n}=[" + ", ".join(str(_val(m, x)) for x in s[k * width:(k + 1) * width]) + "]")
+        return "(" + ", ".join(parts) + ")"
+
+    return dict(fresh=_ints(fields), show=show,
+                wf=(lambda s, ctx: z3.And([x >= 0 for x in s])) if nonneg else (lambda s, ctx: z3.BoolVal(True)),
+                merge=lambda l, r: tuple(z3.If(x >= y, x, y) for x, y in zip(l, r)))
+
+
+def _sets(names, width=UNIVERSE, wf=None):
+    def fresh(prefix, ctx):
+        return tuple(_bits(f"{prefix}_{n}", width) for n in names)
+
+    def show(m, s):
+        return "(" + ", ".join(f"{n}={_show_set(_val(m, x), width)}" for n, x in zip(names, s)) + ")"
+
+    return dict(fresh=fresh, show=show, merge=lambda l, r: tuple(x | y for x, y in zip(l, r)),
+                wf=wf or (lambda s, ctx: z3.BoolVal(True)))
+
+
+def _mv_register() -> Encoding:
+    """Siblings over a universe of MV_WRITES writes with shared symbolic
+    version vectors; a state is an antichain (no sibling dominated)."""
+
+    def shared():
+        return {"vv": [[z3.Int(f"vv_{w}_{r}") for r in range(REPLICAS)] for w in range(MV_WRITES)]}
+
+    def dominated(ctx, x, y):   # vv(x) < vv(y)
+        vx, vy = ctx["vv"][x], ctx["vv"][y]
+        return z3.And(z3.And([p <= q for p, q in zip(vx, vy)]), z3.Or([p < q for p, q in zip(vx, vy)]))
+
+    def has(s, x):
+        return z3.Extract(x, x, s[0]) == 1
+
+    def wf(s, ctx):
+        c = [v >= 0 for row in ctx["vv"] for v in row]
+        c += [z3.Not(z3.And(has(s, x), has(s, y), dominated(ctx, x, y)))
+              for x in range(MV_WRITES) for y in range(MV_WRITES) if x != y]
+        return z3.And(c)
+
+    ctx_holder: dict = {}
+
+    def fresh(prefix, ctx):
+        ctx_holder.update(ctx)
+        return (z3.BitVec(f"{prefix}_siblings", MV_WRITES),)
+
+    def merge(l, r):
+        ctx = ctx_holder
+        u = l[0] | r[0]
+        bits = []
+        for x in range(MV_WRITES):
+            beaten = z3.Or([z3.And(z3.Extract(y, y, u) == 1, dominated(ctx, x, y))
+                            for y in range(MV_WRITES) if y != x])
+            bits.append(z3.If(z3.And(z3.Extract(x, x, u) == 1, z3.Not(beaten)),
+                              z3.BitVecVal(1 << x, MV_WRITES), z3.BitVecVal(0, MV_WRITES)))
+        out = bits[0]
+        for b in bits[1:]:
+            out = out | b
+        return (out,)
+
+    def show(m, s):
+        v = _val(m, s[0])
+        vv = ctx_holder["vv"]
+        return "{" + ", ".join(f"w{x}@[{','.join(str(_val(m, e)) for e in vv[x])}]"
+                               for x in range(MV_WRITES) if (v >> x) & 1) + "}"
+
+    return Encoding("mv-register", f"sibling sets over {MV_WRITES} writes with symbolic version vectors"
+                    f" ({REPLICAS} replicas); merge keeps the writes no other write in the union dominates",
+                    merge, fresh, show, wf=wf, shared=shared,
+                    source="Shapiro et al. INRIA RR-7506 (MV-register); Dynamo SOSP 2007 §4.4")
+
+
+def _scalar(name, states, merge, source):
+    return Encoding(name, states, merge, _ints(("v",)), _show_int, source=source)
+
+
+def builtin(name: str, tie_break: str = "leader") -> Encoding:
+    """The encoding of a catalogue resolver (``KeyError`` if unknown)."""
+    if name == "lww":
+        return _lww(tie_break)
+    return _BUILTINS[name]()
+
+
+_BUILTINS: dict[str, Callable[[], Encoding]] = {
+    "keep-local": lambda: _scalar("keep-local", "a value; merge keeps the local one",
+                                  lambda l, r: l, "pglogical keep_local; Bucardo/GoldenGate IGNORE"),
+    "apply-remote": lambda: _scalar("apply-remote", "a value; merge takes the incoming one",
+                                    lambda l, r: r, "pglogical apply_remote; GoldenGate OVERWRITE"),
+    "max": lambda: _scalar("max", "an integer; merge keeps the larger", lambda l, r: (z3.If(r[0] > l[0], r[0], l[0]),),
+                           "GoldenGate USEMAX"),
+    "min": lambda: _scalar("min", "an integer; merge keeps the smaller", lambda l, r: (z3.If(r[0] < l[0], r[0], l[0]),),
+                           "GoldenGate USEMIN"),
+    "sum": lambda: _scalar("sum", "an integer; merge adds the two states (not a CRDT: re-delivery double counts)",
+                           lambda l, r: (l[0] + r[0],), "a naive counter merge"),
+    "first-writer-wins": lambda: Encoding(
+        "first-writer-wins", "(ts, leader, value); the smaller (ts, leader) wins; one leader never reuses a timestamp",
+        lambda l, r: _pick(_gt(l[:2], r[:2]), r, l), _ints(("ts", "leader", "value")),
+        _show_fields(("ts", "leader", "value")), pairwise=_same_dot_same_value, wf=_leader_id,
+        source="pglogical first_update_wins"),
+    "union": lambda: Encoding("union", f"a set over {UNIVERSE} elements; merge is set union",
+                              source="Dynamo shopping cart (SOSP 2007)", **_sets(("s",))),
+    "g-counter": lambda: Encoding("g-counter", f"a vector of {REPLICAS} non-negative per-replica counts;"
+                                  " merge is the pointwise max", source="Shapiro et al. INRIA RR-7506 (G-Counter)",
+                                  **_vector(REPLICAS)),
+    "pn-counter": lambda: Encoding("pn-counter", f"two vectors P, N of {REPLICAS} non-negative counts;"
+                                   " merge is the pointwise max", source="Shapiro et al. INRIA RR-7506 (PN-Counter)",
+                                   **_vector(REPLICAS, ("P", "N"))),
+    "or-set": lambda: Encoding("or-set", f"(adds, removes): sets of dots (element, tag) over {UNIVERSE} dots;"
+                               " removes only observed dots; merge is union of both", source="Shapiro et al."
+                               " INRIA RR-7506 (OR-Set, add-wins)",
+                               **_sets(("adds", "removes"), wf=lambda s, ctx: s[1] & ~s[0] == 0)),
+    "2p-set": lambda: Encoding("2p-set", f"(added, removed) over {UNIVERSE} elements; merge is union of both",
+                               source="Shapiro et al. INRIA RR-7506 (2P-Set)", **_sets(("added", "removed"))),
+    "lww-element-set": lambda: Encoding(
+        "lww-element-set", f"per element of {UNIVERSE}: (add ts, remove ts); merge is the pointwise max",
+        source="Shapiro et al. INRIA RR-7506 (LWW-element-Set)", **_vector(UNIVERSE, ("add", "rm"), nonneg=False)),
+    "escrow": lambda: Encoding(
+        "escrow", f"rights matrix P ({REPLICAS}x{REPLICAS}, diagonal = increments) and decrements D per replica,"
+        " all non-negative; merge is the pointwise max", source="Balegas et al., SRDS 2015 (bounded counter)",
+        **_vector(REPLICAS * REPLICAS + REPLICAS, ("PD",))),
+    "mv-register": _mv_register,
+}
+
+# Product presets (PRODUCTS.md): the merge each composes, with its tie-break.
+PRESETS: dict[str, tuple[str, str]] = {
+    "cassandra": ("lww", "value"),
+    "pgd": ("lww", "leader"),
+    "cockroachdb": ("lww", "incoming-loses"),
+    "riak-allow-mult": ("mv-register", "leader"),
+}
+
+
+def _pglogical_lww() -> Encoding:
+    return Encoding(
+        "pglogical", "(ts, leader, value); last_update_wins, and on equal timestamps the remote change is applied",
+        lambda l, r: _pick(r[0] >= l[0], r, l), _ints(("ts", "leader", "value")),
+        _show_fields(("ts", "leader", "value")), pairwise=_same_dot_same_value, wf=_leader_id,
+        source="pglogical_conflict.c: equal timestamps apply the remote change")
+
+
+_BUILTINS["pglogical"] = _pglogical_lww
+NAMES = tuple(sorted(set(_BUILTINS) | {"lww"} | set(PRESETS)))
+
+
+def encoding_for(name: str, tie_break: str = "leader") -> Encoding:
+    """The encoding of a built-in resolver or preset name.
+
+    Raises :class:`QueryError` for an unknown name.
+    """
+    if name in PRESETS:
+        base, tie = PRESETS[name]
+        enc = builtin(base, tie)
+        return Encoding(name, enc.states, enc.merge, enc.fresh, enc.show, enc.wf, enc.pairwise, enc.shared,
+                        f"preset = {base}" + (f" (tie-break {tie})" if base == "lww" else "") + f"; {enc.source}")
+    if name == "lww" or name in _BUILTINS:
+        return builtin(name, tie_break)
+    raise QueryError(name, "RESOLVER", f"no merge-law encoding for '{name}'{did_you_mean(name, NAMES)}"
+                                       f" (built in: {', '.join(NAMES)}; or pass a merge .toml file)")
+
+
+def load_custom(path) -> Encoding:
+    """A custom integer merge from a TOML file::
+
+        name = "larger"
+        merge = "if local >= remote then local else remote"
+        min = 0          # optional: states range over integers >= min
+        max = 100        # optional
+    """
+    source = str(path)
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError:
+        raise QueryError(source, "", "cannot read this file; pass a merge .toml file") from None
+    except tomllib.TOMLDecodeError as e:
+        raise QueryError(source, "", f"not valid TOML ({e}); fix the syntax") from None
+    allowed = {"name", "description", "merge", "min", "max"}
+    for k in data:
+        if k not in allowed:
+            raise QueryError(source, k, f"unknown key{did_you_mean(k, allowed)} (allowed: {', '.join(sorted(allowed))})")
+    if "merge" not in data:
+        raise QueryError(source, "merge", 'missing; e.g. merge = "max(local, remote)"')
+    tree = parse(data["merge"], source, "merge")
+    lo, hi = data.get("min"), data.get("max")
+    for k, v in (("min", lo), ("max", hi)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
+            raise QueryError(source, k, f"must be an integer, got {v!r}")
+    probe = {"local": z3.Int("probe_l"), "remote": z3.Int("probe_r")}
+    if not z3.is_int(to_z3(tree, probe, source, "merge")):
+        raise QueryError(source, "merge", "must be an integer expression over local and remote")
+
+    def merge(l, r):
+        return (to_z3(tree, {"local": l[0], "remote": r[0]}, source, "merge"),)
+
+    def wf(s, ctx):
+        c = ([s[0] >= lo] if lo is not None else []) + ([s[0] <= hi] if hi is not None else [])
+        return z3.And(c) if c else z3.BoolVal(True)
+
+    bounds = "" if lo is None and hi is None else f" in [{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}]"
+    return Encoding(data.get("name", Path(path).stem), f"an integer{bounds}; merge = {data['merge']}",
+                    merge, _ints(("v",)), _show_int, wf=wf, source=source)
+
+
+def check_laws(enc: Encoding, timeout_ms: int = 30_000) -> LawsReport:
+    """Prove or refute commutativity, associativity and idempotence.
+
+    >>> check_laws(encoding_for("max")).proved
+    True
+    >>> [l.law for l in check_laws(encoding_for("keep-local")).laws if not l.proved]
+    ['commutativity']
+    """
+    results = []
+    for law in LAWS:
+        ctx = enc.shared()
+        a, b, c = (enc.fresh(p, ctx) for p in ("a", "b", "c"))
+        m = enc.merge
+        if law == "commutativity":
+            used, lhs, rhs = (("a", a), ("b", b)), ("merge(a, b)", m(a, b)), ("merge(b, a)", m(b, a))
+        elif law == "associativity":
+            used = (("a", a), ("b", b), ("c", c))
+            lhs, rhs = ("merge(merge(a, b), c)", m(m(a, b), c)), ("merge(a, merge(b, c))", m(a, m(b, c)))
+        else:
+            used, lhs, rhs = (("a", a),), ("merge(a, a)", m(a, a)), ("a", a)
+        s = z3.Solver()
+        s.set("timeout", timeout_ms)
+        states = [x for _, x in used]
+        s.add([enc.wf(x, ctx) for x in states])
+        s.add([enc.pairwise(x, y, ctx) for i, x in enumerate(states) for y in states[i + 1:]])
+        s.add(z3.Or([x != y for x, y in zip(lhs[1], rhs[1])]))
+        r = s.check()
+        if r == z3.unsat:
+            results.append(LawResult(law, True))
+        elif r == z3.sat:
+            mdl = s.model()
+            results.append(LawResult(law, False, tuple((n, enc.show(mdl, x)) for n, x in used),
+                                     (lhs[0], enc.show(mdl, lhs[1])), (rhs[0], enc.show(mdl, rhs[1]))))
+        else:
+            raise QueryError(enc.name, law, f"z3 could not decide {law} within {timeout_ms} ms ({s.reason_unknown()});"
+                                            " simplify the merge")
+    return LawsReport(enc.name, enc.states, enc.source, tuple(results))

@@ -1,0 +1,96 @@
+"""Plain-text rendering of the z3 answers (skew, laws, I-confluence).
+
+Analysis lives in the sibling modules; this one only formats their frozen
+results, in the lecture-slide voice of ``checks/render_text.py``.
+"""
+
+from __future__ import annotations
+
+from checks.smt.skew import SkewReport, Witness, fmt
+
+
+def _timeline(w: Witness) -> list[str]:
+    out = [f"      offsets: " + ", ".join(f"{l} {'+' if o >= 0 else ''}{fmt(o)} ms" for l, o in w.offsets)
+           + f"  (skew {fmt(max(abs(o) for _, o in w.offsets))} ms; clocks differ by up to {fmt(w.pairwise)} ms)"]
+    for e in w.events:
+        what = (f"{e.op} commits at {e.leader} (ts {fmt(e.ts)})" if e.kind == "commit"
+                else f"{e.op}'s write (ts {fmt(e.ts)}) applied at {e.leader}")
+        clocks = " | ".join(f"{l} {fmt(c)}" for l, c in e.clocks)
+        mark = "   <- lost write" if e.kind == "commit" and e.op == w.victim else (
+            "   <- winner" if e.kind == "commit" and e.op == w.winner else "")
+        out.append(f"      t={fmt(e.time):>7} ms  {what:<52} clocks: {clocks}{mark}")
+    return out
+
+
+def skew(r: SkewReport) -> str:
+    t = r.timing
+    bound = "unbounded" if t.max_skew is None else f"<= {fmt(t.max_skew)} ms"
+    out = [f"{r.source}: {r.name}",
+           f"  lww over wall clocks; commit {fmt(t.commit_ms)} ms, replication >= {fmt(t.replication_ms)} ms per link;"
+           f" |offset| {bound}" + ("; real times free" if t.free_times else "")]
+    out += [f"  note: {n}" for n in r.notes]
+    out.append("")
+    for label, w in (("lost-update", r.lost_update), ("causally-later-write-lost", r.causally_later)):
+        if w is None:
+            out.append(f"  {label:<26} impossible within these bounds")
+        else:
+            out.append(f"  {label:<26} POSSIBLE: {w.message}")
+            out += _timeline(w)
+    if r.least is not None:
+        out.append("")
+        le = r.least
+        if le.skew is None:
+            out.append("  least skew for a causally later write to be lost: none — no skew within the bounds allows it")
+        else:
+            pair = fmt(2 * le.skew)
+            if le.attained:
+                out.append(f"  least skew for a causally later write to be lost: {fmt(le.skew)} ms"
+                           f" (clocks {pair} ms apart); attained: at exactly this skew the tie-break decides")
+            else:
+                out.append(f"  least skew for a causally later write to be lost: any skew above {fmt(le.skew)} ms"
+                           f" (clocks more than {pair} ms apart); at exactly {fmt(le.skew)} ms the tie-break saves it")
+            if le.witness is not None:
+                out.append(f"    witness: {le.witness.message}")
+                out += _timeline(le.witness)
+    return "\n".join(out)
+
+
+def laws(r) -> str:
+    out = [f"{r.resolver}: {r.states}", f"  ({r.source})" if r.source else "", ""]
+    out = [x for x in out if x or x == ""]
+    for law in r.laws:
+        if law.proved:
+            out.append(f"  {law.law:<14} proved")
+        else:
+            out.append(f"  {law.law:<14} COUNTEREXAMPLE")
+            out.append("      " + "  ".join(f"{n} = {s}" for n, s in law.states))
+            out.append(f"      {law.left[0]} = {law.left[1]}")
+            out.append(f"      {law.right[0]} = {law.right[1]}")
+    out.append("")
+    out.append("  proved: converges under any delivery order, grouping and re-delivery" if r.proved else
+               "  not a join: replicas can disagree depending on delivery order or repetition")
+    return "\n".join(out)
+
+
+def iconfluence(v) -> str:
+    q = v.query
+    out = [f"{q.source}: {q.name}"]
+    if q.description:
+        out.append(f"  {q.description}")
+    out.append(f"  invariant: {q.invariant_text}")
+    out.append("")
+    if v.confluent:
+        out.append(f"  i-confluent  (proved for {v.bounds})")
+        out.append("  no coordination is needed to keep the invariant within these bounds")
+        return "\n".join(out)
+    out.append(f"  NOT i-confluent  (counterexample within {v.bounds})")
+    out.append(f"    ancestor   {v.ancestor}")
+    for name, steps in (("A", v.branch_a), ("B", v.branch_b)):
+        if not steps:
+            out.append(f"    branch {name}   (no operation)")
+        for i, s in enumerate(steps):
+            args = ", ".join(f"{p}={x}" for p, x in s.params)
+            head = f"branch {name}" if i == 0 else "        "
+            out.append(f"    {head}   {s.op}({args}) -> {s.state}")
+    out.append(f"    merge at {v.merged_at} {v.merged}   <- violates {q.invariant_text}")
+    return "\n".join(out)
