@@ -10,7 +10,8 @@ from tests.conftest import ROOT
 MERGES = ROOT / "queries" / "merges"
 
 PROVED = ["max", "min", "union", "g-counter", "pn-counter", "or-set", "2p-set", "lww-element-set", "escrow",
-          "mv-register", "first-writer-wins", "cassandra", "pgd", "riak-allow-mult"]
+          "mv-register", "first-writer-wins", "cassandra", "pgd", "riak", "riak-lww", "dynamodb-global-tables",
+          "couchdb", "goldengate-usemax", "goldengate-usemin"]
 
 
 @pytest.mark.parametrize("name", PROVED)
@@ -29,7 +30,10 @@ def _failed(r):
 
 
 @pytest.mark.parametrize("name,law", [("keep-local", "commutativity"), ("apply-remote", "commutativity"),
-                                      ("cockroachdb", "commutativity"), ("pglogical", "commutativity")])
+                                      ("cockroachdb", "commutativity"),
+                                      ("pglogical-last-update-wins", "commutativity"),
+                                      ("pglogical-first-update-wins", "commutativity"),
+                                      ("sqlserver-p2p", "commutativity")])
 def test_one_sided_merges_are_not_commutative(name, law):
     r = check_laws(encoding_for(name))
     assert set(_failed(r)) == {law}
@@ -91,3 +95,9 @@ def test_cli_exit_codes_and_counterexample_text():
     assert bad.exit_code == 1 and "merge(a, b) =" in bad.output and "merge(b, a) =" in bad.output
     unknown = CliRunner().invoke(main, ["smt", "laws", "lvw"])
     assert unknown.exit_code == 2 and "did you mean 'lww'" in unknown.output
+
+
+def test_every_catalogue_resolver_has_a_law_encoding():
+    from model.resolvers import RESOLVERS
+    from checks.smt.laws import NAMES
+    assert sorted(set(RESOLVERS) - set(NAMES)) == []

@@ -291,24 +291,47 @@ _BUILTINS: dict[str, Callable[[], Encoding]] = {
     "mv-register": _mv_register,
 }
 
-# Product presets (PRODUCTS.md): the merge each composes, with its tie-break.
+# Product presets of the catalogue (model/resolvers/presets.py, PRODUCTS.md):
+# the merge each composes, with its tie-break.  Keys are the catalogue's names.
 PRESETS: dict[str, tuple[str, str]] = {
-    "cassandra": ("lww", "value"),
-    "pgd": ("lww", "leader"),
+    "cassandra": ("lww", "value"),                 # equal ts: tombstone (empty), then larger value
+    "pgd": ("lww", "leader"),                      # equal commit ts: higher node id wins
+    "riak": ("mv-register", "leader"),             # allow_mult=true: siblings with DVVs
+    "riak-lww": ("lww", "leader"),
+    "dynamodb-global-tables": ("lww", "leader"),   # tie-break undocumented: region id assumed
+    "cosmosdb-lww": ("lww", "leader"),
+    "bucardo-latest": ("lww", "leader"),
+    "home-leader": ("lww", "leader"),              # conflicts only after failover, then lww
+    "couchdb": ("mv-register", "leader"),          # leaves of the revision tree; a deterministic winner shown
     "cockroachdb": ("lww", "incoming-loses"),
-    "riak-allow-mult": ("mv-register", "leader"),
+    "pglogical-keep-local": ("keep-local", ""),
+    "goldengate-ignore": ("keep-local", ""),
+    "goldengate-discard": ("keep-local", ""),
+    "pglogical-apply-remote": ("apply-remote", ""),
+    "goldengate-overwrite": ("apply-remote", ""),
+    "goldengate-usemax": ("max", ""),              # equal values: incoming ignored (same value)
+    "goldengate-usemin": ("min", ""),
+    "goldengate-usedelta": ("sum", ""),            # adds the incoming delta: a re-delivery counts twice
 }
 
 
-def _pglogical_lww() -> Encoding:
+def _pglogical(first: bool) -> Encoding:
+    verb = "first_update_wins: the earlier" if first else "last_update_wins: the later"
     return Encoding(
-        "pglogical", "(ts, leader, value); last_update_wins, and on equal timestamps the remote change is applied",
-        lambda l, r: _pick(r[0] >= l[0], r, l), _ints(("ts", "leader", "value")),
-        _show_fields(("ts", "leader", "value")), pairwise=_same_dot_same_value, wf=_leader_id,
+        f"pglogical-{'first' if first else 'last'}-update-wins",
+        f"(ts, leader, value); {verb} commit timestamp wins; equal timestamps apply the remote change",
+        (lambda l, r: _pick(r[0] <= l[0], r, l)) if first else (lambda l, r: _pick(r[0] >= l[0], r, l)),
+        _ints(("ts", "leader", "value")), _show_fields(("ts", "leader", "value")),
+        pairwise=_same_dot_same_value, wf=_leader_id,
         source="pglogical_conflict.c: equal timestamps apply the remote change")
 
 
-_BUILTINS["pglogical"] = _pglogical_lww
+_BUILTINS["pglogical-last-update-wins"] = lambda: _pglogical(False)
+_BUILTINS["pglogical-first-update-wins"] = lambda: _pglogical(True)
+_BUILTINS["sqlserver-p2p"] = lambda: Encoding(
+    "sqlserver-p2p", "(originator, value); the higher originator id wins; the same originator keeps the held row",
+    lambda l, r: _pick(r[0] > l[0], r, l), _ints(("originator", "value")), _show_fields(("originator", "value")),
+    source="SQL Server peer-to-peer continue_onconflict ('does not guarantee convergence')")
 NAMES = tuple(sorted(set(_BUILTINS) | {"lww"} | set(PRESETS)))
 
 
@@ -319,9 +342,9 @@ def encoding_for(name: str, tie_break: str = "leader") -> Encoding:
     """
     if name in PRESETS:
         base, tie = PRESETS[name]
-        enc = builtin(base, tie)
+        enc = builtin(base, tie or "leader")
         return Encoding(name, enc.states, enc.merge, enc.fresh, enc.show, enc.wf, enc.pairwise, enc.shared,
-                        f"preset = {base}" + (f" (tie-break {tie})" if base == "lww" else "") + f"; {enc.source}")
+                        f"preset of {base}" + (f" (tie-break {tie})" if base == "lww" else "") + f"; {enc.source}")
     if name == "lww" or name in _BUILTINS:
         return builtin(name, tie_break)
     raise QueryError(name, "RESOLVER", f"no merge-law encoding for '{name}'{did_you_mean(name, NAMES)}"
