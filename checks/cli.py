@@ -317,7 +317,7 @@ def matrix_cmd(spec, resolvers, topologies, invariants, fmt, minimize, progress,
     except ReplcheckError as e:
         raise BadInput(str(e)) from None
     _emit(text, output)
-    sys.exit(_exit_code([r for rep in m.reports.values() for r in rep.results]))
+    sys.exit(_exit_code([r for rep in m.checked() for r in rep.results]))
 
 
 @main.command("replay")

@@ -12,10 +12,15 @@ How a combination is made from the spec (documented in docs/rendering.md):
 - ``custom``: needs the spec's own ``system.edges`` (there is no default
   graph); other topologies drop ``hub`` / ``edges`` they do not take;
 - everything else (clock, tie-break, offsets, loop prevention, bounds) is
-  the spec's.
+  the spec's, except that a product preset that fixes its own clock or
+  tie-break (``cassandra``, ``couchdb``, ...) gets the spec's ``clock`` /
+  ``tie_break`` removed rather than contradicted.
 
-The combined spec goes through the same validation as a spec file, so a
-combination that makes no sense is a one-line error naming the spec.
+The combined spec goes through the same validation as a spec file.  A
+resolver that cannot run the spec's workload at all (a set or counter
+resolver given register writes) makes that cell *not applicable*, with the
+validation's one-line reason; the matrix fails (exit 2) only when no
+combination applies.
 """
 
 from __future__ import annotations
@@ -38,6 +43,14 @@ from model.topology import TOPOLOGIES
 
 
 @dataclass(frozen=True)
+class NotApplicable:
+    """A combination the spec cannot be run under, and why (one line)."""
+
+    reason: str
+    verdict: str = "n/a"
+
+
+@dataclass(frozen=True)
 class Matrix:
     """Every combination's report, keyed by ``(topology, resolver)``."""
 
@@ -51,11 +64,18 @@ class Matrix:
         return self.reports[(topology, resolver)]
 
     def result(self, topology: str, resolver: str, invariant: str):
-        return next(r for r in self.report(topology, resolver).results if r.invariant == invariant)
+        """The verdict of one cell, or the :class:`NotApplicable` of its row."""
+        rep = self.report(topology, resolver)
+        if isinstance(rep, NotApplicable):
+            return rep
+        return next(r for r in rep.results if r.invariant == invariant)
+
+    def checked(self) -> list[Report]:
+        return [rep for rep in self.reports.values() if not isinstance(rep, NotApplicable)]
 
     @property
     def worst(self) -> str:
-        verdicts = {r.verdict for rep in self.reports.values() for r in rep.results}
+        verdicts = {r.verdict for rep in self.checked() for r in rep.results}
         return VIOLATED if VIOLATED in verdicts else INCOMPLETE if INCOMPLETE in verdicts else HOLDS
 
 
@@ -95,7 +115,15 @@ def combination(path, resolver: str, topology: str) -> Spec:
     if topology == "custom" and "edges" not in data.get("system", {}):
         raise SpecError(source, "--topologies", "custom needs the spec's own system.edges; add edges to the spec"
                                                 " or leave custom out")
-    return parse_spec(variant(data, resolver, topology), source, INVARIANTS)
+    data = variant(data, resolver, topology)
+    try:
+        return parse_spec(data, source, INVARIANTS)
+    except SpecError as e:
+        if e.key not in ("system.clock", "system.tie_break"):
+            raise
+    # A product preset fixes its own clock and tie-break: drop the spec's.
+    system = {k: v for k, v in data["system"].items() if k not in ("clock", "tie_break")}
+    return parse_spec({**data, "system": system}, source, INVARIANTS)
 
 
 def run(path, resolvers=None, topologies=None, invariants=None, progress=None) -> Matrix:
@@ -118,9 +146,20 @@ def run(path, resolvers=None, topologies=None, invariants=None, progress=None) -
         for r in resolvers:
             if progress:
                 progress(len(reports), total, t, r)
-            reports[(t, r)] = check(combination(path, r, t), invariants)
+            try:
+                spec = combination(path, r, t)
+            except SpecError as e:
+                if e.key.startswith("--"):
+                    raise
+                reports[(t, r)] = NotApplicable(f"{e.key}: {e.message}")
+                continue
+            reports[(t, r)] = check(spec, invariants)
     if progress:
         progress(total, total, None, None)
+    if all(isinstance(rep, NotApplicable) for rep in reports.values()):
+        first = next(iter(reports.values()))
+        raise SpecError(base.source, "--resolvers", f"no combination can run this spec ({first.reason});"
+                                                    " pick resolvers that take its operations")
     return Matrix(base, resolvers, topologies, invariants, reports)
 
 
@@ -131,7 +170,15 @@ def cell_text(result) -> str:
         return f"VIOLATED {result.anomaly}"
     if result.verdict == INCOMPLETE:
         return f"incomplete ({result.bound})"
+    if isinstance(result, NotApplicable):
+        return "n/a"
     return "holds"
+
+
+def not_applicable(m: Matrix, topology: str) -> list[str]:
+    """``resolver: reason`` for each row of ``topology`` that could not run."""
+    return [f"{r}: {m.report(topology, r).reason}" for r in m.resolvers
+            if isinstance(m.report(topology, r), NotApplicable)]
 
 
 def topology_label(m: Matrix, topology: str) -> str:
@@ -148,6 +195,7 @@ def render_text(m: Matrix) -> str:
         widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
         out.append(f"topology: {topology_label(m, t)}")
         out += ["  " + "  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in rows]
+        out += [f"  n/a {x}" for x in not_applicable(m, t)]
         out.append("")
     return "\n".join(out).rstrip()
 
@@ -181,6 +229,10 @@ def render_markdown(m: Matrix, minimise: bool = True) -> str:
                     cells.append(md.cell(cell_text(res)))
             out.append(f"| {r} | " + " | ".join(cells) + " |")
         out.append("")
+        na = not_applicable(m, t)
+        if na:
+            out += ["Not applicable (the spec's workload does not fit the resolver):", ""]
+            out += [f"- {md.cell(x)}" for x in na] + [""]
     if sections:
         out += ["## Counterexamples", ""] + sections
     return "\n".join(out).rstrip() + "\n"
@@ -193,10 +245,15 @@ def rows(m: Matrix) -> list[dict]:
         for r in m.resolvers:
             for i in m.invariants:
                 res = m.result(t, r, i)
-                out.append({"topology": t, "hub": hub_of(m.base) if t == "star" else None, "resolver": r,
-                            "invariant": i, "verdict": res.verdict, "anomaly": res.anomaly, "bound": res.bound,
-                            "steps": len(res.trace) if res.trace is not None else None, "message": res.message,
-                            "culprits": list(res.culprits)})
+                row = {"topology": t, "hub": hub_of(m.base) if t == "star" else None, "resolver": r,
+                       "invariant": i, "verdict": res.verdict, "anomaly": None, "bound": None, "steps": None,
+                       "message": None, "culprits": []}
+                if isinstance(res, NotApplicable):
+                    row["message"] = res.reason
+                else:
+                    row.update(anomaly=res.anomaly, bound=res.bound, message=res.message,
+                               steps=len(res.trace) if res.trace is not None else None, culprits=list(res.culprits))
+                out.append(row)
     return out
 
 

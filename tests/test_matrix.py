@@ -37,6 +37,8 @@ def test_matrix_pins_the_lecture_table(seed_matrix):
 def test_matrix_cells_agree_with_checking_each_combination(seed_matrix):
     # Every cell, including resolvers added later, is what `check --set` says.
     for (t, r), rep in seed_matrix.reports.items():
+        if isinstance(rep, matrix.NotApplicable):
+            continue
         overrides = [f"system.resolver={r}", f"system.topology={t}"] + (["system.hub=us-east"] if t == "star" else [])
         direct = check(load(SEED, overrides))
         assert [(x.invariant, x.verdict, x.anomaly) for x in rep.results] == \
@@ -58,7 +60,7 @@ def test_matrix_markdown_links_each_violation_to_its_counterexample(seed_matrix)
     assert "| mv-register | holds | holds |" in md
     for t in ("all-to-all", "ring", "star"):
         assert f'<a id="{t}-lww-no-lost-writes"></a>' in md
-    assert md.count("```mermaid") == sum(1 for rep in seed_matrix.reports.values()
+    assert md.count("```mermaid") == sum(1 for rep in seed_matrix.checked()
                                          for r in rep.results if r.verdict == "violated")
 
 
@@ -84,6 +86,29 @@ def test_star_hub_is_the_specs_own_else_the_first_leader():
 def test_matrix_defaults_to_every_resolver_and_the_specs_topology():
     m = matrix.run(SPECS / "seed" / "alice-bob-mv-register.toml")
     assert m.resolvers == tuple(RESOLVERS) and m.topologies == ("all-to-all",)
+    assert m.result("all-to-all", "lww", "no-lost-writes").verdict == "violated"
+    # Resolvers that cannot take the seed's register writes are marked, with the reason, not run.
+    text = matrix.render_text(m)
+    for (t, r), rep in m.reports.items():
+        if isinstance(rep, matrix.NotApplicable):
+            assert f"  n/a {r}: {rep.reason}" in text
+
+
+def test_a_combination_the_workload_does_not_fit_is_not_applicable(tmp_path):
+    spec = tmp_path / "s.toml"
+    spec.write_text((SPECS / "seed" / "alice-bob-lww.toml").read_text())
+    m = matrix.run(spec, ["lww"], ["all-to-all"])
+    assert not any(isinstance(x, matrix.NotApplicable) for x in m.reports.values())
+    with pytest.raises(SpecError, match="no combination can run this spec"):
+        original = matrix.combination
+
+        def refuse(path, resolver, topology):
+            raise SpecError(str(path), "workload[0].set", "does not fit")
+        matrix.combination = refuse
+        try:
+            matrix.run(spec, ["lww"], ["all-to-all"])
+        finally:
+            matrix.combination = original
 
 
 def test_matrix_rejects_unknown_names():
