@@ -7,6 +7,7 @@ met), 1 a violation was found (or an expectation was not met), 2 bad input,
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -103,10 +104,13 @@ def main():
                    " with bfs/dfs the same as --max-depth.")
 @click.option("--expect", "expect_mode", is_flag=True,
               help="Compare every verdict with the spec's [expect] table; exit 0 only if all match.")
+@click.option("--allow-python", is_flag=True,
+              help="Let specs run the Python merge functions they name (merge = \"module:function\"); off by"
+                   " default: a spec must not run code unless asked.")
 @click.option("--progress/--no-progress", default=None, help="Show progress on stderr (default: on a terminal).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE.")
 def check_cmd(specs, invariants, overrides, fmt, minimize, max_states, max_depth, max_seconds, engine, depth, expect_mode,
-              progress, output):
+              allow_python, progress, output):
     """Explore every interleaving of SPECS (files or folders) and report a
     verdict per invariant, with the shortest counterexample when one fails.
 
@@ -121,12 +125,19 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, max_states, max_depth
     show = sys.stderr.isatty() if progress is None else progress
     bar = _Progress(show)
     reports = []
+    skipped: list[str] = []
     try:
         for path in _spec_files(specs):
             spec = load(path, overrides).with_bounds(max_states=max_states, max_depth=depth or max_depth,
                                                      max_seconds=max_seconds)
             if expect_mode and not spec.expect:
                 raise BadInput(f"{path}: expect: no [expect] table; add the verdicts this spec must give")
+            if "python" in spec.requires:
+                if allow_python:
+                    spec = dataclasses.replace(spec, allow_python=True)
+                elif expect_mode:
+                    skipped.append(f"skipped  {spec.source}: needs --allow-python (requires = [\"python\"])")
+                    continue
             report = check(spec, invariants or None, engine=engine, progress=bar)
             bar.done()
             reports.append(report)
@@ -134,7 +145,7 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, max_states, max_depth
         bar.done()
         raise BadInput(str(e)) from None
     if expect_mode:
-        text, ok = _compare_expectations(reports)
+        text, ok = _compare_expectations(reports, skipped)
         _emit(text, output)
         sys.exit(EXIT_OK if ok else EXIT_VIOLATED)
     if fmt == "json":
@@ -167,7 +178,7 @@ def _exit_code(results) -> int:
     return EXIT_VIOLATED if VIOLATED in verdicts else EXIT_INCOMPLETE if INCOMPLETE in verdicts else EXIT_OK
 
 
-def _compare_expectations(reports) -> tuple[str, bool]:
+def _compare_expectations(reports, skipped=()) -> tuple[str, bool]:
     lines = []
     all_ok = True
     for rep in reports:
@@ -190,7 +201,9 @@ def _compare_expectations(reports) -> tuple[str, bool]:
             summary = ", ".join(f"{r.invariant} {r.verdict}" for r in rep.results)
             lines.append(f"ok       {rep.spec.source}: {summary}")
     n_bad = sum(1 for line in lines if line.startswith("MISMATCH"))
-    lines.append(f"{len(reports)} specs, {len(reports) - n_bad} as expected, {n_bad} mismatched")
+    lines.extend(skipped)
+    lines.append(f"{len(reports)} specs, {len(reports) - n_bad} as expected, {n_bad} mismatched"
+                 + (f", {len(skipped)} skipped" if skipped else ""))
     return "\n".join(lines), all_ok
 
 

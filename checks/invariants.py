@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from model.resolvers.base import CAUSALLY_LATER, DOUBLE_COUNTED, LOST_UPDATE, RESURRECTED, is_rejected
 from model.search import EVERY, QUIESCENT, Property
 
 
@@ -61,7 +62,7 @@ def _convergence(system):
                         "divergence",
                         f"replication has finished but {a} shows {system.keys[k]} = {system.show_visible(v0)}"
                         f" while {b} shows {system.show_visible(v)}",
-                        tuple(sorted({system.ops[w].id for x in (first, l) for w in system.content(state, x, k)})),
+                        tuple(sorted({system.ops[w].id for x in (first, l) for w in system.held_writes(state, x, k)})),
                         b)
         return None
 
@@ -93,52 +94,43 @@ def _strong_convergence(system):
     return check
 
 
-def lost_writes(system, state):
-    """Every lost write as ``(leader, write, culprit_writes, causally_later)``.
+def losses(system, state):
+    """Every write not reflected at a live leader, as
+    :class:`model.resolvers.base.Loss` values (leader, write, culprits,
+    anomaly).
 
-    A committed write ``w`` to key ``k`` that reached a live leader is lost
-    at live leader ``L`` when ``L`` does not hold it (as value or sibling) and no write to ``k``
-    causally follows it (ghost happens-before): nothing legitimately
-    superseded it.  It is *causally later* (``causally-later-write-lost``)
-    when a write that happens-before ``w`` is what ``L`` holds instead.
+    Only writes that reached a live leader count (the rest is durability's
+    concern).  What "reflected" means is the key's data type's
+    (MODEL.md §5): a register holds the version (as value or sibling), a
+    counter counts the delta exactly once, a set shows the element present
+    / removed — unless a write that causally follows it superseded it.
     """
-    writes = state[2]
-    out = []
     live = system.live(state)
-    reached = 0   # writes that reached a live leader; the rest is durability's concern
+    reached = 0
     for l in live:
         reached |= state[0][l][0]
-    for k in range(len(system.keys)):
-        mask = system.key_mask[k]
-        committed = 0
-        superseded = 0
-        for i in range(system.nops):
-            if (mask >> i) & 1 and writes[i] is not None:
-                committed |= 1 << i
-                superseded |= writes[i][1]
-        candidates = committed & ~superseded & reached
-        if not candidates:
-            continue
-        for l in live:
-            held = system.content(state, l, k)
-            held_mask = sum(1 << w for w in held)
-            lost = candidates & ~held_mask
-            w = 0
-            while lost:
-                if lost & 1:
-                    hb = writes[w][1]
-                    later = any((hb >> h) & 1 for h in held)
-                    out.append((l, w, held, later))
-                lost >>= 1
-                w += 1
+    out = []
+    for k, t in enumerate(system.types):
+        out.extend(t.losses(system, state, k, live, reached))
     return out
 
 
+def lost_writes(system, state):
+    """Every lost write as ``(leader, write, culprit_writes, causally_later)``
+    (see :func:`losses`)."""
+    return [(x.leader, x.write, x.culprits, x.anomaly == CAUSALLY_LATER) for x in losses(system, state)]
+
+
 def _no_lost_writes(system):
+    for t in system.types:
+        t.check_judgeable(system.spec.source, "no-lost-writes")
+
     def check(state):
-        lost = lost_writes(system, state)
-        if not lost:
+        found = losses(system, state)
+        if not found:
             return None
+        kinds = {(x.leader, x.write): x for x in found}
+        lost = [(x.leader, x.write, x.culprits, x.anomaly == CAUSALLY_LATER) for x in found]
         # A write the leader applied and then discarded is the resolver's
         # loss; one it never received is a replication gap (faults).
         def arrived(x):
@@ -158,6 +150,10 @@ def _no_lost_writes(system):
         where = "everywhere" if len(at) == len(system.live(state)) else "at " + ", ".join(at)
         op = system.ops[w]
         ts = system.show_ts(state[2][w][0])
+        loss = kinds[(l, w)]
+        if not system.types[op.key].holds_writes or loss.anomaly not in (LOST_UPDATE, CAUSALLY_LATER) \
+                or system.types[op.key].family != "register":
+            return _typed_loss(system, state, loss, where)
         winners = [system.ops[h] for h in held]
         by = " and ".join(f"{x.id}'s write ({x.leader_name}, ts {system.show_ts(state[2][x.index][0])})"
                           for x in winners) or "nothing"
@@ -168,10 +164,10 @@ def _no_lost_writes(system):
                 behind = system.offsets[winners[0].leader] - system.offsets[op.leader]
                 if behind > 0:
                     why = f"{op.leader_name}'s clock is {behind} ms behind {winners[0].leader_name}'s"
-            msg = (f"{op.id}'s write {_val(op)} ({op.leader_name}, ts {ts}) causally follows {by},"
+            msg = (f"{op.id}'s write {_written(system, state, op)} ({op.leader_name}, ts {ts}) causally follows {by},"
                    f" yet it is lost {where}: {why}")
             return Violation("causally-later-write-lost", msg, culprits, system.leaders[l])
-        msg = (f"{op.id}'s acknowledged write {_val(op)} ({op.leader_name}, ts {ts}) is lost {where}:"
+        msg = (f"{op.id}'s acknowledged write {_written(system, state, op)} ({op.leader_name}, ts {ts}) is lost {where}:"
                f" {by} won under {system.spec.resolver}")
         return Violation("lost-update", msg, culprits, system.leaders[l])
 
@@ -186,7 +182,7 @@ def _durability(system):
             held |= state[0][l][0]
         writes = state[2]
         for w, meta in enumerate(writes):
-            if meta is None or (held >> w) & 1:
+            if meta is None or is_rejected(meta) or (held >> w) & 1:
                 continue
             op = system.ops[w]
             # Superseded by a causally later write that survives: overwritten, not lost.
@@ -203,6 +199,26 @@ def _durability(system):
     return check
 
 
+def _typed_loss(system, state, loss, where):
+    """The message for a loss on a counter or set key."""
+    op = system.ops[loss.write]
+    what = f"{op.id}'s acknowledged {system.op_text(op.index)} ({system.leaders[op.origin]})"
+    others = [system.ops[c] for c in loss.culprits]
+    by = " and ".join(f"{x.id}'s {system.op_text(x.index)} ({system.leaders[x.origin]})" for x in others)
+    culprits = (op.id,) + tuple(x.id for x in others)
+    if loss.anomaly == RESURRECTED:
+        msg = (f"{what} is undone {where}: '{loss.detail}' is back, because merging by union kept it from"
+               f" {by or 'a concurrent version'}")
+    elif loss.anomaly == DOUBLE_COUNTED:
+        msg = f"{what} is not counted exactly once {where}: {loss.detail}"
+    elif loss.anomaly == CAUSALLY_LATER:
+        msg = f"{what} causally follows {by}, yet it is lost {where} under {system.types[op.key].ctx.entry.name}"
+    else:
+        msg = (f"{what} is lost {where}: " + (f"{by} won under {system.types[op.key].ctx.entry.name}" if by
+                                              else loss.detail or "it is not reflected"))
+    return Violation(loss.anomaly, msg, culprits, system.leaders[loss.leader])
+
+
 def _replication_terminates(system):
     def check(state):
         loop = state[3]
@@ -214,6 +230,15 @@ def _replication_terminates(system):
                          f" it circles forever ({system.spec.loop_prevention} loop prevention)", (op.id,))
 
     return check
+
+
+def _written(system, state, op) -> str:
+    """The value a register write wrote (a read-modify-write's is decided at
+    commit)."""
+    if op.kind in ("incr", "decr"):
+        vid = system.types[op.key].ctx.value_of(op.index, state[2])
+        return f'"{system.values[vid]}" ({system.op_text(op.index)})'
+    return _val(op)
 
 
 def _val(op) -> str:

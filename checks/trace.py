@@ -90,11 +90,17 @@ def describe_event(system: System, ev: Event, state) -> str:
         ms = system.jump_ms[system.leaders.index(ev.leader)]
         return f"clock jump at {ev.leader}: its wall clock moves {ms:+d} ms"
     ts = system.show_ts(ev.ts)
-    what = f"{ev.op}'s write {ev.key} = {_val(ev.value)} (ts {ts})"
+    written = f"{ev.key} = {_val(ev.value)}"
+    if ev.op in system.op_index and system.ops[system.op_index[ev.op]].kind not in ("set", "delete"):
+        written = system.op_text(system.op_index[ev.op])   # likes += 1, cart.add("ham"), ...
+    what = f"{ev.op}'s write {written} (ts {ts})"
     if ev.kind == "lose":
         return f"lose {ev.src} -> {ev.leader}: {what} is lost and will be retransmitted after the link's later messages"
     if ev.kind == "commit":
-        head = f"{ev.op} commits {ev.key} = {_val(ev.value)} at {ev.leader} (ts {ts})"
+        head = f"{ev.op} commits {written} at {ev.leader} (ts {ts})"
+        if ev.outcome == "rejected":
+            return (f"{ev.op} tries {written} at {ev.leader}: REJECTED, its local rights do not cover it"
+                    " (not acknowledged, not replicated)")
     elif ev.kind == "duplicate":
         head = f"duplicate {ev.src} -> {ev.leader}: a copy of {what} is delivered (another stays on the link)"
     elif ev.kind == "drop":
@@ -111,6 +117,8 @@ def describe_event(system: System, ev: Event, state) -> str:
                                                                             if ev.kind == "commit" else ""),
         "duplicate": " is already held (no change)",
         "dropped": "",
+        "merged": " is merged" if ev.kind != "commit" else "",
+        "double-counted": " is applied again: its delta now counts twice",
     }.get(ev.outcome, f" ({ev.outcome})")
     if ev.kind == "commit" and ev.outcome == "superseded":
         outcome = f", superseding {_names(system, state, ev.replaced)}"

@@ -18,6 +18,7 @@ import networkx as nx
 from model.clocks import CLOCKS
 from model.errors import SpecError, did_you_mean
 from model.resolvers import RESOLVERS
+from model.resolvers import config as resolver_config
 from model.resolvers.lww import TIE_BREAKS
 from model.topology import LOOP_PREVENTION, TOPOLOGIES
 
@@ -56,6 +57,8 @@ class OpSpec:
     value: str | None
     time_ms: int | None = None
     after: tuple[str, ...] = ()
+    amount: int = 0               # incr / decr / transfer
+    target: str | None = None     # transfer: the leader that receives the rights
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,14 @@ class Spec:
     link_kinds: tuple[tuple[str, str, str], ...] = ()   # per-link overrides (src, dst, kind)
     latency_ms: tuple[tuple[str, str, int], ...] = ()   # per-link replication latency (src, dst, ms)
     commit_ms: int = 0                                  # local commit latency
+    # The resolver catalogue (model/resolvers/config.py): per-key data types,
+    # home-leader routing, the delete rule, a Python merge and what it requires.
+    keys: tuple = ()
+    homes: tuple[tuple[str, str], ...] = ()
+    delete_rule: str | None = None
+    merge: str | None = None
+    requires: tuple[str, ...] = ()
+    allow_python: bool = False
 
     def link_latency(self, src: str, dst: str) -> int | None:
         for a, b, ms in self.latency_ms:
@@ -129,10 +140,11 @@ class Spec:
         return replace(self, bounds=replace(self.bounds, **{k: v for k, v in changes.items() if v is not None}))
 
 
-_TOP_KEYS = {"name", "description", "system", "workload", "check", "bounds", "expect", "faults"}
+_TOP_KEYS = {"name", "description", "system", "workload", "check", "bounds", "expect", "faults", "keys", "requires"}
 _SYSTEM_KEYS = {"leaders", "topology", "hub", "edges", "loop_prevention", "resolver", "clock",
-                "tie_break", "offsets", "links", "link_kinds", "latency_ms", "commit_ms"}
-_OP_KEYS = {"id", "leader", "key", "set", "delete", "time_ms", "after"}
+                "tie_break", "offsets", "links", "link_kinds", "latency_ms", "commit_ms",
+                "homes", "delete_rule", "merge"}
+_OP_KEYS = {"id", "leader", "key", "time_ms", "after"} | set(resolver_config.OP_KINDS)
 _BOUND_KEYS = {"max_states", "max_depth", "max_seconds"}
 
 
@@ -294,9 +306,10 @@ def parse_spec(data: dict, source: str = "<spec>", invariant_names=None) -> Spec
     workload = _parse_workload(source, data.get("workload"), leader_ref)
     invariants, bounds, expect = _parse_checks(source, data, invariant_names)
     faults = _parse_faults(source, data.get("faults", {}), leader_ref)
+    catalogue = resolver_config.parse_config(source, data, system, leaders, workload, resolver, clock)
     return Spec(source, name, description, leaders, topology, hub, edges, loop, resolver, clock, tie_break,
                 tuple(sorted(offsets)), links, workload, invariants, bounds, expect, faults, link_kinds,
-                latency, commit_ms)
+                latency, commit_ms, **catalogue)
 
 
 def _parse_workload(source, raw, leader_ref) -> tuple[OpSpec, ...]:
@@ -323,23 +336,12 @@ def _parse_workload(source, raw, leader_ref) -> tuple[OpSpec, ...]:
         key = o.get("key")
         if not isinstance(key, str) or not key:
             raise SpecError(source, f"{where}.key", "missing or not a string; name the key written, e.g. key = \"doc1.title\"")
-        has_set, has_del = "set" in o, "delete" in o
-        if has_set == has_del:
-            raise SpecError(source, where, "give exactly one of set = \"value\" or delete = true")
-        if has_set:
-            v = o["set"]
-            if isinstance(v, bool) or not isinstance(v, (str, int, float)):
-                raise SpecError(source, f"{where}.set", f"must be a string or a number, got {v!r}")
-            kind, value = "set", str(v)
-        else:
-            if o["delete"] is not True:
-                raise SpecError(source, f"{where}.delete", "must be true (a delete is a write of a tombstone)")
-            kind, value = "delete", None
+        kind, value, amount, target = resolver_config.parse_op(source, where, o, leader_ref)
         t = o.get("time_ms")
         if t is not None and (isinstance(t, bool) or not isinstance(t, int)):
             raise SpecError(source, f"{where}.time_ms", f"must be an integer number of ms, got {t!r}")
         after = _str_list(source, f"{where}.after", o.get("after", []))
-        ops.append(OpSpec(oid, leader, key, kind, value, t, after))
+        ops.append(OpSpec(oid, leader, key, kind, value, t, after, amount, target))
     # References and cycles: `after` plus each leader's program order.
     g = nx.DiGraph()
     last: dict[str, str] = {}

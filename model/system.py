@@ -37,7 +37,9 @@ from dataclasses import dataclass
 from model import clocks
 from model import faults as fl
 from model import topology as topo
-from model.resolvers import RESOLVERS
+from model.resolvers import RESOLVERS  # noqa: F401  (the catalogue; keys are compiled below)
+from model.resolvers.base import REJECTED, View
+from model.resolvers.compile import KeyTypes, compile_types
 from model.spec import Spec
 
 MSG_BITS = 16
@@ -61,6 +63,9 @@ class Op:
     value_id: int
     time_ms: int | None
     after_mask: int
+    amount: int = 0       # incr / decr / transfer
+    target: int = -1      # transfer: the leader receiving the rights
+    origin: int = -1      # the leader that commits it (its home under home-leader routing)
 
 
 @dataclass(frozen=True)
@@ -118,7 +123,8 @@ class System:
             for d in o.after:
                 after |= 1 << ids[d]
             ops.append(Op(i, o.id, li[o.leader], o.leader, keys.index(o.key), o.key, o.kind, o.value,
-                          values.index(o.value), o.time_ms, after))
+                          values.index(o.value), o.time_ms, after, getattr(o, "amount", 0),
+                          li[o.target] if getattr(o, "target", None) else -1, li[o.leader]))
         self.ops = tuple(ops)
         self.op_index = ids
         self.nops = len(ops)
@@ -149,14 +155,18 @@ class System:
 
         self.clock = spec.clock
         self.offsets = tuple(spec.offset(name) for name in spec.leaders)
-        self.resolver = RESOLVERS[spec.resolver].build(self.ops, spec)
+        # One data type per key (model/resolvers/compile.py): sets self.types,
+        # self.routing, each op's commit leader (Op.origin), extra value ids.
+        self.types = compile_types(self, spec)
+        ops = self.ops
+        self.resolver = KeyTypes(self.types, self.routing)
 
         # Flat lookup tables for the hot path (_deliver runs once per transition).
-        self._apply = self.resolver.apply
+        self._apply_k = tuple(t.apply for t in self.types)
         self._lamport = spec.clock == "lamport"
         self._hlc = spec.clock == "hlc"
         self._drop_own = self.loop_mode == "origin"
-        self._op_leader = tuple(op.leader for op in ops)
+        self._op_leader = tuple(op.origin for op in ops)
         self._op_key = tuple(op.key for op in ops)
         self._link_info = tuple((s, d, tuple((t, edges[t][1]) for t in self.forward_links[(d, s)]))
                                 for s, d in edges)
@@ -181,7 +191,7 @@ class System:
     # ----------------------------------------------------------------- states
     def initial_state(self):
         c0 = clocks.initial(self.clock)
-        empty = tuple(() for _ in self.keys)
+        empty = tuple(t.initial() for t in self.types)
         leaders = tuple((0, 0, c0, empty) for _ in range(self.n))
         return (leaders, tuple(() for _ in self.edges), (None,) * self.nops, 0,
                 fl.NO_FAULTS if self.general else ())
@@ -348,7 +358,7 @@ class System:
     def _commit(self, state, i: int):
         leaders, links, writes, loop, faults = state
         op = self.ops[i]
-        l, k = op.leader, op.key
+        l, k = op.origin, op.key   # the key's home under home-leader routing (model/routing.py)
         applied, past, clock, regs = leaders[l]
         if op.time_ms is not None:
             real = op.time_ms
@@ -358,8 +368,13 @@ class System:
         if faults and (faults[2] >> l) & 1:
             off += self.jump_ms[l]
         clock, ts = clocks.tick(self.clock, clock, real + off)
-        writes = writes[:i] + ((ts, past),) + writes[i + 1:]
-        content = self.resolver.apply(regs[k], i, writes, True)
+        entry = self.types[k].stamp(op, ts, past, regs[k], writes)
+        if len(entry) > 2 and entry[2] == REJECTED:
+            # Refused by a local check (escrow rights): done, not acknowledged,
+            # not replicated, in nobody's causal past.
+            return (leaders, links, writes[:i] + (entry,) + writes[i + 1:], loop, faults)
+        writes = writes[:i] + (entry,) + writes[i + 1:]
+        content = self._apply_k[k](regs[k], i, writes, True)
         bit = 1 << i
         leader = (applied | bit, past | bit, clock, regs[:k] + (content,) + regs[k + 1:])
         leaders = leaders[:l] + (leader,) + leaders[l + 1:]
@@ -385,7 +400,7 @@ class System:
         meta = writes[w]
         applied, past, clock, regs = leaders[dst]
         k = self._op_key[w]
-        content = self._apply(regs[k], w, writes, False)
+        content = self._apply_k[k](regs[k], w, writes, False)
         bit = 1 << w
         if self._lamport:
             if clock < meta[0][0]:
@@ -420,18 +435,45 @@ class System:
         return state[0][leader][3][key]
 
     def visible(self, state, leader: int, key: int) -> tuple:
-        """What a reader at ``leader`` sees for ``key``: the sorted value ids
-        held (several = siblings); ``()`` when absent or deleted."""
-        vals = sorted({self.ops[w].value_id for w in state[0][leader][3][key]})
-        if vals == [DELETED]:
-            return ()
-        return tuple(vals)
+        """What a reader at ``leader`` sees for ``key``: for a register the
+        sorted value ids held (several = siblings), ``()`` when absent or
+        deleted; for other key types a :class:`~model.resolvers.base.View`
+        (a count, a set, a winner with its conflicts)."""
+        return self.types[key].visible(state[0][leader][3][key], state[2])
 
-    def show_visible(self, vis: tuple) -> str:
+    def show_visible(self, vis) -> str:
+        if isinstance(vis, View):
+            return vis.text
         if not vis:
             return "-"
         parts = ["(deleted)" if v == DELETED else f'"{self.values[v]}"' for v in vis]
         return parts[0] if len(parts) == 1 else "{" + ", ".join(parts) + "}"
+
+    def held_writes(self, state, leader: int, key: int) -> tuple[int, ...]:
+        """The writes ``leader``'s value of ``key`` is made of: the writes
+        held (registers, siblings), else every write to the key applied
+        there (counters, sets, merges)."""
+        if self.types[key].holds_writes:
+            return tuple(state[0][leader][3][key])
+        applied = state[0][leader][0] & self.key_mask[key]
+        return tuple(w for w in range(self.nops) if (applied >> w) & 1)
+
+    def op_text(self, i: int) -> str:
+        """An operation as a lecture would write it: ``title = "A"``,
+        ``likes += 1``, ``cart.add("ham")``, ``stock: transfer 1 to eu-west``."""
+        op = self.ops[i]
+        key, kind = op.key_name, op.kind
+        if kind == "set":
+            return f'{key} = "{op.value}"'
+        if kind == "delete":
+            return f"delete {key}"
+        if kind == "resolve":
+            return f'{key} = "{op.value}" (resolving the siblings it sees)'
+        if kind in ("incr", "decr"):
+            return f"{key} {'+' if kind == 'incr' else '-'}= {op.amount}"
+        if kind in ("add", "remove"):
+            return f'{key}.{kind}("{op.value}")'
+        return f"{key}: transfer {op.amount} rights to {self.leaders[op.target]}"
 
     def live(self, state) -> tuple[int, ...]:
         """Leaders that are up (not crashed)."""
@@ -534,7 +576,7 @@ class System:
             return Event(action, kind, "", a, b, "", None, (), kind)
         if kind == "commit":
             op = self.ops[x]
-            w, at, src = x, op.leader, None
+            w, at, src = x, op.origin, None
             forwarded = tuple(self.leaders[self.edges[j][1]] for j in self.origin_links[at]
                               if len(nxt[1][j]) > len(state[1][j]))
         else:
@@ -545,7 +587,7 @@ class System:
                               if j != x and len(nxt[1][j]) > len(state[1][j]))
         ts = nxt[2][w][0]
         if kind != "commit" and nxt[0][at] == state[0][at]:
-            dropped = self.loop_mode == "origin" and op.leader == at
+            dropped = self.loop_mode == "origin" and op.origin == at
             return Event(action, "drop" if dropped else kind, op.id, self.leaders[at], self.leaders[src],
                          op.key_name, op.value, ts, "dropped" if dropped else "duplicate",
                          forwarded_to=forwarded, loop=loop)
@@ -553,7 +595,12 @@ class System:
         after = nxt[0][at][3][op.key]
         writes = nxt[2]
         hb = writes[w][1]
-        if w in before:
+        custom = None if self.types[op.key].holds_writes else self.types[op.key].outcome(before, after, w, writes)
+        if len(writes[w]) > 2 and writes[w][2] == REJECTED:
+            outcome, beaten, replaced = "rejected", (), ()
+        elif custom is not None:
+            outcome, beaten, replaced = custom, (), ()
+        elif w in before:
             outcome, beaten, replaced = "duplicate", (), ()
         elif w not in after:
             outcome, beaten, replaced = "discarded", tuple(self.ops[x].id for x in after), ()

@@ -22,12 +22,20 @@ Tie-break on equal timestamps (``system.tie_break``):
     total order: leaders that receive tied writes in different orders can
     diverge, and the checker shows it.
 
+Deletes (``system.delete_rule``, default ``as-write``): a delete is a
+tombstone stamped like any write; ``delete-wins`` / ``update-wins`` make a
+tombstone beat / lose to a *concurrent* update whatever the timestamps
+(SQL Server's ``lastwriter`` policy is lww + delete-wins).
+
 Sources: Thomas, "A Majority Consensus Approach to Concurrency Control",
 TODS 1979 (Thomas write rule); DDIA ch. 5 "Converging toward a consistent
 state"; MODEL.md §4.
 """
 
 from __future__ import annotations
+
+from model.resolvers.base import DataType
+from model.resolvers.register import Register, ts_rank
 
 SUMMARY = "last writer wins: keep the write with the larger timestamp (wall/lamport/hlc), tie-break by leader name"
 SOURCE = "Thomas, TODS 1979; DDIA ch. 5; Cassandra/DynamoDB/PGD cell or row LWW"
@@ -39,14 +47,24 @@ TIE_BREAKS = {
 }
 
 
-class LWW:
-    """LWW over precomputed per-op tie-break ranks."""
+class LWW(DataType):
+    """LWW over precomputed per-op tie-break ranks.
 
-    __slots__ = ("_tie",)
+    ``commutes``: with a total tie-break, applying remote writes in any order
+    keeps the same maximum, so deliveries to one leader commute (used by the
+    partial-order reduction); ``incoming-loses`` is not a total order.
+    """
 
-    def __init__(self, tie: tuple):
+    __slots__ = ("_tie", "commutes")
+
+    def __init__(self, tie: tuple, ctx=None):
+        super().__init__(ctx)
         # _tie[w] is appended to the timestamp; () for incoming-loses.
         self._tie = tie
+        self.commutes = all(t != () for t in tie)
+
+    def stamp(self, op, ts, past, content, writes):
+        return self.ctx.stamp_register(op, ts, past, content, writes)
 
     def key(self, w: int, writes) -> tuple:
         return writes[w][0] + self._tie[w]
@@ -64,17 +82,9 @@ class LWW:
         return content
 
 
-def build(ops, config) -> LWW:
-    """Build LWW for the ops of a compiled system.
-
-    ``ops`` items carry ``leader_name`` and ``value``; ``config.tie_break`` picks
-    the rule.
-    """
-    if config.tie_break == "leader":
-        names = sorted({op.leader_name for op in ops})
-        tie = tuple((names.index(op.leader_name),) for op in ops)
-    elif config.tie_break == "value":
-        tie = tuple(((op.value or "").encode(),) for op in ops)
-    else:
-        tie = tuple(() for _ in ops)
-    return LWW(tie)
+def build(ctx):
+    """LWW for one key: the fast path when deletes compete as writes,
+    else a :class:`Register` with the delete rule."""
+    if ctx.delete_rule == "as-write":
+        return LWW(ctx.tie, ctx)
+    return Register(ctx, rank=ts_rank(ctx), delete_rule=ctx.delete_rule)

@@ -12,6 +12,14 @@ vector (entry ``L`` = how many of ``L``'s writes it contains).
 
 Tie-break: none needed; siblings are a set.
 
+Deletes: a tombstone is a sibling like any other value (neither wins: the
+reader sees "(deleted)" beside the concurrent values and decides).
+
+Manual resolution: a ``resolve = "v"`` op at a leader reads the siblings
+that leader holds and writes ``v`` superseding exactly those (its version
+vector covers them); a write concurrent with the resolution survives as a
+new sibling.
+
 Sources: DeCandia et al., "Dynamo", SOSP 2007 (§4.4 data versioning);
 Shapiro et al., "A comprehensive study of CRDTs", INRIA RR-7506, 2011
 (MV-register); Riak ``allow_mult=true``; CouchDB ``_conflicts``; MODEL.md §4.
@@ -19,12 +27,19 @@ Shapiro et al., "A comprehensive study of CRDTs", INRIA RR-7506, 2011
 
 from __future__ import annotations
 
+from model.resolvers.base import DataType
+
 SUMMARY = "multi-value register: keep concurrent writes as siblings; a write replaces the siblings it has seen"
 SOURCE = "Dynamo (SOSP 2007) §4.4; Shapiro et al. INRIA RR-7506 (MV-register); Riak allow_mult"
 
 
-class MVRegister:
+class MVRegister(DataType):
+    """``commutes``: the merge is a join (keep the maximal writes under
+    happens-before), so applying remote writes in any order gives the same
+    siblings."""
+
     __slots__ = ()
+    commutes = True
 
     def apply(self, content: tuple, w: int, writes, local: bool) -> tuple:
         if w in content:
@@ -36,6 +51,12 @@ class MVRegister:
         keep = tuple(s for s in content if not (hb >> s) & 1)
         return tuple(sorted(keep + (w,)))
 
+    def merge(self, a, b, writes):
+        """Join of two sibling sets: keep every write no write of the other
+        side has seen."""
+        both = set(a) | set(b)
+        return tuple(sorted(s for s in both if not any((writes[t][1] >> s) & 1 for t in both)))
 
-def build(ops, config) -> MVRegister:
-    return MVRegister()
+
+def build(ctx) -> MVRegister:
+    return MVRegister(ctx)

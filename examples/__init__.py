@@ -1,0 +1,1 @@
+"""Example code that specs may name (``merge = "examples.merges:..."``)."""

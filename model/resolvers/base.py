@@ -1,0 +1,172 @@
+"""What every key data type provides, and the register behaviour they share.
+
+A key's *data type* (a register under some resolver, a counter, a set, ...)
+is one object per key of a compiled system.  It owns the key's *content*
+inside a leader's state (small ints and tuples only) and answers four
+questions:
+
+``stamp(op, ts, past, content, writes)``
+    what the write-table entry of a commit is (called once per commit, at
+    the committing leader, with that leader's content for the key): the
+    plain ``(ts, past)``; ``(ts, past, data)`` when the effect of the op is
+    decided at commit (the number a read-modify-write wrote, the cart a
+    union write carries, the escrow entry a decrement raises, the version a
+    write was based on); or :func:`rejected_entry` when a local check
+    refuses the op (escrow: not enough rights);
+``apply(content, w, writes, local)``
+    the content after write ``w`` is applied (the hot path: pure, fast,
+    idempotent when ``w`` is applied twice for registers and CRDTs);
+``visible(content, writes)``
+    what a reader sees: a hashable value two leaders can compare;
+``losses(system, state, k, live, reached)``
+    which acknowledged writes are not *reflected* (MODEL.md §5).
+
+The write table (``state[2]``) holds per op ``None`` (not yet run), an
+accepted entry ``(ts, hb[, data])`` or a rejected entry
+``(ts, 0, REJECTED)``; ``data`` is a non-negative int or a tuple, so the
+``REJECTED`` marker (-1) is unambiguous.  Issue 4's local checks (unique
+email, stock) reuse the same marker: a rejected op is done (its leader moves
+on), not acknowledged, never replicated, and in nobody's causal past.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+REJECTED = -1
+
+# Anomaly names (MODEL.md §6) used by losses().
+LOST_UPDATE = "lost-update"
+CAUSALLY_LATER = "causally-later-write-lost"
+RESURRECTED = "resurrected-delete"
+DOUBLE_COUNTED = "double-counted"
+
+
+def rejected_entry(ts) -> tuple:
+    """The write-table entry of an op refused by a local check."""
+    return (ts, 0, REJECTED)
+
+
+def is_rejected(meta) -> bool:
+    """True when a write-table entry is a rejection (not acknowledged)."""
+    return meta is not None and len(meta) > 2 and meta[2] == REJECTED
+
+
+def is_accepted(meta) -> bool:
+    """True when a write-table entry is an acknowledged write."""
+    return meta is not None and not is_rejected(meta)
+
+
+@dataclass(frozen=True)
+class View:
+    """What a reader sees of a non-register key (a count, a set, a
+    CouchDB winner with its conflicts): ``data`` is compared, ``text``
+    shown."""
+
+    data: tuple
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class Loss:
+    """One write not reflected at one live leader.
+
+    ``culprits`` are the write indices responsible (the winners, the
+    sibling that brought an element back), ``anomaly`` a MODEL.md §6 name.
+    """
+
+    leader: int
+    write: int
+    culprits: tuple[int, ...]
+    anomaly: str
+    detail: str = ""
+
+
+class DataType:
+    """Default behaviour: a register whose content is the sorted tuple of the
+    write indices held (one winner, or siblings)."""
+
+    family = "register"
+    holds_writes = True      # content is a tuple of write indices
+    # Remote applies at one leader are order-independent (a join, or a
+    # total order): partial-order reduction may rely on it.
+    commutes = False
+
+    def __init__(self, ctx=None):
+        self.ctx = ctx
+
+    # -- content
+    def initial(self):
+        return ()
+
+    def stamp(self, op, ts, past, content, writes):
+        return (ts, past)
+
+    def apply(self, content, w, writes, local):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def merge(self, a, b, writes):
+        """State-based merge of two contents of this key (for the law tests
+        and the symbolic engine): ``a`` is local, ``b`` remote."""
+        for w in b:
+            a = self.apply(a, w, writes, False)
+        return a
+
+    # -- observation
+    def visible(self, content, writes):
+        ctx = self.ctx
+        vals = sorted({ctx.value_of(w, writes) for w in content})
+        if not vals and ctx.initial_vid is not None:
+            return (ctx.initial_vid,)
+        if vals == [0]:
+            return ()
+        return tuple(vals)
+
+    def outcome(self, before, after, w, writes) -> str | None:
+        """The trace outcome for non-register types (``None``: use the
+        register logic of :meth:`model.system.System.describe`)."""
+        return None
+
+    def check_judgeable(self, source: str, invariant: str) -> None:
+        """Raise a SpecError when ``invariant`` cannot judge this key."""
+
+    # -- no-lost-writes
+    def losses(self, system, state, k, live, reached):
+        """Register rule (MODEL.md §5): a committed write ``w`` that reached a
+        live leader is lost at live leader ``L`` when ``L`` does not hold it
+        (as value or sibling) and no write to the key causally follows it.
+        It is *causally later* when a write that happens-before ``w`` is what
+        ``L`` holds instead."""
+        writes = state[2]
+        committed = 0
+        superseded = 0
+        mask = system.key_mask[k]
+        for i in range(system.nops):
+            if (mask >> i) & 1:
+                meta = writes[i]
+                if meta is not None and not is_rejected(meta):
+                    committed |= 1 << i
+                    superseded |= meta[1]
+        candidates = committed & ~superseded & reached
+        out = []
+        if not candidates:
+            return out
+        for l in live:
+            held = state[0][l][3][k]
+            held_mask = 0
+            for h in held:
+                held_mask |= 1 << h
+            lost = candidates & ~held_mask
+            w = 0
+            while lost:
+                if lost & 1:
+                    hb = writes[w][1]
+                    later = any((hb >> h) & 1 for h in held)
+                    out.append(Loss(l, w, tuple(held), CAUSALLY_LATER if later else LOST_UPDATE))
+                lost >>= 1
+                w += 1
+        return out
+

@@ -1,0 +1,178 @@
+"""Compile a spec's keys into data types (one per key) for a System.
+
+Everything a data type needs to know about the ops of its key is
+precomputed here into flat per-op tuples (origin leader, tie-break rank,
+value id, is-delete), so that ``apply`` — the hot path — only indexes
+tuples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from model.errors import SpecError
+from model.routing import Routing
+
+RMW = ("incr", "decr")
+
+
+class KeyContext:
+    """Per-key facts shared by the data types (read-only after compile)."""
+
+    def __init__(self, system, spec, k, keyspec, entry):
+        self.key = k
+        self.key_name = system.keys[k]
+        self.spec = spec
+        self.entry = entry
+        self.keyspec = keyspec
+        self.system = system
+        self.n = system.n
+        self.leaders = system.leaders
+        ops = system.ops
+        self.ops = ops
+        self.key_ops = tuple(op.index for op in ops if op.key == k)
+        self.origin = tuple(op.origin for op in ops)
+        self.is_delete = tuple(op.kind == "delete" for op in ops)
+        names = sorted(system.leaders)
+        self.leader_rank = tuple(names.index(system.leaders[op.origin]) for op in ops)
+        if spec.tie_break == "leader":
+            self.tie = tuple((r,) for r in self.leader_rank)
+        elif spec.tie_break == "value":
+            self.tie = tuple(((op.value or "").encode(),) for op in ops)
+        else:
+            self.tie = tuple(() for _ in ops)
+        self.static_vid = tuple(op.value_id for op in ops)
+        self.values = system.values
+        dr = keyspec.delete_rule if keyspec is not None else None
+        if dr is None and entry.delete_configurable:
+            dr = getattr(spec, "delete_rule", None)
+        self.delete_rule = dr or entry.delete_rule
+        self.initial_vid = None
+        if keyspec is not None and keyspec.initial is not None and entry.family == "register":
+            self.initial_vid = system.values.index(keyspec.initial)
+        self._numeric = all(_is_num(v) for v in self._key_values())
+        self.num_vid = {}
+        for i, v in enumerate(system.values):
+            if v is not None and _is_int(v):
+                self.num_vid.setdefault(int(float(v)), i)
+
+    def _key_values(self):
+        vals = [self.ops[i].value for i in self.key_ops if self.ops[i].value is not None]
+        if self.initial_vid is not None:
+            vals.append(self.values[self.initial_vid])
+        return vals
+
+    # -- values
+    def value_of(self, w, writes) -> int:
+        """The value id write ``w`` wrote (a read-modify-write's is decided
+        at commit and kept in its write-table entry)."""
+        meta = writes[w]
+        if meta is not None and len(meta) > 2:
+            return meta[2][0]
+        return self.static_vid[w]
+
+    def sort_value(self, vid):
+        v = self.values[vid]
+        if v is None:
+            return (0, b"")
+        if self._numeric:
+            return (1, float(v))
+        return (1, v.encode())
+
+    def number(self, vid) -> int:
+        v = self.values[vid] if vid is not None else None
+        return 0 if v is None else int(float(v))
+
+    def stamp_register(self, op, ts, past, content, writes):
+        """A register commit; ``incr``/``decr`` read the value the leader
+        shows now and write it plus/minus the amount (read-modify-write)."""
+        if op.kind not in RMW:
+            return (ts, past)
+        if content:
+            cur = self.number(self.value_of(content[0], writes))
+        else:
+            cur = self.number(self.initial_vid)
+        new = cur + op.amount if op.kind == "incr" else cur - op.amount
+        return (ts, past, (self.num_vid[new],))
+
+
+def _is_num(v) -> bool:
+    try:
+        float(v)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def _is_int(v) -> bool:
+    return _is_num(v) and float(v).is_integer()
+
+
+def _intern_numbers(system, spec, keyspecs, entries):
+    """Every number a read-modify-write can produce gets a value id."""
+    extra = list(system.values)
+    for k, key in enumerate(system.keys):
+        entry = entries[k]
+        ops = [op for op in system.ops if op.key == k]
+        if entry.family != "register" or not any(op.kind in RMW for op in ops):
+            continue
+        ks = keyspecs.get(key)
+        starts = [0]
+        if ks is not None and ks.initial is not None:
+            starts.append(int(float(ks.initial)))
+        starts += [int(float(op.value)) for op in ops if op.kind in ("set", "resolve")]
+        up = sum(op.amount for op in ops if op.kind == "incr")
+        down = sum(op.amount for op in ops if op.kind == "decr")
+        for x in range(min(starts) - down, max(starts) + up + 1):
+            if str(x) not in extra:
+                extra.append(str(x))
+    for ks in keyspecs.values():
+        if ks.initial is not None and isinstance(ks.initial, str) and ks.initial not in extra:
+            extra.append(ks.initial)
+        if isinstance(ks.initial, tuple):
+            for e in ks.initial:
+                if e not in extra:
+                    extra.append(e)
+    return tuple(extra)
+
+
+def compile_types(system, spec):
+    """Give ``system`` its per-key data types.
+
+    Sets ``system.types`` (one per key), ``system.routing``, the ops'
+    commit leaders (``Op.origin``: the home leader for a home-routed key)
+    and extends ``system.values`` with every number a read-modify-write can
+    write.  Raises :class:`SpecError` when a key needs Python and the spec
+    was not allowed to run it.
+    """
+    from model.resolvers import entry
+    keyspecs = {ks.name: ks for ks in getattr(spec, "keys", ())}
+    default = "custom-merge" if getattr(spec, "merge", None) else spec.resolver
+    entries = tuple(entry(keyspecs[key].entry if key in keyspecs else default) for key in system.keys)
+    routing = Routing(spec, system.keys, tuple(e.name == "home-leader" for e in entries))
+    system.routing = routing
+    system.ops = tuple(replace(op, origin=routing.static_home(op.key, op.leader)) for op in system.ops)
+    system.values = _intern_numbers(system, spec, keyspecs, entries)
+    types = []
+    for k, key in enumerate(system.keys):
+        entry = entries[k]
+        if entry.needs_python and not getattr(spec, "allow_python", False):
+            where = f"keys.{key}.merge" if key in keyspecs and keyspecs[key].merge else "system.merge"
+            raise SpecError(spec.source, where, "names a Python merge function, which runs code; pass"
+                                                " --allow-python to replcheck check to run it")
+        ctx = KeyContext(system, spec, k, keyspecs.get(key), entry)
+        types.append(entry.build(ctx))
+    return tuple(types)
+
+
+class KeyTypes:
+    """The data types of a system's keys, seen as one resolver.
+
+    ``commutes`` (read by partial-order reduction): every key's remote
+    applies are order-independent and no key is home-routed (a routed op
+    commits at a leader other than its issuer's).
+    """
+
+    def __init__(self, types, routing):
+        self.types = tuple(types)
+        self.commutes = all(t.commutes for t in types) and not any(routing.routed)

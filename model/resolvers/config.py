@@ -1,0 +1,265 @@
+"""Spec keys of the resolver catalogue: ``[keys."name"]``, ``system.homes``,
+``system.delete_rule``, ``system.merge``, ``requires`` and the workload ops
+``resolve``, ``incr``, ``decr``, ``add``, ``remove``, ``transfer``.
+
+:mod:`model.spec` calls :func:`parse_op` for each workload op and
+:func:`parse_config` once the workload is known; every mistake is a
+one-line :class:`~model.errors.SpecError` naming the file, the key and a fix.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from model.errors import SpecError, did_you_mean
+
+OP_KINDS = ("set", "delete", "resolve", "incr", "decr", "add", "remove", "transfer")
+REQUIREMENTS = {"python": "runs a Python merge function: needs replcheck check --allow-python"}
+_KEY_FIELDS = {"type", "resolver", "initial", "rights", "merge", "delete_rule"}
+_MERGE_RE = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_]\w*$")
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    """A ``[keys."name"]`` table: the key's data type and its settings.
+
+    ``entry`` is the catalogue name that governs the key (a register's
+    resolver, or the CRDT / escrow / union type itself).
+    """
+
+    name: str
+    entry: str
+    initial: object = None          # str (register), int (counters), tuple[str, ...] (sets)
+    rights: tuple[tuple[str, int], ...] = ()
+    merge: str | None = None
+    delete_rule: str | None = None
+
+
+def parse_op(source, where, o, leader_ref):
+    """``(kind, value, amount, target)`` of one workload op table."""
+    given = [k for k in OP_KINDS if k in o]
+    if len(given) != 1:
+        raise SpecError(source, where, "give exactly one of set = \"value\", delete = true, resolve = \"value\","
+                                       " incr = n, decr = n, add = \"x\", remove = \"x\" or transfer = { to, n }")
+    kind = given[0]
+    v = o[kind]
+    key = f"{where}.{kind}"
+    if kind in ("set", "resolve"):
+        if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+            raise SpecError(source, key, f"must be a string or a number, got {v!r}")
+        return kind, str(v), 0, None
+    if kind == "delete":
+        if v is not True:
+            raise SpecError(source, key, "must be true (a delete is a write of a tombstone)")
+        return kind, None, 0, None
+    if kind in ("add", "remove"):
+        if isinstance(v, bool) or not isinstance(v, (str, int)) or v == "":
+            raise SpecError(source, key, f"must name one set element, e.g. {kind} = \"milk\", got {v!r}")
+        return kind, str(v), 0, None
+    if kind in ("incr", "decr"):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise SpecError(source, key, f"must be a positive integer amount, e.g. {kind} = 1, got {v!r}")
+        return kind, None, v, None
+    if not isinstance(v, dict) or set(v) != {"to", "n"}:
+        raise SpecError(source, key, "must be a table { to = \"<leader>\", n = <amount> }")
+    n = v["n"]
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise SpecError(source, f"{key}.n", f"must be a positive integer, got {n!r}")
+    leader_ref(f"{key}.to", v["to"])
+    return kind, None, n, v["to"]
+
+
+def _entry(source, key, name):
+    from model.resolvers import RESOLVERS
+    if not isinstance(name, str) or name not in RESOLVERS:
+        raise SpecError(source, key, f"unknown '{name}'{did_you_mean(name, RESOLVERS)} (replcheck list resolvers)")
+    return RESOLVERS[name]
+
+
+def _delete_rule(source, key, value, info):
+    from model.resolvers.register import DELETE_RULES
+    if value is None:
+        return None
+    if not isinstance(value, str) or value not in DELETE_RULES:
+        raise SpecError(source, key, f"unknown '{value}'{did_you_mean(value, DELETE_RULES)}"
+                                     f" (as-write, delete-wins or update-wins)")
+    if not info.delete_configurable and value != info.delete_rule:
+        raise SpecError(source, key, f"{info.name} fixes its delete rule to {info.delete_rule};"
+                                     " remove the key (or pick a resolver whose rule is configurable, e.g. lww)")
+    return value
+
+
+def _merge_ref(source, key, value):
+    if not isinstance(value, str) or not _MERGE_RE.match(value):
+        raise SpecError(source, key, f"{value!r} is not \"package.module:function\", e.g. merge = \"examples.merges:concat_titles\"")
+    return value
+
+
+def parse_config(source, data, system, leaders, workload, resolver, clock):
+    """The catalogue's spec keys, validated against the workload.
+
+    Returns the :class:`model.spec.Spec` fields ``keys``, ``homes``,
+    ``delete_rule``, ``merge`` and ``requires``.
+    """
+    from model.resolvers import CUSTOM_MERGE, RESOLVERS, entry
+    sysinfo = RESOLVERS[resolver]
+    # A preset is the product: its clock and tie-break are not choices.
+    if sysinfo.clock and "clock" in system and system["clock"] != sysinfo.clock:
+        raise SpecError(source, "system.clock", f"{resolver} stamps writes with {sysinfo.clock} clocks;"
+                                                f" remove the key (or use resolver = \"lww\" to pick a clock)")
+    if sysinfo.fixed_tie_break and "tie_break" in system:
+        raise SpecError(source, "system.tie_break", f"{resolver} has its own tie-break ({sysinfo.tie_break_text});"
+                                                    " remove the key (or use resolver = \"lww\" to pick one)")
+    merge = system.get("merge")
+    if merge is not None:
+        _merge_ref(source, "system.merge", merge)
+        if "resolver" in system:
+            raise SpecError(source, "system.merge", "give either resolver or merge, not both; a merge function is"
+                                                    " the resolver")
+    delete_rule = _delete_rule(source, "system.delete_rule", system.get("delete_rule"), sysinfo)
+
+    raw_keys = data.get("keys", {})
+    if not isinstance(raw_keys, dict) or not all(isinstance(v, dict) for v in raw_keys.values()):
+        raise SpecError(source, "keys", "must be tables, one per key: [keys.\"cart\"] with type = \"or-set\"")
+    keys = []
+    for name, kt in raw_keys.items():
+        where = f"keys.{name}"
+        for f in kt:
+            if f not in _KEY_FIELDS:
+                raise SpecError(source, f"{where}.{f}", f"unknown key{did_you_mean(f, _KEY_FIELDS)}"
+                                                        f" (allowed: {', '.join(sorted(_KEY_FIELDS))})")
+        ktype = kt.get("type", "register")
+        if ktype == "register":
+            if "merge" in kt:
+                if "resolver" in kt:
+                    raise SpecError(source, f"{where}.merge", "give either resolver or merge, not both")
+                info = CUSTOM_MERGE
+                kmerge = _merge_ref(source, f"{where}.merge", kt["merge"])
+            else:
+                if "resolver" not in kt and merge:
+                    info = CUSTOM_MERGE
+                else:
+                    info = _entry(source, f"{where}.resolver", kt.get("resolver", resolver))
+                kmerge = merge if info.name == "custom-merge" else None
+                if info.family != "register":
+                    raise SpecError(source, f"{where}.resolver", f"{info.name} is a {info.family} type, not a register"
+                                                                 f" resolver; write type = \"{info.name}\" instead")
+        else:
+            info = _entry(source, f"{where}.type", ktype)
+            if info.family == "register" and info.name != "mv-register":
+                raise SpecError(source, f"{where}.type", f"'{ktype}' is a register resolver; write type = \"register\""
+                                                         f" and resolver = \"{ktype}\"")
+            for f in ("resolver", "merge"):
+                if f in kt:
+                    raise SpecError(source, f"{where}.{f}", f"only a register takes a {f}; {ktype} is its own merge")
+            kmerge = None
+        kdr = _delete_rule(source, f"{where}.delete_rule", kt.get("delete_rule"), info)
+        initial = _initial(source, f"{where}.initial", kt.get("initial"), info)
+        rights = ()
+        if "rights" in kt:
+            if info.name != "escrow":
+                raise SpecError(source, f"{where}.rights", "only an escrow counter has rights; remove the key")
+            rights = _rights(source, f"{where}.rights", kt["rights"], leaders, initial)
+        keys.append(KeySpec(name, info.name, initial, rights, kmerge, kdr))
+
+    homes = _homes(source, system.get("homes"), leaders)
+    requires = _requires(source, data.get("requires", []))
+    by_name = {k.name: k for k in keys}
+    default_entry = "custom-merge" if merge else resolver
+    needs_python = []
+    for i, op in enumerate(workload):
+        ks = by_name.get(op.key)
+        info = entry(ks.entry if ks else default_entry)
+        if info.name == "custom-merge":
+            needs_python.append(f"keys.{op.key}.merge" if ks and ks.merge else "system.merge")
+        if op.kind not in info.ops:
+            raise SpecError(source, f"workload[{i}].{op.kind}",
+                            f"a {info.name} key ('{op.key}') takes {', '.join(info.ops)}, not {op.kind};"
+                            f" change the op or the key's type ([keys.\"{op.key}\"])")
+        if info.name == "goldengate-usedelta" or (op.kind in ("incr", "decr") and info.family == "register"):
+            _numeric_register(source, i, op, ks, workload)
+        if op.kind == "transfer" and op.target == op.leader:
+            raise SpecError(source, f"workload[{i}].transfer.to", "a leader cannot transfer rights to itself;"
+                                                                  " name another leader")
+    if needs_python and "python" not in requires:
+        raise SpecError(source, needs_python[0], "runs a Python merge function; declare requires = [\"python\"]"
+                                                 " at the top of the spec (--expect then skips it unless"
+                                                 " --allow-python is given)")
+    return dict(keys=tuple(keys), homes=homes, delete_rule=delete_rule, merge=merge, requires=requires)
+
+
+def _initial(source, key, v, info):
+    if v is None:
+        return None
+    if info.family == "set":
+        if not isinstance(v, list) or not all(isinstance(x, (str, int)) and not isinstance(x, bool) for x in v):
+            raise SpecError(source, key, "a set starts from a list of elements, e.g. initial = [\"milk\", \"eggs\"]")
+        return tuple(dict.fromkeys(str(x) for x in v))
+    if info.family == "counter":
+        if isinstance(v, bool) or not isinstance(v, int) or (info.name in ("escrow", "g-counter") and v < 0):
+            raise SpecError(source, key, f"a {info.name} starts from a{' non-negative' if info.name != 'pn-counter' else 'n'}"
+                                         f" integer, e.g. initial = 3, got {v!r}")
+        return v
+    if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+        raise SpecError(source, key, f"a register starts from a string or a number, got {v!r}")
+    return str(v)
+
+
+def _rights(source, key, v, leaders, initial):
+    if not isinstance(v, dict):
+        raise SpecError(source, key, "must be a table leader = rights, e.g. rights = { us-east = 2, eu-west = 1 }")
+    out = []
+    for l, n in v.items():
+        if l not in leaders:
+            raise SpecError(source, f"{key}.{l}", f"unknown leader '{l}'{did_you_mean(l, leaders)}"
+                                                  f" (leaders: {', '.join(leaders)})")
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise SpecError(source, f"{key}.{l}", f"must be a non-negative integer, got {n!r}")
+        out.append((l, n))
+    total = sum(n for _, n in out)
+    if total != (initial or 0):
+        raise SpecError(source, key, f"rights add up to {total} but initial is {initial or 0}; the initial value"
+                                     " is exactly the rights handed out")
+    return tuple(out)
+
+
+def _homes(source, v, leaders):
+    if v is None:
+        return ()
+    if not isinstance(v, dict):
+        raise SpecError(source, "system.homes", "must be a table of key prefix = leader, e.g."
+                                                " homes = { \"user:alice\" = \"eu-west\" }")
+    out = []
+    for prefix, l in v.items():
+        if l not in leaders:
+            raise SpecError(source, f"system.homes.{prefix}", f"unknown leader '{l}'{did_you_mean(l, leaders)}"
+                                                              f" (leaders: {', '.join(leaders)})")
+        out.append((prefix, l))
+    return tuple(out)
+
+
+def _requires(source, v):
+    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        raise SpecError(source, "requires", "must be a list, e.g. requires = [\"python\"]")
+    for i, x in enumerate(v):
+        if x not in REQUIREMENTS:
+            raise SpecError(source, f"requires[{i}]", f"unknown '{x}'{did_you_mean(x, REQUIREMENTS)} (python)")
+    return tuple(v)
+
+
+def _numeric_register(source, i, op, ks, workload):
+    """A read-modify-write (or a delta) needs integer values on its key."""
+    def num(x):
+        try:
+            float(x)
+            return True
+        except ValueError:
+            return False
+    if ks is not None and ks.initial is not None and not num(ks.initial):
+        raise SpecError(source, f"keys.{op.key}.initial", f"{op.kind} reads a number; start from a number, e.g."
+                                                          " initial = 0")
+    for j, o in enumerate(workload):
+        if o.key == op.key and o.kind in ("set", "resolve") and not (num(o.value) and float(o.value).is_integer()):
+            raise SpecError(source, f"workload[{j}].{o.kind}", f"'{op.key}' holds a number (workload[{i}] is"
+                                                               f" {op.kind}); its values must be integers")

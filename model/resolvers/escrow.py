@@ -1,0 +1,135 @@
+"""Escrow / bounded counter (a key type): a counter that never goes below 0
+without coordination.
+
+Meaning: the initial value is handed out as *rights* to the leaders
+(``[keys."stock"] rights = { us-east = 2, eu-west = 1 }``; default: split
+evenly, the remainder to the leaders listed first).  ``incr = n`` adds n
+rights to its leader; ``decr = n`` (a sale) commits only when the leader's
+local rights cover n, else it is **rejected** — not acknowledged, not
+replicated, shown as ``rejected`` in the trace; ``transfer = { to = "b",
+n = 1 }`` moves rights to another leader under the same check.  Since each
+leader only spends rights it owns, the sum of all decrements never exceeds
+the initial value plus all increments: the value stays ``>= 0`` at every
+leader at every moment, with no coordination beyond the transfers.
+
+Metadata (Balegas et al.): a rights matrix ``P[(from, to)]`` (diagonal
+entries are increments, initial rights included) and per-leader decrements
+``D[r]``, merged by pointwise max.  Leader r's rights are
+``P[(r, r)] + sum_s P[(s, r)] - sum_s P[(r, s)] - D[r]`` (s != r); the
+value is ``sum_r P[(r, r)] - sum_r D[r]``.  Only r writes row r of P and
+D[r], so each replication message carries the one entry its op raised
+(its new value is decided at commit and kept in the write table).
+
+Tie-break: none (no conflict to break).
+
+No lost writes: an accepted op is reflected when its entry has reached its
+value at the leader.  Rejected ops were never acknowledged, so they cannot
+be lost.
+
+Source: Balegas et al., "Extending Eventually Consistent Cloud Databases
+for Enforcing Numeric Invariants", SRDS 2015 (bounded counter); O'Neil,
+"The Escrow Transactional Method", TODS 1986; PRODUCTS.md.
+"""
+
+from __future__ import annotations
+
+from model.resolvers.base import LOST_UPDATE, DataType, Loss, View, is_rejected, rejected_entry
+
+SUMMARY = ("escrow / bounded counter: per-leader rights; a decrement commits only if local rights cover it,"
+           " else it is rejected; transfers move rights; never below 0")
+SOURCE = "Balegas et al., SRDS 2015 (bounded counter); O'Neil, TODS 1986 (escrow)"
+
+
+def default_rights(total: int, n: int) -> tuple[int, ...]:
+    base, extra = divmod(total, n)
+    return tuple(base + (1 if i < extra else 0) for i in range(n))
+
+
+class Escrow(DataType):
+    family = "counter"
+    holds_writes = False
+    commutes = True
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        n = ctx.n
+        self.n = n
+        ks = ctx.keyspec
+        total = ks.initial if ks is not None and ks.initial is not None else 0
+        if ks is not None and ks.rights:
+            given = dict(ks.rights)
+            rights = tuple(given.get(name, 0) for name in ctx.leaders)
+        else:
+            rights = default_rights(total, n)
+        self.rights0 = rights
+        p = [0] * (n * n + n)
+        for r in range(n):
+            p[r * n + r] = rights[r]
+        self._initial = tuple(p)
+        idx = [0] * len(ctx.ops)
+        for i in ctx.key_ops:
+            op = ctx.ops[i]
+            o = op.origin
+            if op.kind == "incr":
+                idx[i] = o * n + o
+            elif op.kind == "decr":
+                idx[i] = n * n + o
+            else:
+                idx[i] = o * n + op.target
+        self.idx = tuple(idx)
+
+    def initial(self):
+        return self._initial
+
+    def rights(self, content, r: int) -> int:
+        """Leader ``r``'s local rights in ``content``."""
+        n = self.n
+        total = content[r * n + r] - content[n * n + r]
+        for s in range(n):
+            if s != r:
+                total += content[s * n + r] - content[r * n + s]
+        return total
+
+    def value(self, content) -> int:
+        n = self.n
+        return sum(content[r * n + r] for r in range(n)) - sum(content[n * n:])
+
+    def stamp(self, op, ts, past, content, writes):
+        j = self.idx[op.index]
+        if op.kind != "incr" and self.rights(content, op.origin) < op.amount:
+            return rejected_entry(ts)
+        return (ts, past, content[j] + op.amount)
+
+    def apply(self, content, w, writes, local):
+        j = self.idx[w]
+        v = writes[w][2]
+        if content[j] >= v:
+            return content
+        return content[:j] + (v,) + content[j + 1:]
+
+    def merge(self, a, b, writes):
+        return tuple(x if x >= y else y for x, y in zip(a, b))
+
+    def visible(self, content, writes):
+        v = self.value(content)
+        return View((v,), str(v))
+
+    def outcome(self, before, after, w, writes):
+        return "duplicate" if before == after else "merged"
+
+    def losses(self, system, state, k, live, reached):
+        writes = state[2]
+        out = []
+        for w in self.ctx.key_ops:
+            meta = writes[w]
+            if meta is None or is_rejected(meta) or not (reached >> w) & 1:
+                continue
+            j = self.idx[w]
+            for l in live:
+                if state[0][l][3][k][j] < meta[2]:
+                    out.append(Loss(l, w, (), LOST_UPDATE, "its effect is not counted"))
+        return out
+
+
+def build(ctx):
+    return Escrow(ctx)

@@ -1,0 +1,58 @@
+"""Conflict avoidance: home-leader routing.
+
+Each key routed by the ``home-leader`` resolver has a *home*: the leader
+that commits every write to it.  A client operation issued at any leader
+is forwarded to the home and committed there (stamped by the home's clock,
+applied to the home's state, replicated from the home); the client's
+session — program order, ``after`` waits — stays at the leader it was
+issued at.  The forward is modelled as part of the commit step (a request
+in flight is not a state of its own): without faults all writes to a key
+are then serialised at one leader, and nothing conflicts.
+
+Homes come from ``system.homes``, a table of key prefix -> leader
+(``"user:alice" = "eu-west"`` homes every key of user alice); the longest
+matching prefix wins; a key that matches no prefix is homed at the first
+leader listed in ``system.leaders``.
+
+The hook is :meth:`Routing.home` ``(key, state)``: today it ignores the
+state; a ``failover`` fault that moves a home to the next leader in a
+stated order reads it from ``state`` (the fault component) there, and
+nothing else in the model needs to change except that a write's commit
+leader is then dynamic (``Op.origin`` is the static home, used by origin
+loop prevention and by origin-based conflict detection).
+
+Sources: DDIA ch. 5 "Conflict avoidance" (route all writes for a record to
+the same leader; conflicts only after the home changes); MODEL.md §4.
+"""
+
+from __future__ import annotations
+
+
+class Routing:
+    """Which leader commits a key's writes."""
+
+    def __init__(self, spec, keys, routed):
+        leaders = spec.leaders
+        self.routed = tuple(routed)
+        rules = sorted(getattr(spec, "homes", ()), key=lambda r: -len(r[0]))
+        homes = []
+        for key in keys:
+            home = next((leaders.index(l) for p, l in rules if key.startswith(p)), 0)
+            homes.append(home)
+        self.homes = tuple(homes)
+
+    def static_home(self, key: int, issued_at: int) -> int:
+        """The leader that commits a write to ``key`` issued at ``issued_at``
+        when no fault has moved anything."""
+        return self.homes[key] if self.routed[key] else issued_at
+
+    def home(self, key: int, state) -> int | None:
+        """The home leader of ``key`` in ``state``; ``None`` when the key is
+        not routed (its writes commit where they are issued).
+
+        Failover hook: a fault that moves homes keeps them in the state's
+        fault component; read them here.
+        """
+        if not self.routed[key]:
+            return None
+        return self.homes[key]
