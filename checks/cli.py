@@ -18,7 +18,7 @@ from checks import matrix as matrix_mod
 from checks import render_html, render_itf, render_json, render_markdown, render_text
 from checks.invariants import INVARIANTS
 from checks.trace import build_trace, path_from_json
-from checks.verdict import ENGINES, HOLDS, INCOMPLETE, VIOLATED, check, load
+from checks.verdict import ENGINES, HOLDS, INCOMPLETE, VIOLATED, Options, check, load
 from model.clocks import CLOCKS
 from model.errors import ReplcheckError
 from model.resolvers import RESOLVERS
@@ -108,9 +108,19 @@ def main():
               help="Let specs run the Python merge functions they name (merge = \"module:function\"); off by"
                    " default: a spec must not run code unless asked.")
 @click.option("--progress/--no-progress", default=None, help="Show progress on stderr (default: on a terminal).")
+@click.option("--por/--no-por", default=True, show_default=True,
+              help="Partial-order reduction where it is sound (docs/reductions.md); never changes a verdict.")
+@click.option("--fingerprint", is_flag=True,
+              help="Keep 64-bit state fingerprints instead of states in the visited set (less memory; a hash"
+                   " collision can hide states with the probability printed in the stats).")
+@click.option("--simulate", "simulate", is_flag=True,
+              help="Random runs instead of exhaustive search, for specs too large to exhaust: reports a"
+                   " violation with its trace, else incomplete, never holds.")
+@click.option("--runs", type=click.IntRange(min=1), default=1000, show_default=True, help="Runs for --simulate.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed for --simulate (reproducible).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE.")
 def check_cmd(specs, invariants, overrides, fmt, minimize, max_states, max_depth, max_seconds, engine, depth, expect_mode,
-              allow_python, progress, output):
+              allow_python, progress, por, fingerprint, simulate, runs, seed, output):
     """Explore every interleaving of SPECS (files or folders) and report a
     verdict per invariant, with the shortest counterexample when one fails.
 
@@ -138,7 +148,8 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, max_states, max_depth
                 elif expect_mode:
                     skipped.append(f"skipped  {spec.source}: needs --allow-python (requires = [\"python\"])")
                     continue
-            report = check(spec, invariants or None, engine=engine, progress=bar)
+            opts = Options(por=por, fingerprint=fingerprint, simulate=runs if simulate else None, seed=seed)
+            report = check(spec, invariants or None, engine=engine, progress=bar, options=opts)
             bar.done()
             reports.append(report)
     except ReplcheckError as e:

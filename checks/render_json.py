@@ -39,6 +39,7 @@ def report_json(report: Report) -> dict:
         "engine": report.engine,
         "complete": report.complete,
         "cut": report.cut,
+        "reductions": list(report.reductions),
         "results": [result_json(report, r) for r in report.results],
         "stats": {"states": st.states, "transitions": st.transitions, "depth": st.depth,
                   "quiescent": st.quiescent, "seconds": round(st.seconds, 6),

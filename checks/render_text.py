@@ -25,14 +25,25 @@ def system_line(report: Report) -> str:
 
 def stats_line(report: Report) -> str:
     st = report.stats
+    if report.engine == "simulation":
+        return (f"simulated runs: {st.transitions:,} steps, {st.quiescent:,} runs reached quiescence,"
+                f" in {st.seconds:.2f} s - not exhaustive ({report.cut})")
     if report.complete:
         how = "exhaustive"
     elif report.cut:
         how = f"cut by {report.cut}"
     else:
         how = "stopped once every invariant was violated"
-    return (f"explored {st.states:,} states, {st.transitions:,} transitions, depth {st.depth},"
+    line = (f"explored {st.states:,} states, {st.transitions:,} transitions, depth {st.depth},"
             f" {st.quiescent:,} quiescent, in {st.seconds:.2f} s ({st.states_per_second:,.0f} states/s) - {how}")
+    notes = list(report.reductions)
+    if any(r.startswith("64-bit") for r in notes):
+        from model.search import collision_probability
+        notes = [f"64-bit fingerprints (collision probability <= {collision_probability(st.states):.1e})"
+                 if r.startswith("64-bit") else r for r in notes]
+    if notes:
+        line += "\n  " + "; ".join(notes)
+    return line
 
 
 def _leaders_line(step) -> str:

@@ -26,6 +26,22 @@ LOOP_BOUND = "replication-loop"
 
 
 @dataclass(frozen=True)
+class Options:
+    """How to search (docs/reductions.md, docs/engine.md).
+
+    ``por``: partial-order reduction (done-leader elimination) where it is
+    sound; ``fingerprint``: keep 64-bit state hashes in the visited set;
+    ``simulate``: that many random runs instead of exhaustive search
+    (never ``holds``), reproducible by ``seed``.
+    """
+
+    por: bool = True
+    fingerprint: bool = False
+    simulate: int | None = None
+    seed: int = 0
+
+
+@dataclass(frozen=True)
 class Result:
     """The verdict on one invariant."""
 
@@ -48,6 +64,7 @@ class Report:
     engine: str
     complete: bool
     cut: str | None
+    reductions: tuple[str, ...] = ()
 
     @property
     def worst(self) -> str:
@@ -73,7 +90,7 @@ def resolve_invariants(spec: Spec, names=None) -> tuple[str, ...]:
     return names
 
 
-def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None) -> Report:
+def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None, options: Options = Options()) -> Report:
     """Explore ``spec`` and return a verdict per invariant."""
     names = resolve_invariants(spec, invariants)
     system = System(spec)
@@ -82,8 +99,21 @@ def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None) -> Re
     if system.forwards and spec.loop_prevention != "visited" and "replication-terminates" not in names:
         guard = INVARIANTS["replication-terminates"].property(system)
         props.append(guard)
-    if engine == "bfs":
-        res = search.bfs(system, props, spec.bounds, progress=progress)
+    reductions: tuple[str, ...] = ()
+    if engine == "bfs" and options.simulate is None:
+        ok, why = system.por_applicable()
+        if options.por and ok and all(p.scope == search.QUIESCENT for p in props):
+            system.por = True
+            reductions = ("por: " + why,)
+        elif options.por:
+            reductions = ("por off: " + (why if not ok else "an invariant is checked at every state"),)
+        if options.fingerprint:
+            p_coll = "64-bit fingerprints"
+            reductions += (p_coll,)
+    if options.simulate is not None:
+        res = search.simulate(system, props, options.simulate, options.seed, spec.bounds, progress=progress)
+    elif engine == "bfs":
+        res = search.bfs(system, props, spec.bounds, progress=progress, fingerprint=options.fingerprint)
     elif engine == "dfs":
         res = search.dfs(system, props, spec.bounds)
     elif engine == "smt":  # issue 6: the symbolic engine (z3 stays inside checks/smt/); max_depth is its depth K
@@ -93,15 +123,23 @@ def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None) -> Re
         raise SpecError(spec.source, "--engine", f"unknown engine '{engine}'{did_you_mean(engine, ENGINES)}")
     looped = "replication-terminates" in res.found
     results = []
+    plain = System(spec) if system.por else system
     for n in names:
         f = res.found.get(n)
         if f is not None:
             v: Violation = f.detail
-            trace, _ = build_trace(system, f.path)
-            results.append(Result(n, VIOLATED, v.anomaly, v.message, v.culprits, trace, None, f.path))
+            path = system.expand_path(f.path)
+            trace, final = build_trace(plain, path)
+            if system.por:
+                # The reduced run must be a real run with the same violation.
+                v = INVARIANTS[n].build(plain)(final)
+                if v is None:
+                    raise RuntimeError(f"internal error: the reduced search reported {n} violated, but the"
+                                       " replayed run does not violate it; rerun with --no-por and report this")
+            results.append(Result(n, VIOLATED, v.anomaly, v.message, v.culprits, trace, None, path))
         elif res.complete and (not looped or n == "replication-terminates"):
             results.append(Result(n, HOLDS))
         else:
             bound = LOOP_BOUND if looped and res.complete else (res.cut or "stopped early")
             results.append(Result(n, INCOMPLETE, bound=bound))
-    return Report(spec, system, tuple(results), res.stats, res.engine, res.complete, res.cut)
+    return Report(spec, plain, tuple(results), res.stats, res.engine, res.complete, res.cut, reductions)

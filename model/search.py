@@ -93,6 +93,12 @@ def _fault_base(system) -> float:
     return getattr(system, "fault_base", float("inf"))
 
 
+def collision_probability(states: int) -> float:
+    """Upper estimate of the chance that 64-bit fingerprints merged two of
+    ``states`` distinct states (birthday bound, as TLC reports it)."""
+    return min(1.0, states * (states - 1) / 2 ** 65)
+
+
 def _path(parent: array, act: array, idx: int) -> tuple[int, ...]:
     out = []
     while idx > 0:
@@ -102,12 +108,18 @@ def _path(parent: array, act: array, idx: int) -> tuple[int, ...]:
 
 
 def bfs(system, properties, bounds: Bounds = Bounds(), progress: Callable | None = None,
-        progress_every: float = 1.0) -> SearchResult:
+        progress_every: float = 1.0, fingerprint: bool = False) -> SearchResult:
     """Breadth-first search: every violation comes with a shortest path.
 
     States are expanded level by level, so the first state found that
     violates a property is at minimal depth; for quiescent properties the
     violating state is found when it is expanded, still in level order.
+
+    With ``fingerprint`` the visited set keeps each state's 64-bit hash
+    instead of the state (as TLC does): a fraction of the memory, at the
+    price of a hash collision wrongly merging two states with probability
+    about ``n**2 / 2**65`` for ``n`` states (see :func:`collision_probability`).
+    Only the current BFS level is held as full states.
     """
     every = [p for p in properties if p.scope == EVERY]
     quiet = [p for p in properties if p.scope == QUIESCENT]
@@ -115,7 +127,7 @@ def bfs(system, properties, bounds: Bounds = Bounds(), progress: Callable | None
     t0 = time.monotonic()
     stats = Stats()
     init = system.initial_state()
-    seen = {init: 0}
+    seen = {hash(init) if fingerprint else init: 0}
     parent = array("q", [-1])
     act = array("l", [-1])
     for p in every:
@@ -164,13 +176,14 @@ def bfs(system, properties, bounds: Bounds = Bounds(), progress: Callable | None
                     continue
                 stats.transitions += len(succ)
                 for a, t in succ:
-                    if t in seen:
+                    key = hash(t) if fingerprint else t
+                    if key in seen:
                         continue
                     i = len(parent)
                     if max_states is not None and i >= max_states:
                         cut = "max_states"
                         break
-                    seen[t] = i
+                    seen[key] = i
                     parent.append(idx)
                     act.append(a)
                     for p in every:
@@ -240,3 +253,75 @@ def dfs(system, properties, bounds: Bounds = Bounds()) -> SearchResult:
     stats.states = len(seen)
     stats.seconds = time.monotonic() - t0
     return SearchResult("dfs", stats, cut is None, cut, found)
+
+
+def simulate(system, properties, runs: int, seed: int = 0, bounds: Bounds = Bounds(),
+             progress: Callable | None = None) -> SearchResult:
+    """Random walks from the initial state to a quiescent state (swarm style).
+
+    Each run draws its own bias (how strongly it prefers commits, deliveries
+    or faults), so runs differ in kind, not only in luck (Holzmann et al.,
+    "Swarm verification", ASE 2008).  Reproducible: the same seed gives the
+    same runs.  A violation comes with its path; otherwise the result is
+    never complete, so no verdict can be ``holds``.
+    """
+    import random
+
+    rng = random.Random(seed)
+    found: dict[str, Found] = {}
+    t0 = time.monotonic()
+    stats = Stats()
+    fault_base = _fault_base(system)
+    max_depth = bounds.max_depth or 10_000
+    deadline = t0 + bounds.max_seconds if bounds.max_seconds else None
+    cut = "simulation"
+    next_report = t0 + 1.0
+    try:
+        for run in range(runs):
+            bias = rng.random()          # > 0.5 favours commits, < 0.5 deliveries
+            fault_rate = rng.random() * 0.5
+            state = system.initial_state()
+            path: list[int] = []
+            for p in properties:
+                if p.scope == EVERY and p.name not in found and (d := p.check(state)) is not None:
+                    found[p.name] = Found(p.name, (), d)
+            while len(path) < max_depth:
+                succ = system.successors(state)
+                stats.states += 1
+                quiet = not succ or succ[0][0] >= fault_base
+                if quiet:
+                    stats.quiescent += 1
+                    for p in properties:
+                        if p.scope == QUIESCENT and p.name not in found and (d := p.check(state)) is not None:
+                            found[p.name] = Found(p.name, tuple(path), d)
+                    if not succ or rng.random() >= fault_rate:
+                        break
+                progress_moves = [s for s in succ if s[0] < fault_base]
+                faults = [s for s in succ if s[0] >= fault_base]
+                if faults and (not progress_moves or rng.random() < fault_rate):
+                    a, state = rng.choice(faults)
+                else:
+                    commits = [s for s in progress_moves if 0 <= s[0] < getattr(system, "nops", 0)]
+                    others = [s for s in progress_moves if s not in commits]
+                    pool = commits if commits and (not others or rng.random() < bias) else others or commits
+                    a, state = rng.choice(pool)
+                stats.transitions += 1
+                path.append(a)
+                stats.depth = max(stats.depth, len(path))
+                for p in properties:
+                    if p.scope == EVERY and p.name not in found and (d := p.check(state)) is not None:
+                        found[p.name] = Found(p.name, tuple(path), d)
+            if len(found) == len(properties) and properties:
+                break
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                cut = "max_seconds"
+                break
+            if progress is not None and now >= next_report:
+                stats.seconds, stats.frontier = now - t0, runs - run - 1
+                progress(stats)
+                next_report = now + 1.0
+    except KeyboardInterrupt:
+        cut = "interrupted"
+    stats.seconds = time.monotonic() - t0
+    return SearchResult("simulation", stats, False, cut, found)

@@ -38,7 +38,7 @@ from model import clocks
 from model import faults as fl
 from model import topology as topo
 from model.resolvers import RESOLVERS  # noqa: F401  (the catalogue; keys are compiled below)
-from model.resolvers.base import REJECTED, View
+from model.resolvers.base import REJECTED, View, is_rejected
 from model.resolvers.compile import KeyTypes, compile_types
 from model.spec import Spec
 
@@ -187,6 +187,11 @@ class System:
         self._unordered = tuple(j for j, k in enumerate(self.link_kind) if k == "unordered")
         self.fault_base = fl.FAULT_BASE
         self.general = fs.any or any(k != "fifo" for k in self.link_kind)
+        # Partial-order reduction (see por_applicable); off until an engine
+        # user turns it on for quiescent-only properties.
+        self.por = False
+        self._last_op = tuple(ops_l[-1] if ops_l else -1 for ops_l in self.leader_ops)
+        self._link_dst = tuple(d for _, d in edges)
 
     # ----------------------------------------------------------------- states
     def initial_state(self):
@@ -212,6 +217,8 @@ class System:
         if self.general:
             return self._successors_general(state)
         leaders, links, writes, _, _ = state
+        if self.por:
+            return self._successors_por(state)
         out = []
         ops = self.ops
         for l in range(self.n):
@@ -296,6 +303,131 @@ class System:
                 nlinks = links[:j] + (q[1:] + (q[0] | fl.FLAG,),) + links[j + 1:]
                 out.append((fl.code(fl.LOSE, j), (leaders, nlinks, writes, loop, F)))
         return out
+
+    # ------------------------------------------------ partial-order reduction
+    # Done-leader elimination (docs/reductions.md).  When deliveries to one
+    # leader commute with each other and with everything not at that leader
+    # (order-independent merge, nothing forwarded, no faults, FIFO links), a
+    # delivery to a leader that will never commit again is independent of
+    # every other event and nothing disables it, so every execution is
+    # equivalent to one that postpones such deliveries to the very end.  Such
+    # a leader's state then cannot influence anything before quiescence, so
+    # the reduced system forgets it (``None``) and drops its inbound
+    # messages; when the run is quiescent its final state is rebuilt by
+    # applying every committed write (the merge is order-independent).  Same
+    # action codes as the plain system; a path's postponed deliveries are
+    # appended by :meth:`expand_path`.
+
+    def _successors_por(self, state) -> list:
+        leaders, links, writes, _, _ = state
+        out = []
+        ops = self.ops
+        settle = self._settle_por
+        for l in range(self.n):
+            if leaders[l] is None:
+                continue
+            for i in self.leader_ops[l]:
+                if writes[i] is None:
+                    if not (ops[i].after_mask & ~leaders[l][0]):
+                        out.append((i, settle(self._commit(state, i))))
+                    break
+        base = self.nops
+        for j, q in enumerate(links):
+            if q:
+                out.append((base + j, settle(self._deliver(state, j))))
+        return out
+
+    def _settle_por(self, state):
+        leaders, links, writes, loop, faults = state
+        last = self._last_op
+        new_leaders = None
+        new_links = None
+        for l in range(self.n):
+            if leaders[l] is not None:
+                i = last[l]
+                if i >= 0 and writes[i] is None:
+                    continue
+                new_leaders = new_leaders or list(leaders)
+                new_leaders[l] = None
+            for j in self.in_links[l]:
+                if links[j]:
+                    new_links = new_links or list(links)
+                    new_links[j] = ()
+        if new_leaders is not None:
+            leaders = tuple(new_leaders)
+        if new_links is not None:
+            links = tuple(new_links)
+        state = (leaders, links, writes, loop, faults)
+        if any(links):
+            return state
+        ops = self.ops
+        for l in range(self.n):
+            if leaders[l] is not None:
+                i = self._next_op(l, writes)
+                if i is not None and not (ops[i].after_mask & ~leaders[l][0]):
+                    return state
+        return self._materialize(state)
+
+    def _materialize(self, state):
+        """Rebuild the forgotten leaders of a quiescent reduced state: each
+        has applied every acknowledged write, its own locally."""
+        leaders, links, writes, loop, faults = state
+        if all(x is not None for x in leaders):
+            return state
+        committed = [i for i, m in enumerate(writes) if m is not None and not is_rejected(m)]
+        applied = 0
+        past = 0
+        clock = clocks.initial(self.clock)
+        for i in committed:
+            applied |= 1 << i
+            past |= 1 << i | writes[i][1]
+            clock = clocks.observe(self.clock, clock, writes[i][0])
+        out = list(leaders)
+        for l, x in enumerate(leaders):
+            if x is not None:
+                continue
+            regs = []
+            for k, t in enumerate(self.types):
+                content = t.initial()
+                for i in committed:
+                    if self.ops[i].key == k:
+                        content = self._apply_k[k](content, i, writes, self.ops[i].origin == l)
+                regs.append(content)
+            out[l] = (applied, past, clock, tuple(regs))
+        return (tuple(out), links, writes, loop, faults)
+
+    def expand_path(self, path) -> tuple[int, ...]:
+        """The primitive actions behind a path found with ``por`` on: the
+        path, then the deliveries it postponed; the path itself when ``por``
+        is off."""
+        if not self.por:
+            return tuple(path)
+        state = self.initial_state()
+        for a in path:
+            state = self._commit(state, a) if a < self.nops else self._deliver(state, a - self.nops)
+        out = list(path)
+        for j in range(len(state[1])):
+            while state[1][j]:
+                out.append(self.nops + j)
+                state = self._deliver(state, j)
+        return tuple(out)
+
+    def por_applicable(self) -> tuple[bool, str]:
+        """Whether the delivery-absorption reduction is sound for this system.
+
+        It needs deliveries to one leader to commute (the resolver's remote
+        apply is order-independent), deliveries that forward nothing (so no
+        queue order depends on them), and nothing that can disable a
+        delivery (no faults, FIFO links only).  Returns ``(ok, reason)``.
+        """
+        if self.general:
+            return False, "faults or non-FIFO links can disable or reorder a delivery"
+        if self.forwards:
+            return False, "the topology forwards writes, so delivery order shapes later queues"
+        if not getattr(self.resolver, "commutes", False):
+            return False, f"resolver {self.spec.resolver} does not declare an order-independent merge"
+        return True, ("done-leader elimination (deliveries to leaders with no pending writes are postponed"
+                      " to quiescence, where those leaders' states are rebuilt)")
 
     @staticmethod
     def _refault(state, faults):

@@ -1,0 +1,166 @@
+"""Reductions never change a verdict: partial-order reduction (done-leader
+elimination), fingerprints, and simulation's honesty."""
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from checks.verdict import Options, check, load
+from model import Bounds, System, bfs
+from model.search import QUIESCENT, Property, simulate
+from tests.conftest import SPECS, make_spec
+
+ALL = sorted(p for p in SPECS.rglob("*.toml") if "answers" not in p.parts)
+
+
+def _quiescent_states(system):
+    seen = set()
+    r = bfs(system, [Property("q", QUIESCENT, lambda s: seen.add(s))], Bounds(max_states=None, max_seconds=None))
+    assert r.complete
+    return seen, r.stats.states
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: str(p.relative_to(SPECS)))
+def test_every_spec_gives_the_same_verdicts_with_and_without_por(path):
+    spec = load(path)
+    if "python" in spec.requires:
+        pytest.skip("runs Python; covered with --allow-python in test_specs")
+    on = check(spec, options=Options(por=True))
+    off = check(spec, options=Options(por=False))
+    assert [(r.invariant, r.verdict, r.anomaly) for r in on.results] == \
+        [(r.invariant, r.verdict, r.anomaly) for r in off.results]
+
+
+LEADERS = ("a", "b", "c")
+
+
+@st.composite
+def workloads(draw, resolvers=("lww", "mv-register")):
+    n = draw(st.integers(1, 5))
+    ops = []
+    for i in range(n):
+        op = {"id": f"w{i}", "leader": draw(st.sampled_from(LEADERS)), "key": draw(st.sampled_from(["k", "j"]))}
+        if draw(st.integers(0, 5)) == 0:
+            op["delete"] = True
+        else:
+            op["set"] = draw(st.sampled_from(["x", "y"]))
+        if draw(st.booleans()):
+            op["time_ms"] = draw(st.integers(0, 5))
+        if i and draw(st.integers(0, 3)) == 0:
+            op["after"] = [f"w{draw(st.integers(0, i - 1))}"]
+        ops.append(op)
+    system = {"resolver": draw(st.sampled_from(resolvers)), "clock": draw(st.sampled_from(["wall", "lamport", "hlc"]))}
+    return ops, system
+
+
+def _spec(ops, system):
+    from model.errors import SpecError
+    try:
+        return make_spec(LEADERS, ops, **system)
+    except SpecError:
+        return None
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(workloads())
+def test_por_reaches_exactly_the_same_quiescent_states(case):
+    spec = _spec(*case)
+    if spec is None:
+        return
+    plain = System(spec)
+    reduced = System(spec)
+    ok, _ = reduced.por_applicable()
+    if not ok:
+        return
+    reduced.por = True
+    full, n_full = _quiescent_states(plain)
+    red, n_red = _quiescent_states(reduced)
+    assert red == full
+    assert n_red <= n_full
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(workloads())
+def test_por_never_changes_a_verdict_on_random_specs(case):
+    spec = _spec(*case)
+    if spec is None:
+        return
+    on = check(spec, options=Options(por=True))
+    off = check(spec, options=Options(por=False))
+    assert [(r.verdict, r.anomaly) for r in on.results] == [(r.verdict, r.anomaly) for r in off.results]
+    for r in on.results:
+        if r.trace is not None:  # a reduced counterexample is a real, complete run
+            assert len(r.trace) == len(next(x for x in off.results if x.invariant == r.invariant).trace)
+
+
+def test_seeded_bug_an_unsound_por_is_caught(monkeypatch):
+    # apply-remote does not commute: c (no writes of its own) ends with
+    # whichever write arrives last.  Pretending it commutes loses states.
+    w = [{"leader": "a", "key": "k", "set": "x"}, {"leader": "b", "key": "k", "set": "y"}]
+    spec = make_spec(LEADERS, w, resolver="apply-remote")
+    plain, reduced = System(spec), System(spec)
+    assert not reduced.por_applicable()[0]
+    reduced.por = True  # forced, unsound
+    full, _ = _quiescent_states(plain)
+    red, _ = _quiescent_states(reduced)
+    assert red != full
+
+
+def test_por_reduces_b1_by_a_factor_of_twenty():
+    w = [{"leader": l, "key": "k", "set": f"{l}{i}"} for l in LEADERS for i in (1, 2)]
+    spec = make_spec(LEADERS, w, resolver="lww", clock="lamport", invariants=["convergence"])
+    on, off = check(spec), check(spec, options=Options(por=False))
+    assert (off.stats.states, off.stats.quiescent) == (312_192, 2_827)
+    assert (on.stats.states, on.stats.quiescent) == (14_619, 2_827)
+    assert on.reductions and on.reductions[0].startswith("por: ")
+
+
+@pytest.mark.parametrize("kwargs,reason", [
+    (dict(invariants=["strong-convergence"]), "every state"),
+    (dict(topology="ring"), "forwards"),
+    (dict(resolver="keep-local"), "order-independent"),
+])
+def test_por_is_off_where_it_would_be_unsound(kwargs, reason):
+    w = [{"leader": "a", "key": "k", "set": "x"}, {"leader": "b", "key": "k", "set": "y"}]
+    spec = make_spec(LEADERS, w, **kwargs)
+    report = check(spec)
+    assert report.reductions and report.reductions[0].startswith("por off") and reason in report.reductions[0]
+
+
+def test_faults_turn_por_off():
+    from checks.invariants import INVARIANTS
+    from model import parse_spec
+    spec = parse_spec({"system": {"leaders": list(LEADERS)}, "workload": [{"leader": "a", "key": "k", "set": "x"}],
+                       "faults": {"crashes": 1}}, "<t>", INVARIANTS)
+    assert not System(spec).por_applicable()[0]
+
+
+def test_fingerprints_give_the_same_counts_and_verdicts():
+    spec = load(SPECS / "seed" / "alice-bob-lww.toml")
+    a = check(spec, options=Options(fingerprint=True, por=False))
+    b = check(spec, options=Options(por=False))
+    assert a.stats.states == b.stats.states
+    assert [r.verdict for r in a.results] == [r.verdict for r in b.results]
+    assert any("64-bit" in r for r in a.reductions)
+
+
+def test_simulation_finds_the_seed_violation_and_never_says_holds():
+    spec = load(SPECS / "seed" / "alice-bob-lww.toml")
+    r = check(spec, options=Options(simulate=200, seed=1))
+    v = {x.invariant: x.verdict for x in r.results}
+    assert v == {"convergence": "incomplete", "no-lost-writes": "violated"}
+    spec = load(SPECS / "seed" / "alice-bob-mv-register.toml")
+    r = check(spec, options=Options(simulate=50, seed=1))
+    assert {x.verdict for x in r.results} == {"incomplete"}
+    assert all(x.bound == "simulation" for x in r.results)
+
+
+def test_simulation_is_reproducible_by_seed():
+    spec = load(SPECS / "faults" / "ring-crash.toml")
+    system = System(spec)
+    from checks.invariants import INVARIANTS
+    props = [INVARIANTS["convergence"].property(system)]
+    a = simulate(system, props, 30, seed=7)
+    b = simulate(system, props, 30, seed=7)
+    assert a.found.keys() == b.found.keys()
+    assert [f.path for f in a.found.values()] == [f.path for f in b.found.values()]
