@@ -23,6 +23,8 @@ MEANINGS: dict[str, str] = {
                         " constraint only against what it had seen locally"),
     "oversell": ("leaders each granted from the same stock without seeing each other's grants, so more was"
                  " handed out than existed"),
+    "negative-stock": ("leaders each accepted a sale their own view allowed, and once the sales were merged the"
+                       " stock shown is below zero"),
     "replication-loop": ("a write keeps being forwarded around a cycle of the topology, so replication never"
                          " finishes"),
     "unreplicated-write-lost": ("a leader acknowledged a write and failed before replicating it, so the write"

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from model.resolvers.base import CAUSALLY_LATER, DOUBLE_COUNTED, LOST_UPDATE, RESURRECTED, is_rejected
+from model.resolvers.base import CAUSALLY_LATER, DOUBLE_COUNTED, LOST_UPDATE, RESURRECTED, is_accepted, is_rejected
+from model.resolvers.local_checks import check_of, shown_number
 from model.search import EVERY, QUIESCENT, Property
 
 
@@ -232,6 +233,120 @@ def _replication_terminates(system):
     return check
 
 
+# ------------------------------------------- application invariants (issue 4)
+def _checked_keys(system, check: str) -> tuple[int, ...]:
+    """Keys written by at least one op with local check ``check``."""
+    return tuple(sorted({op.key for op in system.ops if check_of(system.spec, op.index) == check}))
+
+
+def _and(names) -> str:
+    names = list(dict.fromkeys(names))
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _email_unique(system):
+    """No live leader shows two users with the same email: neither two rows
+    with one email in a ``users`` table, nor two registrations kept side
+    by side (siblings) in a row keyed by the email."""
+    tables = tuple(k for k, t in enumerate(system.types) if t.family == "table")
+    rows = tuple(k for k in _checked_keys(system, "unique") if k not in tables and system.types[k].holds_writes)
+    spec = system.spec
+
+    def report(l, k, dup, email):
+        ops = [system.ops[w] for w in dup]
+        who = _and(system.leaders[o.origin] for o in ops)
+        both = "both" if len(ops) == 2 else "all"
+        return Violation("duplicate-email",
+                         f"{who} {both} accepted a registration for {email}, each checking UNIQUE only against"
+                         f" what it had seen: {system.leaders[l]} now shows {len(ops)} users with that email"
+                         f" ({', '.join(o.id for o in ops)})", tuple(o.id for o in ops), system.leaders[l])
+
+    def check(state):
+        for l in system.live(state):
+            regs = state[0][l][3]
+            for k in tables:
+                t = system.types[k]
+                dup = t.duplicates(regs[k])
+                if dup:
+                    return report(l, k, dup, system.values[t.email[dup[0]]])
+            for k in rows:
+                dup = tuple(w for w in regs[k] if check_of(spec, w) == "unique")
+                if len(dup) > 1:
+                    return report(l, k, dup, system.keys[k])
+        return None
+
+    return check
+
+
+def _stock_non_negative(system):
+    """Every live leader's visible stock is >= 0, and the sales
+    acknowledged never exceed the initial stock plus the restocks
+    acknowledged (no oversell: LWW shows 0 after two sales of the last
+    item, and that is still an oversell)."""
+    keys = _checked_keys(system, "stock")
+    empty = (None,) * system.nops
+    initial = {k: shown_number(system.types[k], system.types[k].initial(), empty) for k in keys}
+    ops_of = {k: tuple(op for op in system.ops if op.key == k and op.kind in ("incr", "decr")) for k in keys}
+
+    def check(state):
+        writes = state[2]
+        live = system.live(state)
+        for k in keys:
+            t = system.types[k]
+            sales = [op for op in ops_of[k] if op.kind == "decr" and is_accepted(writes[op.index])]
+            sold = sum(op.amount for op in sales)
+            restocked = sum(op.amount for op in ops_of[k] if op.kind == "incr" and is_accepted(writes[op.index]))
+            avail = initial[k] + restocked
+            for l in live:
+                v = shown_number(t, state[0][l][3][k], writes)
+                if v < 0:
+                    return Violation("negative-stock",
+                                     f"{system.leaders[l]} shows {system.keys[k]} = {v}: it merged sales that were"
+                                     f" each checked against stock another leader had already sold"
+                                     f" ({sold} sold of {avail})", tuple(op.id for op in sales), system.leaders[l])
+            if sold > avail:
+                sellers = [system.leaders[op.origin] for op in sales]
+                unit = "item" if avail == 1 else "items"
+                if avail == 1 and len(set(sellers)) > 1:
+                    head = f"{_and(sellers)} {'both' if len(set(sellers)) == 2 else 'all'} sold the last unit of {system.keys[k]}"
+                else:
+                    head = f"{_and(sellers)} sold from {system.keys[k]} without seeing each other's sales"
+                extra = f" (initial {initial[k]} + restocked {restocked})" if restocked else ""
+                return Violation("oversell", f"{head}: {sold} sales acknowledged for {avail} {unit}{extra}",
+                                 tuple(op.id for op in sales))
+        return None
+
+    return check
+
+
+def _causal_order(system):
+    """No live leader has applied a write without every write that
+    happens-before it (ghost happens-before in the write table)."""
+    def check(state):
+        writes = state[2]
+        for l in system.live(state):
+            applied = state[0][l][0]
+            a, w = applied, 0
+            while a:
+                if a & 1:
+                    missing = writes[w][1] & ~applied
+                    if missing:
+                        m = (missing & -missing).bit_length() - 1
+                        op, dep = system.ops[w], system.ops[m]
+                        at = system.leaders[l]
+                        return Violation(
+                            "causality-violation",
+                            f"{at} applied {op.id}'s {system.op_text(w)} (from {system.leaders[op.origin]}) before"
+                            f" {dep.id}'s {system.op_text(m)} (from {system.leaders[dep.origin]}), which happened"
+                            f" before it: a reader at {at} sees the effect without its cause",
+                            (op.id, dep.id), at)
+                a >>= 1
+                w += 1
+        return None
+
+    return check
+
+
 def _written(system, state, op) -> str:
     """The value a register write wrote (a read-modify-write's is decided at
     commit)."""
@@ -262,6 +377,18 @@ INVARIANTS: dict[str, Invariant] = {
                   "no acknowledged write vanishes because every leader holding it crashed",
                   "MODEL.md §5; DDIA ch. 5 (asynchronous replication loses unreplicated writes on failover)",
                   _durability),
+        Invariant("email-unique", EVERY,
+                  "no live leader ever shows two users with the same email (so no quiescent state does either)",
+                  "MODEL.md §5; DDIA ch. 5 (uniqueness constraints under multi-leader replication)", _email_unique),
+        Invariant("stock-non-negative", EVERY,
+                  "every live leader's visible stock is >= 0 and acknowledged sales never exceed initial stock plus"
+                  " acknowledged restocks (no oversell)",
+                  "MODEL.md §5; Balegas et al., SRDS 2015 (numeric invariants); Bailis et al., VLDB 2015",
+                  _stock_non_negative),
+        Invariant("causal-order", EVERY,
+                  "no leader applies a write before every write that happens-before it",
+                  "MODEL.md §5; DDIA ch. 5 'Multi-leader replication topologies' (an update overtaking its insert)",
+                  _causal_order),
         Invariant("replication-terminates", EVERY,
                   "every write stops being forwarded: no write circles the topology forever",
                   "MODEL.md §1; DDIA ch. 5 (infinite replication loops); MySQL server_id", _replication_terminates),

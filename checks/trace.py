@@ -86,6 +86,9 @@ def describe_event(system: System, ev: Event, state) -> str:
         return f"recover {ev.leader} (state intact; buffered messages resume)"
     if ev.kind in ("cut", "heal"):
         return f"{ev.kind} {ev.leader} <-> {ev.src}"
+    if ev.kind == "failover":
+        new = system.leaders[system._next_home(system.leaders.index(ev.leader))]
+        return f"failover {ev.leader} -> {new}: the keys homed at {ev.leader} are now committed at {new}"
     if ev.kind == "clock-jump":
         ms = system.jump_ms[system.leaders.index(ev.leader)]
         return f"clock jump at {ev.leader}: its wall clock moves {ms:+d} ms"
@@ -99,8 +102,11 @@ def describe_event(system: System, ev: Event, state) -> str:
     if ev.kind == "commit":
         head = f"{ev.op} commits {written} at {ev.leader} (ts {ts})"
         if ev.outcome == "rejected":
-            return (f"{ev.op} tries {written} at {ev.leader}: REJECTED, its local rights do not cover it"
-                    " (not acknowledged, not replicated)")
+            i = system.op_index[ev.op]
+            why = getattr(system.types[system.ops[i].key], "reject_reason", None)   # local checks (issue 4)
+            why = why(i) if why else "its local rights do not cover it"
+            return f"{ev.op} tries {written} at {ev.leader}: REJECTED, {why} (not acknowledged, not replicated)"
+
     elif ev.kind == "duplicate":
         head = f"duplicate {ev.src} -> {ev.leader}: a copy of {what} is delivered (another stays on the link)"
     elif ev.kind == "drop":
@@ -135,7 +141,8 @@ def describe_event(system: System, ev: Event, state) -> str:
 
 
 # ---------------------------------------------------------------- JSON form
-EVENT_KINDS = ("commit", "deliver", "drop", "duplicate", "lose", "crash", "recover", "cut", "heal", "clock-jump")
+EVENT_KINDS = ("commit", "deliver", "drop", "duplicate", "lose", "crash", "recover", "cut", "heal", "clock-jump",
+               "failover")
 
 def event_json(system: System, ev: Event) -> dict:
     return {

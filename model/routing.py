@@ -12,7 +12,9 @@ are then serialised at one leader, and nothing conflicts.
 Homes come from ``system.homes``, a table of key prefix -> leader
 (``"user:alice" = "eu-west"`` homes every key of user alice); the longest
 matching prefix wins; a key that matches no prefix is homed at the first
-leader listed in ``system.leaders``.
+leader listed in ``system.leaders``.  A key of any type (a counter, a
+``users`` table, a register under any resolver) is routed by giving it a
+home of its own: ``[keys."stock"] home = "us-east"``.
 
 The hook is :meth:`Routing.home` ``(key, state)``: today it ignores the
 state; a ``failover`` fault that moves a home to the next leader in a
@@ -35,10 +37,11 @@ class Routing:
         leaders = spec.leaders
         self.routed = tuple(routed)
         rules = sorted(getattr(spec, "homes", ()), key=lambda r: -len(r[0]))
+        own = {ks.name: ks.home for ks in getattr(spec, "keys", ()) if getattr(ks, "home", None)}
         homes = []
         for key in keys:
             home = next((leaders.index(l) for p, l in rules if key.startswith(p)), 0)
-            homes.append(home)
+            homes.append(leaders.index(own[key]) if key in own else home)
         self.homes = tuple(homes)
 
     def static_home(self, key: int, issued_at: int) -> int:
@@ -55,4 +58,5 @@ class Routing:
         """
         if not self.routed[key]:
             return None
-        return self.homes[key]
+        moved = state[4][5] if state[4] else ()
+        return moved[key] if moved else self.homes[key]

@@ -19,6 +19,7 @@ from model.clocks import CLOCKS
 from model.errors import SpecError, did_you_mean
 from model.resolvers import RESOLVERS
 from model.resolvers import config as resolver_config
+from model.resolvers import local_checks
 from model.resolvers.lww import TIE_BREAKS
 from model.topology import LOOP_PREVENTION, TOPOLOGIES
 
@@ -59,6 +60,7 @@ class OpSpec:
     after: tuple[str, ...] = ()
     amount: int = 0               # incr / decr / transfer
     target: str | None = None     # transfer: the leader that receives the rights
+    check: str = ""               # a local check (model/resolvers/local_checks.py): unique, stock, restock
 
 
 @dataclass(frozen=True)
@@ -140,11 +142,12 @@ class Spec:
         return replace(self, bounds=replace(self.bounds, **{k: v for k, v in changes.items() if v is not None}))
 
 
-_TOP_KEYS = {"name", "description", "system", "workload", "check", "bounds", "expect", "faults", "keys", "requires"}
+_TOP_KEYS = {"name", "description", "system", "workload", "check", "bounds", "expect", "faults", "keys", "requires",
+             "drill"}   # [drill]: what a drill answer may choose (read by checks/drill.py)
 _SYSTEM_KEYS = {"leaders", "topology", "hub", "edges", "loop_prevention", "resolver", "clock",
                 "tie_break", "offsets", "links", "link_kinds", "latency_ms", "commit_ms",
                 "homes", "delete_rule", "merge"}
-_OP_KEYS = {"id", "leader", "key", "time_ms", "after"} | set(resolver_config.OP_KINDS)
+_OP_KEYS = {"id", "leader", "key", "time_ms", "after"} | set(resolver_config.OP_KINDS) | set(local_checks.CHECKED_OPS)
 _BOUND_KEYS = {"max_states", "max_depth", "max_seconds"}
 
 
@@ -336,12 +339,13 @@ def _parse_workload(source, raw, leader_ref) -> tuple[OpSpec, ...]:
         key = o.get("key")
         if not isinstance(key, str) or not key:
             raise SpecError(source, f"{where}.key", "missing or not a string; name the key written, e.g. key = \"doc1.title\"")
-        kind, value, amount, target = resolver_config.parse_op(source, where, o, leader_ref)
+        plain, check = local_checks.translate(o)   # insert / sell / restock: a plain op plus its local check
+        kind, value, amount, target = resolver_config.parse_op(source, where, plain, leader_ref)
         t = o.get("time_ms")
         if t is not None and (isinstance(t, bool) or not isinstance(t, int)):
             raise SpecError(source, f"{where}.time_ms", f"must be an integer number of ms, got {t!r}")
         after = _str_list(source, f"{where}.after", o.get("after", []))
-        ops.append(OpSpec(oid, leader, key, kind, value, t, after, amount, target))
+        ops.append(OpSpec(oid, leader, key, kind, value, t, after, amount, target, check))
     # References and cycles: `after` plus each leader's program order.
     g = nx.DiGraph()
     last: dict[str, str] = {}

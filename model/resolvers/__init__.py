@@ -20,7 +20,7 @@ from typing import Callable
 
 from model.resolvers import (counters, couchdb, custom_merge, escrow, first_writer_wins, keep_one_side, lww,
                              lww_element_set, max_min, mv_register, or_set, presets, two_phase_set, union_set,
-                             usedelta)
+                             usedelta, users)
 from model.resolvers.register import Register, ts_rank
 
 REGISTER_OPS = ("set", "delete", "resolve", "incr", "decr")
@@ -207,9 +207,24 @@ CUSTOM_MERGE = ResolverInfo(
     loses="up to the function (no-lost-writes cannot judge it)", products="Cosmos DB merge procedures, application merges")
 
 
+# Application tables (issue 4): key types that are not conflict resolvers (a
+# users table's rows never conflict; its UNIQUE column is checked locally).
+# Chosen with [keys."users"] type = "users"; not in RESOLVERS, so matrices,
+# merge-law queries and drill answers do not offer them as resolvers.
+TABLES: dict[str, ResolverInfo] = {
+    "users": ResolverInfo(
+        "users", users.SUMMARY, users.SOURCE, users.build, False, family="table", ops=("set",),
+        keeps="every row (rows keyed by generated ids never conflict)",
+        loses="nothing; but two leaders can each accept the same email (duplicate-email)",
+        products="a SQL table with a UNIQUE column under multi-leader replication (PGD, pglogical)"),
+}
+
+
 def entry(name: str) -> ResolverInfo:
-    """The catalogue entry of a key (``custom-merge`` included)."""
-    return CUSTOM_MERGE if name == "custom-merge" else RESOLVERS[name]
+    """The catalogue entry of a key (``custom-merge`` and tables included)."""
+    if name == "custom-merge":
+        return CUSTOM_MERGE
+    return TABLES[name] if name in TABLES else RESOLVERS[name]
 
 PRESETS = tuple(r.name for r in RESOLVERS.values() if r.name in {
     "cassandra", "couchdb", "riak", "riak-lww", "dynamodb-global-tables", "cosmosdb-lww", "pgd",

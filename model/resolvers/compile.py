@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from model.errors import SpecError
+from model.resolvers import local_checks
 from model.routing import Routing
 
 RMW = ("incr", "decr")
@@ -149,7 +150,9 @@ def compile_types(system, spec):
     keyspecs = {ks.name: ks for ks in getattr(spec, "keys", ())}
     default = "custom-merge" if getattr(spec, "merge", None) else spec.resolver
     entries = tuple(entry(keyspecs[key].entry if key in keyspecs else default) for key in system.keys)
-    routing = Routing(spec, system.keys, tuple(e.name == "home-leader" for e in entries))
+    routed = tuple(e.name == "home-leader" or getattr(keyspecs.get(key), "home", None) is not None
+                   for key, e in zip(system.keys, entries))
+    routing = Routing(spec, system.keys, routed)
     system.routing = routing
     system.ops = tuple(replace(op, origin=routing.static_home(op.key, op.leader)) for op in system.ops)
     system.values = _intern_numbers(system, spec, keyspecs, entries)
@@ -161,7 +164,7 @@ def compile_types(system, spec):
             raise SpecError(spec.source, where, "names a Python merge function, which runs code; pass"
                                                 " --allow-python to replcheck check to run it")
         ctx = KeyContext(system, spec, k, keyspecs.get(key), entry)
-        types.append(entry.build(ctx))
+        types.append(local_checks.with_checks(entry.build(ctx), ctx))   # insert / sell: checked at commit
     return tuple(types)
 
 

@@ -16,7 +16,7 @@ from model.errors import SpecError, did_you_mean
 
 OP_KINDS = ("set", "delete", "resolve", "incr", "decr", "add", "remove", "transfer")
 REQUIREMENTS = {"python": "runs a Python merge function: needs replcheck check --allow-python"}
-_KEY_FIELDS = {"type", "resolver", "initial", "rights", "merge", "delete_rule"}
+_KEY_FIELDS = {"type", "resolver", "initial", "rights", "merge", "delete_rule", "home"}
 _MERGE_RE = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_]\w*$")
 
 
@@ -34,6 +34,7 @@ class KeySpec:
     rights: tuple[tuple[str, int], ...] = ()
     merge: str | None = None
     delete_rule: str | None = None
+    home: str | None = None         # route every write of the key to this leader (any type; model/routing.py)
 
 
 def parse_op(source, where, o, leader_ref):
@@ -41,7 +42,8 @@ def parse_op(source, where, o, leader_ref):
     given = [k for k in OP_KINDS if k in o]
     if len(given) != 1:
         raise SpecError(source, where, "give exactly one of set = \"value\", delete = true, resolve = \"value\","
-                                       " incr = n, decr = n, add = \"x\", remove = \"x\" or transfer = { to, n }")
+                                       " incr = n, decr = n, add = \"x\", remove = \"x\", transfer = { to, n },"
+                                       " insert = \"v\", sell = n or restock = n")
     kind = given[0]
     v = o[kind]
     key = f"{where}.{kind}"
@@ -71,9 +73,12 @@ def parse_op(source, where, o, leader_ref):
 
 
 def _entry(source, key, name):
-    from model.resolvers import RESOLVERS
+    from model.resolvers import RESOLVERS, TABLES
+    if isinstance(name, str) and name in TABLES and key.endswith(".type"):
+        return TABLES[name]
     if not isinstance(name, str) or name not in RESOLVERS:
-        raise SpecError(source, key, f"unknown '{name}'{did_you_mean(name, RESOLVERS)} (replcheck list resolvers)")
+        known = list(RESOLVERS) + (list(TABLES) if key.endswith(".type") else [])
+        raise SpecError(source, key, f"unknown '{name}'{did_you_mean(name, known)} (replcheck list resolvers)")
     return RESOLVERS[name]
 
 
@@ -161,7 +166,11 @@ def parse_config(source, data, system, leaders, workload, resolver, clock):
             if info.name != "escrow":
                 raise SpecError(source, f"{where}.rights", "only an escrow counter has rights; remove the key")
             rights = _rights(source, f"{where}.rights", kt["rights"], leaders, initial)
-        keys.append(KeySpec(name, info.name, initial, rights, kmerge, kdr))
+        home = kt.get("home")
+        if home is not None and home not in leaders:
+            raise SpecError(source, f"{where}.home", f"unknown leader '{home}'{did_you_mean(str(home), leaders)}"
+                                                     f" (leaders: {', '.join(leaders)})")
+        keys.append(KeySpec(name, info.name, initial, rights, kmerge, kdr, home))
 
     homes = _homes(source, system.get("homes"), leaders)
     requires = _requires(source, data.get("requires", []))

@@ -1,0 +1,130 @@
+"""Local checks: operations that commit only if the committing leader's own
+view allows them (MODEL.md §2: "accepted (or rejected by a local check:
+unique email taken, not enough stock)").
+
+Three workload ops carry a check; each is spelled as the plain op it
+becomes when the check passes, plus the check:
+
+``insert = "v"``
+    an INSERT of the row at the key (the key is the row's primary key, e.g.
+    ``users/alice@example.com``): commits only if the leader shows no row
+    there, else it is rejected — the local ``UNIQUE`` / primary-key check
+    of a SQL database.  On a ``users`` table (:mod:`model.resolvers.users`)
+    the check is the table's: no user with the same email.  Becomes
+    ``set = "v"``.
+``sell = n``
+    commits only if the stock the leader shows is ``>= n``, else rejected
+    (an application's ``UPDATE ... WHERE stock >= n``).  Becomes
+    ``decr = n``: a read-modify-write on a register (lww: the value read
+    minus n), a decrement on a PN-counter, a rights-checked decrement on an
+    escrow counter (whose own check is stricter: *local rights* cover n).
+``restock = n``
+    adds n; never refused.  Becomes ``incr = n``.
+
+A refused op gets the write table's rejection entry
+(:func:`model.resolvers.base.rejected_entry`): done, not acknowledged,
+never replicated, in nobody's causal past — exactly like an escrow
+decrement without rights.  The check reads only the committing leader's
+content of the key: two leaders can both pass it for the same email or the
+same last item, which is the anomaly the application invariants
+(``email-unique``, ``stock-non-negative``) exist to catch.
+
+Sources: DDIA ch. 5 "Multi-leader replication" (uniqueness constraints
+and overselling cannot be enforced by local checks alone) and ch. 7
+(write skew); Bailis et al., VLDB 2015 (I-confluence of uniqueness and
+non-negative balances).
+"""
+
+from __future__ import annotations
+
+from model.resolvers.base import View, rejected_entry
+
+# op key -> (plain op kind it becomes, check name)
+CHECKED_OPS = {"insert": ("set", "unique"), "sell": ("decr", "stock"), "restock": ("incr", "restock")}
+
+REASONS = {
+    "unique": "the row already exists there (local UNIQUE check)",
+    "stock": "the stock its leader shows is too low (local check: stock >= amount)",
+}
+
+
+def translate(o: dict) -> tuple[dict, str]:
+    """``(op table as its plain kind, check)`` for one workload op table;
+    ``check`` is ``""`` for an op without a local check (pure)."""
+    from model.resolvers.config import OP_KINDS
+    given = [k for k in (*OP_KINDS, *CHECKED_OPS) if k in o]
+    if len(given) > 1:
+        return {}, ""          # parse_op reports "give exactly one of ..."
+    for name, (kind, check) in CHECKED_OPS.items():
+        if name in o:
+            rest = {k: v for k, v in o.items() if k != name}
+            rest[kind] = o[name]
+            return rest, check
+    return o, ""
+
+
+def shown_number(dtype, content, writes) -> int:
+    """The number a reader at a leader sees for a numeric key (a counter's
+    value, or a register's value read as an integer; absent = 0)."""
+    vis = dtype.visible(content, writes)
+    if isinstance(vis, View):
+        return int(vis.data[0]) if vis.data else 0
+    if not vis:
+        return 0
+    return dtype.ctx.number(vis[0])
+
+
+class Checked:
+    """A key's data type with the local checks of its ops in front of
+    ``stamp``; everything else is the wrapped type's."""
+
+    def __init__(self, inner, checks: dict):
+        self.inner = inner
+        self.checks = checks   # op index -> check name
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def refuses(self, op, content, writes) -> bool:
+        """Does the committing leader's view of the key refuse ``op``?"""
+        check = self.checks.get(op.index)
+        if check == "unique":
+            own = getattr(self.inner, "unique_conflict", None)
+            if own is not None:
+                return own(op, content, writes)
+            return bool(self.inner.visible(content, writes))
+        if check == "stock":
+            return shown_number(self.inner, content, writes) < op.amount
+        return False
+
+    def stamp(self, op, ts, past, content, writes):
+        if self.refuses(op, content, writes):
+            return rejected_entry(ts)
+        return self.inner.stamp(op, ts, past, content, writes)
+
+    def reject_reason(self, i: int) -> str:
+        """Why op ``i`` can be refused, in words for a trace."""
+        own = getattr(self.inner, "reject_reason", None)
+        if own is not None and self.checks.get(i) != "stock":
+            return own(i)
+        if hasattr(self.inner, "rights0"):   # escrow: a sale needs local rights, not only visible stock
+            return "its leader's local rights (escrow) do not cover it"
+        return REASONS.get(self.checks.get(i), "a local check refuses it")
+
+
+def with_checks(dtype, ctx):
+    """``dtype`` guarded by the local checks of its key's ops (the type
+    itself when none of them has one)."""
+    checks = {}
+    for i in ctx.key_ops:
+        c = ctx.spec.workload[i].check if i < len(ctx.spec.workload) else ""
+        if c in ("unique", "stock"):
+            checks[i] = c
+    if not checks:
+        return dtype
+    return Checked(dtype, checks)
+
+
+def check_of(spec, i: int) -> str:
+    """The local check of workload op ``i`` (``""`` for none)."""
+    return getattr(spec.workload[i], "check", "")
