@@ -87,7 +87,7 @@ def describe_event(system: System, ev: Event, state) -> str:
     if ev.kind in ("cut", "heal"):
         return f"{ev.kind} {ev.leader} <-> {ev.src}"
     if ev.kind == "failover":
-        new = system.leaders[system._next_home(system.leaders.index(ev.leader))]
+        new = system.leaders[system.next_home(system.leaders.index(ev.leader))]
         return f"failover {ev.leader} -> {new}: the keys homed at {ev.leader} are now committed at {new}"
     if ev.kind == "clock-jump":
         ms = system.jump_ms[system.leaders.index(ev.leader)]

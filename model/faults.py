@@ -15,6 +15,8 @@ CUT            pair                   partition both directions of a pair
 JUMP           leader                 the leader's wall clock jumps (NTP step)
 DUPLICATE      link                   deliver the head but keep a copy
 LOSE           link                   the head is lost and retransmitted last
+FAILOVER       leader                 the keys homed at that leader move to
+                                      the next leader of faults.failover_order
 =============  =====================  ========================================
 
 Kinds from CRASH up are *faults*: optional events within a budget.  Commits,
@@ -26,25 +28,29 @@ first successor's code alone (``>= FAULT_BASE``).
 
 The fault state component is ``(crashed, cut, jumped, crashes_used,
 cuts_used, homes)``: bitmasks of crashed leaders, cut pairs and jumped
-clocks, the budgets spent, and the failed-over homes (``()`` until routing
-uses it).
+clocks, the budgets spent, and the current home of every key (``()``
+until a failover moves one; :meth:`model.routing.Routing.home` reads it).
+With failovers, a message also carries its write's actual origin (the home
+that committed it) in bits 40.. so that origin loop prevention drops it at
+the right leader.
 """
 
 from __future__ import annotations
 
 KIND_SHIFT = 20
-DELIVER_AT, RECOVER, HEAL, CRASH, CUT, JUMP, DUPLICATE, LOSE = 1, 2, 3, 5, 6, 7, 8, 9
+DELIVER_AT, RECOVER, HEAL, CRASH, CUT, JUMP, DUPLICATE, LOSE, FAILOVER = 1, 2, 3, 5, 6, 7, 8, 9, 10
 FAULT_BASE = CRASH << KIND_SHIFT
 PAYLOAD = (1 << KIND_SHIFT) - 1
 
 KIND_NAMES = {DELIVER_AT: "deliver", RECOVER: "recover", HEAL: "heal", CRASH: "crash", CUT: "cut",
-              JUMP: "clock-jump", DUPLICATE: "duplicate", LOSE: "lose"}
+              JUMP: "clock-jump", DUPLICATE: "duplicate", LOSE: "lose", FAILOVER: "failover"}
 
 # Message flag: this copy was already duplicated / lost once (budget of one
 # per message, so the state space stays finite).
 FLAG = 1 << 15
 
 NO_FAULTS = (0, 0, 0, 0, 0, ())
+ORIGIN_SHIFT = 40
 
 
 def code(kind: int, payload: int) -> int:

@@ -38,6 +38,7 @@ from model import clocks
 from model import faults as fl
 from model import topology as topo
 from model.resolvers import RESOLVERS  # noqa: F401  (the catalogue; keys are compiled below)
+from model.errors import SpecError
 from model.resolvers.base import REJECTED, View, is_rejected
 from model.resolvers.compile import KeyTypes, compile_types
 from model.spec import Spec
@@ -160,6 +161,16 @@ class System:
         self.types = compile_types(self, spec)
         ops = self.ops
         self.resolver = KeyTypes(self.types, self.routing)
+        if spec.faults.failovers:
+            from model.resolvers.register import Register
+            routed = [k for k in range(len(self.keys)) if self.routing.routed[k]]
+            if not routed:
+                raise SpecError(spec.source, "faults.failovers", "no key has a home leader, so nothing can fail"
+                                " over; use resolver = \"home-leader\" with system.homes, or [keys.\"k\"] home")
+            bad = [self.keys[k] for k in routed if not isinstance(self.types[k], Register)]
+            if bad:
+                raise SpecError(spec.source, "faults.failovers", f"failover is modelled for register keys only,"
+                                f" not '{bad[0]}'; give that key no home or drop the failover")
 
         # Flat lookup tables for the hot path (_deliver runs once per transition).
         self._apply_k = tuple(t.apply for t in self.types)
@@ -187,6 +198,8 @@ class System:
         self._unordered = tuple(j for j, k in enumerate(self.link_kind) if k == "unordered")
         self.fault_base = fl.FAULT_BASE
         self.general = fs.any or any(k != "fifo" for k in self.link_kind)
+        self._failover_possible = bool(fs.failovers)
+        self.failover_order = tuple(li[x] for x in fs.failover_order) or tuple(range(self.n))
         # Partial-order reduction (see por_applicable); off until an engine
         # user turns it on for quiescent-only properties.
         self.por = False
@@ -253,7 +266,7 @@ class System:
                 continue
             for i in self.leader_ops[l]:
                 if writes[i] is None:
-                    if not (ops[i].after_mask & ~leaders[l][0]):
+                    if not (ops[i].after_mask & ~leaders[l][0]) and not (crashed >> self._committer(state, i)) & 1:
                         out.append((i, settle(self._commit(state, i))))
                     break
         base = self.nops
@@ -289,6 +302,11 @@ class System:
                 if not (cut >> p) & 1:
                     out.append((fl.code(fl.CUT, p),
                                 self._refault(state, (crashed, cut | 1 << p, jumped, crashes_used, cuts_used + 1, homes))))
+        if self.fault_spec.failovers and self._failovers_left(state):
+            cur = homes[:len(self.keys)] if homes else self.routing.homes
+            for h in range(self.n):
+                if any(self.routing.routed[k] and cur[k] == h for k in range(len(self.keys))):
+                    out.append((fl.code(fl.FAILOVER, h), self._failover(state, h)))
         for l in range(self.n):
             if self.jump_ms[l] and not (jumped >> l) & 1 and not (crashed >> l) & 1:
                 out.append((fl.code(fl.JUMP, l), self._refault(state, (crashed, cut, jumped | 1 << l) + F[3:])))
@@ -429,6 +447,44 @@ class System:
         return True, ("done-leader elimination (deliveries to leaders with no pending writes are postponed"
                       " to quiescence, where those leaders' states are rebuilt)")
 
+    # ---------------------------------------------------------------- failover
+    def _committer(self, state, i: int) -> int:
+        """The leader that commits op ``i`` now: its key's current home under
+        home-leader routing (which a failover moves), else where it was issued."""
+        op = self.ops[i]
+        if self._failover_possible:
+            h = self.routing.home(op.key, state)
+            if h is not None:
+                return h
+        return op.origin
+
+    def _failovers_left(self, state) -> bool:
+        return self._failovers_used(state) < self.fault_spec.failovers
+
+    def _failovers_used(self, state) -> int:
+        return self._failover_count(state[4][5])
+
+    def _failover_count(self, homes) -> int:
+        return homes[len(self.keys)] if len(homes) > len(self.keys) else 0
+
+    def next_home(self, h: int) -> int:
+        order = self.failover_order
+        i = order.index(h) if h in order else -1
+        for step in range(1, len(order) + 1):
+            cand = order[(i + step) % len(order)]
+            if cand != h:
+                return cand
+        return h
+
+    def _failover(self, state, h: int):
+        """Every key homed at ``h`` moves to the next leader of the order."""
+        F = state[4]
+        cur = F[5][:len(self.keys)] if F[5] else self.routing.homes
+        nxt = self.next_home(h)
+        homes = tuple(nxt if self.routing.routed[k] and cur[k] == h else cur[k] for k in range(len(self.keys)))
+        count = self._failover_count(F[5]) + 1
+        return state[:4] + (F[:5] + (homes + (count,),),)
+
     @staticmethod
     def _refault(state, faults):
         return state[:4] + (faults,)
@@ -490,7 +546,9 @@ class System:
     def _commit(self, state, i: int):
         leaders, links, writes, loop, faults = state
         op = self.ops[i]
-        l, k = op.origin, op.key   # the key's home under home-leader routing (model/routing.py)
+        k = op.key
+        # The key's home under home-leader routing (model/routing.py), moved by failovers.
+        l = self._committer(state, i) if self._failover_possible else op.origin
         applied, past, clock, regs = leaders[l]
         if op.time_ms is not None:
             real = op.time_ms
@@ -501,6 +559,9 @@ class System:
             off += self.jump_ms[l]
         clock, ts = clocks.tick(self.clock, clock, real + off)
         entry = self.types[k].stamp(op, ts, past, regs[k], writes)
+        if self._failover_possible and l != op.origin and not (len(entry) > 2 and entry[2] == REJECTED):
+            # Committed away from its static home: record where (model/resolvers/register.origin_of).
+            entry = (entry + (None,) if len(entry) == 2 else entry[:3]) + (l,)
         if len(entry) > 2 and entry[2] == REJECTED:
             # Refused by a local check (escrow rights): done, not acknowledged,
             # not replicated, in nobody's causal past.
@@ -516,6 +577,8 @@ class System:
             msg = i | 1 << MSG_BITS
         else:
             msg = i
+        if self._failover_possible:
+            msg |= l << fl.ORIGIN_SHIFT   # the actual origin, for origin loop prevention
         links = list(links)
         for j in self.origin_links[l]:
             links[j] = links[j] + (msg,)
@@ -527,7 +590,7 @@ class System:
         q = links[j]
         m = q[0]
         w = m & MSG_MASK
-        if self._drop_own and self._op_leader[w] == dst:
+        if self._drop_own and (m >> fl.ORIGIN_SHIFT if self._failover_possible else self._op_leader[w]) == dst:
             return (leaders, links[:j] + (q[1:],) + links[j + 1:], writes, loop, faults)
         meta = writes[w]
         applied, past, clock, regs = leaders[dst]
@@ -547,6 +610,9 @@ class System:
         links = list(links)
         links[j] = q[1:]
         aux = m >> MSG_BITS
+        if self._failover_possible:
+            aux &= (1 << (fl.ORIGIN_SHIFT - MSG_BITS)) - 1
+            w |= (m >> fl.ORIGIN_SHIFT) << fl.ORIGIN_SHIFT   # keep the origin on forwarded copies
         if self.loop_mode == "visited":
             vis = aux | 1 << dst
             msg = w | vis << MSG_BITS
@@ -555,7 +621,7 @@ class System:
                     links[t] = links[t] + (msg,)
         elif aux + 1 > self.max_hops:
             if not loop:
-                loop = w + 1
+                loop = (w & MSG_MASK) + 1
         else:
             msg = w | (aux + 1) << MSG_BITS
             for t, _ in targets:
@@ -669,8 +735,8 @@ class System:
         li = {name: i for i, name in enumerate(self.leaders)}
         if kind == "commit":
             return self.op_index[ev["op"]]
-        if kind in ("crash", "recover", "clock-jump"):
-            code = {"crash": fl.CRASH, "recover": fl.RECOVER, "clock-jump": fl.JUMP}[kind]
+        if kind in ("crash", "recover", "clock-jump", "failover"):
+            code = {"crash": fl.CRASH, "recover": fl.RECOVER, "clock-jump": fl.JUMP, "failover": fl.FAILOVER}[kind]
             return fl.code(code, li[ev["leader"]])
         if kind in ("cut", "heal"):
             a, b = li[ev["leader"]], li[ev["src"]]
@@ -708,7 +774,7 @@ class System:
             return Event(action, kind, "", a, b, "", None, (), kind)
         if kind == "commit":
             op = self.ops[x]
-            w, at, src = x, op.origin, None
+            w, at, src = x, self._committer(state, x), None
             forwarded = tuple(self.leaders[self.edges[j][1]] for j in self.origin_links[at]
                               if len(nxt[1][j]) > len(state[1][j]))
         else:
@@ -719,7 +785,8 @@ class System:
                               if j != x and len(nxt[1][j]) > len(state[1][j]))
         ts = nxt[2][w][0]
         if kind != "commit" and nxt[0][at] == state[0][at]:
-            dropped = self.loop_mode == "origin" and op.origin == at
+            origin = (state[1][x][pos] >> fl.ORIGIN_SHIFT) if self._failover_possible else op.origin
+            dropped = self.loop_mode == "origin" and origin == at
             return Event(action, "drop" if dropped else kind, op.id, self.leaders[at], self.leaders[src],
                          op.key_name, op.value, ts, "dropped" if dropped else "duplicate",
                          forwarded_to=forwarded, loop=loop)

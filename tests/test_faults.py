@@ -185,3 +185,55 @@ def test_bad_link_kind_is_an_error():
     with pytest.raises(SpecError) as e:
         _spec(links="fif")
     assert e.value.key == "system.links" and "did you mean 'fifo'" in str(e.value)
+
+
+def _home_spec(faults=None, **extra):
+    from checks.invariants import INVARIANTS
+    from model import parse_spec
+    data = {"system": {"leaders": ["us-east", "eu-west", "ap-south"], "resolver": "home-leader", "clock": "wall",
+                       "homes": {"user:bob": "us-east"}, **extra},
+            "workload": [{"id": "phone", "leader": "us-east", "key": "user:bob.name", "set": "Bob", "time_ms": 0},
+                         {"id": "laptop", "leader": "ap-south", "key": "user:bob.name", "set": "Robert",
+                          "time_ms": 10}]}
+    if faults:
+        data["faults"] = faults
+    return parse_spec(data, "<test>", INVARIANTS)
+
+
+def test_home_leader_without_failover_loses_nothing():
+    assert verdicts(_home_spec()) == {"convergence": ("holds", None), "no-lost-writes": ("holds", None)}
+
+
+def test_failover_while_the_old_homes_write_is_in_flight_loses_it_under_lww():
+    report = check(_home_spec({"failovers": 1, "failover_order": ["us-east", "eu-west", "ap-south"]}))
+    r = {x.invariant: x for x in report.results}
+    assert (r["no-lost-writes"].verdict, r["no-lost-writes"].anomaly) == ("violated", "lost-update")
+    texts = [s.text for s in r["no-lost-writes"].trace.steps]
+    assert any(t.startswith("failover us-east -> eu-west") for t in texts)
+    assert any("laptop commits" in t and "at eu-west" in t for t in texts)
+
+
+def test_failover_trace_replays_from_json(tmp_path):
+    spec = SPECS / "faults" / "home-leader-failover.toml"
+    out = tmp_path / "f.json"
+    runner = CliRunner()
+    assert runner.invoke(main, ["check", str(spec), "--format", "json", "-o", str(out)]).exit_code == 1
+    r = runner.invoke(main, ["replay", str(spec), str(out), "--invariant", "no-lost-writes"])
+    assert r.exit_code == 1 and "violation reproduced: lost-update" in r.output
+
+
+def test_failover_needs_a_homed_register_key():
+    from model.errors import SpecError
+    with pytest.raises(SpecError) as e:
+        System(_spec(faults={"failovers": 1}))
+    assert e.value.key == "faults.failovers" and "no key has a home" in str(e.value)
+
+
+def test_op_based_counter_double_counts_on_a_duplicating_link_and_state_based_does_not():
+    from checks.verdict import load
+    op = {r.invariant: (r.verdict, r.anomaly) for r in check(load(SPECS / "faults" /
+                                                                  "duplicating-counter-op-based.toml")).results}
+    st_ = {r.invariant: r.verdict for r in check(load(SPECS / "faults" /
+                                                      "duplicating-counter-state-based.toml")).results}
+    assert op["no-lost-writes"] == ("violated", "double-counted")
+    assert st_ == {"convergence": "holds", "no-lost-writes": "holds"}

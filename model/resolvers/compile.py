@@ -68,7 +68,7 @@ class KeyContext:
         """The value id write ``w`` wrote (a read-modify-write's is decided
         at commit and kept in its write-table entry)."""
         meta = writes[w]
-        if meta is not None and len(meta) > 2:
+        if meta is not None and len(meta) > 2 and meta[2] is not None:
             return meta[2][0]
         return self.static_vid[w]
 

@@ -47,6 +47,14 @@ DELETE_RULES = {
 }
 
 
+def origin_of(ctx, w: int, writes) -> int:
+    """The leader that committed write ``w``: its static home, unless a
+    failover moved the home, in which case the commit recorded the actual
+    leader as the fourth field of its write-table entry (model/system.py)."""
+    meta = writes[w]
+    return meta[3] if len(meta) > 3 else ctx.origin[w]
+
+
 class Register(DataType):
     """A single-value register; see the module docstring for the policy."""
 
@@ -102,11 +110,11 @@ class Register(DataType):
             if local:
                 return (w,)
             if detect == "origin":
-                if self.ctx.origin[cur] == self.ctx.origin[w]:
+                if origin_of(self.ctx, cur, writes) == origin_of(self.ctx, w, writes):
                     return (w,)
             else:
                 meta = writes[w]
-                if len(meta) > 2 and meta[2][1] == cur + 1:
+                if len(meta) > 2 and meta[2] is not None and meta[2][1] == cur + 1:
                     return (w,)
         return (w,) if self._wins(w, cur, writes) else content
 
