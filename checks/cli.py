@@ -44,7 +44,8 @@ def _spec_files(paths) -> list[Path]:
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            found = sorted(path.rglob("*.toml"))
+            # Drill answers (specs/drills/answers/) are not specs: replcheck drill check reads them.
+            found = sorted(f for f in path.rglob("*.toml") if "answers" not in f.relative_to(path).parts)
             if not found:
                 raise BadInput(f"{p}: no .toml specs in this folder; pass a spec file or a folder of specs")
             files.extend(found)
@@ -523,6 +524,91 @@ def export_promela_cmd(spec, invariants, overrides, output):
         Path(output).write_text(text, encoding="utf-8")
     else:
         click.echo(text, nl=False)
+
+
+# ------------------------------------------------------------ drills (issue 4)
+@main.group("drill")
+def drill_group():
+    """Drills: a scenario, a student's answer (topology, resolver, routing,
+    defense), and PASS/FAIL per required invariant with the counterexample
+    and the answer's commit-latency cost (docs/drills/)."""
+
+
+@drill_group.command("list")
+@click.option("--drills", "folder", type=click.Path(file_okay=False), help="A folder of drills (default: the bundled).")
+def drill_list_cmd(folder):
+    """Show every drill: what it asks and the invariants an answer must keep."""
+    from checks import drill as drill_mod
+    try:
+        click.echo(drill_mod.render_list(drill_mod.list_drills(folder)))
+    except ReplcheckError as e:
+        raise BadInput(str(e)) from None
+
+
+@drill_group.command("check")
+@click.argument("answer", metavar="ANSWER.toml", type=click.Path())
+@click.option("--drills", "folder", type=click.Path(file_okay=False), help="Where to find the drill (default: next"
+              " to the answer, then the bundled drills).")
+@click.option("--allow-python", is_flag=True, help="Let an answer's merge = \"module:function\" run (off by default).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the verdict to FILE.")
+def drill_check_cmd(answer, folder, allow_python, output):
+    """Run the drill under ANSWER and print PASS/FAIL per required invariant,
+    the counterexample for each failure and the answer's cost.  Exit 0 when
+    every invariant holds, 1 when one fails, 2 on bad input, 3 incomplete.
+
+    \b
+    Example:
+      replcheck drill check specs/drills/answers/inventory-escrow.toml
+    """
+    from checks import drill as drill_mod
+    try:
+        ans = drill_mod.load_answer(answer)
+        d = drill_mod.find_drill(ans.drill, folder, near=Path(answer).parent)
+        outcome = drill_mod.check_answer(d, ans, allow_python)
+    except ReplcheckError as e:
+        raise BadInput(str(e)) from None
+    _emit(drill_mod.render_check(outcome), output)
+    sys.exit(EXIT_OK if outcome.passed else EXIT_INCOMPLETE if outcome.incomplete and not any(
+        r.verdict == VIOLATED for r in outcome.report.results) else EXIT_VIOLATED)
+
+
+@drill_group.command("solve")
+@click.argument("name", metavar="DRILL")
+@click.option("--drills", "folder", type=click.Path(file_okay=False), help="A folder of drills (default: the bundled).")
+@click.option("--topologies", metavar="X,Y,...", help="Comma-separated topologies (default: all-to-all,ring,star).")
+@click.option("--resolvers", metavar="A,B,...", help="Comma-separated resolvers (default: the whole catalogue).")
+@click.option("--routing", "routings", metavar="R,...", help="none, home-leader or home-leader:<basis> (default: all).")
+@click.option("--progress/--no-progress", default=None, help="Show progress on stderr (default: on a terminal).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the table to FILE.")
+def drill_solve_cmd(name, folder, topologies, resolvers, routings, progress, output):
+    """Try every topology x resolver x routing (x layout) of the catalogue on
+    DRILL and print which pass: the instructor's answer space.  Combinations
+    the workload cannot run are n/a, with the reason.  Exit 0 when some
+    answer passes, 1 when none does.
+
+    \b
+    Example:
+      replcheck drill solve inventory
+      replcheck drill solve user-auth --resolvers lww,mv-register
+    """
+    from checks import drill as drill_mod
+    show = sys.stderr.isatty() if progress is None else progress
+
+    def tick(done, total, ans):
+        if not show:
+            return
+        if ans is None:
+            click.echo(f"\r  {total}/{total} answers checked{' ' * 50}", err=True)
+        else:
+            click.echo(f"\r  [{done + 1}/{total}] {ans.label[:70]:<70}", err=True, nl=False)
+
+    try:
+        d = drill_mod.find_drill(name, folder)
+        cells = drill_mod.solve(d, _csv_names(topologies), _csv_names(resolvers), _csv_names(routings), tick)
+    except ReplcheckError as e:
+        raise BadInput(str(e)) from None
+    _emit(drill_mod.render_solve(d, cells), output)
+    sys.exit(EXIT_OK if any(c.verdict == "pass" for c in cells) else EXIT_VIOLATED)
 
 
 if __name__ == "__main__":  # pragma: no cover

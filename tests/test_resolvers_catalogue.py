@@ -138,7 +138,7 @@ def test_pn_counter_counts_each_delta_once_whatever_the_order_and_duplicates():
            {"leader": "us-east", "key": "c", "incr": 5}]
     s = _sys(ops, keys={"c": {"type": "pn-counter", "initial": 10}})
     t = s.types[0]
-    writes = (((1,), 0), ((1,), 0), ((2,), 1))
+    writes = (((1,), 0, 2), ((1,), 0, 1), ((2,), 1, 7))          # data: the origin's total after the op
     a = t.apply(t.apply(t.initial(), 0, writes, False), 1, writes, False)
     b = t.apply(t.apply(t.initial(), 1, writes, False), 0, writes, False)
     assert a == b and t.visible(a, writes) == View((11,), "11")

@@ -6,12 +6,11 @@ value is the initial value plus the sum of every leader's increments minus
 the sum of its decrements; merging takes the pointwise maximum, so
 concurrent increments all count, exactly once, in any delivery order.
 
-Metadata: a vector with one entry per leader.  The model keeps, per leader
-``o``, how many of ``o``'s counter ops on the key are included (a version
-vector restricted to the key); ``o``'s P and N totals are prefix sums of its
-ops, precomputed, so the pair (P[o], N[o]) is a function of that count.
-Each replication message carries the sender's own entry (a delta-state
-CRDT: Almeida et al., JPDC 2018), merged by max.
+Metadata: the P and N vectors, one entry per leader: ``o``'s total of
+increments and of decrements.  An op raises its origin's entry; the new
+value is decided at commit (the origin's total so far plus the amount) and
+kept in the write table, and each replication message carries that one
+entry (a delta-state CRDT: Almeida et al., JPDC 2018), merged by max.
 
 Tie-break: none (no conflict to break).
 
@@ -35,7 +34,7 @@ SOURCE = "Shapiro et al. INRIA RR-7506 §3.1 (G-Counter, PN-Counter); Riak count
 
 
 class Counter(DataType):
-    """A G- or PN-counter over per-leader op counts."""
+    """A G- or PN-counter: per-leader increment and decrement totals."""
 
     family = "counter"
     holds_writes = False
@@ -44,38 +43,38 @@ class Counter(DataType):
     def __init__(self, ctx):
         super().__init__(ctx)
         n = ctx.n
+        self.n = n
         self.initial_value = ctx.keyspec.initial if ctx.keyspec is not None and ctx.keyspec.initial is not None else 0
-        # position of each op among its origin's ops on this key (1-based)
-        pos = [0] * len(ctx.ops)
-        prefix = [[0] for _ in range(n)]
+        # content[o] = P[o] (o's increments), content[n + o] = N[o] (its decrements).
+        # The entry an op raises is decided at commit (its origin's total so far
+        # plus the amount) and kept in the write table, so ops that a local
+        # check rejects, or that a home commits in any order, count correctly.
+        idx = [0] * len(ctx.ops)
         for i in ctx.key_ops:
             op = ctx.ops[i]
-            o = op.origin
-            pos[i] = len(prefix[o])
-            prefix[o].append(prefix[o][-1] + (op.amount if op.kind == "incr" else -op.amount))
-        self.pos = tuple(pos)
-        self.prefix = tuple(tuple(p) for p in prefix)
-        self.origin = ctx.origin
-        self._zero = (0,) * n
+            idx[i] = op.origin if op.kind == "incr" else n + op.origin
+        self.idx = tuple(idx)
+        self._zero = (0,) * (2 * n)
 
     def initial(self):
         return self._zero
 
+    def stamp(self, op, ts, past, content, writes):
+        return (ts, past, content[self.idx[op.index]] + op.amount)
+
     def apply(self, content, w, writes, local):
-        o = self.origin[w]
-        p = self.pos[w]
-        if content[o] >= p:
+        j = self.idx[w]
+        v = writes[w][2]
+        if content[j] >= v:
             return content
-        return content[:o] + (p,) + content[o + 1:]
+        return content[:j] + (v,) + content[j + 1:]
 
     def merge(self, a, b, writes):
         return tuple(x if x >= y else y for x, y in zip(a, b))
 
     def value(self, content) -> int:
-        v = self.initial_value
-        for o, c in enumerate(content):
-            v += self.prefix[o][c]
-        return v
+        n = self.n
+        return self.initial_value + sum(content[:n]) - sum(content[n:])
 
     def visible(self, content, writes):
         v = self.value(content)
@@ -91,9 +90,9 @@ class Counter(DataType):
             meta = writes[w]
             if meta is None or is_rejected(meta) or not (reached >> w) & 1:
                 continue
-            o, p = self.origin[w], self.pos[w]
+            j = self.idx[w]
             for l in live:
-                if state[0][l][3][k][o] < p:
+                if state[0][l][3][k][j] < meta[2]:
                     out.append(Loss(l, w, (), LOST_UPDATE, "its delta is not counted"))
         return out
 

@@ -1,0 +1,716 @@
+"""Drills: a scenario, a student's answer (topology, resolver, routing, a
+defense), and the verdict on that answer — pass, or the counterexample that
+refutes it — with what the answer costs in commit latency.
+
+A *drill* is a spec under ``specs/drills/`` with a ``[drill]`` table:
+
+``title``, ``question``
+    what the student is asked;
+``homes``
+    the home leaders a routed answer may use, per basis: ``user``,
+    ``email`` or ``key``, each a table of key prefix -> leader
+    (``homes = { key = { "item:" = "us-east" } }``);
+``layouts``
+    (optional) table layouts the answer may pick: ``by-id`` (the scenario
+    as written: a ``users`` table keyed by generated ids) and ``by-email``
+    (one register row per email, ``users/<email>``, written by INSERTs:
+    the resolver then decides between two registrations).
+
+The drill's ``[check] invariants`` are the invariants every answer must
+keep; its ``[expect]`` pins the verdicts of the scenario as written, so
+``replcheck check --expect specs/`` covers it.
+
+An *answer* is a TOML file of data only (it never runs code; a custom merge
+needs ``--allow-python``)::
+
+    drill = "inventory"
+    topology = "all-to-all"        # all-to-all | ring | star (hub = "...", default the drill's or the first leader)
+    resolver = "escrow"            # replcheck list resolvers
+    routing = "none"               # none | home-leader
+    # home_by = "key"              # with home-leader: user | email | key (the drill's [drill.homes])
+    # homes = { "item:" = "eu-west" }   # or name the homes yourself: key prefix -> leader
+    # layout = "by-email"          # drills with [drill] layouts
+    defense = "rights per region; a sale needs local rights"
+
+How an answer becomes a spec (pure: :func:`compose`): the topology (and
+hub) replace the drill's; every key the workload writes takes the
+resolver — a register resolver becomes the key's ``resolver``, a counter or
+set type its ``type``, keeping the key's ``initial`` — except a ``users``
+table, whose rows never conflict (no resolver runs); with ``routing =
+"home-leader"`` every key matching a home prefix gets ``home = <leader>``
+(its writes commit there, whatever the type).  A combination whose spec
+the model cannot run (a set type given register writes, routing by email
+where no key is addressed by email) is *not applicable*, with the
+validation's reason.
+
+Cost (:func:`cost`): from ``system.latency_ms`` (one way, between
+regions) and ``system.commit_ms`` (a local commit), the commit latency a
+client in each region sees: a local commit costs ``commit_ms``; a write
+routed to a home elsewhere pays the round trip, ``there + commit_ms +
+back``.
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from checks.anomalies import meaning
+from checks.invariants import INVARIANTS
+from checks.trace import build_trace
+from checks.verdict import HOLDS, INCOMPLETE, VIOLATED, Report, check
+from model.errors import SpecError, did_you_mean
+from model.resolvers import RESOLVERS, TABLES
+from model.resolvers.base import is_rejected
+from model.search import EVERY
+from model.spec import Spec, parse_spec
+from model.system import System
+
+DRILLS_DIR = Path(__file__).resolve().parent.parent / "specs" / "drills"
+TOPOLOGIES = ("all-to-all", "ring", "star")
+ROUTINGS = ("none", "home-leader")
+HOME_BASES = ("user", "email", "key")
+LAYOUTS = ("by-id", "by-email")
+ANSWER_KEYS = ("drill", "topology", "hub", "resolver", "routing", "home_by", "homes", "layout", "merge", "defense")
+_DRILL_KEYS = ("title", "question", "homes", "layouts")
+
+
+# ------------------------------------------------------------------ drills
+@dataclass(frozen=True)
+class Drill:
+    """A drill scenario: its spec data and what an answer may choose."""
+
+    name: str
+    path: Path
+    title: str
+    question: str
+    data: dict = field(repr=False, compare=False)
+    invariants: tuple[str, ...]
+    leaders: tuple[str, ...]
+    homes: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]   # basis -> ((prefix, leader), ...)
+    layouts: tuple[str, ...]
+
+    def homes_for(self, basis: str):
+        return dict(self.homes).get(basis)
+
+
+def _read_toml(path: Path, what: str) -> dict:
+    if not path.is_file():
+        raise SpecError(str(path), "", f"no such {what} file")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise SpecError(str(path), "", f"not valid TOML ({e}); fix the syntax at that line") from None
+
+
+def _rules(source, key, raw, leaders) -> tuple[tuple[str, str], ...]:
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        raise SpecError(source, key, 'must be a table of key prefix = leader, e.g. { "item:" = "us-east" }')
+    for prefix, l in raw.items():
+        if l not in leaders:
+            raise SpecError(source, f"{key}.{prefix}", f"unknown leader '{l}'{did_you_mean(l, leaders)}"
+                                                        f" (leaders: {', '.join(leaders)})")
+    return tuple(raw.items())
+
+
+def load_drill(path) -> Drill:
+    """Read a drill scenario (a spec with a ``[drill]`` table)."""
+    p = Path(path)
+    source = str(p)
+    data = _read_toml(p, "drill")
+    spec = parse_spec(data, source, INVARIANTS)   # the scenario itself must be a valid spec
+    d = data.get("drill")
+    if not isinstance(d, dict):
+        raise SpecError(source, "drill", "missing [drill] table; add title, question and homes")
+    for k in d:
+        if k not in _DRILL_KEYS:
+            raise SpecError(source, f"drill.{k}", f"unknown key{did_you_mean(k, _DRILL_KEYS)}"
+                                                   f" (allowed: {', '.join(_DRILL_KEYS)})")
+    for k in ("title", "question"):
+        if not isinstance(d.get(k), str) or not d[k].strip():
+            raise SpecError(source, f"drill.{k}", "missing; say in a sentence what the student is asked")
+    raw_homes = d.get("homes", {})
+    if not isinstance(raw_homes, dict):
+        raise SpecError(source, "drill.homes", "must be a table basis = { prefix = leader }, basis user/email/key")
+    homes = []
+    for basis, rules in raw_homes.items():
+        if basis not in HOME_BASES:
+            raise SpecError(source, f"drill.homes.{basis}", f"unknown basis{did_you_mean(basis, HOME_BASES)}"
+                                                             " (user, email or key)")
+        homes.append((basis, _rules(source, f"drill.homes.{basis}", rules, spec.leaders)))
+    layouts = d.get("layouts", [])
+    if not isinstance(layouts, list) or any(x not in LAYOUTS for x in layouts):
+        raise SpecError(source, "drill.layouts", "must be a list of by-id / by-email")
+    return Drill(p.stem, p, d["title"], " ".join(d["question"].split()), data, spec.invariants, spec.leaders,
+                 tuple(homes), tuple(layouts))
+
+
+def list_drills(folder=None) -> list[Drill]:
+    """Every drill in ``folder`` (default: the bundled ``specs/drills``)."""
+    folder = Path(folder) if folder else DRILLS_DIR
+    return [load_drill(p) for p in sorted(folder.glob("*.toml"))]
+
+
+def find_drill(name: str, folder=None, near=None) -> Drill:
+    """The drill called ``name``: looked up next to an answer (``near``:
+    the answer's folder and its parent), in ``folder``, then in the
+    bundled drills."""
+    places = []
+    if near is not None:
+        places += [Path(near), Path(near).parent]
+    if folder:
+        places.append(Path(folder))
+    places.append(DRILLS_DIR)
+    for place in places:
+        p = place / f"{name}.toml"
+        if p.is_file():
+            return load_drill(p)
+    known = sorted({p.stem for place in places if place.is_dir() for p in place.glob("*.toml")})
+    raise SpecError(str(near or folder or DRILLS_DIR), "drill", f"unknown drill '{name}'{did_you_mean(name, known)}"
+                                                               " (replcheck drill list)")
+
+
+# ----------------------------------------------------------------- answers
+@dataclass(frozen=True)
+class Answer:
+    """A student's answer to a drill (data only)."""
+
+    drill: str
+    topology: str
+    resolver: str
+    routing: str = "none"
+    home_by: str | None = None
+    homes: tuple[tuple[str, str], ...] | None = None
+    layout: str | None = None
+    hub: str | None = None
+    merge: str | None = None
+    defense: str = ""
+    source: str = "<answer>"
+
+    @property
+    def label(self) -> str:
+        parts = [self.topology + (f" (hub {self.hub})" if self.hub else ""), self.merge or self.resolver]
+        if self.layout:
+            parts.append(f"rows {self.layout}")
+        if self.routing == "home-leader":
+            parts.append("home-leader by " + (self.home_by or "the answer's homes"))
+        else:
+            parts.append("no routing")
+        return " | ".join(parts)
+
+
+def load_answer(path) -> Answer:
+    """Read and validate an answer file (one-line errors naming the key)."""
+    source = str(path)
+    data = _read_toml(Path(path), "answer")
+    return parse_answer(data, source)
+
+
+def parse_answer(data: dict, source: str = "<answer>") -> Answer:
+    for k in data:
+        if k not in ANSWER_KEYS:
+            raise SpecError(source, k, f"unknown key{did_you_mean(k, ANSWER_KEYS)} (allowed: {', '.join(ANSWER_KEYS)})")
+
+    def text(key, required=True):
+        v = data.get(key)
+        if v is None and not required:
+            return None
+        if not isinstance(v, str) or not v.strip():
+            raise SpecError(source, key, f"missing or not a string; {_HINTS[key]}")
+        return v
+
+    def choice(key, options, default=None):
+        v = data.get(key, default)
+        if v is None:
+            return None
+        if v not in options:
+            raise SpecError(source, key, f"unknown '{v}'{did_you_mean(str(v), options)} ({', '.join(options)})")
+        return v
+
+    drill = text("drill")
+    topology = choice("topology", TOPOLOGIES)
+    if topology is None:
+        raise SpecError(source, "topology", f"missing; {_HINTS['topology']}")
+    merge = text("merge", required=False)
+    resolver = data.get("resolver")
+    if merge is None:
+        resolver = choice("resolver", tuple(RESOLVERS))
+        if resolver is None:
+            raise SpecError(source, "resolver", f"missing; {_HINTS['resolver']}")
+    elif resolver is not None:
+        raise SpecError(source, "merge", "give either resolver or merge, not both; a merge function is the resolver")
+    routing = choice("routing", ROUTINGS, "none")
+    home_by = choice("home_by", HOME_BASES)
+    homes = None
+    if "homes" in data:
+        if not isinstance(data["homes"], dict) or not all(isinstance(v, str) for v in data["homes"].values()):
+            raise SpecError(source, "homes", 'must be a table of key prefix = leader, e.g. { "item:" = "us-east" }')
+        homes = tuple(data["homes"].items())
+    if routing == "home-leader" and home_by is None and homes is None:
+        raise SpecError(source, "home_by", "routing = \"home-leader\" needs home_by = \"user\", \"email\" or \"key\""
+                                           " (or homes = { prefix = leader })")
+    if routing == "none" and (home_by or homes):
+        raise SpecError(source, "routing", "home_by / homes route writes to a home; set routing = \"home-leader\"")
+    hub = text("hub", required=False)
+    if hub and topology != "star":
+        raise SpecError(source, "hub", f"only a star has a hub, not '{topology}'; remove the key")
+    layout = choice("layout", LAYOUTS)
+    defense = text("defense")
+    return Answer(drill, topology, resolver or "custom-merge", routing, home_by, homes, layout, hub, merge,
+                  " ".join(defense.split()), source)
+
+
+_HINTS = {
+    "drill": "name the drill, e.g. drill = \"inventory\" (replcheck drill list)",
+    "topology": "pick all-to-all, ring or star",
+    "resolver": "pick one, e.g. resolver = \"mv-register\" (replcheck list resolvers)",
+    "defense": "say in a sentence why your design keeps the drill's invariants",
+    "hub": "name the star's hub, e.g. hub = \"us-east\"",
+    "merge": "name a function, e.g. merge = \"examples.merges:concat_titles\"",
+}
+
+
+# ----------------------------------------------------- answer -> spec (pure)
+class NotApplicable(SpecError):
+    """This combination cannot run the drill's workload (the reason says why)."""
+
+
+def _workload_keys(data) -> list[str]:
+    return list(dict.fromkeys(o.get("key") for o in data.get("workload", []) if isinstance(o, dict)))
+
+
+def _by_email(data: dict) -> dict:
+    """The scenario with every ``users`` table turned into rows keyed by
+    email: a registration ``insert = "a@x"`` on table ``users`` becomes
+    ``insert = "<op id>"`` on the register row ``users/a@x``."""
+    keys = dict(data.get("keys", {}))
+    tables = {k for k, kt in keys.items() if isinstance(kt, dict) and kt.get("type") in TABLES}
+    work = []
+    for i, o in enumerate(data.get("workload", [])):
+        o = dict(o)
+        if o.get("key") in tables:
+            email = o.pop("insert", None) or o.pop("set", None)
+            o["key"] = f"{o['key']}/{email}"
+            o["insert"] = o.get("id", f"w{i + 1}")
+        work.append(o)
+    for t in tables:
+        keys.pop(t)
+    return {**data, "keys": keys, "workload": work}
+
+
+def _initial_for(info, v):
+    """A key's ``initial`` re-read for the data type the answer picked."""
+    if v is None:
+        return None
+    if info.family == "counter":
+        try:
+            return int(float(v))
+        except (TypeError, ValueError):
+            return v   # validation names the mismatch
+    if info.family == "set":
+        return v if isinstance(v, list) else [v]
+    return v
+
+
+def _longest(rules, key):
+    best = None
+    for prefix, leader in rules:
+        if key.startswith(prefix) and (best is None or len(prefix) > len(best[0])):
+            best = (prefix, leader)
+    return best[1] if best else None
+
+
+def compose(drill: Drill, answer: Answer) -> dict:
+    """The drill's spec data under ``answer`` (pure; see the module notes)."""
+    data = copy.deepcopy(drill.data)
+    data.pop("drill", None)
+    data.pop("expect", None)
+    data["check"] = {"invariants": list(drill.invariants)}
+    src = answer.source
+    if answer.layout and answer.layout not in drill.layouts:
+        raise SpecError(src, "layout", f"drill {drill.name} has no table layouts to choose; remove the key"
+                        if not drill.layouts else f"drill {drill.name} offers layouts {', '.join(drill.layouts)}")
+    if answer.layout == "by-email":
+        data = _by_email(data)
+    system = dict(data["system"])
+    system["topology"] = answer.topology
+    system.pop("edges", None)
+    if answer.topology == "star":
+        hub = answer.hub or system.get("hub") or drill.leaders[0]
+        if hub not in drill.leaders:
+            raise SpecError(src, "hub", f"unknown leader '{hub}'{did_you_mean(hub, drill.leaders)}"
+                                        f" (leaders: {', '.join(drill.leaders)})")
+        system["hub"] = hub
+    else:
+        system.pop("hub", None)
+    keys = {k: dict(v) for k, v in data.get("keys", {}).items()}
+    uses_resolver = False
+    info = RESOLVERS.get(answer.resolver)
+    for k in _workload_keys(data):
+        kt = keys.get(k, {})
+        if kt.get("type") in TABLES:
+            continue   # rows keyed by generated ids never conflict: no resolver runs
+        new = {f: kt[f] for f in ("home",) if f in kt}
+        if answer.merge:
+            new["type"] = "register"
+            new["merge"] = answer.merge
+            if "initial" in kt:
+                new["initial"] = kt["initial"]
+        elif info.family == "register":
+            uses_resolver = True
+            new["type"] = "register"
+            new["resolver"] = answer.resolver
+            if "initial" in kt:
+                new["initial"] = kt["initial"]
+        else:
+            new["type"] = answer.resolver
+            if kt.get("initial") is not None:
+                new["initial"] = _initial_for(info, kt["initial"])
+        keys[k] = new
+    if answer.merge:
+        data["requires"] = ["python"]
+        system.pop("resolver", None)
+    elif uses_resolver:
+        system["resolver"] = answer.resolver
+        if info.clock:
+            system.pop("clock", None)
+        if info.fixed_tie_break:
+            system.pop("tie_break", None)
+    if answer.routing == "home-leader":
+        rules = answer.homes if answer.homes is not None else drill.homes_for(answer.home_by)
+        if rules is None:
+            offered = ", ".join(b for b, _ in drill.homes) or "none"
+            raise NotApplicable(src, "home_by", f"drill {drill.name} defines no homes by {answer.home_by}"
+                                                f" (it offers: {offered}); name them with homes = {{ prefix = leader }}")
+        routed = 0
+        for k in _workload_keys(data):
+            home = _longest(rules, k)
+            if home is not None:
+                if home not in drill.leaders:
+                    raise SpecError(src, f"homes.{k}", f"unknown leader '{home}' (leaders: {', '.join(drill.leaders)})")
+                keys.setdefault(k, {})["home"] = home
+                routed += 1
+        if not routed:
+            raise NotApplicable(src, "home_by", f"no key of this workload has a home by {answer.home_by or 'your homes'}"
+                                                " (a home belongs to a key: routing by email needs rows keyed by email)")
+    data["system"] = system
+    data["keys"] = keys
+    return data
+
+
+def answer_spec(drill: Drill, answer: Answer, allow_python: bool = False) -> Spec:
+    """The validated spec of ``drill`` under ``answer``; :class:`NotApplicable`
+    when the model cannot run the combination."""
+    data = compose(drill, answer)
+    if answer.merge and not allow_python:
+        raise SpecError(answer.source, "merge", "names a Python merge function, which runs code; pass"
+                                                " --allow-python to run it")
+    try:
+        spec = parse_spec(data, str(drill.path), INVARIANTS)
+    except NotApplicable:
+        raise
+    except SpecError as e:
+        raise NotApplicable(e.source, e.key, e.message) from None
+    if allow_python:
+        from dataclasses import replace
+        spec = replace(spec, allow_python=True)
+    return spec
+
+
+# -------------------------------------------------------------------- cost
+@dataclass(frozen=True)
+class OpCost:
+    op: str
+    issued_at: str
+    committed_at: str
+    ms: int | None          # None: no latency for that pair in the spec
+    how: str
+
+
+def _latency(spec: Spec, a: str, b: str) -> int | None:
+    ms = spec.link_latency(a, b)
+    return ms if ms is not None else spec.link_latency(b, a)
+
+
+def cost(spec: Spec, system: System) -> tuple[OpCost, ...]:
+    """Per op, the commit latency its client sees: ``commit_ms`` for a local
+    commit; ``there + commit_ms + back`` for a write routed to a home
+    elsewhere (a synchronous round trip, DDIA ch. 5)."""
+    out = []
+    for op in system.ops:
+        issuer, home = op.leader_name, system.leaders[op.origin]
+        if issuer == home:
+            out.append(OpCost(op.id, issuer, home, spec.commit_ms, f"local commit {spec.commit_ms} ms"))
+            continue
+        there, back = _latency(spec, issuer, home), _latency(spec, home, issuer)
+        if there is None or back is None:
+            out.append(OpCost(op.id, issuer, home, None, f"routed to {home} (no latency_ms for {issuer} <-> {home})"))
+        else:
+            out.append(OpCost(op.id, issuer, home, there + spec.commit_ms + back,
+                              f"routed to {home}: {there} + {spec.commit_ms} + {back} ms"))
+    return tuple(out)
+
+
+def region_costs(costs) -> list[tuple[str, int | None, str]]:
+    """``(region, worst ms, why)`` per region that issues ops, in order."""
+    out: dict[str, tuple[int | None, str]] = {}
+    for c in costs:
+        cur = out.get(c.issued_at)
+        if cur is None or (c.ms is None or (cur[0] is not None and c.ms > cur[0])):
+            out[c.issued_at] = (c.ms, c.how)
+    return [(r, ms, how) for r, (ms, how) in out.items()]
+
+
+def rejections(system: System, limit: int = 200_000) -> dict[str, str]:
+    """Ops a local check refuses: ``"always"`` (in every run) or
+    ``"sometimes"``, explored over every reachable state (``{}`` when the
+    workload has no check or the space exceeds ``limit``)."""
+    if not any(getattr(t, "checks", None) or t.family == "table" or hasattr(t, "rights0") for t in system.types):
+        return {}
+    seen = {system.initial_state()}
+    todo = list(seen)
+    rejected = accepted = 0
+    while todo:
+        s = todo.pop()
+        for i, meta in enumerate(s[2]):
+            if meta is not None:
+                if is_rejected(meta):
+                    rejected |= 1 << i
+                else:
+                    accepted |= 1 << i
+        for _, t in system.successors(s):
+            if t not in seen:
+                if len(seen) >= limit:
+                    return {}
+                seen.add(t)
+                todo.append(t)
+    out = {}
+    for op in system.ops:
+        if (rejected >> op.index) & 1:
+            out[op.id] = "sometimes" if (accepted >> op.index) & 1 else "always"
+    return out
+
+
+# ------------------------------------------------------------------- check
+@dataclass(frozen=True)
+class Outcome:
+    """The verdict on one answer."""
+
+    drill: Drill
+    answer: Answer
+    report: Report
+    costs: tuple[OpCost, ...]
+    rejected: dict
+    finish: dict          # invariant -> final visible values after the violation, if replication runs on
+
+    @property
+    def passed(self) -> bool:
+        return all(r.verdict == HOLDS for r in self.report.results)
+
+    @property
+    def incomplete(self) -> bool:
+        return any(r.verdict == INCOMPLETE for r in self.report.results)
+
+
+def _finish(system: System, path) -> str:
+    """Run replication to the end after ``path`` (deliveries first, in link
+    order; then the remaining commits) and show what every leader ends with."""
+    _, state = build_trace(system, path)
+    for _ in range(10_000):
+        succ = system.successors(state)
+        if not succ:
+            break
+        deliveries = [t for a, t in succ if a >= system.nops]
+        state = deliveries[0] if deliveries else succ[0][1]
+    parts = []
+    for l, name in enumerate(system.leaders):
+        vals = [system.show_visible(system.visible(state, l, k)) for k in range(len(system.keys))]
+        parts.append(f"{name}: {vals[0]}" if len(vals) == 1 else
+                     f"{name}: " + ", ".join(f"{key}={v}" for key, v in zip(system.keys, vals)))
+    return " | ".join(parts)
+
+
+def check_answer(drill: Drill, answer: Answer, allow_python: bool = False, explore_rejections: bool = True) -> Outcome:
+    """Run ``drill`` under ``answer``: a verdict per required invariant,
+    the cost, the ops a local check refuses, and — for an every-state
+    violation — what the leaders end with if replication runs on."""
+    spec = answer_spec(drill, answer, allow_python)
+    report = check(spec)
+    system = report.system
+    finish = {}
+    for r in report.results:
+        if r.verdict == VIOLATED and INVARIANTS[r.invariant].scope == EVERY:
+            finish[r.invariant] = _finish(system, r.path)
+    rej = rejections(System(spec)) if explore_rejections else {}
+    return Outcome(drill, answer, report, cost(spec, system), rej, finish)
+
+
+def render_check(o: Outcome) -> str:
+    a, d = o.answer, o.drill
+    out = [f"drill {d.name}: {d.title}", f"  {d.question}", "",
+           f"answer {a.source}", f"  {a.label}", f"  defense: {a.defense}", ""]
+    width = max(len(r.invariant) for r in o.report.results)
+    for r in o.report.results:
+        if r.verdict == HOLDS:
+            out.append(f"  PASS  {r.invariant}")
+            continue
+        if r.verdict == INCOMPLETE:
+            out.append(f"  ????  {r.invariant:<{width}}  not settled: the search was cut by {r.bound}")
+            continue
+        out.append(f"  FAIL  {r.invariant:<{width}}  {r.anomaly}")
+        out.append(f"        {r.message}")
+        out.append(f"        ({r.anomaly}: {meaning(r.anomaly)})")
+        n = len(r.trace)
+        out.append(f"        how it happens, {n} step{'s' if n != 1 else ''}:")
+        for step in r.trace.steps:
+            out.append(f"          {step.index}. {step.text}")
+        if r.invariant in o.finish:
+            out.append(f"        if replication then runs to the end: {o.finish[r.invariant]}")
+    out.append("")
+    spec = o.report.spec
+    lat = ", ".join(f"{a_} -> {b}: {ms} ms" if a_ != "*" else f"{ms} ms between regions"
+                    for a_, b, ms in spec.latency_ms) or "no latency_ms in the drill"
+    out.append(f"  cost: commit latency a client sees ({lat}; local commit {spec.commit_ms} ms)")
+    for region, ms, how in region_costs(o.costs):
+        out.append(f"    {region:<10} {'?' if ms is None else str(ms) + ' ms':>7}  ({how})")
+    for op, when in o.rejected.items():
+        system = o.report.system
+        i = system.op_index[op]
+        why = getattr(system.types[system.ops[i].key], "reject_reason", None)
+        reason = why(i) if why else "a local check refuses it"
+        out.append(f"    {op} is rejected in {'every run' if when == 'always' else 'some runs'}: {reason}")
+    out.append("")
+    failed = [r.invariant for r in o.report.results if r.verdict == VIOLATED]
+    if o.passed:
+        out.append(f"  PASS: every required invariant holds ({', '.join(d.invariants)})")
+    elif failed:
+        out.append(f"  FAIL: {len(failed)} of {len(o.report.results)} required invariants violated"
+                   f" ({', '.join(failed)})")
+    else:
+        out.append("  NOT SETTLED: a search bound cut the check before a verdict")
+    return "\n".join(out)
+
+
+def render_list(drills) -> str:
+    out = []
+    for d in drills:
+        extra = f"; layouts {', '.join(d.layouts)}" if d.layouts else ""
+        homes = ", ".join(b for b, _ in d.homes) or "none"
+        out.append(f"{d.name}: {d.title}")
+        out.append(f"  {d.question}")
+        out.append(f"  requires {', '.join(d.invariants)}; homes by {homes}{extra}  ({d.path})")
+        out.append("")
+    return "\n".join(out).rstrip()
+
+
+# ------------------------------------------------------------------- solve
+@dataclass(frozen=True)
+class Cell:
+    """One combination of the answer space: its answer and what happened."""
+
+    answer: Answer
+    verdict: str               # pass | fail | n/a | incomplete
+    failed: tuple[str, ...] = ()
+    reason: str = ""
+    worst_ms: int | None = None
+
+
+def answer_space(drill: Drill, topologies=None, resolvers=None, routings=None):
+    """Every answer the catalogue allows for ``drill``: layout x routing x
+    topology x resolver (routing: ``none`` plus ``home-leader`` by each
+    basis the drill defines homes for)."""
+    topologies = tuple(topologies or TOPOLOGIES)
+    resolvers = tuple(resolvers or RESOLVERS)
+    routes = [("none", None)] + [("home-leader", b) for b, _ in drill.homes]
+    if routings:
+        routes = [r for r in routes if (r[0] if r[1] is None else f"{r[0]}:{r[1]}") in routings or r[0] in routings]
+    for layout in (drill.layouts or (None,)):
+        for routing, basis in routes:
+            for t in topologies:
+                for r in resolvers:
+                    yield Answer(drill.name, t, r, routing, basis, None, layout, defense="(solve)",
+                                 source=f"solve {drill.name}")
+
+
+def solve(drill: Drill, topologies=None, resolvers=None, routings=None, progress=None) -> list[Cell]:
+    """Check ``drill`` under every answer of :func:`answer_space`."""
+    for name, given, known in (("--topologies", topologies, TOPOLOGIES), ("--resolvers", resolvers, RESOLVERS)):
+        for x in given or ():
+            if x not in known:
+                raise SpecError(str(drill.path), name, f"unknown '{x}'{did_you_mean(x, known)}")
+    space = list(answer_space(drill, topologies, resolvers, routings))
+    cells = []
+    memo: dict[str, Cell] = {}
+    for n, ans in enumerate(space):
+        if progress:
+            progress(n, len(space), ans)
+        try:
+            data = compose(drill, ans)
+            spec = answer_spec(drill, ans)
+        except NotApplicable as e:
+            cells.append(Cell(ans, "n/a", reason=f"{e.key}: {e.message}"))
+            continue
+        key = repr(sorted(data.items(), key=lambda kv: kv[0]))
+        if key in memo:   # the answer does not change the spec (e.g. no key takes the resolver)
+            c = memo[key]
+            cells.append(Cell(ans, c.verdict, c.failed, c.reason, c.worst_ms))
+            continue
+        rep = check(spec)
+        failed = tuple(r.invariant for r in rep.results if r.verdict == VIOLATED)
+        verdict = "fail" if failed else "incomplete" if any(r.verdict == INCOMPLETE for r in rep.results) else "pass"
+        costs = [c.ms for c in cost(spec, rep.system)]
+        worst = None if any(c is None for c in costs) else max(costs, default=0)
+        memo[key] = cell = Cell(ans, verdict, failed, "", worst)
+        cells.append(cell)
+    if progress:
+        progress(len(space), len(space), None)
+    return cells
+
+
+def cell_text(c: Cell) -> str:
+    if c.verdict == "pass":
+        return f"PASS {c.worst_ms} ms" if c.worst_ms is not None else "PASS"
+    if c.verdict == "fail":
+        return "fail: " + ",".join(c.failed)
+    return c.verdict
+
+
+def render_solve(drill: Drill, cells: list[Cell]) -> str:
+    """One table per layout x routing: a row per distinct outcome across
+    topologies, naming every resolver that gives it; a passing cell shows
+    the worst commit latency a client sees."""
+    out = [f"drill {drill.name}: {drill.title}", f"  requires {', '.join(drill.invariants)}",
+           "  PASS cells show the worst commit latency any client sees", ""]
+    blocks: dict = {}
+    for c in cells:
+        a = c.answer
+        blocks.setdefault((a.layout, a.routing, a.home_by), []).append(c)
+    for (layout, routing, basis), group in blocks.items():
+        title = ("rows " + layout + ", " if layout else "") + (f"home-leader by {basis}" if basis else "no routing")
+        topologies = list(dict.fromkeys(c.answer.topology for c in group))
+        rows: dict[str, dict[str, Cell]] = {}
+        for c in group:
+            rows.setdefault(c.answer.resolver, {})[c.answer.topology] = c
+        same: dict[tuple, list[str]] = {}
+        na: dict[str, list[str]] = {}
+        for r, by_t in rows.items():
+            if all(c.verdict == "n/a" for c in by_t.values()):
+                na.setdefault(next(iter(by_t.values())).reason, []).append(r)
+                continue
+            same.setdefault(tuple(cell_text(by_t[t]) if t in by_t else "" for t in topologies), []).append(r)
+        out.append(f"{title}:")
+        table = [[*topologies, "resolvers"]] + [[*cells_, ", ".join(rs)] for cells_, rs in
+                                                sorted(same.items(), key=lambda kv: [not x.startswith("PASS")
+                                                                                     for x in kv[0]])]
+        if len(table) > 1:
+            widths = [max(len(row[i]) for row in table) for i in range(len(topologies))]
+            out += ["  " + "  ".join([*(v.ljust(w) for v, w in zip(row, widths)), row[-1]]) for row in table]
+        for why, rs in na.items():
+            out.append(f"  n/a {', '.join(rs)}: {why}")
+        out.append("")
+    passing = [c for c in cells if c.verdict == "pass"]
+    checked = [c for c in cells if c.verdict != "n/a"]
+    out.append(f"{len(passing)} of {len(checked)} applicable answers pass ({len(cells) - len(checked)} n/a)")
+    return "\n".join(out)
