@@ -111,6 +111,8 @@ def main():
 @click.option("--progress/--no-progress", default=None, help="Show progress on stderr (default: on a terminal).")
 @click.option("--por/--no-por", default=True, show_default=True,
               help="Partial-order reduction where it is sound (docs/reductions.md); never changes a verdict.")
+@click.option("--dead-variables/--no-dead-variables", default=True, show_default=True,
+              help="Drop ghost happens-before when no resolver and no checked invariant reads it.")
 @click.option("--fingerprint", is_flag=True,
               help="Keep 64-bit state fingerprints instead of states in the visited set (less memory; a hash"
                    " collision can hide states with the probability printed in the stats).")
@@ -121,7 +123,7 @@ def main():
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed for --simulate (reproducible).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE.")
 def check_cmd(specs, invariants, overrides, fmt, minimize, max_states, max_depth, max_seconds, engine, depth, expect_mode,
-              allow_python, progress, por, fingerprint, simulate, runs, seed, output):
+              allow_python, progress, por, dead_variables, fingerprint, simulate, runs, seed, output):
     """Explore every interleaving of SPECS (files or folders) and report a
     verdict per invariant, with the shortest counterexample when one fails.
 
@@ -149,7 +151,8 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, max_states, max_depth
                 elif expect_mode:
                     skipped.append(f"skipped  {spec.source}: needs --allow-python (requires = [\"python\"])")
                     continue
-            opts = Options(por=por, fingerprint=fingerprint, simulate=runs if simulate else None, seed=seed)
+            opts = Options(por=por, dead_variables=dead_variables, fingerprint=fingerprint,
+                           simulate=runs if simulate else None, seed=seed)
             report = check(spec, invariants or None, engine=engine, progress=bar, options=opts)
             bar.done()
             reports.append(report)

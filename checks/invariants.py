@@ -40,6 +40,7 @@ class Invariant:
     summary: str
     source: str
     build: Callable  # System -> (state -> Violation | None)
+    ghost: bool = True  # reads ghost happens-before (False: the engine may drop it when nothing else needs it)
 
     def property(self, system) -> Property:
         return Property(self.name, self.scope, self.build(system))
@@ -364,7 +365,7 @@ INVARIANTS: dict[str, Invariant] = {
     inv.name: inv for inv in (
         Invariant("convergence", QUIESCENT,
                   "at every quiescent state all live leaders show the same value (or siblings) for every key",
-                  "MODEL.md §5; Vogels, 'Eventually consistent', CACM 2009", _convergence),
+                  "MODEL.md §5; Vogels, 'Eventually consistent', CACM 2009", _convergence, ghost=False),
         Invariant("no-lost-writes", QUIESCENT,
                   "at every quiescent state every acknowledged write is held everywhere unless a causally later"
                   " write superseded it", "MODEL.md §5; DDIA ch. 5 (LWW discards concurrent writes)",
@@ -372,7 +373,7 @@ INVARIANTS: dict[str, Invariant] = {
         Invariant("strong-convergence", EVERY,
                   "at every state two live leaders that applied the same writes show the same state",
                   "Shapiro et al., 'Conflict-free replicated data types', SSS 2011 (strong eventual consistency)",
-                  _strong_convergence),
+                  _strong_convergence, ghost=False),
         Invariant("durability", QUIESCENT,
                   "no acknowledged write vanishes because every leader holding it crashed",
                   "MODEL.md §5; DDIA ch. 5 (asynchronous replication loses unreplicated writes on failover)",
@@ -391,6 +392,7 @@ INVARIANTS: dict[str, Invariant] = {
                   _causal_order),
         Invariant("replication-terminates", EVERY,
                   "every write stops being forwarded: no write circles the topology forever",
-                  "MODEL.md §1; DDIA ch. 5 (infinite replication loops); MySQL server_id", _replication_terminates),
+                  "MODEL.md §1; DDIA ch. 5 (infinite replication loops); MySQL server_id", _replication_terminates,
+                  ghost=False),
     )
 }

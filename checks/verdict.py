@@ -30,12 +30,14 @@ class Options:
     """How to search (docs/reductions.md, docs/engine.md).
 
     ``por``: partial-order reduction (done-leader elimination) where it is
-    sound; ``fingerprint``: keep 64-bit state hashes in the visited set;
+    sound; ``dead_variables``: drop ghost happens-before when no resolver
+    and no checked invariant reads it; ``fingerprint``: keep 64-bit state hashes in the visited set;
     ``simulate``: that many random runs instead of exhaustive search
     (never ``holds``), reproducible by ``seed``.
     """
 
     por: bool = True
+    dead_variables: bool = True
     fingerprint: bool = False
     simulate: int | None = None
     seed: int = 0
@@ -100,13 +102,19 @@ def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None, optio
         guard = INVARIANTS["replication-terminates"].property(system)
         props.append(guard)
     reductions: tuple[str, ...] = ()
+    if engine in ("bfs", "dfs") and options.simulate is None and options.dead_variables and \
+            not system.ghost_needed_by_types() and \
+            not any(INVARIANTS[p.name].ghost for p in props):
+        # Dead-variable reduction: nothing reads ghost happens-before.
+        system.ghost = False
+        reductions += ("ghost happens-before dropped (no resolver or invariant reads it)",)
     if engine == "bfs" and options.simulate is None:
         ok, why = system.por_applicable()
         if options.por and ok and all(p.scope == search.QUIESCENT for p in props):
             system.por = True
-            reductions = ("por: " + why,)
+            reductions += ("por: " + why,)
         elif options.por:
-            reductions = ("por off: " + (why if not ok else "an invariant is checked at every state"),)
+            reductions += ("por off: " + (why if not ok else "an invariant is checked at every state"),)
         if options.fingerprint:
             p_coll = "64-bit fingerprints"
             reductions += (p_coll,)
@@ -123,14 +131,14 @@ def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None, optio
         raise SpecError(spec.source, "--engine", f"unknown engine '{engine}'{did_you_mean(engine, ENGINES)}")
     looped = "replication-terminates" in res.found
     results = []
-    plain = System(spec) if system.por else system
+    plain = System(spec) if system.por or not system.ghost else system
     for n in names:
         f = res.found.get(n)
         if f is not None:
             v: Violation = f.detail
             path = system.expand_path(f.path)
             trace, final = build_trace(plain, path)
-            if system.por:
+            if plain is not system:
                 # The reduced run must be a real run with the same violation.
                 v = INVARIANTS[n].build(plain)(final)
                 if v is None:

@@ -203,6 +203,9 @@ class System:
         # Partial-order reduction (see por_applicable); off until an engine
         # user turns it on for quiescent-only properties.
         self.por = False
+        # Ghost happens-before (write hb, leader past) is kept unless an engine
+        # user proves it dead: no key type reads it and no invariant asks.
+        self.ghost = True
         self._last_op = tuple(ops_l[-1] if ops_l else -1 for ops_l in self.leader_ops)
         self._link_dst = tuple(d for _, d in edges)
 
@@ -430,6 +433,11 @@ class System:
                 state = self._deliver(state, j)
         return tuple(out)
 
+    def ghost_needed_by_types(self) -> bool:
+        """Whether some key's resolver reads ghost happens-before (siblings,
+        delete rules, origin detection...); only plain LWW does not."""
+        return any(getattr(t, "uses_hb", True) for t in self.types)
+
     def por_applicable(self) -> tuple[bool, str]:
         """Whether the delivery-absorption reduction is sound for this system.
 
@@ -558,7 +566,7 @@ class System:
         if faults and (faults[2] >> l) & 1:
             off += self.jump_ms[l]
         clock, ts = clocks.tick(self.clock, clock, real + off)
-        entry = self.types[k].stamp(op, ts, past, regs[k], writes)
+        entry = self.types[k].stamp(op, ts, past if self.ghost else 0, regs[k], writes)
         if self._failover_possible and l != op.origin and not (len(entry) > 2 and entry[2] == REJECTED):
             # Committed away from its static home: record where (model/resolvers/register.origin_of).
             entry = (entry + (None,) if len(entry) == 2 else entry[:3]) + (l,)

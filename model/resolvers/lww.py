@@ -56,6 +56,7 @@ class LWW(DataType):
     """
 
     __slots__ = ("_tie", "commutes")
+    uses_hb = False   # compares timestamps only: ghost happens-before is dead for it
 
     def __init__(self, tie: tuple, ctx=None):
         super().__init__(ctx)
