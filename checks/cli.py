@@ -121,9 +121,11 @@ def main():
                    " violation with its trace, else incomplete, never holds.")
 @click.option("--runs", type=click.IntRange(min=1), default=1000, show_default=True, help="Runs for --simulate.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed for --simulate (reproducible).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes for --simulate (a parallel swarm; use 2 on a 2-core machine).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE.")
 def check_cmd(specs, invariants, overrides, fmt, minimize, max_states, max_depth, max_seconds, engine, depth, expect_mode,
-              allow_python, progress, por, dead_variables, fingerprint, simulate, runs, seed, output):
+              allow_python, progress, por, dead_variables, fingerprint, simulate, runs, seed, workers, output):
     """Explore every interleaving of SPECS (files or folders) and report a
     verdict per invariant, with the shortest counterexample when one fails.
 
@@ -152,7 +154,7 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, max_states, max_depth
                     skipped.append(f"skipped  {spec.source}: needs --allow-python (requires = [\"python\"])")
                     continue
             opts = Options(por=por, dead_variables=dead_variables, fingerprint=fingerprint,
-                           simulate=runs if simulate else None, seed=seed)
+                           simulate=runs if simulate else None, seed=seed, workers=workers)
             report = check(spec, invariants or None, engine=engine, progress=bar, options=opts)
             bar.done()
             reports.append(report)

@@ -33,7 +33,8 @@ class Options:
     sound; ``dead_variables``: drop ghost happens-before when no resolver
     and no checked invariant reads it; ``fingerprint``: keep 64-bit state hashes in the visited set;
     ``simulate``: that many random runs instead of exhaustive search
-    (never ``holds``), reproducible by ``seed``.
+    (never ``holds``), reproducible by ``seed`` (and ``workers``: the
+    swarm's processes, :mod:`checks.parallel`).
     """
 
     por: bool = True
@@ -41,6 +42,7 @@ class Options:
     fingerprint: bool = False
     simulate: int | None = None
     seed: int = 0
+    workers: int = 1
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,11 @@ def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None, optio
         if options.fingerprint:
             p_coll = "64-bit fingerprints"
             reductions += (p_coll,)
-    if options.simulate is not None:
+    if options.simulate is not None and options.workers > 1:
+        from checks.parallel import simulate_parallel
+        res = simulate_parallel(spec, [p.name for p in props], options.simulate, options.seed, options.workers,
+                                spec.bounds)
+    elif options.simulate is not None:
         res = search.simulate(system, props, options.simulate, options.seed, spec.bounds, progress=progress)
     elif engine == "bfs":
         res = search.bfs(system, props, spec.bounds, progress=progress, fingerprint=options.fingerprint)

@@ -183,3 +183,12 @@ def test_simulation_is_reproducible_by_seed():
     b = simulate(system, props, 30, seed=7)
     assert a.found.keys() == b.found.keys()
     assert [f.path for f in a.found.values()] == [f.path for f in b.found.values()]
+
+
+def test_parallel_swarm_finds_the_violation_and_stays_honest():
+    spec = load(SPECS / "seed" / "alice-bob-lww.toml")
+    r = check(spec, options=Options(simulate=60, seed=2, workers=2))
+    v = {x.invariant: (x.verdict, x.anomaly) for x in r.results}
+    assert v == {"convergence": ("incomplete", None), "no-lost-writes": ("violated", "lost-update")}
+    assert r.results[1].trace is not None and len(r.results[1].trace) == 6
+    assert r.stats.quiescent == 60   # every run of every worker reached quiescence
