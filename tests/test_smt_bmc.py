@@ -16,9 +16,12 @@ from checks.trace import build_trace
 from checks.verdict import check, load
 from model.errors import ReplcheckError, SpecError
 from model.system import System
+from model.resolvers import PRESETS
+from model.spec import parse_spec
 from tests.conftest import SPECS, make_spec
 
 LEADERS = ("a", "b", "c")
+CONFIGURABLE_DELETES = ("lww", "first-writer-wins", "keep-local", "apply-remote")
 
 
 def _covered(spec) -> bool:
@@ -39,7 +42,11 @@ def _verdicts(spec, engine):
 
 
 def test_most_bundled_specs_are_covered():
-    assert len(COVERED) >= 8
+    assert len(COVERED) >= 40
+    covered = {p.relative_to(SPECS).as_posix() for p in COVERED}
+    # every register preset on the seed example, counters, escrow, the users table
+    assert {f"resolvers/presets/{p}.toml" for p in bmc.REGISTER_RESOLVERS if p in PRESETS} <= covered
+    assert {"resolvers/escrow-stock.toml", "resolvers/counter-pn.toml", "drills/user-auth.toml"} <= covered
 
 
 @pytest.mark.parametrize("path", COVERED, ids=lambda p: str(p.relative_to(SPECS)))
@@ -105,22 +112,26 @@ def test_uncovered_features_are_rejected_with_one_line():
 def small_specs(draw):
     topology = draw(st.sampled_from(["all-to-all", "ring", "star"]))
     n_ops = draw(st.integers(1, 4 if topology == "all-to-all" else 3))
+    values = draw(st.sampled_from([("x", "y", "z"), ("1", "2", "10")]))   # max/min compare numbers numerically
     ops = []
     for i in range(n_ops):
         op = {"id": f"w{i}", "leader": draw(st.sampled_from(LEADERS)), "key": draw(st.sampled_from(["k", "j"]))}
         if draw(st.integers(0, 5)) == 0:
             op["delete"] = True
         else:
-            op["set"] = draw(st.sampled_from(["x", "y", "z"]))
+            op["set"] = draw(st.sampled_from(values))
         if draw(st.booleans()):
             op["time_ms"] = draw(st.integers(0, 6))
         if i and draw(st.integers(0, 2)) == 0:
             op["after"] = [f"w{draw(st.integers(0, i - 1))}"]
         ops.append(op)
-    system = {"topology": topology, "resolver": draw(st.sampled_from(["lww", "lww", "mv-register"])),
-              "clock": draw(st.sampled_from(["wall", "lamport", "hlc"])),
-              "tie_break": draw(st.sampled_from(["leader", "value", "incoming-loses"])),
-              "loop_prevention": draw(st.sampled_from(["origin", "visited"]))}
+    resolver = draw(st.sampled_from(["lww", "mv-register", *bmc.RESOLVERS]))
+    system = {"topology": topology, "resolver": resolver, "loop_prevention": draw(st.sampled_from(["origin", "visited"]))}
+    if resolver not in PRESETS:   # a preset fixes its own clock and tie-break
+        system["clock"] = draw(st.sampled_from(["wall", "lamport", "hlc"]))
+        system["tie_break"] = draw(st.sampled_from(["leader", "value", "incoming-loses"]))
+    if resolver in CONFIGURABLE_DELETES and draw(st.booleans()):
+        system["delete_rule"] = draw(st.sampled_from(["as-write", "delete-wins", "update-wins"]))
     if topology == "star":
         system["hub"] = draw(st.sampled_from(LEADERS))
     if draw(st.booleans()):
@@ -132,7 +143,7 @@ def small_specs(draw):
 
 
 @pytest.mark.slow
-@settings(max_examples=220, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(small_specs())
 def test_both_engines_agree_on_random_small_specs(spec):
     if spec is None:
@@ -141,3 +152,100 @@ def test_both_engines_agree_on_random_small_specs(spec):
     bfs = check(spec, engine="bfs")
     assert bfs.complete and smt.complete
     assert {r.invariant: r.verdict for r in smt.results} == {r.invariant: r.verdict for r in bfs.results}
+
+
+# ------------------------------------------- counters, escrow, users table
+@st.composite
+def typed_specs(draw):
+    """Small specs over a counter (g/pn/escrow) and a users table, with the
+    local checks (sell, escrow rights, UNIQUE email) and their invariants."""
+    topology = draw(st.sampled_from(["all-to-all", "ring", "star"]))
+    counter = draw(st.sampled_from(["g-counter", "pn-counter", "escrow"]))
+    keys = {"stock": {"type": counter, "initial": draw(st.integers(0, 2))}}
+    if counter == "escrow" and draw(st.booleans()):
+        keys["stock"]["rights"] = {LEADERS[0]: keys["stock"]["initial"]}
+    users = draw(st.booleans())
+    if users:
+        keys["users"] = {"type": "users"}
+    n_ops = draw(st.integers(1, 4 if topology == "all-to-all" else 3))
+    ops, checked = [], set()
+    for i in range(n_ops):
+        leader = draw(st.sampled_from(LEADERS))
+        op = {"id": f"w{i}", "leader": leader}
+        if users and draw(st.integers(0, 2)) == 0:
+            op.update(key="users", insert=draw(st.sampled_from(["a@x", "b@x"])))
+            checked.add("email-unique")
+        else:
+            choices = ["incr", "restock"] + (["decr", "sell"] if counter != "g-counter" else [])
+            choices += ["transfer"] if counter == "escrow" else []
+            kind = draw(st.sampled_from(choices))
+            n = draw(st.integers(1, 2))
+            op["key"] = "stock"
+            if kind == "transfer":
+                op["transfer"] = {"to": draw(st.sampled_from([x for x in LEADERS if x != leader])), "n": n}
+            else:
+                op[kind] = n
+            if kind == "sell":
+                checked.add("stock-non-negative")
+        if draw(st.booleans()):
+            op["time_ms"] = draw(st.integers(0, 6))
+        ops.append(op)
+    # `after` only on ops no local check can refuse (the engine rejects the rest)
+    system = {"leaders": list(LEADERS), "topology": topology,
+              "clock": draw(st.sampled_from(["wall", "lamport", "hlc"])),
+              "loop_prevention": draw(st.sampled_from(["origin", "visited"]))}
+    if topology == "star":
+        system["hub"] = draw(st.sampled_from(LEADERS))
+    invariants = ["convergence", "no-lost-writes", *sorted(checked)]
+    if draw(st.integers(0, 3)) == 0:
+        invariants.append("causal-order")
+    data = {"system": system, "workload": ops, "keys": keys, "check": {"invariants": invariants}}
+    from checks.invariants import INVARIANTS
+    try:
+        return parse_spec(data, "<typed>", INVARIANTS)
+    except SpecError:
+        return None
+
+
+@pytest.mark.slow
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(typed_specs())
+def test_both_engines_agree_on_random_counter_escrow_and_users_specs(spec):
+    if spec is None:
+        return
+    smt = check(spec, engine="smt")
+    bfs = check(spec, engine="bfs")
+    assert bfs.complete and smt.complete
+    assert {r.invariant: r.verdict for r in smt.results} == {r.invariant: r.verdict for r in bfs.results}
+
+
+def test_escrow_never_oversells_but_a_pn_counter_does():
+    def spec(counter):
+        ops = [{"id": "s1", "leader": "a", "key": "stock", "sell": 1},
+               {"id": "s2", "leader": "b", "key": "stock", "sell": 1}]
+        data = {"system": {"leaders": ["a", "b"]}, "workload": ops,
+                "keys": {"stock": {"type": counter, "initial": 1}},
+                "check": {"invariants": ["stock-non-negative"]}}
+        from checks.invariants import INVARIANTS
+        return parse_spec(data, "<stock>", INVARIANTS)
+    pn = {r.invariant: r for r in check(spec("pn-counter"), engine="smt").results}["stock-non-negative"]
+    assert pn.verdict == "violated"
+    # cut at the first state that breaks it: both sales committed, nothing delivered yet
+    assert [s.event.kind for s in pn.trace.steps] == ["commit", "commit"]
+    esc = {r.invariant: r for r in check(spec("escrow"), engine="smt").results}["stock-non-negative"]
+    assert esc.verdict == "holds"
+
+
+def test_every_state_invariants_search_within_the_depth():
+    spec = load(SPECS / "drills" / "user-auth.toml")
+    got = {r.invariant: r.verdict for r in check(spec.with_bounds(max_depth=4), engine="smt").results}
+    # two registrations and one delivery of each to the same leader: violated within 4 steps
+    assert got["email-unique"] == "violated"
+    assert got["convergence"] == "incomplete"
+    short = {r.invariant: r.verdict for r in check(spec.with_bounds(max_depth=2), engine="smt").results}
+    assert short["email-unique"] == "incomplete"
+
+
+def test_every_register_resolver_of_the_catalogue_is_covered_or_named_as_not():
+    from model.resolvers import RESOLVERS
+    assert set(RESOLVERS) <= set(bmc.KEY_TYPES) | set(bmc.NOT_COVERED)

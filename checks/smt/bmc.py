@@ -17,26 +17,46 @@ hop's delivery), all distinct, such that
 * a hop is delivered after the event that enqueued it;
 * FIFO: on one link, messages are delivered in the order they were sent.
 
-Timestamps (wall, lamport, hlc), ghost happens-before, and each leader's
-final register contents are functions of the schedule, written as Z3 terms
-that mirror :mod:`model.system`, :mod:`model.clocks` and the resolvers.
+An op a local check may refuse (an escrow decrement or transfer without
+rights, a ``sell`` the shown stock does not cover, a ``users`` insert whose
+email its leader already shows) has a Boolean ``acc``: a refused op is
+still a commit event, but its hops are *phantoms* — scheduled after every
+real event and left out of the decoded path, as the model never sends them.
 
-Depth bound.  In the covered topologies every write reaches every leader
-and every op's ``after`` dependencies are eventually applied, so a state is
-quiescent exactly when all ``E = len(ops) + len(hops)`` events have
-happened: every maximal run has length ``E``.  ``convergence`` and
-``no-lost-writes`` are judged at quiescent states only, so with depth
-``K >= E`` the search covers every execution and ``holds`` is a proof; with
-``K < E`` no quiescent state is reachable within ``K`` steps and the verdict
-is ``incomplete (depth K)``.  ``replication-terminates`` follows from the
-route analysis (a loop is rejected up front).
+Timestamps (wall, lamport, hlc), ghost happens-before, acceptance and each
+leader's key contents are functions of the schedule, written as Z3 terms
+that mirror :mod:`model.system`, :mod:`model.clocks` and the resolvers:
 
-Covered: register keys (set/delete), FIFO links, all-to-all / ring / star,
-``origin`` / ``visited`` loop prevention (``none`` where it terminates),
-``lww`` over ``wall`` / ``lamport`` / ``hlc`` with any tie-break, and
-``mv-register``; invariants ``convergence``, ``no-lost-writes``,
-``replication-terminates``.  Everything else is rejected with a one-line
-:class:`~model.errors.SpecError`.
+* ``lww`` (fast path): the largest (timestamp, tie-break), first arrival on
+  ties — closed form;
+* every other single-value register (:class:`model.resolvers.register.Register`:
+  first-writer-wins, keep-local, apply-remote, max, min and the register
+  presets): a *fold* per leader over the arrival order of the key's writes,
+  ``after = apply(before, w)`` with the policy's detect / resolve / delete
+  rule / equal-rank choice, its rank evaluated on symbolic timestamps;
+* ``mv-register``, ``riak``, ``couchdb``: the undominated writes (a join);
+* ``g-counter``, ``pn-counter``, ``escrow``, the ``users`` table: every
+  accepted op reaches every leader and their merges are joins, so at a
+  quiescent state they converge and lose nothing; what is encoded is
+  acceptance (local checks read the value / rights / rows at the commit
+  instant) and the every-state invariants ``stock-non-negative``,
+  ``email-unique`` and ``causal-order``.
+
+Depth bound.  In the covered topologies every accepted write reaches every
+leader and no ``after`` names an op that can be refused, so a state is
+quiescent exactly when all real events have happened: every maximal run
+has at most ``E = len(ops) + len(hops)`` events.  Quiescent-state
+invariants (``convergence``, ``no-lost-writes``, ``durability``) are judged
+with depth ``K >= E`` only (every execution: ``holds`` is a proof); with
+``K < E`` the verdict is ``incomplete (depth K)``.  Every-state invariants
+look for a violating state within ``K`` steps (a violation at step ``t`` of a
+complete schedule is a run of length ``t``, and every run prefix extends to
+a complete schedule), ``holds`` again only when ``K >= E``.
+``replication-terminates`` follows from the route analysis (a loop is
+rejected up front).
+
+Everything outside the covered subset is rejected with a one-line
+:class:`~model.errors.SpecError` naming what is covered.
 
 Sources: Biere et al., "Symbolic Model Checking without BDDs", TACAS 1999
 (bounded model checking); MODEL.md §7.
@@ -52,14 +72,31 @@ from checks.invariants import INVARIANTS
 from checks.smt.routes import arrivals, routes
 from model.clocks import HLC_NEVER
 from model.errors import SpecError
-from model.search import Found, SearchResult, Stats
+from model.resolvers.lww import LWW
+from model.resolvers.mv_register import MVRegister
+from model.resolvers.register import Register
+from model.search import EVERY, Found, SearchResult, Stats
 from model.system import DELETED
 
 ENGINE = "smt"
-RESOLVERS = ("lww", "mv-register")
+# Register resolvers of the catalogue (model/resolvers/): lww has a closed
+# form, the rest are folds of model.resolvers.register.Register.
+REGISTER_RESOLVERS = (
+    "lww", "first-writer-wins", "keep-local", "apply-remote", "max", "min", "cassandra", "riak-lww",
+    "dynamodb-global-tables", "cosmosdb-lww", "pgd", "pglogical-apply-remote", "pglogical-keep-local",
+    "pglogical-last-update-wins", "pglogical-first-update-wins", "bucardo-latest", "sqlserver-p2p",
+    "goldengate-usemax", "goldengate-usemin", "goldengate-overwrite", "goldengate-ignore", "goldengate-discard")
+SIBLING_RESOLVERS = ("mv-register", "riak", "couchdb")
+COUNTERS = ("g-counter", "pn-counter", "escrow")
+TABLES = ("users",)
+RESOLVERS = REGISTER_RESOLVERS + SIBLING_RESOLVERS
+KEY_TYPES = RESOLVERS + COUNTERS + TABLES
+NOT_COVERED = ("home-leader", "union", "or-set", "lww-element-set", "2p-set", "goldengate-usedelta", "custom-merge")
 TOPOLOGIES = ("all-to-all", "ring", "star")
 CLOCKS = ("wall", "lamport", "hlc")
-COVERED_INVARIANTS = ("convergence", "no-lost-writes", "replication-terminates")
+COVERED_INVARIANTS = ("convergence", "no-lost-writes", "durability", "email-unique", "stock-non-negative",
+                      "causal-order", "replication-terminates")
+_GOLDENGATE_VALUE = ("goldengate-usemax", "goldengate-usemin")
 
 
 class EngineDisagreement(AssertionError):
@@ -67,12 +104,33 @@ class EngineDisagreement(AssertionError):
     the encoding, never a user error."""
 
 
+def _covered_text() -> str:
+    return ("register resolvers (every one but home-leader and goldengate-usedelta), mv-register/riak/couchdb,"
+            " g-counter, pn-counter, escrow and users tables")
+
+
 def covered(spec, names=()) -> None:
-    """Raise :class:`SpecError` unless the smt engine covers ``spec``."""
+    """Raise :class:`SpecError` unless the smt engine covers ``spec``
+    (what can be judged from the spec alone; :func:`execution_bound` checks
+    the compiled key types too)."""
     src = spec.source
-    if spec.resolver not in RESOLVERS:
-        raise SpecError(src, "system.resolver", f"the smt engine covers {', '.join(RESOLVERS)}, not"
+    from model.resolvers import entry
+    if getattr(spec, "merge", None):
+        raise SpecError(src, "system.merge", "the smt engine does not cover Python merges; use --engine bfs")
+    keyspecs = {ks.name: ks for ks in getattr(spec, "keys", ())}
+    used = {o.key for o in spec.workload}
+    default_needed = any(k not in keyspecs for k in used)
+    if default_needed and spec.resolver not in RESOLVERS:
+        raise SpecError(src, "system.resolver", f"the smt engine covers {_covered_text()}, not"
                                                 f" '{spec.resolver}'; use --engine bfs")
+    for name, ks in keyspecs.items():
+        e = entry(ks.entry).name if ks.entry else spec.resolver
+        if e not in KEY_TYPES:
+            raise SpecError(src, f"keys.{name}", f"the smt engine covers {_covered_text()}, not '{e}';"
+                                                 " use --engine bfs")
+        if ks.home is not None or ks.merge:
+            raise SpecError(src, f"keys.{name}", "the smt engine does not cover homes or Python merges yet;"
+                                                 " use --engine bfs")
     if spec.topology not in TOPOLOGIES:
         raise SpecError(src, "system.topology", f"the smt engine covers {', '.join(TOPOLOGIES)}, not"
                                                 f" '{spec.topology}'; use --engine bfs")
@@ -83,25 +141,78 @@ def covered(spec, names=()) -> None:
     faults = getattr(spec, "faults", None)
     if faults is not None and getattr(faults, "any", False):
         raise SpecError(src, "faults", "the smt engine does not cover faults yet; use --engine bfs")
-    # Spec features that change a key's semantics (being added to the spec
-    # format concurrently): read with getattr so older specs still load.
-    for key in ("keys", "homes", "delete_rule", "merge"):
-        if getattr(spec, key, None):
-            where = "keys" if key == "keys" else f"system.{key}"
-            raise SpecError(src, where, f"the smt engine does not cover {key.replace('_', ' ')} yet; use --engine bfs")
-    for i, op in enumerate(spec.workload):
-        if op.kind not in ("set", "delete"):
-            raise SpecError(src, f"workload[{i}]", f"the smt engine covers register writes (set/delete), not"
-                                                   f" '{op.kind}'; use --engine bfs")
+    if getattr(spec, "homes", None):
+        raise SpecError(src, "system.homes", "the smt engine does not cover home-leader routing yet;"
+                                             " use --engine bfs")
     for n in names:
         if n not in COVERED_INVARIANTS:
             raise SpecError(src, "check.invariants", f"the smt engine covers {', '.join(COVERED_INVARIANTS)},"
                                                      f" not '{n}'; use --engine bfs")
 
 
+def _kind(t) -> str:
+    """How the encoding treats a key's data type: lww, register, siblings,
+    counter, escrow or table (raises for anything else)."""
+    name = t.ctx.entry.name
+    inner = getattr(t, "inner", t)
+    if name in SIBLING_RESOLVERS and isinstance(inner, MVRegister):
+        return "siblings"
+    if isinstance(inner, LWW) and name == "lww":
+        return "lww"
+    if name in REGISTER_RESOLVERS and isinstance(inner, Register):
+        if "_wins" in vars(inner) and name not in _GOLDENGATE_VALUE:
+            raise SpecError(t.ctx.spec.source, f"keys.{t.ctx.key_name}", f"'{name}' overrides its conflict rule;"
+                            " the smt engine does not cover it (use --engine bfs)")
+        return "register"
+    if name in ("g-counter", "pn-counter"):
+        return "counter"
+    if name == "escrow":
+        return "escrow"
+    if name in TABLES:
+        return "table"
+    raise SpecError(t.ctx.spec.source, f"keys.{t.ctx.key_name}", f"the smt engine covers {_covered_text()}, not"
+                                                                 f" '{name}'; use --engine bfs")
+
+
+def _check_system(system) -> tuple[str, ...]:
+    """The encoding kind of every key; raises for what is not covered."""
+    spec = system.spec
+    kinds = tuple(_kind(t) for t in system.types)
+    refusable = 0
+    for op in system.ops:
+        kind = kinds[op.key]
+        check = spec.workload[op.index].check
+        where = f"workload[{op.index}]"
+        if kind in ("lww", "register", "siblings"):
+            if op.kind not in ("set", "delete", "resolve"):
+                raise SpecError(spec.source, where, f"the smt engine covers register writes (set/delete), not"
+                                                    f" '{op.kind}' (a read-modify-write); use --engine bfs")
+            if check in ("unique", "stock"):
+                raise SpecError(spec.source, where, "the smt engine does not cover local checks on register keys"
+                                                    " yet (insert/sell); use --engine bfs")
+        if kind == "escrow" and op.kind == "transfer" and op.target == op.origin:
+            raise SpecError(spec.source, where, "a transfer to its own leader; the smt engine does not cover it")
+        if _refusable(kind, op, check):
+            refusable |= 1 << op.index
+    for op in system.ops:
+        if op.after_mask & refusable:
+            raise SpecError(spec.source, f"workload[{op.index}].after", "names an op a local check may refuse;"
+                                                                        " the smt engine does not cover it yet")
+    return kinds
+
+
+def _refusable(kind, op, check) -> bool:
+    if kind == "table":
+        return True
+    if kind == "escrow" and op.kind in ("decr", "transfer"):
+        return True
+    return kind in ("counter", "escrow") and check == "stock"
+
+
 def execution_bound(system) -> int:
-    """``E``: the length of every maximal run (commits + message hops)."""
+    """``E``: the most events a maximal run has (commits + message hops)."""
     covered(system.spec)
+    _check_system(system)
     return system.nops + len(routes(system))
 
 
@@ -125,17 +236,54 @@ def _lex_eq(a, b):
     return z3.And([x == y for x, y in zip(a, b)])
 
 
+class _Sym:
+    """A symbolic timestamp component handed to a resolver's rank function
+    (it may add tuples to it or divide it, as Cosmos DB's seconds do)."""
+
+    __slots__ = ("t",)
+
+    def __init__(self, t):
+        self.t = t
+
+    def __floordiv__(self, k):
+        return _Sym(self.t / k)   # z3 integer division: the floor for a positive divisor
+
+
+def _cmp(a, b):
+    """``(greater, equal)`` of two rank values as Python compares them;
+    leaves may be :class:`_Sym` terms.  Static parts compare in Python."""
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        # Python's rule: the first difference decides; a proper prefix sorts first.
+        gt, eq = z3.BoolVal(len(a) > len(b)), z3.BoolVal(len(a) == len(b))
+        for x, y in reversed(list(zip(a, b))):
+            g, e = _cmp(x, y)
+            gt, eq = z3.Or(g, z3.And(e, gt)), z3.And(e, eq)
+        return z3.simplify(gt), z3.simplify(eq)
+    sa, sb = isinstance(a, _Sym), isinstance(b, _Sym)
+    if not sa and not sb:
+        return z3.BoolVal(a > b), z3.BoolVal(a == b)
+    x = a.t if sa else a
+    y = b.t if sb else b
+    return x > y, x == y
+
+
 class _Encoding:
-    """The Z3 terms of one system: schedule, timestamps, hb, contents."""
+    """The Z3 terms of one system: schedule, acceptance, timestamps, hb, contents."""
 
     def __init__(self, system):
         self.system = s = system
+        self.kinds = _check_system(system)
         self.hops = hops = routes(system)
         self.arr = arrivals(system, hops)
         nops = s.nops
         self.E = E = nops + len(hops)
         T = [z3.Int(f"T_{e}") for e in range(E)]
         self.T = T
+        spec = s.spec
+        self.refusable = [_refusable(self.kinds[op.key], op, spec.workload[op.index].check) for op in s.ops]
+        self.acc = [z3.Bool(f"acc_{i}") if self.refusable[i] else z3.BoolVal(True) for i in range(nops)]
+        # real[e]: the event happens (a hop of a refused write is a phantom).
+        self.real = [z3.BoolVal(True)] * nops + [self.acc[h.write] for h in hops]
         c = [z3.Distinct(T)] if E > 1 else []
         c += [z3.And(1 <= t, t <= E) for t in T]
         for ops in s.leader_ops:
@@ -162,11 +310,25 @@ class _Encoding:
         for hs in by_link.values():
             for i, a in enumerate(hs):
                 for b in hs[i + 1:]:
-                    c.append((T[sent[a]] < T[sent[b]]) == (T[nops + a] < T[nops + b]))
+                    fifo = (T[sent[a]] < T[sent[b]]) == (T[nops + a] < T[nops + b])
+                    both = z3.And(self.real[nops + a], self.real[nops + b])
+                    c.append(z3.simplify(z3.Implies(both, fifo)))
+        # Phantoms come after every real event: real events fill 1..E_real.
+        for h, hop in enumerate(hops):
+            if self.refusable[hop.write]:
+                e = nops + h
+                c += [z3.Implies(z3.And(z3.Not(self.acc[hop.write]), self.real[x]), T[x] < T[e])
+                      for x in range(E) if x != e]
         self.constraints = c
         self.ts = self._timestamps()
         self.hb = self._happens_before()
+        self._acceptance()
         self.held = self._contents()
+
+    # ----------------------------------------------------------- primitives
+    def applied(self, w, leader, t):
+        """Write ``w`` has been applied at ``leader`` strictly before step ``t``."""
+        return z3.And(self.acc[w], self.T[self.at(w, leader)] < t)
 
     def _real(self, op):
         if op.time_ms is not None:
@@ -176,17 +338,15 @@ class _Encoding:
 
     def _seen(self, op):
         """Writes whose timestamps the op's leader has observed before it commits,
-        as (condition, write) pairs: its previous own write, and remote writes
-        delivered there earlier."""
+        as (condition, write) pairs: its earlier accepted own writes (a refused
+        commit does not keep its tick), and remote writes delivered there earlier."""
         s, T = self.system, self.T
         own = s.leader_ops[op.leader]
         pos = own.index(op.index)
-        out = []
-        if pos:
-            out.append((z3.BoolVal(True), own[pos - 1]))
+        out = [(self.acc[o], o) for o in own[:pos]]
         for w in range(s.nops):
             if s.ops[w].leader != op.leader:
-                out.append((T[self.at(w, op.leader)] < T[op.index], w))
+                out.append((self.applied(w, op.leader, T[op.index]), w))
         return out
 
     def _timestamps(self):
@@ -216,20 +376,74 @@ class _Encoding:
 
     def _happens_before(self):
         """``hb[a][b]``: write ``a`` is in the causal past of ``b``'s leader
-        when ``b`` commits (the model's ghost happens-before)."""
+        when ``b`` commits (the model's ghost happens-before); a refused op
+        has none and is in nobody's."""
         s, T = self.system, self.T
         n = s.nops
         hb = [[z3.Bool(f"hb_{a}_{b}") if a != b else z3.BoolVal(False) for b in range(n)] for a in range(n)]
         for b in range(n):
             lb = s.ops[b].leader
-            before = [(T[self.at(w, lb)] < T[b]) if w != b else z3.BoolVal(False) for w in range(n)]
+            before = [self.applied(w, lb, T[b]) if w != b else z3.BoolVal(False) for w in range(n)]
             for a in range(n):
                 if a == b:
                     continue
                 via = [z3.And(before[w], hb[a][w]) for w in range(n) if w not in (a, b)]
-                self.constraints.append(hb[a][b] == z3.Or([before[a]] + via))
+                self.constraints.append(hb[a][b] == z3.And(self.acc[b], z3.Or([before[a]] + via)))
         return hb
 
+    # ----------------------------------------------------- counters, tables
+    def _ops_of(self, k):
+        return [op for op in self.system.ops if op.key == k]
+
+    def counter_value(self, k, leader, t, inclusive=False):
+        """The value ``leader`` shows for counter/escrow key ``k`` before step
+        ``t`` (with ``inclusive``: at step ``t``).  Per origin, the writes
+        applied form a prefix of its accepted ops (FIFO over fixed routes),
+        so the max-merged totals are sums of the applied amounts."""
+        t_ = self.system.types[k]
+        base = sum(t_.rights0) if self.kinds[k] == "escrow" else t_.initial_value
+        terms = []
+        for op in self._ops_of(k):
+            if op.kind not in ("incr", "decr"):
+                continue
+            at = self.T[self.at(op.index, leader)]
+            cond = z3.And(self.acc[op.index], at <= t if inclusive else at < t)
+            terms.append(z3.If(cond, op.amount if op.kind == "incr" else -op.amount, 0))
+        return base + z3.Sum(terms) if terms else z3.IntVal(base)
+
+    def _rights(self, k, r, t):
+        """Escrow: leader ``r``'s local rights before step ``t``."""
+        t_ = self.system.types[k]
+        terms = []
+        for op in self._ops_of(k):
+            w = op.index
+            if op.origin == r:
+                sign = {"incr": 1, "decr": -1, "transfer": -1}[op.kind]
+                terms.append(z3.If(self.applied(w, r, t), sign * op.amount, 0))
+            elif op.kind == "transfer" and op.target == r:
+                terms.append(z3.If(self.applied(w, r, t), op.amount, 0))
+        return t_.rights0[r] + z3.Sum(terms) if terms else z3.IntVal(t_.rights0[r])
+
+    def _acceptance(self):
+        s = self.system
+        for op in s.ops:
+            i = op.index
+            if not self.refusable[i]:
+                continue
+            k, kind, t = op.key, self.kinds[op.key], self.T[i]
+            check = s.spec.workload[i].check
+            ok = []
+            if kind == "table":
+                email = s.types[k].email
+                ok.append(z3.Not(z3.Or([self.applied(u.index, op.origin, t) for u in self._ops_of(k)
+                                         if u.index != i and email[u.index] == email[i]] or [False])))
+            if check == "stock":
+                ok.append(self.counter_value(k, op.origin, t) >= op.amount)
+            if kind == "escrow" and op.kind in ("decr", "transfer"):
+                ok.append(self._rights(k, op.origin, t) >= op.amount)
+            self.constraints.append(self.acc[i] == z3.And(ok))
+
+    # ----------------------------------------------------------- registers
     def _key(self, w):
         s = self.system
         tie = s.spec.tie_break
@@ -242,31 +456,123 @@ class _Encoding:
         return self.ts[w]
 
     def _contents(self):
-        """``held[l][w]``: leader ``l`` holds write ``w`` at the end of a
-        complete run."""
+        """``held[l][w]``: leader ``l`` holds write ``w`` (register keys) at
+        the end of a complete run."""
         s, T = self.system, self.T
         held = [[None] * s.nops for _ in range(s.n)]
         for k in range(len(s.keys)):
             ws = [op.index for op in s.ops if op.key == k]
+            kind = self.kinds[k]
+            if kind == "register":
+                self._fold(k, ws, held)
+                continue
             for l in range(s.n):
                 for w in ws:
                     others = [u for u in ws if u != w]
-                    if s.spec.resolver == "mv-register":
+                    if kind == "siblings":
                         held[l][w] = z3.Not(z3.Or([self.hb[w][u] for u in others])) if others else z3.BoolVal(True)
-                    else:
+                    elif kind == "lww":
                         kw = self._key(w)
                         held[l][w] = z3.And([z3.Or(_lex_gt(kw, self._key(u)),
                                                    z3.And(_lex_eq(kw, self._key(u)),
                                                           T[self.at(w, l)] < T[self.at(u, l)]))
                                              for u in others])
+                    else:
+                        held[l][w] = self.acc[w]   # counters, tables: every accepted op is applied everywhere
         return held
 
+    def _fold(self, k, ws, held):
+        """A :class:`~model.resolvers.register.Register` key: per leader, the
+        content after each write's arrival is ``apply`` of the content just
+        before it (the write that arrived last before it), as the model folds
+        deliveries one at a time."""
+        s, T = self.system, self.T
+        t = s.types[k]
+        ctx = t.ctx
+        fake = [((tuple(_Sym(x) for x in self.ts[w])), 0) for w in range(s.nops)]
+        rank = {w: t.rank(w, fake) for w in ws} if t.rank is not None else {}
+        before = {}
+        after = {}
+        for l in range(s.n):
+            for w in ws:
+                before[l, w] = z3.Int(f"rb_{k}_{l}_{w}")
+                after[l, w] = z3.Int(f"ra_{k}_{l}_{w}")
+        gg = ctx.entry.name in _GOLDENGATE_VALUE
+
+        def wins(w, c):
+            dr = t.delete_rule
+            dw, dc = ctx.is_delete[w], ctx.is_delete[c]
+            if gg:
+                if dw or dc:
+                    return z3.BoolVal(True)            # delete conflicts: OVERWRITE
+                if ctx.sort_value(ctx.static_vid[w]) == ctx.sort_value(ctx.static_vid[c]):
+                    return z3.BoolVal(False)           # equal: the incoming row is ignored
+                dr = "as-write"
+            how = t.resolve
+            if how == "keep":
+                res = z3.BoolVal(False)
+            elif how == "apply":
+                res = z3.BoolVal(True)
+            elif how == "originator":
+                res = z3.BoolVal(ctx.leader_rank[w] > ctx.leader_rank[c])
+            else:
+                gt, eq = _cmp(rank[w], rank[c])
+                lt = z3.And(z3.Not(gt), z3.Not(eq))
+                res = z3.If(eq, z3.BoolVal(t.equal_applies), lt if t.lower else gt)
+            if dr != "as-write" and dw != dc:
+                rule = z3.BoolVal(dw if dr == "delete-wins" else dc)
+                if t.detect != "always":
+                    return rule
+                return z3.If(z3.Or(self.hb[c][w], self.hb[w][c]), res, rule)
+            return res
+
+        def replaces(l, w, c):
+            """Does ``w`` arriving at ``l`` replace held ``c``?"""
+            local = l == ctx.origin[w]
+            if local and t.local_replaces:
+                return z3.BoolVal(True)
+            if t.detect != "always":
+                if local:
+                    return z3.BoolVal(True)
+                if t.detect == "origin":
+                    if ctx.origin[c] == ctx.origin[w]:
+                        return z3.BoolVal(True)
+                else:   # version: the write was based on the held version
+                    return z3.Or(before[ctx.origin[w], w] == c, wins(w, c))
+            return wins(w, c)
+
+        c_ = self.constraints
+        for l in range(s.n):
+            arr = {w: T[self.at(w, l)] for w in ws}
+            for w in ws:
+                prev = z3.IntVal(-1)
+                for u in ws:
+                    if u == w:
+                        continue
+                    between = [z3.And(arr[u] < arr[v], arr[v] < arr[w]) for v in ws if v not in (u, w)]
+                    is_pred = z3.And(arr[u] < arr[w], z3.Not(z3.Or(between or [False])))
+                    prev = z3.If(is_pred, after[l, u], prev)
+                c_.append(before[l, w] == prev)
+                out = z3.IntVal(w)
+                for c in ws:
+                    if c != w:
+                        out = z3.If(before[l, w] == c, z3.If(replaces(l, w, c), w, c), out)
+                c_.append(after[l, w] == out)
+            for w in ws:
+                last = [z3.And(z3.And([arr[v] < arr[u] for v in ws if v != u] or [True]), after[l, u] == w)
+                        for u in ws]
+                held[l][w] = z3.Or(last)
+
     # ------------------------------------------------------------ negations
+    def _register_keys(self):
+        return [k for k in range(len(self.system.keys)) if self.kinds[k] in ("lww", "register", "siblings")]
+
     def lost(self):
-        """Some write is lost at some leader (``checks.invariants.lost_writes``)."""
+        """Some write is lost at some leader (``checks.invariants.lost_writes``);
+        counters and tables lose nothing at a quiescent state (see module doc)."""
         s = self.system
         out = []
-        for k in range(len(s.keys)):
+        for k in self._register_keys():
             ws = [op.index for op in s.ops if op.key == k]
             for w in ws:
                 superseded = z3.Or([self.hb[w][u] for u in ws if u != w]) if len(ws) > 1 else z3.BoolVal(False)
@@ -274,11 +580,13 @@ class _Encoding:
         return z3.Or(out) if out else z3.BoolVal(False)
 
     def diverged(self):
-        """Two leaders show different visible states for some key
-        (``System.visible``: a lone tombstone shows as absent)."""
+        """Two leaders show different visible states for some register key
+        (``System.visible``: a lone tombstone shows as absent).  Sibling sets
+        are the same at every leader at a quiescent state (a join), so a
+        CouchDB winner is too; counters and tables converge."""
         s = self.system
         out = []
-        for k in range(len(s.keys)):
+        for k in self._register_keys():
             ws = [op.index for op in s.ops if op.key == k]
             values = sorted({s.ops[w].value_id for w in ws})
 
@@ -294,8 +602,66 @@ class _Encoding:
                 out += [visible(0, v) != visible(l, v) for v in values]
         return z3.Or(out) if out else z3.BoolVal(False)
 
+    # Every-state invariants: a violation at a step <= depth.
+    def duplicate_email(self, depth):
+        s = self.system
+        out = []
+        for k in range(len(s.keys)):
+            if self.kinds[k] != "table":
+                continue
+            email = s.types[k].email
+            ws = [op.index for op in s.ops if op.key == k]
+            for i, a in enumerate(ws):
+                for b in ws[i + 1:]:
+                    if email[a] != email[b]:
+                        continue
+                    for l in range(s.n):
+                        out.append(z3.And(self.applied(a, l, depth + 1), self.applied(b, l, depth + 1)))
+        return z3.Or(out) if out else z3.BoolVal(False)
+
+    def negative_stock(self, depth):
+        s = self.system
+        T = self.T
+        out = []
+        keys = sorted({op.key for op in s.ops if s.spec.workload[op.index].check == "stock"})
+        for k in keys:
+            if self.kinds[k] not in ("counter", "escrow"):
+                continue   # _check_system rejects it first
+            t_ = s.types[k]
+            init = sum(t_.rights0) if self.kinds[k] == "escrow" else t_.initial_value
+            ops = [op for op in self._ops_of(k) if op.kind in ("incr", "decr")]
+            for d in ops:
+                if d.kind != "decr":
+                    continue
+                for l in range(s.n):
+                    at = T[self.at(d.index, l)]
+                    out.append(z3.And(self.acc[d.index], at <= depth, self.counter_value(k, l, at, inclusive=True) < 0))
+                # oversell: judged when a sale commits
+                t = T[d.index]
+                sold = z3.Sum([z3.If(z3.And(self.acc[o.index], T[o.index] <= t), o.amount, 0)
+                               for o in ops if o.kind == "decr"])
+                restocked = [z3.If(z3.And(self.acc[o.index], T[o.index] <= t), o.amount, 0)
+                             for o in ops if o.kind == "incr"]
+                avail = init + z3.Sum(restocked) if restocked else z3.IntVal(init)
+                out.append(z3.And(self.acc[d.index], t <= depth, sold > avail))
+        return z3.Or(out) if out else z3.BoolVal(False)
+
+    def causality(self, depth):
+        s, T = self.system, self.T
+        out = []
+        for b in range(s.nops):
+            for a in range(s.nops):
+                if a == b:
+                    continue
+                for l in range(s.n):
+                    tb, ta = T[self.at(b, l)], T[self.at(a, l)]
+                    out.append(z3.And(self.hb[a][b], tb <= depth, ta > tb))
+        return z3.Or(out) if out else z3.BoolVal(False)
+
     def path(self, model) -> tuple[int, ...]:
-        order = sorted(range(self.E), key=lambda e: model.eval(self.T[e], model_completion=True).as_long())
+        ev = lambda t: model.eval(t, model_completion=True)  # noqa: E731
+        events = [e for e in range(self.E) if z3.is_true(ev(self.real[e]))]
+        order = sorted(events, key=lambda e: ev(self.T[e]).as_long())
         nops = self.system.nops
         return tuple(e if e < nops else nops + self.hops[e - nops].link for e in order)
 
@@ -335,25 +701,33 @@ def search(system, names, bounds=None, timeout_ms: int | None = None) -> SearchR
     depth = bounds.max_depth if bounds is not None and bounds.max_depth is not None else enc.E
     found: dict[str, Found] = {}
     complete = depth >= enc.E
-    if complete:
-        solver = z3.Solver()
-        if timeout_ms:
-            solver.set("timeout", timeout_ms)
-        solver.add(enc.constraints)
-        goals = {"convergence": enc.diverged, "no-lost-writes": enc.lost}
-        for name in names:
-            if name not in goals:
-                continue  # replication-terminates: proved by routes()
-            solver.push()
-            solver.add(goals[name]())
-            r = solver.check()
-            if r == z3.sat:
-                path = enc.path(solver.model())
-                found[name] = Found(name, path, _explain(system, name, path))
-            elif r != z3.unsat:
-                solver.pop()
-                return SearchResult(ENGINE, _stats(enc, depth, t0), False, "z3 unknown", found)
+    solver = z3.Solver()
+    if timeout_ms:
+        solver.set("timeout", timeout_ms)
+    solver.add(enc.constraints)
+    quiescent = {"convergence": enc.diverged, "no-lost-writes": enc.lost, "durability": lambda: z3.BoolVal(False)}
+    every = {"email-unique": enc.duplicate_email, "stock-non-negative": enc.negative_stock,
+             "causal-order": enc.causality}
+    for name in names:
+        if name in quiescent:
+            if not complete:
+                continue
+            goal = quiescent[name]()
+        elif name in every:
+            goal = every[name](min(depth, enc.E))
+        else:
+            continue  # replication-terminates: proved by routes()
+        solver.push()
+        solver.add(goal)
+        r = solver.check()
+        if r == z3.sat:
+            path = enc.path(solver.model())
+            path, detail = _explain(system, name, path)
+            found[name] = Found(name, path, detail)
+        elif r != z3.unsat:
             solver.pop()
+            return SearchResult(ENGINE, _stats(enc, depth, t0), False, "z3 unknown", found)
+        solver.pop()
     stats = _stats(enc, min(depth, enc.E), t0)
     return SearchResult(ENGINE, stats, complete, None if complete else f"depth {depth}", found)
 
@@ -363,13 +737,27 @@ def _stats(enc, depth, t0) -> Stats:
 
 
 def _explain(system, name, path):
-    """Replay ``path`` and judge its end state with the explicit invariant."""
+    """Replay ``path`` and judge it with the explicit invariant: at its
+    quiescent end state, or (every-state invariants) at the first state
+    that breaks it, where the path is cut.  Returns ``(path, violation)``."""
+    inv = INVARIANTS[name]
+    check = inv.build(system)
     state = system.initial_state()
+    if inv.scope == EVERY:
+        detail = check(state)
+        for n, a in enumerate(path):
+            if detail is not None:
+                return path[:n], detail
+            state = system.step(state, a)
+            detail = check(state)
+        if detail is None:
+            raise EngineDisagreement(f"smt run for {name} does not violate it when replayed: {path}")
+        return path, detail
     for a in path:
         state = system.step(state, a)
     if system.successors(state):
         raise EngineDisagreement(f"smt run for {name} does not end quiescent: {path}")
-    detail = INVARIANTS[name].build(system)(state)
+    detail = check(state)
     if detail is None:
         raise EngineDisagreement(f"smt run for {name} does not violate it when replayed: {path}")
-    return detail
+    return path, detail
