@@ -105,6 +105,9 @@ def main():
                    " with bfs/dfs the same as --max-depth.")
 @click.option("--expect", "expect_mode", is_flag=True,
               help="Compare every verdict with the spec's [expect] table; exit 0 only if all match.")
+@click.option("--resolver", "per_resolver", metavar="NAME|all",
+              help="Check each spec under this resolver, or under every resolver of the catalogue (all): one"
+                   " report, with its traces, per resolver; n/a lines say why a resolver cannot run (docs/z3.md).")
 @click.option("--allow-python", is_flag=True,
               help="Let specs run the Python merge functions they name (merge = \"module:function\"); off by"
                    " default: a spec must not run code unless asked.")
@@ -125,7 +128,7 @@ def main():
               help="Processes for --simulate (a parallel swarm; use 2 on a 2-core machine).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE.")
 def check_cmd(specs, invariants, overrides, fmt, minimize, max_states, max_depth, max_seconds, engine, depth, expect_mode,
-              allow_python, progress, por, dead_variables, fingerprint, simulate, runs, seed, workers, output):
+              per_resolver, allow_python, progress, por, dead_variables, fingerprint, simulate, runs, seed, workers, output):
     """Explore every interleaving of SPECS (files or folders) and report a
     verdict per invariant, with the shortest counterexample when one fails.
 
@@ -142,9 +145,14 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, max_states, max_depth
     reports = []
     skipped: list[str] = []
     try:
-        for path in _spec_files(specs):
-            spec = load(path, overrides).with_bounds(max_states=max_states, max_depth=depth or max_depth,
-                                                     max_seconds=max_seconds)
+        runs_of = [(p, load(p, overrides)) for p in _spec_files(specs)]
+        if per_resolver:   # one run per resolver (checks/smt/per_resolver.py)
+            from checks.smt.per_resolver import variants
+            each = [(p, r, v) for p, _ in runs_of for r, v in variants(p, overrides, per_resolver, engine)]
+            skipped += [f"n/a  {r}: {v}" for _, r, v in each if isinstance(v, str)]
+            runs_of = [(p, v) for p, _, v in each if not isinstance(v, str)]
+        for path, spec in runs_of:
+            spec = spec.with_bounds(max_states=max_states, max_depth=depth or max_depth, max_seconds=max_seconds)
             if expect_mode and not spec.expect:
                 raise BadInput(f"{path}: expect: no [expect] table; add the verdicts this spec must give")
             if "python" in spec.requires:
@@ -170,7 +178,8 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, max_states, max_depth
     elif fmt in RICH:
         _emit(RICH[fmt](reports, minimise), output)
     else:
-        _emit("\n\n".join(render_text.render(r) for r in reports), output)
+        _emit("\n\n".join([render_text.render(r) for r in reports] + (["\n".join(skipped)] if skipped else [])),
+              output)
     verdicts = {r.verdict for rep in reports for r in rep.results}
     sys.exit(EXIT_VIOLATED if VIOLATED in verdicts else EXIT_INCOMPLETE if INCOMPLETE in verdicts else EXIT_OK)
 
