@@ -167,7 +167,8 @@ class System:
             if not routed:
                 raise SpecError(spec.source, "faults.failovers", "no key has a home leader, so nothing can fail"
                                 " over; use resolver = \"home-leader\" with system.homes, or [keys.\"k\"] home")
-            bad = [self.keys[k] for k in routed if not isinstance(self.types[k], Register)]
+            bad = [self.keys[k] for k in routed
+                   if not isinstance(getattr(self.types[k], "inner", self.types[k]), Register)]
             if bad:
                 raise SpecError(spec.source, "faults.failovers", f"failover is modelled for register keys only,"
                                 f" not '{bad[0]}'; give that key no home or drop the failover")
