@@ -23,7 +23,7 @@ from model.clocks import CLOCKS
 from model.errors import ReplcheckError
 from model.resolvers import RESOLVERS
 from model.resolvers.lww import TIE_BREAKS
-from model.search import QUIESCENT
+from model.search import QUIESCENT, is_quiescent
 from model.system import System
 from model.topology import LOOP_PREVENTION, TOPOLOGIES
 
@@ -139,6 +139,13 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, max_states, max_depth
       replcheck check --expect specs/
       replcheck check specs/seed/alice-bob-lww.toml --format html -o trace.html
     """
+    if fingerprint and engine != "bfs":
+        raise BadInput(f"--fingerprint: only the bfs engine keeps a visited set of fingerprints, not {engine};"
+                       " drop --fingerprint or use --engine bfs")
+    if simulate and engine != "bfs":
+        raise BadInput(f"--simulate: random runs replace the exhaustive engines; drop --engine {engine}")
+    if workers > 1 and not simulate:
+        raise BadInput("--workers: only --simulate runs in parallel; add --simulate or drop --workers")
     minimise = _minimise_flag(fmt, minimize)
     show = sys.stderr.isatty() if progress is None else progress
     bar = _Progress(show)
@@ -151,6 +158,9 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, max_states, max_depth
             each = [(p, r, v) for p, _ in runs_of for r, v in variants(p, overrides, per_resolver, engine)]
             skipped += [f"n/a  {r}: {v}" for _, r, v in each if isinstance(v, str)]
             runs_of = [(p, v) for p, _, v in each if not isinstance(v, str)]
+            if not runs_of:
+                raise BadInput(f"--resolver {per_resolver}: no resolver can run this spec ("
+                               + "; ".join(f"{r}: {v}" for _, r, v in each) + ")")
         for path, spec in runs_of:
             spec = spec.with_bounds(max_states=max_states, max_depth=depth or max_depth, max_seconds=max_seconds)
             if expect_mode and not spec.expect:
@@ -377,14 +387,21 @@ def replay_cmd(spec, trace_file, invariant, overrides):
             raise BadInput(f"{trace_file}: cannot read a JSON trace ({e}); pass the output of"
                            " replcheck check --format json") from None
         results = data.get("results") if isinstance(data, dict) else None
-        if results is None and isinstance(data, dict) and "reports" in data:
-            results = [r for rep in data["reports"] for r in rep.get("results", [])]
+        if results is None and isinstance(data, dict) and isinstance(data.get("reports"), list):
+            results = [r for rep in data["reports"] if isinstance(rep, dict)
+                       for r in (rep.get("results") if isinstance(rep.get("results"), list) else [])]
         if results is None and isinstance(data, dict) and "steps" in data:
             if not invariant:
                 raise BadInput(f"{trace_file}: a bare trace; name its invariant with --invariant")
             results = [{"invariant": invariant, "trace": data}]
         if not isinstance(results, list):
             raise BadInput(f"{trace_file}: results: missing; pass the output of replcheck check --format json")
+        for i, r in enumerate(results):
+            if not isinstance(r, dict) or not isinstance(r.get("invariant"), str) or not (
+                    r.get("trace") is None or isinstance(r.get("trace"), dict)
+                    and isinstance(r["trace"].get("steps", []), list)):
+                raise BadInput(f"{trace_file}: results[{i}]: not a result with an invariant name and a trace"
+                               " {\"steps\": [...]}; pass the output of replcheck check --format json")
         todo = [r for r in results if r.get("trace") and (not invariant or r.get("invariant") == invariant)]
         if not todo:
             raise BadInput(f"{trace_file}: no trace{' for ' + invariant if invariant else ''} in this file;"
@@ -398,7 +415,11 @@ def replay_cmd(spec, trace_file, invariant, overrides):
             path = path_from_json(system, r["trace"].get("steps", []), trace_file)
             trace, state = build_trace(system, path)
             inv = INVARIANTS[name]
-            if inv.scope == QUIESCENT and system.successors(state):
+            if state[3]:
+                click.echo(f"{name}: replayed {len(path)} steps, but a write was cut there after circling the"
+                           " topology (a replication loop): nothing is judged at such a state")
+                continue
+            if inv.scope == QUIESCENT and not is_quiescent(system, system.successors(state)):
                 click.echo(f"{name}: replayed {len(path)} steps, but the end state is not quiescent;"
                            " the invariant is only judged at quiescent states")
                 continue

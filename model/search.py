@@ -20,8 +20,10 @@ replaying the path through the system — the same route a saved trace takes.
 
 from __future__ import annotations
 
+import marshal
 import time
 from array import array
+from hashlib import blake2b
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -93,6 +95,20 @@ def _fault_base(system) -> float:
     return getattr(system, "fault_base", float("inf"))
 
 
+def fingerprint_of(state) -> int:
+    """A 64-bit fingerprint of a state: BLAKE2b of its canonical marshal
+    encoding (marshal format 2: no back-references, so equal states encode
+    equally).  (Python's ``hash`` will not do: it is not uniform — in
+    CPython ``hash(-1) == hash(-2)`` — so distinct states would merge.)"""
+    return int.from_bytes(blake2b(marshal.dumps(state, 2), digest_size=8).digest(), "little")
+
+
+def is_quiescent(system, succ) -> bool:
+    """A state whose successors are ``succ`` is quiescent when nothing but
+    faults is enabled (systems list progress actions first)."""
+    return not succ or succ[0][0] >= _fault_base(system)
+
+
 def collision_probability(states: int) -> float:
     """Upper estimate of the chance that 64-bit fingerprints merged two of
     ``states`` distinct states (birthday bound, as TLC reports it)."""
@@ -127,7 +143,7 @@ def bfs(system, properties, bounds: Bounds = Bounds(), progress: Callable | None
     t0 = time.monotonic()
     stats = Stats()
     init = system.initial_state()
-    seen = {hash(init) if fingerprint else init: 0}
+    seen = {fingerprint_of(init) if fingerprint else init: 0}
     parent = array("q", [-1])
     act = array("l", [-1])
     for p in every:
@@ -168,15 +184,14 @@ def bfs(system, properties, bounds: Bounds = Bounds(), progress: Callable | None
                             d = p.check(state)
                             if d is not None:
                                 found[p.name] = Found(p.name, _path(parent, act, idx), d)
-                    continue
-                if not succ:
-                    continue
+                    if not succ:
+                        continue   # else faults are still enabled: explore them too
                 if max_depth is not None and depth >= max_depth:
                     cut = "max_depth"
                     continue
                 stats.transitions += len(succ)
                 for a, t in succ:
-                    key = hash(t) if fingerprint else t
+                    key = fingerprint_of(t) if fingerprint else t
                     if key in seen:
                         continue
                     i = len(parent)
@@ -224,7 +239,31 @@ def dfs(system, properties, bounds: Bounds = Bounds()) -> SearchResult:
     for p in properties:
         if p.scope == EVERY and (d := p.check(init)) is not None:
             found[p.name] = Found(p.name, (), d)
+    deadline = t0 + bounds.max_seconds if bounds.max_seconds else None
+    try:
+        cut = _dfs_loop(system, properties, bounds, stack, seen, found, stats, fault_base, deadline)
+    except _Cut as c:
+        cut = c.args[0]
+    except KeyboardInterrupt:
+        cut = "interrupted"
+    stats.states = len(seen)
+    stats.seconds = time.monotonic() - t0
+    return SearchResult("dfs", stats, cut is None and not stack, cut, found)
+
+
+class _Cut(Exception):
+    """A bound stopped the depth-first search."""
+
+
+def _dfs_loop(system, properties, bounds, stack, seen, found, stats, fault_base, deadline):
+    """Run the depth-first search; the bound that cut it (max_depth,
+    max_states) or None; raises :class:`_Cut` on the deadline."""
+    steps = 0
+    cut = None
     while stack:
+        steps += 1
+        if deadline is not None and not steps & 1023 and time.monotonic() >= deadline:
+            raise _Cut("max_seconds")
         state, path = stack.pop()
         stats.depth = max(stats.depth, len(path))
         succ = system.successors(state)
@@ -248,11 +287,8 @@ def dfs(system, properties, bounds: Bounds = Bounds()) -> SearchResult:
                     found[p.name] = Found(p.name, path + (a,), d)
             stack.append((t, path + (a,)))
         if bounds.max_states is not None and len(seen) >= bounds.max_states and stack:
-            cut = "max_states"
-            break
-    stats.states = len(seen)
-    stats.seconds = time.monotonic() - t0
-    return SearchResult("dfs", stats, cut is None, cut, found)
+            return "max_states"
+    return cut
 
 
 def simulate(system, properties, runs: int, seed: int = 0, bounds: Bounds = Bounds(),

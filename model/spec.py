@@ -423,7 +423,8 @@ def _parse_checks(source, data, invariant_names):
         _positive_int(source, "bounds.max_states", ms)
     if md is not None:
         _positive_int(source, "bounds.max_depth", md)
-    if sec is not None and (isinstance(sec, bool) or not isinstance(sec, (int, float)) or sec <= 0):
+    if sec is not None and (isinstance(sec, bool) or not isinstance(sec, (int, float)) or not sec > 0
+                            or sec == float("inf")):
         raise SpecError(source, "bounds.max_seconds", f"must be a positive number of seconds, got {sec!r}")
     return tuple(invariants), Bounds(ms, md, float(sec) if sec is not None else None), tuple(expect)
 

@@ -188,6 +188,12 @@ class System:
         fs = spec.faults
         self.fault_spec = fs
         kinds = {(li[a], li[b]): k for a, b, k in spec.link_kinds}
+        for (a, b), name in [((li[a], li[b]), f"system.link_kinds.{a} -> {b}") for a, b, _ in spec.link_kinds] + \
+                [((li[a], li[b]), f"system.latency_ms.{a} -> {b}") for a, b, _ in spec.latency_ms if a != "*"]:
+            if (a, b) not in edges:
+                raise SpecError(spec.source, name, f"the {spec.topology} topology has no link"
+                                f" {spec.leaders[a]} -> {spec.leaders[b]}; name one of its links"
+                                " (replcheck topology SPEC lists them)")
         self.link_kind = tuple(kinds.get(e, spec.links) for e in edges)
         pairs = sorted({(min(a, b), max(a, b)) for a, b in edges})
         self.pairs = tuple(pairs)

@@ -21,8 +21,12 @@ from model.errors import SpecError
 def names(which: str) -> tuple[str, ...]:
     """The resolvers ``--resolver which`` stands for: every catalogue
     resolver for ``all``, else the one named."""
+    from model.errors import did_you_mean
     from model.resolvers import RESOLVERS
     if which != "all":
+        if which not in RESOLVERS:
+            raise SpecError("--resolver", "", f"unknown resolver '{which}'{did_you_mean(which, RESOLVERS)}"
+                                              " (replcheck list resolvers, or all)")
         return (which,)
     return tuple(RESOLVERS)
 
