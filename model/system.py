@@ -37,7 +37,6 @@ from dataclasses import dataclass
 from model import clocks
 from model import faults as fl
 from model import topology as topo
-from model.resolvers import RESOLVERS  # noqa: F401  (the catalogue; keys are compiled below)
 from model.errors import SpecError
 from model.resolvers.base import REJECTED, View, is_rejected
 from model.resolvers.compile import KeyTypes, compile_types
@@ -214,7 +213,6 @@ class System:
         # user proves it dead: no key type reads it and no invariant asks.
         self.ghost = True
         self._last_op = tuple(ops_l[-1] if ops_l else -1 for ops_l in self.leader_ops)
-        self._link_dst = tuple(d for _, d in edges)
 
     # ----------------------------------------------------------------- states
     def initial_state(self):
@@ -229,10 +227,6 @@ class System:
             if writes[i] is None:
                 return i
         return None
-
-    def enabled(self, state) -> list[int]:
-        """Actions enabled in ``state``, in a fixed order (progress first)."""
-        return [a for a, _ in self.successors(state)]
 
     def successors(self, state) -> list:
         """``[(action, next_state), ...]`` for every enabled action, progress
@@ -644,9 +638,6 @@ class System:
         return (leaders, tuple(links), writes, loop, faults)
 
     # ----------------------------------------------------------- observation
-    def content(self, state, leader: int, key: int) -> tuple:
-        return state[0][leader][3][key]
-
     def visible(self, state, leader: int, key: int) -> tuple:
         """What a reader at ``leader`` sees for ``key``: for a register the
         sorted value ids held (several = siblings), ``()`` when absent or
@@ -734,14 +725,6 @@ class System:
             a, b = self._pair_names(x)
             return f"{kind} {a} <-> {b}"
         return f"{kind} {self.leaders[x]}"
-
-    def action_for(self, kind: str, op: str | None = None, src: str | None = None, dst: str | None = None) -> int:
-        """The action code for a commit or head delivery named as in a trace
-        (``KeyError``/``ValueError`` when the spec has no such op or link)."""
-        if kind == "commit":
-            return self.op_index[op]
-        li = {name: i for i, name in enumerate(self.leaders)}
-        return self.nops + self.edges.index((li[src], li[dst]))
 
     def action_for_event(self, state, ev: dict) -> int:
         """The action that replays a trace event (as saved in JSON) from

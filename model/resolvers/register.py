@@ -118,12 +118,6 @@ class Register(DataType):
                     return (w,)
         return (w,) if self._wins(w, cur, writes) else content
 
-    def merge(self, a, b, writes):
-        """Apply remote content ``b`` onto local ``a`` (not commutative for
-        keep-local / apply-remote)."""
-        for w in b:
-            a = self.apply(a, w, writes, False)
-        return a
 
 
 # ------------------------------------------------------------------ ranks
