@@ -433,6 +433,14 @@ _FAULT_KEYS = {"crashes", "crashable", "recoveries", "lose_unsent", "partitions"
                "failovers", "failover_order"}
 
 
+def _link_ref(source, key, link: str, leader_ref) -> tuple[str, str]:
+    """``"a -> b"`` naming two known leaders, as ``(a, b)``."""
+    if "->" not in link:
+        raise SpecError(source, key, f"'{link}' is not a link; write \"a -> b\"")
+    a, b = (x.strip() for x in link.split("->", 1))
+    return leader_ref(key, a), leader_ref(key, b)
+
+
 def _parse_link_kinds(source, raw, leader_ref) -> tuple[tuple[str, str, str], ...]:
     if not isinstance(raw, dict):
         raise SpecError(source, "system.link_kinds",
@@ -440,11 +448,7 @@ def _parse_link_kinds(source, raw, leader_ref) -> tuple[tuple[str, str, str], ..
     out = []
     for link, kind in raw.items():
         key = f"system.link_kinds.{link}"
-        if "->" not in link:
-            raise SpecError(source, key, f"'{link}' is not a link; write \"a -> b\"")
-        a, b = (x.strip() for x in link.split("->", 1))
-        leader_ref(key, a)
-        leader_ref(key, b)
+        a, b = _link_ref(source, key, link, leader_ref)
         _choice(source, key, kind, LINK_KINDS, "fifo, unordered, duplicating or lossy")
         out.append((a, b, kind))
     return tuple(sorted(out))
@@ -497,10 +501,6 @@ def _parse_latency(source, raw, leader_ref) -> tuple[tuple[str, str, int], ...]:
     out = []
     for link, ms in raw.items():
         key = f"system.latency_ms.{link}"
-        if "->" not in link:
-            raise SpecError(source, key, f"'{link}' is not a link; write \"a -> b\"")
-        a, b = (x.strip() for x in link.split("->", 1))
-        leader_ref(key, a)
-        leader_ref(key, b)
+        a, b = _link_ref(source, key, link, leader_ref)
         out.append((a, b, _positive_int(source, key, ms, allow_zero=True)))
     return tuple(sorted(out))
