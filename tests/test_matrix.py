@@ -34,6 +34,20 @@ def test_matrix_pins_the_lecture_table(seed_matrix):
         assert matrix.cell_text(m.result(t, "mv-register", "no-lost-writes")) == "holds"
 
 
+def test_matrix_pins_the_catalogue_rows_a_lecturer_expects(seed_matrix):
+    # keep-local diverges and loses Bob's or Alice's edit; CouchDB keeps the
+    # loser as a _conflicts sibling (nothing lost); Cassandra is cell LWW.
+    expected = {
+        "keep-local": ("VIOLATED divergence", "VIOLATED lost-update"),
+        "couchdb": ("holds", "holds"),
+        "cassandra": ("holds", "VIOLATED lost-update"),
+    }
+    assert OPTIONAL == list(expected), "the catalogue has these three resolvers now"
+    for r, (conv, lost) in expected.items():
+        assert matrix.cell_text(seed_matrix.result("all-to-all", r, "convergence")) == conv
+        assert matrix.cell_text(seed_matrix.result("all-to-all", r, "no-lost-writes")) == lost
+
+
 def test_matrix_cells_agree_with_checking_each_combination(seed_matrix):
     # Every cell, including resolvers added later, is what `check --set` says.
     for (t, r), rep in seed_matrix.reports.items():
