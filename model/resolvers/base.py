@@ -57,6 +57,21 @@ def is_accepted(meta) -> bool:
     return meta is not None and not is_rejected(meta)
 
 
+def reached_at_live(key_ops, state, k, live, reached):
+    """Each acknowledged write to key ``k`` that reached a live leader,
+    paired with every live leader: yields ``(w, entry, leader, content)``,
+    ``content`` being that leader's content of ``k`` (the candidates of
+    the no-lost-writes rule for types judged write by write)."""
+    writes = state[2]
+    leaders = state[0]
+    for w in key_ops:
+        meta = writes[w]
+        if meta is None or is_rejected(meta) or not (reached >> w) & 1:
+            continue
+        for l in live:
+            yield w, meta, l, leaders[l][3][k]
+
+
 @dataclass(frozen=True)
 class View:
     """What a reader sees of a non-register key (a count, a set, a

@@ -26,19 +26,55 @@ PN-Counter §3.1.2); Riak counters; PGD ``crdt_gcounter`` /
 
 from __future__ import annotations
 
-from model.resolvers.base import LOST_UPDATE, DataType, Loss, View, is_rejected
+from model.resolvers.base import LOST_UPDATE, DataType, Loss, View, reached_at_live
 
 G_SUMMARY = "G-counter CRDT: per-leader increment counts merged by max; value = initial + sum (incr only)"
 PN_SUMMARY = "PN-counter CRDT: per-leader increment and decrement counts merged by max; every delta counts once"
 SOURCE = "Shapiro et al. INRIA RR-7506 §3.1 (G-Counter, PN-Counter); Riak counters; PGD crdt_pncounter"
 
 
-class Counter(DataType):
-    """A G- or PN-counter: per-leader increment and decrement totals."""
+class SlotMaxCounter(DataType):
+    """A counter whose content is a tuple of slots, each written by one
+    leader and merged by max; op ``w`` raises slot ``idx[w]`` to the value
+    decided at its commit (kept in the write table).  Subclasses set
+    ``idx`` and ``_initial`` and define ``value(content)``."""
 
     family = "counter"
     holds_writes = False
     commutes = True
+    unreflected = "its delta is not counted"   # the Loss detail
+
+    def initial(self):
+        return self._initial
+
+    def apply(self, content, w, writes, local):
+        j = self.idx[w]
+        v = writes[w][2]
+        if content[j] >= v:
+            return content
+        return content[:j] + (v,) + content[j + 1:]
+
+    def merge(self, a, b, writes):
+        return tuple(x if x >= y else y for x, y in zip(a, b))
+
+    def visible(self, content, writes):
+        v = self.value(content)
+        return View((v,), str(v))
+
+    def outcome(self, before, after, w, writes):
+        return "duplicate" if before == after else "merged"
+
+    def losses(self, system, state, k, live, reached):
+        """An op is reflected at a leader when its slot there has reached
+        the value the op committed (max never counts it twice)."""
+        idx = self.idx
+        return [Loss(l, w, (), LOST_UPDATE, self.unreflected)
+                for w, meta, l, held in reached_at_live(self.ctx.key_ops, state, k, live, reached)
+                if held[idx[w]] < meta[2]]
+
+
+class Counter(SlotMaxCounter):
+    """A G- or PN-counter: per-leader increment and decrement totals."""
 
     def __init__(self, ctx):
         super().__init__(ctx)
@@ -54,47 +90,14 @@ class Counter(DataType):
             op = ctx.ops[i]
             idx[i] = op.origin if op.kind == "incr" else n + op.origin
         self.idx = tuple(idx)
-        self._zero = (0,) * (2 * n)
-
-    def initial(self):
-        return self._zero
+        self._initial = (0,) * (2 * n)
 
     def stamp(self, op, ts, past, content, writes):
         return (ts, past, content[self.idx[op.index]] + op.amount)
 
-    def apply(self, content, w, writes, local):
-        j = self.idx[w]
-        v = writes[w][2]
-        if content[j] >= v:
-            return content
-        return content[:j] + (v,) + content[j + 1:]
-
-    def merge(self, a, b, writes):
-        return tuple(x if x >= y else y for x, y in zip(a, b))
-
     def value(self, content) -> int:
         n = self.n
         return self.initial_value + sum(content[:n]) - sum(content[n:])
-
-    def visible(self, content, writes):
-        v = self.value(content)
-        return View((v,), str(v))
-
-    def outcome(self, before, after, w, writes):
-        return "duplicate" if before == after else "merged"
-
-    def losses(self, system, state, k, live, reached):
-        writes = state[2]
-        out = []
-        for w in self.ctx.key_ops:
-            meta = writes[w]
-            if meta is None or is_rejected(meta) or not (reached >> w) & 1:
-                continue
-            j = self.idx[w]
-            for l in live:
-                if state[0][l][3][k][j] < meta[2]:
-                    out.append(Loss(l, w, (), LOST_UPDATE, "its delta is not counted"))
-        return out
 
 
 def build(ctx):

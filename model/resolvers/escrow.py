@@ -33,7 +33,8 @@ for Enforcing Numeric Invariants", SRDS 2015 (bounded counter); O'Neil,
 
 from __future__ import annotations
 
-from model.resolvers.base import LOST_UPDATE, DataType, Loss, View, is_rejected, rejected_entry
+from model.resolvers.base import rejected_entry
+from model.resolvers.counters import SlotMaxCounter
 
 SUMMARY = ("escrow / bounded counter: per-leader rights; a decrement commits only if local rights cover it,"
            " else it is rejected; transfers move rights; never below 0")
@@ -45,10 +46,10 @@ def default_rights(total: int, n: int) -> tuple[int, ...]:
     return tuple(base + (1 if i < extra else 0) for i in range(n))
 
 
-class Escrow(DataType):
-    family = "counter"
-    holds_writes = False
-    commutes = True
+class Escrow(SlotMaxCounter):
+    """A bounded counter: a rights matrix and per-leader decrements."""
+
+    unreflected = "its effect is not counted"
 
     def __init__(self, ctx):
         super().__init__(ctx)
@@ -78,9 +79,6 @@ class Escrow(DataType):
                 idx[i] = o * n + op.target
         self.idx = tuple(idx)
 
-    def initial(self):
-        return self._initial
-
     def rights(self, content, r: int) -> int:
         """Leader ``r``'s local rights in ``content``."""
         n = self.n
@@ -99,36 +97,6 @@ class Escrow(DataType):
         if op.kind != "incr" and self.rights(content, op.origin) < op.amount:
             return rejected_entry(ts)
         return (ts, past, content[j] + op.amount)
-
-    def apply(self, content, w, writes, local):
-        j = self.idx[w]
-        v = writes[w][2]
-        if content[j] >= v:
-            return content
-        return content[:j] + (v,) + content[j + 1:]
-
-    def merge(self, a, b, writes):
-        return tuple(x if x >= y else y for x, y in zip(a, b))
-
-    def visible(self, content, writes):
-        v = self.value(content)
-        return View((v,), str(v))
-
-    def outcome(self, before, after, w, writes):
-        return "duplicate" if before == after else "merged"
-
-    def losses(self, system, state, k, live, reached):
-        writes = state[2]
-        out = []
-        for w in self.ctx.key_ops:
-            meta = writes[w]
-            if meta is None or is_rejected(meta) or not (reached >> w) & 1:
-                continue
-            j = self.idx[w]
-            for l in live:
-                if state[0][l][3][k][j] < meta[2]:
-                    out.append(Loss(l, w, (), LOST_UPDATE, "its effect is not counted"))
-        return out
 
 
 def build(ctx):

@@ -20,7 +20,7 @@ Resolution" (``RESOLVECONFLICT ... USEDELTA``); PRODUCTS.md.
 
 from __future__ import annotations
 
-from model.resolvers.base import DOUBLE_COUNTED, LOST_UPDATE, DataType, Loss, View, is_rejected
+from model.resolvers.base import DOUBLE_COUNTED, LOST_UPDATE, DataType, Loss, View, reached_at_live
 
 SUMMARY = "GoldenGate USEDELTA: add the incoming change's after-minus-before to the held value (numbers)"
 SOURCE = "Oracle GoldenGate CDR, RESOLVECONFLICT USEDELTA"
@@ -57,18 +57,13 @@ class UseDelta(DataType):
         return "merged" if w not in before else "double-counted"
 
     def losses(self, system, state, k, live, reached):
-        writes = state[2]
         out = []
-        for w in self.ctx.key_ops:
-            meta = writes[w]
-            if meta is None or is_rejected(meta) or not (reached >> w) & 1:
-                continue
-            for l in live:
-                c = state[0][l][3][k].count(w)
-                if c == 0:
-                    out.append(Loss(l, w, (), LOST_UPDATE, "its delta is not counted"))
-                elif c > 1:
-                    out.append(Loss(l, w, (), DOUBLE_COUNTED, f"its delta is counted {c} times"))
+        for w, _, l, held in reached_at_live(self.ctx.key_ops, state, k, live, reached):
+            c = held.count(w)
+            if c == 0:
+                out.append(Loss(l, w, (), LOST_UPDATE, "its delta is not counted"))
+            elif c > 1:
+                out.append(Loss(l, w, (), DOUBLE_COUNTED, f"its delta is counted {c} times"))
         return out
 
 

@@ -29,7 +29,7 @@ uniqueness of a user-chosen value is not).
 
 from __future__ import annotations
 
-from model.resolvers.base import LOST_UPDATE, DataType, Loss, View, is_rejected, rejected_entry
+from model.resolvers.base import LOST_UPDATE, DataType, Loss, View, reached_at_live, rejected_entry
 
 SUMMARY = ("users table keyed by a generated id with a UNIQUE email column checked locally: a registration"
            " commits only if its leader shows no user with that email; rows merge by union")
@@ -93,16 +93,9 @@ class UsersTable(DataType):
 
     def losses(self, system, state, k, live, reached):
         """A registration is reflected at a leader when its row is there."""
-        writes = state[2]
-        out = []
-        for w in self.ctx.key_ops:
-            meta = writes[w]
-            if meta is None or is_rejected(meta) or not (reached >> w) & 1:
-                continue
-            for l in live:
-                if w not in state[0][l][3][k]:
-                    out.append(Loss(l, w, (), LOST_UPDATE, "its row is missing"))
-        return out
+        return [Loss(l, w, (), LOST_UPDATE, "its row is missing")
+                for w, _, l, held in reached_at_live(self.ctx.key_ops, state, k, live, reached)
+                if w not in held]
 
 
 def build(ctx):
