@@ -28,8 +28,9 @@ first successor's code alone (``>= FAULT_BASE``).
 
 The fault state component is ``(crashed, cut, jumped, crashes_used,
 cuts_used, homes)``: bitmasks of crashed leaders, cut pairs and jumped
-clocks, the budgets spent, and the current home of every key (``()``
-until a failover moves one; :meth:`model.routing.Routing.home` reads it).
+clocks, the budgets spent, and ``homes``: ``()`` until a failover moves a
+home, then the current home of every key followed by the number of
+failovers so far (:meth:`model.routing.Routing.home` reads it).
 With failovers, a message also carries its write's actual origin (the home
 that committed it) in bits 40.. so that origin loop prevention drops it at
 the right leader.

@@ -304,6 +304,7 @@ def simulate(system, properties, runs: int, seed: int = 0, bounds: Bounds = Boun
     import random
 
     rng = random.Random(seed)
+    nops = getattr(system, "nops", 0)   # action codes below this are commits
     found: dict[str, Found] = {}
     t0 = time.monotonic()
     stats = Stats()
@@ -337,8 +338,8 @@ def simulate(system, properties, runs: int, seed: int = 0, bounds: Bounds = Boun
                 if faults and (not progress_moves or rng.random() < fault_rate):
                     a, state = rng.choice(faults)
                 else:
-                    commits = [s for s in progress_moves if 0 <= s[0] < getattr(system, "nops", 0)]
-                    others = [s for s in progress_moves if s not in commits]
+                    commits = [s for s in progress_moves if 0 <= s[0] < nops]
+                    others = [s for s in progress_moves if not 0 <= s[0] < nops]
                     pool = commits if commits and (not others or rng.random() < bias) else others or commits
                     a, state = rng.choice(pool)
                 stats.transitions += 1

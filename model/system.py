@@ -468,10 +468,7 @@ class System:
         return op.origin
 
     def _failovers_left(self, state) -> bool:
-        return self._failovers_used(state) < self.fault_spec.failovers
-
-    def _failovers_used(self, state) -> int:
-        return self._failover_count(state[4][5])
+        return self._failover_count(state[4][5]) < self.fault_spec.failovers
 
     def _failover_count(self, homes) -> int:
         return homes[len(self.keys)] if len(homes) > len(self.keys) else 0
@@ -685,9 +682,6 @@ class System:
         if not f or not f[0]:
             return tuple(range(self.n))
         return tuple(l for l in range(self.n) if not (f[0] >> l) & 1)
-
-    def committed(self, state) -> int:
-        return sum(1 << i for i, x in enumerate(state[2]) if x is not None)
 
     def happens_before(self, state, a: int, b: int) -> bool:
         """Ghost happens-before between committed writes ``a`` -> ``b``."""
