@@ -115,7 +115,11 @@ def main():
 @click.option("--por/--no-por", default=True, show_default=True,
               help="Partial-order reduction where it is sound (docs/reductions.md); never changes a verdict.")
 @click.option("--dead-variables/--no-dead-variables", default=True, show_default=True,
-              help="Drop ghost happens-before when no resolver and no checked invariant reads it.")
+              help="Drop what can no longer influence a step or a verdict: ghost happens-before when nothing"
+                   " reads it; with --por, a busy leader's content and messages that cannot move its clock.")
+@click.option("--symmetry/--no-symmetry", default=True, show_default=True,
+              help="Store one state per orbit of interchangeable leaders (all-to-all, same workload shape;"
+                   " docs/reductions.md); never changes a verdict.")
 @click.option("--fingerprint", is_flag=True,
               help="Keep 64-bit state fingerprints instead of states in the visited set (less memory; a hash"
                    " collision can hide states with the probability printed in the stats).")
@@ -128,7 +132,7 @@ def main():
               help="Processes for --simulate (a parallel swarm; use 2 on a 2-core machine).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE.")
 def check_cmd(specs, invariants, overrides, fmt, minimize, max_states, max_depth, max_seconds, engine, depth, expect_mode,
-              per_resolver, allow_python, progress, por, dead_variables, fingerprint, simulate, runs, seed, workers, output):
+              per_resolver, allow_python, progress, por, dead_variables, symmetry, fingerprint, simulate, runs, seed, workers, output):
     """Explore every interleaving of SPECS (files or folders) and report a
     verdict per invariant, with the shortest counterexample when one fails.
 
@@ -171,7 +175,7 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, max_states, max_depth
                 elif expect_mode:
                     skipped.append(f"skipped  {spec.source}: needs --allow-python (requires = [\"python\"])")
                     continue
-            opts = Options(por=por, dead_variables=dead_variables, fingerprint=fingerprint,
+            opts = Options(por=por, dead_variables=dead_variables, symmetry=symmetry, fingerprint=fingerprint,
                            simulate=runs if simulate else None, seed=seed, workers=workers)
             report = check(spec, invariants or None, engine=engine, progress=bar, options=opts)
             bar.done()

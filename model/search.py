@@ -124,7 +124,7 @@ def _path(parent: array, act: array, idx: int) -> tuple[int, ...]:
 
 
 def bfs(system, properties, bounds: Bounds = Bounds(), progress: Callable | None = None,
-        progress_every: float = 1.0, fingerprint: bool = False) -> SearchResult:
+        progress_every: float = 1.0, fingerprint: bool = False, stop_when=None) -> SearchResult:
     """Breadth-first search: every violation comes with a shortest path.
 
     States are expanded level by level, so the first state found that
@@ -136,6 +136,10 @@ def bfs(system, properties, bounds: Bounds = Bounds(), progress: Callable | None
     price of a hash collision wrongly merging two states with probability
     about ``n**2 / 2**65`` for ``n`` states (see :func:`collision_probability`).
     Only the current BFS level is held as full states.
+
+    ``stop_when`` (property names): stop as soon as all of these are
+    violated (default: all properties); the result is then not complete and
+    has no ``cut``.
     """
     every = [p for p in properties if p.scope == EVERY]
     quiet = [p for p in properties if p.scope == QUIESCENT]
@@ -159,10 +163,10 @@ def bfs(system, properties, bounds: Bounds = Bounds(), progress: Callable | None
     depth = 0
     cut = None
     expanded = 0
-    total = len(properties)
+    wanted = set(p.name for p in properties) if stop_when is None else set(stop_when)
     nxt: list = []
     try:
-        while frontier and cut is None and not (total and len(found) == total):
+        while frontier and cut is None and not (wanted and wanted <= found.keys()):
             nxt = []
             stats.depth = depth
             for state, idx in frontier:
@@ -222,11 +226,14 @@ def bfs(system, properties, bounds: Bounds = Bounds(), progress: Callable | None
     return SearchResult("bfs", stats, complete, cut, found)
 
 
-def dfs(system, properties, bounds: Bounds = Bounds()) -> SearchResult:
+def dfs(system, properties, bounds: Bounds = Bounds(), stop_when=None,
+        progress: Callable | None = None) -> SearchResult:
     """Depth-first search over the same interface (no shortest-path promise).
 
     Used to cross-check :func:`bfs`: both must visit the same states and find
-    the same violations; BFS's paths are never longer.
+    the same violations; BFS's paths are never longer.  ``stop_when``
+    (property names): stop as soon as all of these are violated (the result
+    is then not complete and has no ``cut``); by default it runs to the end.
     """
     found: dict[str, Found] = {}
     t0 = time.monotonic()
@@ -241,7 +248,8 @@ def dfs(system, properties, bounds: Bounds = Bounds()) -> SearchResult:
             found[p.name] = Found(p.name, (), d)
     deadline = t0 + bounds.max_seconds if bounds.max_seconds else None
     try:
-        cut = _dfs_loop(system, properties, bounds, stack, seen, found, stats, fault_base, deadline)
+        cut = _dfs_loop(system, properties, bounds, stack, seen, found, stats, fault_base, deadline,
+                        set(stop_when or ()), progress, t0)
     except _Cut as c:
         cut = c.args[0]
     except KeyboardInterrupt:
@@ -255,15 +263,23 @@ class _Cut(Exception):
     """A bound stopped the depth-first search."""
 
 
-def _dfs_loop(system, properties, bounds, stack, seen, found, stats, fault_base, deadline):
+def _dfs_loop(system, properties, bounds, stack, seen, found, stats, fault_base, deadline, wanted=frozenset(),
+              progress=None, t0=0.0):
     """Run the depth-first search; the bound that cut it (max_depth,
     max_states) or None; raises :class:`_Cut` on the deadline."""
     steps = 0
     cut = None
+    next_report = t0 + 1.0
     while stack:
         steps += 1
-        if deadline is not None and not steps & 1023 and time.monotonic() >= deadline:
-            raise _Cut("max_seconds")
+        if not steps & 1023:
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                raise _Cut("max_seconds")
+            if progress is not None and now >= next_report:
+                stats.states, stats.seconds, stats.frontier = len(seen), now - t0, len(stack)
+                progress(stats)
+                next_report = now + 1.0
         state, path = stack.pop()
         stats.depth = max(stats.depth, len(path))
         succ = system.successors(state)
@@ -272,6 +288,8 @@ def _dfs_loop(system, properties, bounds, stack, seen, found, stats, fault_base,
             for p in properties:
                 if p.scope == QUIESCENT and p.name not in found and (d := p.check(state)) is not None:
                     found[p.name] = Found(p.name, path, d)
+            if wanted and wanted <= found.keys():
+                return None
             if not succ:
                 continue
         if bounds.max_depth is not None and len(path) >= bounds.max_depth:

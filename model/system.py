@@ -47,6 +47,10 @@ MSG_MASK = (1 << 15) - 1   # bit 15 is faults.FLAG
 
 DELETED = 0  # value id of a tombstone
 
+# Symmetry groups larger than this are not used: each quiescent
+# representative is judged once per image (7! = 5040).
+MAX_GROUP = 5040
+
 
 @dataclass(frozen=True)
 class Op:
@@ -212,6 +216,14 @@ class System:
         # Ghost happens-before (write hb, leader past) is kept unless an engine
         # user proves it dead: no key type reads it and no invariant asks.
         self.ghost = True
+        # Dead busy-leader content (docs/reductions.md): with ``por`` on, the
+        # engine may also drop what a leader with pending writes holds
+        # (applied set, causal past, contents) and every message whose
+        # delivery could no longer change that leader.
+        self.dead_content = False
+        # Symmetry reduction (model/symmetry.py): a Symmetry when on.
+        self.symmetry = None
+        self._empty_regs = tuple(t.initial() for t in self.types)
         self._last_op = tuple(ops_l[-1] if ops_l else -1 for ops_l in self.leader_ops)
 
     # ----------------------------------------------------------------- states
@@ -340,11 +352,15 @@ class System:
     # action codes as the plain system; a path's postponed deliveries are
     # appended by :meth:`expand_path`.
 
-    def _successors_por(self, state) -> list:
+    def _successors_por(self, state, canonical: bool = True) -> list:
         leaders, links, writes, _, _ = state
         out = []
         ops = self.ops
-        settle = self._settle_por
+        if canonical:
+            settle = self._settle_por
+        else:
+            def settle(t):
+                return self._settle_por(t, False)
         for l in range(self.n):
             if leaders[l] is None:
                 continue
@@ -359,7 +375,7 @@ class System:
                 out.append((base + j, settle(self._deliver(state, j))))
         return out
 
-    def _settle_por(self, state):
+    def _settle_por(self, state, canonical: bool = True):
         leaders, links, writes, loop, faults = state
         last = self._last_op
         new_leaders = None
@@ -375,11 +391,43 @@ class System:
                 if links[j]:
                     new_links = new_links or list(links)
                     new_links[j] = ()
+        if self.dead_content:
+            # A busy leader is only its clock; a message it would not move is
+            # dead (clocks only grow, so it stays dead).
+            empty = self._empty_regs
+            wall, lamport = self.clock == "wall", self._lamport
+            for l in range(self.n):
+                x = (new_leaders or leaders)[l]
+                if x is None:
+                    continue
+                clock = x[2]
+                if x[0] or x[1] or x[3] != empty:
+                    new_leaders = new_leaders or list(leaders)
+                    new_leaders[l] = (0, 0, clock, empty)
+                for j in self.in_links[l]:
+                    q = (new_links or links)[j]
+                    if not q:
+                        continue
+                    if wall:
+                        p = len(q)
+                    else:
+                        p = 0
+                        for m in q:
+                            ts = writes[m & MSG_MASK][0]
+                            if (ts[0] if lamport else ts) > clock:
+                                break
+                            p += 1
+                    if p:
+                        new_links = new_links or list(links)
+                        new_links[j] = q[p:]
         if new_leaders is not None:
             leaders = tuple(new_leaders)
         if new_links is not None:
             links = tuple(new_links)
         state = (leaders, links, writes, loop, faults)
+        if canonical and self.symmetry is not None:
+            state = self.symmetry.canonical(state)
+            leaders, links = state[0], state[1]
         if any(links):
             return state
         ops = self.ops
@@ -405,34 +453,139 @@ class System:
             past |= 1 << i | writes[i][1]
             clock = clocks.observe(self.clock, clock, writes[i][0])
         out = list(leaders)
+        shared: dict = {}   # contents of keys whose apply ignores 'local' are the same everywhere
         for l, x in enumerate(leaders):
             if x is not None:
                 continue
             regs = []
             for k, t in enumerate(self.types):
-                content = t.initial()
-                for i in committed:
-                    if self.ops[i].key == k:
-                        content = self._apply_k[k](content, i, writes, self.ops[i].origin == l)
+                content = shared.get(k)
+                if content is None:
+                    content = t.initial()
+                    for i in committed:
+                        if self._op_key[i] == k:
+                            content = self._apply_k[k](content, i, writes, self.ops[i].origin == l)
+                    if not t.reads_local:
+                        shared[k] = content
                 regs.append(content)
             out[l] = (applied, past, clock, tuple(regs))
         return (tuple(out), links, writes, loop, faults)
 
+    def expansions(self, path):
+        """Candidate primitive paths behind a path found with reductions on.
+
+        Without symmetry there is one, :meth:`expand_path`.  With it, the
+        path runs through orbit representatives: it is first mapped to a
+        real run of the reduced system (at each step the action whose
+        successor has the recorded representative), then one candidate per
+        renaming of that run in the group, identity first — the caller
+        keeps the first whose final state shows the violation (the
+        quiescent check judged every image of the representative)."""
+        sym = self.symmetry
+        if sym is None:
+            yield self.expand_path(path)
+            return
+        real = []
+        canon = cur = self.initial_state()
+        for a in path:
+            target_pre = self._unmaterialize(self._settle_por(self._primitive(canon, a)))
+            for b, t in self._successors_por(cur, canonical=False):
+                t_pre = self._unmaterialize(t)
+                if sym.canonical(t_pre) == target_pre:
+                    real.append(b)
+                    cur = t_pre
+                    break
+            else:  # pragma: no cover - would be a bug in the symmetry group
+                raise RuntimeError("internal error: no real step matches a symmetry-reduced step")
+            canon = target_pre
+        for p in sym.group():
+            yield self.expand_path([sym.permute_action(a, p) for a in real])
+
+    def images(self, state):
+        """The quiescent states a quiescent ``state`` stands for: itself, or
+        with symmetry on every image of the representative under the group
+        (rebuilt like any quiescent reduced state)."""
+        if self.symmetry is None:
+            yield state
+            return
+        for t in self.symmetry.orbit(self._unmaterialize(state)):
+            yield self._materialize(t)
+
+    def _primitive(self, state, a: int):
+        return self._commit(state, a) if a < self.nops else self._deliver(state, a - self.nops)
+
+    def _unmaterialize(self, state):
+        """A quiescent reduced state as it was before its done leaders were
+        rebuilt (every leader is done there)."""
+        if any(state[1]) or not all(x is not None for x in state[0]):
+            return state
+        if any(self._next_op(l, state[2]) is not None for l in range(self.n)):
+            return state
+        return ((None,) * self.n,) + state[1:]
+
     def expand_path(self, path) -> tuple[int, ...]:
-        """The primitive actions behind a path found with ``por`` on: the
-        path, then the deliveries it postponed; the path itself when ``por``
-        is off."""
+        """The primitive actions behind a path found with ``por`` on (and
+        no symmetry): the path, the dead deliveries it dropped at busy
+        leaders, then the deliveries it postponed; the path itself when
+        ``por`` is off."""
         if not self.por:
             return tuple(path)
         state = self.initial_state()
+        reduced = state
+        out = []
         for a in path:
             state = self._commit(state, a) if a < self.nops else self._deliver(state, a - self.nops)
-        out = list(path)
+            out.append(a)
+            if self.dead_content:
+                # Deliver now what the reduced step dropped as dead at a busy leader.
+                reduced = self._settle_por(self._primitive(reduced, a), False)
+                for j, (_, d) in enumerate(self.edges):
+                    if reduced[0][d] is not None:
+                        while len(state[1][j]) > len(reduced[1][j]):
+                            out.append(self.nops + j)
+                            state = self._deliver(state, j)
         for j in range(len(state[1])):
             while state[1][j]:
                 out.append(self.nops + j)
                 state = self._deliver(state, j)
         return tuple(out)
+
+    def dead_content_applicable(self) -> tuple[bool, str]:
+        """Whether a busy leader's applied set, causal past and contents are
+        dead under ``por`` (docs/reductions.md): nothing reads them before
+        the leader is done (forgotten, then rebuilt at quiescence) when no
+        op waits on ``after``, ghost happens-before is off and no commit
+        reads the committing leader's content.  Returns ``(ok, reason)``."""
+        if self.ghost:
+            return False, "ghost happens-before is read"
+        if any(op.after_mask for op in self.ops):
+            return False, "an op waits on 'after' (reads the applied set)"
+        for op in self.ops:
+            if self.types[op.key].stamp_reads_content(op):
+                return False, f"op {op.id} reads its leader's content at commit"
+        return True, ("dead busy-leader content (a leader with pending writes is only its clock; messages"
+                      " that cannot move its clock are dropped)")
+
+    def symmetry_applicable(self) -> tuple[bool, str]:
+        """Whether leaders can be treated as interchangeable
+        (:mod:`model.symmetry`): only over the reduced dynamics of
+        ``dead_content`` (a busy leader is its clock), all-to-all, no loop
+        metadata in messages, and at least two leaders with the same
+        workload shape (ops count, ``time_ms`` per position, clock
+        offset).  Returns ``(ok, reason)``."""
+        if not (self.por and self.dead_content):
+            return False, "needs por with dead busy-leader content (leader states that are only clocks)"
+        if self.spec.topology != "all-to-all" or self.loop_mode == "visited":
+            return False, "only all-to-all links without 'visited' loop metadata are renaming-invariant here"
+        from model.symmetry import Symmetry
+        sym = Symmetry(self)
+        if sym.order == 1:
+            return False, "no two leaders have the same workload shape (ops, time_ms, clock offset)"
+        if sym.order > MAX_GROUP:
+            return False, f"the symmetry group has {sym.order:,} permutations (more than {MAX_GROUP:,})"
+        classes = ", ".join("{" + ", ".join(self.leaders[l] for l in c) + "}" for c in sym.classes if len(c) > 1)
+        return True, (f"symmetry over interchangeable leaders {classes} ({sym.order} permutations; every image"
+                      " of a quiescent representative is judged)")
 
     def ghost_needed_by_types(self) -> bool:
         """Whether some key's resolver reads ghost happens-before (siblings,

@@ -51,7 +51,7 @@ def test_invariant_option_limits_the_check(run):
 
 
 def test_incomplete_exits_3(run):
-    r = run("check", SEED, "--max-states", "5", "--invariant", "convergence")
+    r = run("check", SEED, "--max-states", "2", "--invariant", "convergence")
     assert r.exit_code == 3
     assert "incomplete (search cut by max_states" in r.output
 

@@ -26,7 +26,7 @@ def test_every_spec_gives_the_same_verdicts_with_and_without_por(path):
     if "python" in spec.requires:
         pytest.skip("runs Python; covered with --allow-python in test_specs")
     on = check(spec, options=Options(por=True))
-    off = check(spec, options=Options(por=False))
+    off = check(spec, options=Options(por=False, symmetry=False))
     assert [(r.invariant, r.verdict, r.anomaly) for r in on.results] == \
         [(r.invariant, r.verdict, r.anomaly) for r in off.results]
 
@@ -106,18 +106,169 @@ def test_seeded_bug_an_unsound_por_is_caught(monkeypatch):
     assert red != full
 
 
-def test_por_reduces_b1_by_a_factor_of_twenty():
+def _reduced(spec, dead_content=False, symmetry=False, ghost=False):
+    from model.symmetry import Symmetry
+    system = System(spec)
+    system.ghost = ghost
+    system.por = True
+    system.dead_content = dead_content
+    if symmetry:
+        system.symmetry = Symmetry(system)
+    return system
+
+
+def test_each_reduction_on_b1_keeps_the_quiescent_states():
+    """B1 = 3 leaders x 2 writes, all-to-all, lww over lamport, convergence."""
     w = [{"leader": l, "key": "k", "set": f"{l}{i}"} for l in LEADERS for i in (1, 2)]
     spec = make_spec(LEADERS, w, resolver="lww", clock="lamport", invariants=["convergence"])
-    plain = Options(por=False, dead_variables=False)
+    plain = Options(por=False, dead_variables=False, symmetry=False)
     on, off = check(spec, options=Options(dead_variables=False)), check(spec, options=plain)
     assert (off.stats.states, off.stats.quiescent) == (312_192, 2_827)
     assert (on.stats.states, on.stats.quiescent) == (14_619, 2_827)
     assert any(r.startswith("por: ") for r in on.reductions)
-    # Dropping the dead ghost metadata as well merges states that differ only there.
+    # Ghost dropped: states that differed only there merge (2,827 -> 409 quiescent).
+    ghostless = System(spec)
+    ghostless.ghost = False
+    q_plain, _ = _quiescent_states(ghostless)
+    q, n = _quiescent_states(_reduced(spec))
+    assert (n, len(q)) == (5_157, 409) and q == q_plain
+    # A busy leader is only its clock; dead messages dropped: the same 409.
+    q, n = _quiescent_states(_reduced(spec, dead_content=True))
+    assert (n, len(q)) == (2_091, 409) and q == q_plain
+    # One state per orbit of the 3! renamings: 75 representatives stand for the 409.
+    sym = _reduced(spec, dead_content=True, symmetry=True)
+    q, n = _quiescent_states(sym)
+    assert (n, len(q)) == (373, 75)
+    assert {img for s in q for img in sym.images(s)} == q_plain
     both = check(spec)
-    assert (both.stats.states, both.stats.quiescent) == (5_157, 409)
+    assert both.stats.states == 373 and any(r.startswith("symmetry over") for r in both.reductions)
     assert [r.verdict for r in both.results] == [r.verdict for r in off.results] == ["holds"]
+
+
+@st.composite
+def shaped_workloads(draw):
+    """All-to-all specs whose leaders often share a workload shape."""
+    n = draw(st.integers(2, 4))
+    leaders = LEADERS + ("d",)
+    per = draw(st.lists(st.integers(0, 2), min_size=1, max_size=2))
+    ops = []
+    for l in leaders[:n]:
+        count = per[0] if draw(st.integers(0, 3)) else per[-1]
+        for i in range(count):
+            op = {"leader": l, "key": draw(st.sampled_from(["k", "j"])), "set": draw(st.sampled_from(["x", "y", l]))}
+            if draw(st.integers(0, 5)) == 0:
+                op = {"leader": l, "key": op["key"], "delete": True}
+            ops.append(op)
+    if not ops:
+        ops.append({"leader": "a", "key": "k", "set": "x"})
+    system = {"resolver": "lww", "clock": draw(st.sampled_from(["wall", "lamport", "hlc"])),
+              "tie_break": draw(st.sampled_from(["leader", "value"]))}
+    if draw(st.booleans()):
+        system["offsets_ms"] = {"a": draw(st.sampled_from([0, 2]))}
+    try:
+        return make_spec(leaders[:n], ops, **system)
+    except Exception:  # an invalid combination: skip it
+        return None
+
+
+def _ghostless(spec):
+    system = System(spec)
+    system.ghost = False
+    return system
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(shaped_workloads())
+def test_dead_content_and_symmetry_keep_exactly_the_quiescent_states(spec):
+    if spec is None:
+        return
+    base = _ghostless(spec)
+    if not base.por_applicable()[0]:
+        return
+    full, n_full = _quiescent_states(base)
+    dead = _reduced(spec, dead_content=True)
+    assert dead.dead_content_applicable()[0]
+    q, n = _quiescent_states(dead)
+    assert q == full and n <= n_full
+    if dead.symmetry_applicable()[0]:
+        sym = _reduced(spec, dead_content=True, symmetry=True)
+        reps, n_sym = _quiescent_states(sym)
+        assert {img for s in reps for img in sym.images(s)} == full
+        assert n_sym <= n
+
+
+def _paths_to_quiescent(system):
+    """Every quiescent state of a (small) system with one path to it."""
+    from model.search import is_quiescent
+    init = system.initial_state()
+    paths = {init: ()}
+    frontier = [init]
+    out = {}
+    while frontier:
+        nxt = []
+        for s in frontier:
+            succ = system.successors(s)
+            if is_quiescent(system, succ):
+                out[s] = paths[s]
+            for a, t in succ:
+                if t not in paths:
+                    paths[t] = paths[s] + (a,)
+                    nxt.append(t)
+        frontier = nxt
+    return out
+
+
+def _replay(system, path):
+    state = system.initial_state()
+    for a in path:
+        state = system.step(state, a)
+    return state
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(shaped_workloads())
+def test_every_reduced_quiescent_state_expands_to_a_real_run(spec):
+    """Counterexamples are rebuilt from reduced paths: each image of each
+    quiescent representative must be the end of a real primitive run."""
+    if spec is None:
+        return
+    base = _ghostless(spec)
+    if not base.por_applicable()[0]:
+        return
+    sym = _reduced(spec, dead_content=True, symmetry=True)
+    if not sym.symmetry_applicable()[0]:
+        sym.symmetry = None
+    for rep, path in list(_paths_to_quiescent(sym).items())[:8]:
+        ends = {_replay(base, p) for p in sym.expansions(path)}
+        assert set(sym.images(rep)) <= ends
+
+
+def test_seeded_bug_unsound_symmetry_is_caught():
+    # Under wall clocks a leader's offset decides who wins: a and b are not
+    # interchangeable.  Forcing them into one class loses quiescent states.
+    from model.symmetry import Symmetry
+    w = [{"leader": "a", "key": "k", "set": "x"}, {"leader": "b", "key": "k", "set": "y"}]
+    spec = make_spec(("a", "b"), w, resolver="lww", clock="wall", offsets_ms={"a": 5})
+    sym = _reduced(spec, dead_content=True)
+    assert not sym.symmetry_applicable()[0]
+    forced = Symmetry(sym)
+    forced.classes, forced.cls = ((0, 1),), [0, 0]
+    sym.symmetry = forced
+    full, _ = _quiescent_states(_ghostless(spec))
+    reps, _ = _quiescent_states(sym)
+    assert {img for s in reps for img in sym.images(s)} != full
+
+
+def test_seeded_bug_dead_content_under_a_read_modify_write_is_caught():
+    # An increment reads the value its leader shows: that content is live.
+    w = [{"leader": "a", "key": "n", "incr": 1}, {"leader": "b", "key": "n", "incr": 1},
+         {"leader": "b", "key": "n", "incr": 1}]
+    spec = make_spec(("a", "b"), w, resolver="lww", clock="lamport")
+    dead = _reduced(spec, dead_content=True)
+    assert not dead.dead_content_applicable()[0]
+    full, _ = _quiescent_states(_ghostless(spec))
+    q, _ = _quiescent_states(dead)
+    assert q != full
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

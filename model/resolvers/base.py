@@ -35,6 +35,9 @@ from dataclasses import dataclass
 
 REJECTED = -1
 
+# Read-modify-write op kinds on a register: the commit reads the value shown.
+RMW = ("incr", "decr")
+
 # Anomaly names (MODEL.md §6) used by losses().
 LOST_UPDATE = "lost-update"
 CAUSALLY_LATER = "causally-later-write-lost"
@@ -109,6 +112,8 @@ class DataType:
     # Remote applies at one leader are order-independent (a join, or a
     # total order): partial-order reduction may rely on it.
     commutes = False
+    # Whether apply() treats the leader's own writes differently (``local``).
+    reads_local = True
 
     def __init__(self, ctx=None):
         self.ctx = ctx
@@ -119,6 +124,14 @@ class DataType:
 
     def stamp(self, op, ts, past, content, writes):
         return (ts, past)
+
+    def stamp_reads_content(self, op) -> bool:
+        """Whether :meth:`stamp` of ``op`` reads the committing leader's
+        content (a read-modify-write, a local check, a sibling context).
+        Conservatively true; a type that stamps from the clock alone says
+        so, which lets the engine drop a busy leader's content as dead
+        (docs/reductions.md)."""
+        return True
 
     def apply(self, content, w, writes, local):  # pragma: no cover - abstract
         raise NotImplementedError

@@ -12,9 +12,8 @@ from dataclasses import replace
 
 from model.errors import SpecError
 from model.resolvers import local_checks
+from model.resolvers.base import RMW
 from model.routing import Routing
-
-RMW = ("incr", "decr")
 
 
 class KeyContext:

@@ -22,6 +22,10 @@ Tie-break on equal timestamps (``system.tie_break``):
     total order: leaders that receive tied writes in different orders can
     diverge, and the checker shows it.
 
+With ``leader`` or ``value``, two writes can still tie exactly (equal
+values under ``value``; one leader's writes stamped the same wall time):
+then the op listed later in the spec wins, so the order is total.
+
 Deletes (``system.delete_rule``, default ``as-write``): a delete is a
 tombstone stamped like any write; ``delete-wins`` / ``update-wins`` make a
 tombstone beat / lose to a *concurrent* update whatever the timestamps
@@ -34,7 +38,7 @@ state"; MODEL.md §4.
 
 from __future__ import annotations
 
-from model.resolvers.base import DataType
+from model.resolvers.base import RMW, DataType
 from model.resolvers.register import Register, ts_rank
 
 SUMMARY = "last writer wins: keep the write with the larger timestamp (wall/lamport/hlc), tie-break by leader name"
@@ -57,15 +61,22 @@ class LWW(DataType):
 
     __slots__ = ("_tie", "commutes")
     uses_hb = False   # compares timestamps only: ghost happens-before is dead for it
+    reads_local = False
 
     def __init__(self, tie: tuple, ctx=None):
         super().__init__(ctx)
-        # _tie[w] is appended to the timestamp; () for incoming-loses.
-        self._tie = tie
+        # _tie[w] is appended to the timestamp; () for incoming-loses.  An
+        # exact tie (equal timestamp and tie-break value: equal values under
+        # 'value', or one leader's writes at the same wall time) goes to the
+        # op listed later, so the order is total and deliveries commute.
         self.commutes = all(t != () for t in tie)
+        self._tie = tuple(t + (i,) for i, t in enumerate(tie)) if self.commutes else tie
 
     def stamp(self, op, ts, past, content, writes):
         return self.ctx.stamp_register(op, ts, past, content, writes)
+
+    def stamp_reads_content(self, op) -> bool:
+        return op.kind in RMW
 
     def key(self, w: int, writes) -> tuple:
         return writes[w][0] + self._tie[w]

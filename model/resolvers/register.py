@@ -38,7 +38,7 @@ shows it.
 
 from __future__ import annotations
 
-from model.resolvers.base import DataType
+from model.resolvers.base import RMW, DataType
 
 DELETE_RULES = {
     "as-write": "a delete is a tombstone write that competes like any other write",
@@ -77,6 +77,9 @@ class Register(DataType):
             return (ts, past, (data[0], content[0] + 1 if content else 0))
         return entry
 
+    def stamp_reads_content(self, op) -> bool:
+        return op.kind in RMW or self.stores_base
+
     def _wins(self, w, cur, writes) -> bool:
         """Does incoming ``w`` beat held ``cur`` in a conflict?"""
         ctx = self.ctx
@@ -94,7 +97,9 @@ class Register(DataType):
             return ctx.leader_rank[w] > ctx.leader_rank[cur]
         rw, rc = self.rank(w, writes), self.rank(cur, writes)
         if rw == rc:
-            return self.equal_applies
+            # A declared order-independent register needs a total order: an
+            # exact tie goes to the op listed later in the spec.
+            return w > cur if self.commutes else self.equal_applies
         return (rw < rc) if self.lower else (rw > rc)
 
     def apply(self, content, w, writes, local):

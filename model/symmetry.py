@@ -1,0 +1,168 @@
+"""Symmetry reduction over interchangeable leaders (docs/reductions.md).
+
+Two leaders are *interchangeable* when renaming one into the other maps
+every run to a run: same number of operations, same ``time_ms`` at each
+position, same clock offset.  In the reduced system of partial-order
+reduction with dead busy-leader content (:mod:`model.system`), a state
+holds per leader only its clock (or ``None`` once done), per link the
+writes in flight, and per op its timestamp; nothing in those dynamics reads
+a leader's name, a key or a value.  So for every permutation ``p`` of the
+leaders that maps each leader into its class, ``s -> t`` implies
+``p(s) -> p(t)``: the group acts on the transition system (Emerson &
+Sistla, "Symmetry and model checking", FMSD 1996; Ip & Dill, "Better
+verification through symmetry", FMSD 1996).
+
+The engine stores one canonical member per orbit (:func:`canonical`, exact:
+equal orbits give equal representatives).  The invariants are *not*
+assumed symmetric — the LWW tie-break names leaders — so at a quiescent
+representative every image under the group is judged (:func:`orbit`):
+every reachable quiescent state is the image of a representative, so no
+quiescent state escapes the check.
+
+A permutation is a tuple ``p`` with ``p[old] = new``.
+"""
+
+from __future__ import annotations
+
+import marshal
+from itertools import permutations, product
+
+
+class Symmetry:
+    """The symmetry group of one system's reduced dynamics."""
+
+    def __init__(self, system):
+        self.system = system
+        n = system.n
+        sig = [(len(system.leader_ops[l]), tuple(system.ops[i].time_ms for i in system.leader_ops[l]),
+                system.offsets[l], system.jump_ms[l]) for l in range(n)]
+        classes: dict = {}
+        for l in range(n):
+            classes.setdefault(sig[l], []).append(l)
+        self.classes = tuple(tuple(c) for c in classes.values())
+        self.cls = [0] * n
+        for c, members in enumerate(self.classes):
+            for l in members:
+                self.cls[l] = c
+        self.pos = [0] * system.nops
+        for l in range(n):
+            for p, w in enumerate(system.leader_ops[l]):
+                self.pos[w] = p
+        self.link_of = {e: j for j, e in enumerate(system.edges)}
+        self._opmaps: dict = {}
+        self._identity = tuple(range(n))
+
+    @property
+    def order(self) -> int:
+        """The number of permutations in the group."""
+        out = 1
+        for c in self.classes:
+            for k in range(2, len(c) + 1):
+                out *= k
+        return out
+
+    def group(self):
+        """Every permutation of the group, the identity first."""
+        n = self.system.n
+        per_class = [list(permutations(c)) for c in self.classes]
+        for choice in product(*per_class):
+            p = [0] * n
+            for c, image in zip(self.classes, choice):
+                for old, new in zip(c, image):
+                    p[old] = new
+            yield tuple(p)
+
+    def _maps(self, p):
+        """Per permutation, cached: op ``w`` -> its image, link ``j`` -> its
+        image, and the inverses of the leader and op maps."""
+        m = self._opmaps.get(p)
+        if m is None:
+            s = self.system
+            om = tuple(s.leader_ops[p[s.ops[w].origin]][self.pos[w]] for w in range(s.nops))
+            lm = tuple(self.link_of[(p[a], p[b])] for a, b in s.edges)
+            inv_p = [0] * s.n
+            for old, new in enumerate(p):
+                inv_p[new] = old
+            inv_om = [0] * s.nops
+            for old, new in enumerate(om):
+                inv_om[new] = old
+            m = (om, lm, tuple(inv_p), tuple(inv_om))
+            self._opmaps[p] = m
+        return m
+
+    def opmap(self, p) -> tuple:
+        """Op index ``w`` -> the op at the same position of leader ``p[leader(w)]``."""
+        return self._maps(p)[0]
+
+    def permute(self, state, p):
+        """The state with every leader ``l`` renamed ``p[l]``."""
+        leaders, links, writes, loop, faults = state
+        om, lm, inv_p, inv_om = self._maps(p)
+        new_links = [()] * len(links)
+        get = om.__getitem__
+        for j, q in enumerate(links):
+            if q:
+                new_links[lm[j]] = tuple(map(get, q))
+        return (tuple(map(leaders.__getitem__, inv_p)), tuple(new_links), tuple(map(writes.__getitem__, inv_om)),
+                loop, faults)
+
+    def permute_action(self, action: int, p) -> int:
+        s = self.system
+        if action < s.nops:
+            return self.opmap(p)[action]
+        return s.nops + self._maps(p)[1][action - s.nops]
+
+    def canonical(self, state):
+        """The orbit's representative: leaders sorted by a renaming-invariant
+        signature within their class; among leaders whose signatures tie,
+        the permutation giving the smallest encoding."""
+        leaders, links, writes, _, _ = state
+        s = self.system
+        n = s.n
+        pos = self.pos
+        # A renaming-invariant label per write, then per link.
+        lab = [() if x is None else (pos[w], x[0]) for w, x in enumerate(writes)]
+        qs = [tuple(map(lab.__getitem__, q)) if q else () for q in links]
+        sigs = []
+        for l in range(n):
+            x = leaders[l]
+            sigs.append((self.cls[l], (0,) if x is None else (1, x[2]),
+                         tuple(map(lab.__getitem__, s.leader_ops[l])),
+                         tuple(sorted(map(qs.__getitem__, s.in_links[l]))),
+                         tuple(sorted(map(qs.__getitem__, s.out_links[l])))))
+        p = [0] * n
+        ties = []
+        for c in self.classes:
+            ranked = sorted(c, key=sigs.__getitem__)
+            for new, old in zip(c, ranked):
+                p[old] = new
+            start = 0
+            for i in range(1, len(ranked) + 1):
+                if i == len(ranked) or sigs[ranked[i]] != sigs[ranked[start]]:
+                    if i - start > 1:
+                        ties.append((tuple(ranked[start:i]), tuple(c[start:i])))
+                    start = i
+        if not ties:
+            p = tuple(p)
+            return state if p == self._identity else self.permute(state, p)
+        best = None
+        best_key = None
+        for choice in product(*[permutations(slots) for _, slots in ties]):
+            q = list(p)
+            for (olds, _), image in zip(ties, choice):
+                for old, new in zip(olds, image):
+                    q[old] = new
+            t = self.permute(state, tuple(q))
+            key = marshal.dumps(t, 2)
+            if best_key is None or key < best_key:
+                best, best_key = t, key
+        return best
+
+    def orbit(self, state):
+        """The distinct images of ``state`` under the group."""
+        seen = set()
+        for p in self.group():
+            t = self.permute(state, p)
+            if t not in seen:
+                seen.add(t)
+                yield t
