@@ -119,7 +119,7 @@ def _reduce(system: System, props, options: Options) -> tuple[tuple[str, ...], l
     ok, why = system.symmetry_applicable()
     if ok and options.symmetry:
         from model.symmetry import Symmetry
-        system.symmetry = Symmetry(system)
+        system.symmetry = Symmetry(system, full=not system.dead_content)
         notes += (why,)
         props = [search.Property(p.name, p.scope, _judge_images(system, p.check)) for p in props]
     elif options.symmetry and system.spec.topology == "all-to-all":

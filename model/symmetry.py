@@ -31,11 +31,16 @@ from itertools import permutations, product
 class Symmetry:
     """The symmetry group of one system's reduced dynamics."""
 
-    def __init__(self, system):
+    def __init__(self, system, full: bool = False):
         self.system = system
+        # full: leader states are kept whole (applied set, causal past,
+        # contents), so ops must also match key and kind position by position.
+        self.full = full
         n = system.n
         sig = [(len(system.leader_ops[l]), tuple(system.ops[i].time_ms for i in system.leader_ops[l]),
-                system.offsets[l], system.jump_ms[l]) for l in range(n)]
+                system.offsets[l], system.jump_ms[l],
+                tuple((system.ops[i].key, system.ops[i].kind) for i in system.leader_ops[l]) if full else ())
+               for l in range(n)]
         classes: dict = {}
         for l in range(n):
             classes.setdefault(sig[l], []).append(l)
@@ -103,8 +108,28 @@ class Symmetry:
         for j, q in enumerate(links):
             if q:
                 new_links[lm[j]] = tuple(map(get, q))
-        return (tuple(map(leaders.__getitem__, inv_p)), tuple(new_links), tuple(map(writes.__getitem__, inv_om)),
-                loop, faults)
+        new_leaders = tuple(map(leaders.__getitem__, inv_p))
+        new_writes = tuple(map(writes.__getitem__, inv_om))
+        if self.full:
+            bits = self._bits
+            new_leaders = tuple(None if x is None else
+                                (bits(x[0], om), bits(x[1], om), x[2],
+                                 tuple(tuple(sorted(map(get, c))) for c in x[3]))
+                                for x in new_leaders)
+            new_writes = tuple(None if x is None else (x[0], bits(x[1], om)) + x[2:] for x in new_writes)
+        return (new_leaders, tuple(new_links), new_writes, loop, faults)
+
+    @staticmethod
+    def _bits(mask: int, om) -> int:
+        """A bitmask over ops, renamed."""
+        out = 0
+        w = 0
+        while mask:
+            if mask & 1:
+                out |= 1 << om[w]
+            mask >>= 1
+            w += 1
+        return out
 
     def permute_action(self, action: int, p) -> int:
         s = self.system
@@ -124,9 +149,17 @@ class Symmetry:
         lab = [() if x is None else (pos[w], x[0]) for w, x in enumerate(writes)]
         qs = [tuple(map(lab.__getitem__, q)) if q else () for q in links]
         sigs = []
+        full = self.full
         for l in range(n):
             x = leaders[l]
-            sigs.append((self.cls[l], (0,) if x is None else (1, x[2]),
+            if x is None:
+                head = (0,)
+            elif full:
+                applied = tuple(sorted(lab[w] for w in range(s.nops) if (x[0] >> w) & 1))
+                head = (1, x[2], applied, tuple(tuple(sorted(map(lab.__getitem__, c))) for c in x[3]))
+            else:
+                head = (1, x[2])
+            sigs.append((self.cls[l], head,
                          tuple(map(lab.__getitem__, s.leader_ops[l])),
                          tuple(sorted(map(qs.__getitem__, s.in_links[l]))),
                          tuple(sorted(map(qs.__getitem__, s.out_links[l])))))

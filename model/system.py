@@ -427,7 +427,7 @@ class System:
         state = (leaders, links, writes, loop, faults)
         if canonical and self.symmetry is not None:
             state = self.symmetry.canonical(state)
-            leaders, links = state[0], state[1]
+            leaders, links, writes = state[0], state[1], state[2]
         if any(links):
             return state
         ops = self.ops
@@ -568,17 +568,23 @@ class System:
 
     def symmetry_applicable(self) -> tuple[bool, str]:
         """Whether leaders can be treated as interchangeable
-        (:mod:`model.symmetry`): only over the reduced dynamics of
-        ``dead_content`` (a busy leader is its clock), all-to-all, no loop
-        metadata in messages, and at least two leaders with the same
-        workload shape (ops count, ``time_ms`` per position, clock
-        offset).  Returns ``(ok, reason)``."""
-        if not (self.por and self.dead_content):
-            return False, "needs por with dead busy-leader content (leader states that are only clocks)"
+        (:mod:`model.symmetry`): with ``por``, all-to-all, no loop metadata
+        in messages; over the reduced dynamics of ``dead_content`` (a busy
+        leader is its clock), or over whole leader states when every key's
+        type is renaming-safe (its content and metadata name writes, never
+        leaders: mv-register); and at least two leaders with the same
+        workload shape (ops count, ``time_ms`` per position, clock offset;
+        for whole states also key and kind per position).  Returns ``(ok,
+        reason)``."""
+        if not self.por:
+            return False, "needs por (done-leader elimination)"
         if self.spec.topology != "all-to-all" or self.loop_mode == "visited":
             return False, "only all-to-all links without 'visited' loop metadata are renaming-invariant here"
+        if not self.dead_content and not all(getattr(t, "renaming_safe", False) for t in self.types):
+            return False, ("a key's data type may read leader names (e.g. an lww tie-break) in busy leaders' state;"
+                           " only dead busy-leader content or renaming-safe types (mv-register) can be permuted")
         from model.symmetry import Symmetry
-        sym = Symmetry(self)
+        sym = Symmetry(self, full=not self.dead_content)
         if sym.order == 1:
             return False, "no two leaders have the same workload shape (ops, time_ms, clock offset)"
         if sym.order > MAX_GROUP:

@@ -40,6 +40,9 @@ class MVRegister(DataType):
 
     __slots__ = ()
     commutes = True
+    # Content and metadata name writes and causal pasts, never leaders: a
+    # renaming of interchangeable leaders maps runs to runs (model/symmetry.py).
+    renaming_safe = True
 
     def apply(self, content: tuple, w: int, writes, local: bool) -> tuple:
         if w in content:
