@@ -27,8 +27,8 @@ Timestamps (wall, lamport, hlc), ghost happens-before, acceptance and each
 leader's key contents are functions of the schedule, written as Z3 terms
 that mirror :mod:`model.system`, :mod:`model.clocks` and the resolvers:
 
-* ``lww`` (fast path): the largest (timestamp, tie-break), first arrival on
-  ties — closed form;
+* ``lww`` (fast path): the largest (timestamp, tie-break, op order), first
+  arrival on ties only under ``incoming-loses`` — closed form;
 * every other single-value register (:class:`model.resolvers.register.Register`:
   first-writer-wins, keep-local, apply-remote, max, min and the register
   presets): a *fold* per leader over the arrival order of the key's writes,
@@ -447,12 +447,14 @@ class _Encoding:
     def _key(self, w):
         s = self.system
         tie = s.spec.tie_break
+        # leader / value: an exact tie goes to the op listed later (the
+        # model's total order, model/resolvers/lww.py); incoming-loses: none.
         if tie == "leader":
             names = sorted({op.leader_name for op in s.ops})
-            return self.ts[w] + (names.index(s.ops[w].leader_name),)
+            return self.ts[w] + (names.index(s.ops[w].leader_name), w)
         if tie == "value":
             ranks = sorted({(op.value or "").encode() for op in s.ops})
-            return self.ts[w] + (ranks.index((s.ops[w].value or "").encode()),)
+            return self.ts[w] + (ranks.index((s.ops[w].value or "").encode()), w)
         return self.ts[w]
 
     def _contents(self):
@@ -518,7 +520,8 @@ class _Encoding:
             else:
                 gt, eq = _cmp(rank[w], rank[c])
                 lt = z3.And(z3.Not(gt), z3.Not(eq))
-                res = z3.If(eq, z3.BoolVal(t.equal_applies), lt if t.lower else gt)
+                # An order-independent register breaks an exact tie by op order.
+                res = z3.If(eq, z3.BoolVal(w > c if t.commutes else t.equal_applies), lt if t.lower else gt)
             if dr != "as-write" and dw != dc:
                 rule = z3.BoolVal(dw if dr == "delete-wins" else dc)
                 if t.detect != "always":
