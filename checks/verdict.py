@@ -156,9 +156,6 @@ def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None, optio
     reductions: tuple[str, ...] = ()
     exhaustive = engine in ("bfs", "dfs") and options.simulate is None
     ghost_props = [p.name for p in props if INVARIANTS[p.name].ghost]
-    phased = (engine == "bfs" and options.simulate is None and options.dead_variables and options.por
-              and ghost_props and len(ghost_props) < len(props) and not system.ghost_needed_by_types()
-              and system.por_applicable()[0] and all(p.scope == search.QUIESCENT for p in props))
     if exhaustive and options.dead_variables and not system.ghost_needed_by_types() and \
             not any(INVARIANTS[p.name].ghost for p in props):
         # Dead-variable reduction: nothing reads ghost happens-before.
@@ -169,6 +166,10 @@ def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None, optio
         reductions += notes
         if options.fingerprint:
             reductions += ("64-bit fingerprints",)
+    # Two phases when por is on (so every invariant is quiescent) and only
+    # invariants, not resolvers, read the ghost.
+    phased = (engine == "bfs" and options.simulate is None and system.por and options.dead_variables
+              and ghost_props and len(ghost_props) < len(props) and not system.ghost_needed_by_types())
     if options.simulate is not None and options.workers > 1:
         from checks.parallel import simulate_parallel
         res = simulate_parallel(spec, [p.name for p in props], options.simulate, options.seed, options.workers,
@@ -215,7 +216,7 @@ def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None, optio
             res = SearchResult(res2.engine, stats, res2.complete, res2.cut, {**res.found, **res2.found})
     looped = "replication-terminates" in res.found
     results = []
-    plain = System(spec) if system.por or not system.ghost or len(set(map(id, origin.values()))) > 1 else system
+    plain = System(spec) if system.por or not system.ghost else system   # phase 2 implies por
     for n in names:
         f = res.found.get(n)
         if f is not None:

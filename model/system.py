@@ -534,7 +534,7 @@ class System:
         reduced = state
         out = []
         for a in path:
-            state = self._commit(state, a) if a < self.nops else self._deliver(state, a - self.nops)
+            state = self._primitive(state, a)
             out.append(a)
             if self.dead_content:
                 # Deliver now what the reduced step dropped as dead at a busy leader.
@@ -580,7 +580,7 @@ class System:
             return False, "needs por (done-leader elimination)"
         if self.spec.topology != "all-to-all" or self.loop_mode == "visited":
             return False, "only all-to-all links without 'visited' loop metadata are renaming-invariant here"
-        if not self.dead_content and not all(getattr(t, "renaming_safe", False) for t in self.types):
+        if not self.dead_content and not all(t.renaming_safe for t in self.types):
             return False, ("a key's data type may read leader names (e.g. an lww tie-break) in busy leaders' state;"
                            " only dead busy-leader content or renaming-safe types (mv-register) can be permuted")
         from model.symmetry import Symmetry

@@ -388,3 +388,19 @@ def test_parallel_swarm_finds_the_violation_and_stays_honest():
     assert v == {"convergence": ("incomplete", None), "no-lost-writes": ("violated", "lost-update")}
     assert r.results[1].trace is not None and len(r.results[1].trace) == 6
     assert r.stats.quiescent == 60   # every run of every worker reached quiescence
+
+
+def test_local_checks_keep_a_busy_leaders_content_alive():
+    # Review regression: a unique check on an lww key reads what the leader
+    # shows when it commits, so the content is live: dead content must not
+    # apply (it used to, through the wrapper delegating stamp_reads_content).
+    w = [{"leader": "a", "key": "k", "insert": "x"}, {"leader": "b", "key": "k", "set": "y"},
+         {"leader": "b", "key": "k", "insert": "z"}]
+    spec = make_spec(("a", "b"), w, resolver="lww", clock="lamport", invariants=["convergence"])
+    system = _ghostless(spec)
+    assert system.por_applicable()[0]
+    ok, why = system.dead_content_applicable()
+    assert not ok and "reads its leader's content" in why
+    full, _ = _quiescent_states(system)
+    assert _quiescent_states(_reduced(spec))[0] == full
+    assert not System(spec).types[0].renaming_safe

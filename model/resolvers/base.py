@@ -114,6 +114,10 @@ class DataType:
     commutes = False
     # Whether apply() treats the leader's own writes differently (``local``).
     reads_local = True
+    # Whether content and metadata name only writes and causal pasts, never
+    # leaders, so renaming interchangeable leaders maps runs to runs
+    # (model/symmetry.py).
+    renaming_safe = False
 
     def __init__(self, ctx=None):
         self.ctx = ctx

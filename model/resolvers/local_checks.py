@@ -82,8 +82,14 @@ class Checked:
         self.inner = inner
         self.checks = checks   # op index -> check name
 
+    # The checks read what the leader shows, and a renaming could move them.
+    renaming_safe = False
+
     def __getattr__(self, name):
         return getattr(self.inner, name)
+
+    def stamp_reads_content(self, op) -> bool:
+        return op.index in self.checks or self.inner.stamp_reads_content(op)
 
     def refuses(self, op, content, writes) -> bool:
         """Does the committing leader's view of the key refuse ``op``?"""

@@ -40,9 +40,7 @@ class MVRegister(DataType):
 
     __slots__ = ()
     commutes = True
-    # Content and metadata name writes and causal pasts, never leaders: a
-    # renaming of interchangeable leaders maps runs to runs (model/symmetry.py).
-    renaming_safe = True
+    renaming_safe = True   # siblings and version vectors name writes, not leaders
 
     def apply(self, content: tuple, w: int, writes, local: bool) -> tuple:
         if w in content:
