@@ -1,0 +1,189 @@
+"""Random specs over the whole spec language, as Hypothesis strategies.
+
+A generated spec is a plain dict in the shape of a spec file (the same
+tables and keys as docs/spec-format.md), so it can be written out as TOML
+and replayed through the command line.  The generator draws from the
+resolver catalogue itself (:data:`model.resolvers.RESOLVERS` and
+:data:`model.resolvers.TABLES`): every key type and every op it takes,
+every resolver and product preset, every clock and tie-break, every
+topology including custom graphs, every loop-prevention mode, every link
+kind, every fault kind (crash, recovery, lossy unsent, partition and heal,
+clock jump, failover with homes), local checks (``insert``, ``sell``,
+``restock``), ``after`` dependencies and 2-4 leaders.
+
+It aims at *valid* specs but does not guarantee them: the spec parser
+stays the judge, and the oracle counts the drafts it rejects (a spec
+error is never a disagreement).  Sizes are kept small (at most five
+operations, fewer with more leaders) so that the plain engine, with every
+reduction off, still explores the whole state space in about a second.
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from model.clocks import CLOCKS
+from model.resolvers import RESOLVERS, TABLES
+from model.resolvers.lww import TIE_BREAKS
+from model.topology import LOOP_PREVENTION
+
+LEADERS = ("a", "b", "c", "d")
+INVARIANTS = ("convergence", "no-lost-writes", "strong-convergence", "durability", "email-unique",
+              "stock-non-negative", "causal-order", "replication-terminates")
+LINK_KINDS = ("fifo", "unordered", "duplicating", "lossy")
+REGISTERS = tuple(n for n, r in RESOLVERS.items() if r.family == "register")
+OWN_TYPES = tuple(n for n, r in RESOLVERS.items() if r.family != "register") + ("mv-register",) + tuple(TABLES)
+VALUES = ("1", "2", "x")        # numbers first: read-modify-writes need integer registers
+ELEMENTS = ("x", "y")
+
+# A generated spec never runs longer than this per engine; a bound that
+# cuts a search makes its verdicts ``incomplete``, which the oracle
+# compares only with what the other engine also established.
+BOUNDS = {"max_states": 40_000, "max_seconds": 20}
+
+
+def _entry(name: str):
+    return TABLES[name] if name in TABLES else RESOLVERS[name]
+
+
+@st.composite
+def key_types(draw, leaders):
+    """``(key table or None, catalogue entry name)`` for one key: a register
+    under the system resolver (no table), a register with its own resolver,
+    or a type that is its own merge (counters, sets, escrow, union, users)."""
+    choice = draw(st.integers(0, 4))
+    if choice <= 1:
+        return None, None
+    if choice == 2:
+        name = draw(st.sampled_from(REGISTERS))
+        table = {"type": "register", "resolver": name}
+        return table, name
+    name = draw(st.sampled_from(OWN_TYPES))
+    table = {"type": name}
+    info = _entry(name)
+    if info.family == "counter" and draw(st.booleans()):
+        initial = draw(st.integers(0, 2))
+        table["initial"] = initial
+        if name == "escrow":
+            split = draw(st.integers(0, initial))
+            rights = {leaders[0]: split, leaders[1]: initial - split}
+            table["rights"] = {k: v for k, v in rights.items() if v} or {leaders[0]: 0}
+    elif info.family == "set" and draw(st.booleans()):
+        table["initial"] = [draw(st.sampled_from(ELEMENTS))]
+    return table, name
+
+
+def _ops_for(info) -> tuple[str, ...]:
+    """The op kinds a key of this catalogue entry takes, local checks included."""
+    ops = list(info.ops)
+    if info.family in ("register", "table") and "set" in ops:
+        ops.append("insert")
+    if info.family == "counter" or (info.family == "register" and "decr" in ops):
+        ops += ["sell", "restock"]
+    return tuple(ops)
+
+
+@st.composite
+def ops_of(draw, leaders, keys):
+    """The workload: 1-5 operations (at most 3 with four leaders)."""
+    most = 3 if len(leaders) == 4 else 5
+    n = draw(st.integers(1, most))
+    out = []
+    for i in range(n):
+        key, info = draw(st.sampled_from(keys))
+        kind = draw(st.sampled_from(_ops_for(info)))
+        leader = draw(st.sampled_from(leaders))
+        op = {"id": f"w{i}", "leader": leader, "key": key}
+        if kind in ("set", "resolve", "insert"):
+            op[kind] = draw(st.sampled_from(VALUES if info.family != "table" else ("alice", "bob")))
+        elif kind == "delete":
+            op[kind] = True
+        elif kind in ("add", "remove"):
+            op[kind] = draw(st.sampled_from(ELEMENTS))
+        elif kind == "transfer":
+            op[kind] = {"to": draw(st.sampled_from([l for l in leaders if l != leader])), "n": 1}
+        else:
+            op[kind] = draw(st.integers(1, 2))
+        if draw(st.integers(0, 3)) == 0:
+            op["time_ms"] = draw(st.integers(0, 3)) * 10
+        if i and draw(st.integers(0, 3)) == 0:
+            op["after"] = [f"w{draw(st.integers(0, i - 1))}"]
+        out.append(op)
+    return out
+
+
+@st.composite
+def topologies(draw, leaders):
+    kind = draw(st.sampled_from(("all-to-all", "all-to-all", "ring", "star", "custom")))
+    out = {"topology": kind}
+    if kind == "star":
+        out["hub"] = draw(st.sampled_from(leaders))
+    elif kind == "custom":
+        pairs = [(a, b) for a in leaders for b in leaders if a != b]
+        edges = draw(st.lists(st.sampled_from(pairs), min_size=len(leaders) - 1, max_size=len(pairs), unique=True))
+        out["edges"] = [f"{a} -> {b}" for a, b in edges]
+    if kind != "all-to-all":
+        out["loop_prevention"] = draw(st.sampled_from(tuple(LOOP_PREVENTION)))
+    return out
+
+
+@st.composite
+def fault_budgets(draw, leaders):
+    """``[faults]``: nothing (most specs), or one kind of fault."""
+    kind = draw(st.sampled_from((None, None, None, "crash", "partition", "jump", "failover")))
+    if kind is None:
+        return None
+    if kind == "crash":
+        f = {"crashes": 1, "recoveries": draw(st.booleans()), "lose_unsent": draw(st.booleans())}
+        if draw(st.booleans()):
+            f["crashable"] = [draw(st.sampled_from(leaders))]
+        return f
+    if kind == "partition":
+        return {"partitions": 1, "heals": draw(st.booleans())}
+    if kind == "jump":
+        return {"clock_jumps": {draw(st.sampled_from(leaders)): draw(st.sampled_from((-20, 20)))}}
+    return {"failovers": 1}
+
+
+@st.composite
+def spec_dicts(draw):
+    """One draft spec (a dict shaped like a spec file)."""
+    n = draw(st.integers(2, 4))
+    leaders = list(LEADERS[:n])
+    resolver = draw(st.sampled_from(REGISTERS + ("home-leader",)))
+    info = RESOLVERS[resolver]
+    system: dict = {"leaders": leaders, "resolver": resolver}
+    system.update(draw(topologies(leaders)))
+    if info.clock is None and draw(st.booleans()):
+        system["clock"] = draw(st.sampled_from(tuple(CLOCKS)))
+    if not info.fixed_tie_break and draw(st.integers(0, 3)) == 0:
+        system["tie_break"] = draw(st.sampled_from(tuple(TIE_BREAKS)))
+    if draw(st.integers(0, 3)) == 0:
+        system["offsets"] = {draw(st.sampled_from(leaders)): draw(st.sampled_from((-15, 15)))}
+    if draw(st.integers(0, 4)) == 0:
+        system["links"] = draw(st.sampled_from(LINK_KINDS))
+    if info.delete_configurable and draw(st.integers(0, 3)) == 0:
+        system["delete_rule"] = draw(st.sampled_from(("as-write", "delete-wins", "update-wins")))
+    faults = draw(fault_budgets(leaders))
+    if resolver == "home-leader" or (faults and "failovers" in faults) or draw(st.integers(0, 6)) == 0:
+        system["homes"] = {"": draw(st.sampled_from(leaders))}
+    if system.get("homes") and faults and "failovers" in faults and draw(st.booleans()):
+        faults["failover_order"] = list(reversed(leaders))
+
+    data: dict = {"name": "generated", "system": system}
+    keys = []
+    tables = {}
+    for name in ("k", "j")[:draw(st.integers(1, 2))]:
+        table, entry = draw(key_types(leaders))
+        if table is not None:
+            tables[name] = table
+        keys.append((name, _entry(entry or resolver)))
+    if tables:
+        data["keys"] = tables
+    data["workload"] = draw(ops_of(leaders, keys))
+    if faults:
+        data["faults"] = faults
+    invariants = draw(st.lists(st.sampled_from(INVARIANTS), min_size=1, max_size=4, unique=True))
+    data["check"] = {"invariants": invariants}
+    data["bounds"] = dict(BOUNDS)
+    return data
