@@ -25,7 +25,9 @@ class LeaderState:
     """One leader as a reader sees it at one point of the trace.
 
     ``values`` shows each key as text (``-`` absent, ``{...}`` siblings);
-    ``held`` names the op ids whose writes the leader holds per key;
+    ``held`` names, per key, the op ids the value is made of
+    (:meth:`model.system.System.held_writes`: a register's held writes and
+    siblings; for a set, counter or table every op applied to the key);
     ``version_vector`` counts, per leader, how many of that leader's writes
     are in this leader's causal past; ``up`` is false while it is crashed.
     """
@@ -99,9 +101,10 @@ def leader_states(system: System, state) -> tuple[LeaderState, ...]:
     live = set(system.live(state))
     out = []
     for l, name in enumerate(system.leaders):
-        applied, past, clock, regs = state[0][l]
+        applied, past, clock, _ = state[0][l]
         values = tuple((key, system.show_visible(system.visible(state, l, k))) for k, key in enumerate(system.keys))
-        held = tuple((key, tuple(system.ops[w].id for w in regs[k])) for k, key in enumerate(system.keys))
+        held = tuple((key, tuple(system.ops[w].id for w in system.held_writes(state, l, k)))
+                     for k, key in enumerate(system.keys))   # registers: writes held; sets/counters: ops applied
         vv = tuple((system.leaders[m], sum(1 for i in system.leader_ops[m] if (past >> i) & 1))
                    for m in range(system.n))
         ids = tuple(op.id for op in system.ops if (applied >> op.index) & 1)

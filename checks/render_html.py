@@ -18,6 +18,7 @@ from html import escape
 from checks.explain import Counterexample, counterexamples
 from checks.render_markdown import MESSAGE_KINDS, ROLE_LABEL, anchor_id
 from checks.render_text import stats_line, system_line
+from checks.trace import event_write
 from checks.verdict import HOLDS, INCOMPLETE, Report
 
 LANE = 300        # px between leader lanes
@@ -104,7 +105,7 @@ def _svg_label(cx: Counterexample, f) -> str:
     ev = f.step.event
     if ev.kind not in MESSAGE_KINDS and ev.kind != "commit":
         return f"{f.index}. {f.step.text}"
-    value = "(delete)" if ev.value is None else f'"{ev.value}"'
+    value = event_write(cx.system, ev)   # "v", (delete), +1, add "x", ...
     ts = cx.system.show_ts(ev.ts)
     role = f"[{ROLE_LABEL[f.role]}] " if f.role else ""
     if ev.kind == "commit":

@@ -31,6 +31,8 @@ from collections import namedtuple
 import itf_py
 
 from checks.explain import Counterexample, counterexamples
+from checks.trace import op_kind
+from model.resolvers.base import View
 from model.system import DELETED
 
 Leader = namedtuple("Leader", "values held clock version_vector applied up")
@@ -54,20 +56,43 @@ def _tag(kind: str) -> str:
 VARS = ["leaders", "in_flight", "action_taken"]
 
 
+def _shown(system, vis) -> frozenset:
+    """The values a reader sees of one key: a register's values (several =
+    siblings), a set's elements, else (a count, a CouchDB winner with its
+    conflicts, a users table) the one text a reader sees; empty = absent."""
+    if isinstance(vis, View):
+        if not vis.data:
+            return frozenset()
+        if all(isinstance(x, str) for x in vis.data):
+            return frozenset(vis.data)
+        return frozenset({vis.text})
+    return frozenset("(deleted)" if v == DELETED else system.values[v] for v in vis)
+
+
 def _values(system, state, l: int) -> dict:
-    out = {}
-    for k, key in enumerate(system.keys):
-        vis = system.visible(state, l, k)
-        out[key] = frozenset("(deleted)" if v == DELETED else system.values[v] for v in vis)
-    return out
+    return {key: _shown(system, system.visible(state, l, k)) for k, key in enumerate(system.keys)}
+
+
+def _op_fields(system, ev) -> tuple[str, str]:
+    """``(kind, value)`` of the op an event carries: the workload kind as
+    written (set, delete, incr, add, sell, ...) and its operand as text
+    (the value, the amount, ``1 to eu-west``; ``""`` for a delete)."""
+    if ev.op not in system.op_index:
+        return ("delete" if ev.value is None else "set"), ev.value or ""
+    i = system.op_index[ev.op]
+    op, kind = system.ops[i], op_kind(system, i)
+    if op.value is not None:
+        return kind, op.value
+    if kind == "transfer":
+        return kind, f"{op.amount} to {system.leaders[op.target]}"
+    return kind, (str(op.amount) if kind != "delete" else "")
 
 
 def _action(cx: Counterexample, frame):
     if frame.step is None:
         return Init("U_OF_UNIT")  # Apalache's unit value
     ev = frame.step.event
-    kind = "delete" if ev.value is None else "set"
-    value = ev.value or ""
+    kind, value = _op_fields(cx.system, ev)
     ts = cx.system.show_ts(ev.ts) if ev.ts else ""
     if ev.kind == "commit":
         return Commit(ev.op, ev.leader, ev.key, kind, value, ts)

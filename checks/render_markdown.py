@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from checks.explain import Counterexample, Frame, counterexamples
 from checks.render_text import stats_line, system_line
+from checks.trace import event_write
 from checks.verdict import HOLDS, INCOMPLETE, Report
 
 # Mermaid rect colours: the lost write red, the culprits amber.
@@ -46,8 +47,8 @@ def _participant(system, name: str) -> str:
 
 
 def _what(cx: Counterexample, ev) -> str:
-    """The write an event carries, e.g. ``bob "Budget" (ts 10)``."""
-    value = "(delete)" if ev.value is None else f'"{ev.value}"'
+    """The write an event carries, e.g. ``bob: "Budget" (ts 10)``, ``like-us: +1 (ts 1)``."""
+    value = event_write(cx.system, ev)
     key = f"{ev.key} = " if len(cx.system.keys) > 1 else ""
     return f"{ev.op}: {key}{value} (ts {cx.system.show_ts(ev.ts)})"
 
@@ -89,7 +90,7 @@ def mermaid(cx: Counterexample) -> str:
         at = _participant(system, ev.leader)
         if ev.kind == "commit":
             label = f"{f.index}. {_what(cx, ev)} committed"
-            if ev.outcome not in ("applied",):
+            if ev.outcome not in ("applied", "merged"):   # a CRDT's own commit merges into its state: nothing to add
                 label += f", {_outcome(ev)}"
             if f.role:
                 label += f" - {ROLE_LABEL[f.role]}"

@@ -64,8 +64,54 @@ def build_trace(system: System, path) -> tuple[Trace, object]:
     return Trace(tuple(steps)), state
 
 
-def _val(value) -> str:
-    return "(delete)" if value is None else f'"{value}"'
+# A workload op as the spec spelled it: local-check ops are compiled to a plain
+# kind plus a check (model/resolvers/local_checks.py CHECKED_OPS).
+_CHECKED_KIND = {"unique": "insert", "stock": "sell", "restock": "restock"}
+
+
+def op_kind(system: System, i: int) -> str:
+    """The workload kind of op ``i`` as written in the spec: ``set``,
+    ``delete``, ``resolve``, ``incr``, ``decr``, ``transfer``, ``add``,
+    ``remove``, ``insert``, ``sell`` or ``restock`` (docs/spec-format.md)."""
+    check = getattr(system.spec.workload[i], "check", "") if i < len(system.spec.workload) else ""
+    return _CHECKED_KIND.get(check, system.ops[i].kind)
+
+
+def write_text(system: System, i: int) -> str:
+    """What op ``i`` writes, as a trace or message shows it: ``"v"`` for a
+    set, ``(delete)`` for a delete, ``+1`` / ``-2`` for an increment /
+    decrement, ``add "x"`` / ``remove "x"`` for a set op, ``transfer 1 to
+    eu-west``, ``insert "v"``, ``sell 2``, ``restock 3``.  Only a set,
+    resolve or insert carries a value; every other op is shown as what it
+    does (MODEL.md §2: an op is a write, a delta or a set operation)."""
+    op, kind = system.ops[i], op_kind(system, i)
+    if kind in ("set", "resolve"):
+        return f'"{op.value}"'
+    if kind == "delete":
+        return "(delete)"
+    if kind in ("incr", "decr"):
+        return f"{'+' if kind == 'incr' else '-'}{op.amount}"
+    if kind in ("sell", "restock"):
+        return f"{kind} {op.amount}"
+    if kind == "transfer":
+        return f"transfer {op.amount} to {system.leaders[op.target]}"
+    return f'{kind} "{op.value}"'   # add, remove, insert
+
+
+def op_written(system: System, ev: Event) -> str:
+    """The op an event carries as a lecture writes it: ``title = "A"``,
+    ``likes += 1``, ``cart.add("ham")``, ``stock -= 1 (sell)``."""
+    if ev.op not in system.op_index:
+        return f"{ev.key} = " + ("(delete)" if ev.value is None else f'"{ev.value}"')
+    i = system.op_index[ev.op]
+    kind = op_kind(system, i)
+    text = f"{ev.key} = {write_text(system, i)}" if kind in ("set", "delete") else system.op_text(i)
+    return text + (f" ({kind})" if kind in _CHECKED_KIND.values() else "")
+
+
+def event_write(system: System, ev: Event) -> str:
+    """:func:`write_text` of the op an event carries (``""`` for a fault)."""
+    return write_text(system, system.op_index[ev.op]) if ev.op in system.op_index else ""
 
 
 def _ts_of(system: System, state, op_id: str) -> str:
@@ -93,9 +139,7 @@ def describe_event(system: System, ev: Event, state) -> str:
         ms = system.jump_ms[system.leaders.index(ev.leader)]
         return f"clock jump at {ev.leader}: its wall clock moves {ms:+d} ms"
     ts = system.show_ts(ev.ts)
-    written = f"{ev.key} = {_val(ev.value)}"
-    if ev.op in system.op_index and system.ops[system.op_index[ev.op]].kind not in ("set", "delete"):
-        written = system.op_text(system.op_index[ev.op])   # likes += 1, cart.add("ham"), ...
+    written = op_written(system, ev)
     what = f"{ev.op}'s write {written} (ts {ts})"
     if ev.kind == "lose":
         return f"lose {ev.src} -> {ev.leader}: {what} is lost and will be retransmitted after the link's later messages"

@@ -45,6 +45,11 @@ class LWWElementSet(SetType):
         return (a[0] | b[0], a[1] | b[1])
 
     def present(self, content, writes):
+        """Bitmask of the elements whose latest add is not behind their
+        latest remove (RR-7506 §3.3.3), reading only the stamps of the adds
+        and removes ``content`` holds: an op not yet committed has no stamp
+        (``writes[w] is None``) and is in neither set, so it is never read —
+        a trace's intermediate states show what has committed so far."""
         a, r = content
         mask = 0
         init = set(self.init_elems)
@@ -52,10 +57,13 @@ class LWWElementSet(SetType):
             best_add = () if j in init else None
             best_rem = None
             for w in ops:
+                added, removed = (a >> w) & 1, (r >> w) & 1
+                if not (added or removed):
+                    continue   # not held here (perhaps not committed anywhere yet): no stamp to read
                 rank = writes[w][0] + self.tie[w]
-                if (a >> w) & 1 and (best_add is None or rank > best_add):
+                if added and (best_add is None or rank > best_add):
                     best_add = rank
-                if (r >> w) & 1 and (best_rem is None or rank > best_rem):
+                if removed and (best_rem is None or rank > best_rem):
                     best_rem = rank
             if best_add is not None and (best_rem is None or best_add >= best_rem):
                 mask |= 1 << j
