@@ -35,7 +35,9 @@ needs ``--allow-python``)::
 How an answer becomes a spec (pure: :func:`compose`): the topology (and
 hub) replace the drill's; every key the workload writes takes the
 resolver — a register resolver becomes the key's ``resolver``, a counter or
-set type its ``type``, keeping the key's ``initial`` — except a ``users``
+set type its ``type``, keeping every other setting the new type takes
+(``initial``, ``home``, ``delete_rule``; ``rights`` for escrow:
+:func:`checks.matrix.retype`) — except a ``users``
 table, whose rows never conflict (no resolver runs); with ``routing =
 "home-leader"`` every key matching a home prefix gets ``home = <leader>``
 (its writes commit there, whatever the type).  A combination whose spec
@@ -59,6 +61,7 @@ from pathlib import Path
 
 from checks.anomalies import meaning
 from checks.invariants import INVARIANTS
+from checks.matrix import retype
 from checks.trace import build_trace
 from checks.verdict import HOLDS, INCOMPLETE, VIOLATED, Report, check
 from model.errors import SpecError, did_you_mean
@@ -300,20 +303,6 @@ def _by_email(data: dict) -> dict:
     return {**data, "keys": keys, "workload": work}
 
 
-def _initial_for(info, v):
-    """A key's ``initial`` re-read for the data type the answer picked."""
-    if v is None:
-        return None
-    if info.family == "counter":
-        try:
-            return int(float(v))
-        except (TypeError, ValueError):
-            return v   # validation names the mismatch
-    if info.family == "set":
-        return v if isinstance(v, list) else [v]
-    return v
-
-
 def _longest(rules, key):
     best = None
     for prefix, leader in rules:
@@ -352,23 +341,11 @@ def compose(drill: Drill, answer: Answer) -> dict:
         kt = keys.get(k, {})
         if kt.get("type") in TABLES:
             continue   # rows keyed by generated ids never conflict: no resolver runs
-        new = {f: kt[f] for f in ("home",) if f in kt}
-        if answer.merge:
-            new["type"] = "register"
-            new["merge"] = answer.merge
-            if "initial" in kt:
-                new["initial"] = kt["initial"]
-        elif info.family == "register":
-            uses_resolver = True
-            new["type"] = "register"
-            new["resolver"] = answer.resolver
-            if "initial" in kt:
-                new["initial"] = kt["initial"]
-        else:
-            new["type"] = answer.resolver
-            if kt.get("initial") is not None:
-                new["initial"] = _initial_for(info, kt["initial"])
-        keys[k] = new
+        # Every setting the key's table has that the new type takes: initial,
+        # home, delete_rule, and rights for escrow (before, only home and
+        # initial were copied and an escrow's rights fell back to the even split).
+        keys[k] = retype(kt, info, answer.merge)
+        uses_resolver = uses_resolver or (not answer.merge and info.family == "register")
     if answer.merge:
         data["requires"] = ["python"]
         system.pop("resolver", None)
@@ -507,7 +484,15 @@ class Outcome:
 
     @property
     def passed(self) -> bool:
-        return all(r.verdict == HOLDS for r in self.report.results)
+        """Every required invariant holds, and none only vacuously (a drill
+        answer never passes because nothing it guards happened:
+        docs/model.md "Vacuity")."""
+        return all(r.verdict == HOLDS and not r.vacuous for r in self.report.results)
+
+    @property
+    def vacuous(self) -> bool:
+        """Every invariant holds, but some only vacuously."""
+        return not self.passed and all(r.verdict == HOLDS for r in self.report.results)
 
     @property
     def incomplete(self) -> bool:
@@ -553,6 +538,10 @@ def render_check(o: Outcome) -> str:
            f"answer {a.source}", f"  {a.label}", f"  defense: {a.defense}", ""]
     width = max(len(r.invariant) for r in o.report.results)
     for r in o.report.results:
+        if r.verdict == HOLDS and r.vacuous:
+            out.append(f"  VACUOUS  {r.invariant:<{width}}  holds only because nothing it guards happened:"
+                       f" {r.vacuous}")
+            continue
         if r.verdict == HOLDS:
             out.append(f"  PASS  {r.invariant}")
             continue
@@ -585,6 +574,10 @@ def render_check(o: Outcome) -> str:
     failed = [r.invariant for r in o.report.results if r.verdict == VIOLATED]
     if o.passed:
         out.append(f"  PASS: every required invariant holds ({', '.join(d.invariants)})")
+    elif o.vacuous:
+        empty = [r.invariant for r in o.report.results if r.vacuous]
+        out.append(f"  VACUOUS: no PASS: {', '.join(empty)} hold{'s' if len(empty) == 1 else ''} only because"
+                   " nothing they guard ever happened (every guarded op was rejected or never committed)")
     elif failed:
         out.append(f"  FAIL: {len(failed)} of {len(o.report.results)} required invariants violated"
                    f" ({', '.join(failed)})")
@@ -611,7 +604,7 @@ class Cell:
     """One combination of the answer space: its answer and what happened."""
 
     answer: Answer
-    verdict: str               # pass | fail | n/a | incomplete
+    verdict: str               # pass | fail | vacuous | n/a | incomplete
     failed: tuple[str, ...] = ()
     reason: str = ""
     worst_ms: int | None = None
@@ -659,7 +652,10 @@ def solve(drill: Drill, topologies=None, resolvers=None, routings=None, progress
             continue
         rep = check(spec)
         failed = tuple(r.invariant for r in rep.results if r.verdict == VIOLATED)
-        verdict = "fail" if failed else "incomplete" if any(r.verdict == INCOMPLETE for r in rep.results) else "pass"
+        verdict = "fail" if failed else "incomplete" if any(r.verdict == INCOMPLETE for r in rep.results) \
+            else "vacuous" if any(r.vacuous for r in rep.results) else "pass"
+        if verdict == "vacuous":
+            failed = tuple(r.invariant for r in rep.results if r.vacuous)
         costs = [c.ms for c in cost(spec, rep.system)]
         worst = None if any(c is None for c in costs) else max(costs, default=0)
         memo[key] = cell = Cell(ans, verdict, failed, "", worst)
@@ -674,6 +670,8 @@ def cell_text(c: Cell) -> str:
         return f"PASS {c.worst_ms} ms" if c.worst_ms is not None else "PASS"
     if c.verdict == "fail":
         return "fail: " + ",".join(c.failed)
+    if c.verdict == "vacuous":
+        return "vacuous: " + ",".join(c.failed)
     return c.verdict
 
 

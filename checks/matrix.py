@@ -6,7 +6,15 @@ with resolvers as rows and invariants as columns, one table per topology.
 
 How a combination is made from the spec (documented in docs/rendering.md):
 
-- ``system.resolver`` and ``system.topology`` are replaced;
+- ``system.resolver`` and ``system.topology`` are replaced, and every key
+  with its own ``[keys."k"]`` table is re-typed to the resolver
+  (:func:`retype`: a register resolver becomes the key's ``resolver``, a
+  counter or set type its ``type``; ``initial`` is re-read for the new type;
+  ``home`` and ``delete_rule`` are kept, ``rights`` only for ``escrow``) —
+  before, only ``system.resolver`` was swapped, so a key that declared its
+  own type ran that type in every row.  A ``users`` table is left alone
+  (its rows never conflict: no resolver runs there); a row in which no key
+  takes the resolver is *not applicable*;
 - ``star``: the hub is the spec's own ``system.hub`` when it names one,
   else the first leader in ``system.leaders``;
 - ``custom``: needs the spec's own ``system.edges`` (there is no default
@@ -37,7 +45,7 @@ from checks.explain import explain
 from checks.invariants import INVARIANTS
 from checks.verdict import HOLDS, INCOMPLETE, VIOLATED, Report, check, load
 from model.errors import SpecError, did_you_mean
-from model.resolvers import RESOLVERS
+from model.resolvers import RESOLVERS, TABLES
 from model.spec import Spec, parse_spec
 from model.topology import TOPOLOGIES
 
@@ -88,8 +96,59 @@ def _names(spec: Spec, key: str, names, known, listing: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _initial_for(info, v):
+    """A key's ``initial`` re-read for the data type ``info`` (an unreadable
+    value is passed on, and validation names the mismatch)."""
+    if v is None or info.family == "register":
+        return v
+    if info.family == "counter":
+        try:
+            return int(float(v))
+        except (TypeError, ValueError):
+            return v
+    if info.family == "set":
+        return v if isinstance(v, list) else [v]
+    return v
+
+
+def retype(kt: dict, info, merge: str | None = None) -> dict:
+    """A ``[keys."k"]`` table under the catalogue entry ``info`` (or the
+    Python ``merge``) instead of its own type (pure).
+
+    Every setting the spec format allows (docs/resolvers.md, ``[keys]``) is
+    carried over where the new type takes it: ``initial`` re-read for the
+    type, ``home`` and ``delete_rule`` as given (validation refuses a
+    delete rule the entry fixes otherwise, with its reason), ``rights``
+    when the new type is ``escrow`` (only an escrow counter has rights)."""
+    new: dict = {}
+    if merge:
+        new.update(type="register", merge=merge)
+    elif info.family == "register":
+        new.update(type="register", resolver=info.name)
+    else:
+        new["type"] = info.name
+    if kt.get("initial") is not None:
+        new["initial"] = kt["initial"] if merge else _initial_for(info, kt["initial"])
+    for f in ("home", "delete_rule"):
+        if f in kt:
+            new[f] = kt[f]
+    if "rights" in kt and not merge and info.name == "escrow":
+        new["rights"] = kt["rights"]
+    return new
+
+
+def takes_resolver(kt) -> bool:
+    """Does a key with table ``kt`` take a conflict resolver?  A ``users``
+    table does not: rows keyed by generated ids never conflict
+    (docs/drills/README.md, "users table")."""
+    return not (isinstance(kt, dict) and kt.get("type") in TABLES)
+
+
 def variant(data: dict, resolver: str, topology: str) -> dict:
-    """The spec's TOML data with ``resolver`` and ``topology`` put in (pure)."""
+    """The spec's TOML data with ``resolver`` and ``topology`` put in, every
+    declared key re-typed to ``resolver`` (:func:`retype`; pure)."""
+    keys = {k: (retype(kt, RESOLVERS[resolver]) if takes_resolver(kt) else kt)
+            for k, kt in data.get("keys", {}).items()}
     system = dict(data.get("system", {}))
     system["resolver"] = resolver
     system["topology"] = topology
@@ -100,7 +159,18 @@ def variant(data: dict, resolver: str, topology: str) -> dict:
         system.pop("hub", None)
     if topology != "custom":
         system.pop("edges", None)
-    return {**data, "system": system}
+    out = {**data, "system": system}
+    if "keys" in data:
+        out["keys"] = keys
+    return out
+
+
+def resolver_keys(data: dict) -> list[str]:
+    """The keys of the spec's workload a resolver governs: every written key
+    but a ``users`` table."""
+    keys = data.get("keys", {})
+    written = dict.fromkeys(o.get("key") for o in data.get("workload", []) if isinstance(o, dict))
+    return [k for k in written if takes_resolver(keys.get(k))]
 
 
 def hub_of(spec: Spec) -> str | None:
@@ -115,6 +185,9 @@ def combination(path, resolver: str, topology: str) -> Spec:
     if topology == "custom" and "edges" not in data.get("system", {}):
         raise SpecError(source, "--topologies", "custom needs the spec's own system.edges; add edges to the spec"
                                                 " or leave custom out")
+    if not resolver_keys(data):
+        raise SpecError(source, "keys", "no key of the workload takes a resolver (a users table's rows never"
+                                        " conflict), so this row would be the spec as written")
     data = variant(data, resolver, topology)
     try:
         return parse_spec(data, source, INVARIANTS)
@@ -165,14 +238,15 @@ def run(path, resolvers=None, topologies=None, invariants=None, progress=None) -
 
 # ------------------------------------------------------------------ rendering
 def cell_text(result) -> str:
-    """``holds``, ``VIOLATED lost-update`` or ``incomplete (max_states)``."""
+    """``holds``, ``holds (vacuous)`` (docs/model.md "Vacuity"), ``VIOLATED
+    lost-update`` or ``incomplete (max_states)``."""
     if result.verdict == VIOLATED:
         return f"VIOLATED {result.anomaly}"
     if result.verdict == INCOMPLETE:
         return f"incomplete ({result.bound})"
     if isinstance(result, NotApplicable):
         return "n/a"
-    return "holds"
+    return "holds (vacuous)" if result.vacuous else "holds"
 
 
 def not_applicable(m: Matrix, topology: str) -> list[str]:
@@ -247,11 +321,11 @@ def rows(m: Matrix) -> list[dict]:
                 res = m.result(t, r, i)
                 row = {"topology": t, "hub": hub_of(m.base) if t == "star" else None, "resolver": r,
                        "invariant": i, "verdict": res.verdict, "anomaly": None, "bound": None, "steps": None,
-                       "message": None, "culprits": []}
+                       "vacuous": None, "message": None, "culprits": []}
                 if isinstance(res, NotApplicable):
                     row["message"] = res.reason
                 else:
-                    row.update(anomaly=res.anomaly, bound=res.bound, message=res.message,
+                    row.update(anomaly=res.anomaly, bound=res.bound, message=res.message, vacuous=res.vacuous,
                                steps=len(res.trace) if res.trace is not None else None, culprits=list(res.culprits))
                 out.append(row)
     return out

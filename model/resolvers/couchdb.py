@@ -58,8 +58,24 @@ class CouchDB(MVRegister):
         return max(content, key=lambda w: (not ctx.is_delete[w], self.generation(w, writes, memo), self._hash[w],
                                            ctx.leader_rank[w]))
 
+    def unique_conflict(self, op, content, writes) -> bool:
+        """Does an INSERT of ``op`` find a live document at its leader?
+
+        CouchDB answers a create (``PUT`` without ``_rev``) with ``409
+        Conflict`` only when the document exists and its winning leaf is not
+        deleted; a create over no document, or over a deleted winner, is
+        accepted (docs.couchdb.org, "Document API: PUT /{db}/{docid}";
+        docs/drills/README.md "Local checks").  An empty :class:`View` is
+        *no* row: before this method the generic check read the (always
+        truthy) View object as "row exists" and rejected every insert."""
+        if not content:
+            return self.ctx.initial_vid is not None   # the key's initial row exists before any write
+        return not self.ctx.is_delete[self.winner(content, writes)]
+
     def visible(self, content, writes):
         if not content:
+            if self.ctx.initial_vid is not None:   # the initial row, as a register shows it
+                return View((self.ctx.initial_vid, ()), f'"{self.ctx.values[self.ctx.initial_vid]}"')
             return View((), "-")
         ctx = self.ctx
         win = self.winner(content, writes)

@@ -74,6 +74,19 @@ def shown_number(dtype, content, writes) -> int:
     return dtype.ctx.number(vis[0])
 
 
+def shows_row(dtype, content, writes) -> bool:
+    """Does a reader at the leader see a row at the key (the primary-key
+    check of ``insert``)?  A register shows ``()`` for no row (absent or
+    deleted); a type whose view is a :class:`View` (CouchDB's winner, a
+    custom merge) shows no row when the view's ``data`` is empty — the
+    View object itself is always truthy, so it must not be tested as a
+    boolean (docs/drills/README.md "Local checks")."""
+    vis = dtype.visible(content, writes)
+    if isinstance(vis, View):
+        return bool(vis.data)
+    return bool(vis)
+
+
 class Checked:
     """A key's data type with the local checks of its ops in front of
     ``stamp``; everything else is the wrapped type's."""
@@ -98,7 +111,7 @@ class Checked:
             own = getattr(self.inner, "unique_conflict", None)
             if own is not None:
                 return own(op, content, writes)
-            return bool(self.inner.visible(content, writes))
+            return shows_row(self.inner, content, writes)
         if check == "stock":
             return shown_number(self.inner, content, writes) < op.amount
         return False
