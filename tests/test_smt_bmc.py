@@ -7,6 +7,8 @@ engine's counterexample must replay through the model to a violation.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -261,9 +263,9 @@ def test_resolver_all_prints_a_trace_for_each_covered_resolver():
     out = res.output
     for name in ("first-writer-wins", "keep-local", "apply-remote", "max", "min", "cassandra", "pgd",
                  "sqlserver-p2p", "goldengate-usemax", "couchdb"):
-        assert f"| {name} |" in out
+        assert re.search(rf"\| {re.escape(name)}( over [^|]*)? \|", out), name   # header; clocks shown per resolver
     # every register resolver that loses a write shows its own counterexample
-    assert out.count("shortest counterexample") >= 20
+    assert out.count("counterexample") >= 20   # the smt trace is "a counterexample", not a shortest one
     assert "n/a  home-leader: not covered by --engine smt" in out
     assert "n/a  or-set:" in out
 

@@ -13,6 +13,8 @@ text, and the CLI prints it.
   invariant (Bailis et al., VLDB 2015), bounded.
 - :mod:`checks.smt.bmc` — a symbolic second engine for ``replcheck check``
   whose verdicts must agree with the explicit-state one.
+- :mod:`checks.smt.context` — a fresh z3 context per question, so an answer
+  never depends on what ran earlier in the process.
 
 See ``docs/z3.md`` for what each verdict covers.
 """

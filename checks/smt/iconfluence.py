@@ -29,12 +29,14 @@ ancestor``; a register: ``max(local, remote)``; a set:
 
 from __future__ import annotations
 
+import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import z3
 
+from checks.smt import context
 from checks.smt.expr import QueryError, Table, parse, to_z3
 from model.errors import did_you_mean
 
@@ -93,7 +95,15 @@ class Step:
 
 @dataclass(frozen=True)
 class Verdict:
-    """``confluent`` (proved within ``bounds``) or a counterexample."""
+    """``confluent`` (proved within ``bounds``), a counterexample, or
+    ``incomplete`` (z3 decided nothing within the time limit: neither a
+    proof nor a counterexample; ``note`` says why).
+
+    A counterexample is ``minimal`` when no run with fewer operations (and
+    ancestor rows) violates the invariant; when minimisation ran out of
+    time the counterexample found first is kept, ``minimal`` is false and
+    ``note`` says so — it is still a real counterexample.
+    """
 
     query: Query
     confluent: bool
@@ -103,6 +113,9 @@ class Verdict:
     branch_b: tuple[Step, ...] = ()
     merged_at: str = ""
     merged: str = ""
+    incomplete: bool = False
+    minimal: bool = True
+    note: str = ""
 
 
 def load_query(path) -> Query:
@@ -322,11 +335,27 @@ def bounds_text(q: Query) -> str:
     return out
 
 
-def check(q: Query, timeout_ms: int = 60_000) -> Verdict:
+DEFAULT_TIMEOUT_S = 60
+
+
+def check(q: Query, timeout_ms: int = DEFAULT_TIMEOUT_S * 1000) -> Verdict:
     """Search for an I-confluence counterexample within the query's bounds.
 
-    The counterexample found uses as few operations as possible.
+    Solve first, then minimise: a plain satisfiability check decides the
+    question (unsat: i-confluent within the bounds; sat: a counterexample);
+    only then is the counterexample shrunk, by asking for a run with fewer
+    operations (and ancestor rows) than the best so far until none exists.
+    ``timeout_ms`` bounds the whole question.  If the first check does not
+    finish, the verdict is ``incomplete`` (never a proof, never bad input);
+    if a shrinking step does not finish, the best counterexample so far is
+    kept with ``minimal=False``.
     """
+    with context.fresh():   # the same query, the same counterexample, whatever ran before
+        return _check(q, timeout_ms)
+
+
+def _check(q: Query, timeout_ms: int) -> Verdict:
+    deadline = time.monotonic() + timeout_ms / 1000
     cons: list = []
     anc = _fresh(q, "anc")
     anc_rows_present = []
@@ -343,17 +372,22 @@ def check(q: Query, timeout_ms: int = 60_000) -> Verdict:
     at_a, at_b = _merge(q, anc, a.final, b.final), _merge(q, anc, b.final, a.final)
     bad_a = z3.Not(_bool(q, q.invariant, at_a.env(q), "invariant"))
     bad_b = z3.Not(_bool(q, q.invariant, at_b.env(q), "invariant"))
-    opt = z3.Optimize()
-    opt.set("timeout", timeout_ms)
-    opt.add(cons + [z3.Or(bad_a, bad_b)])
-    opt.minimize(z3.Sum([z3.If(act, 1, 0) for br in (a, b) for act, *_ in br.steps]
-                        + [z3.If(p, 1, 0) for p in anc_rows_present] + [z3.IntVal(0)]))
-    r = opt.check()
+    size = z3.Sum([z3.If(act, 1, 0) for br in (a, b) for act, *_ in br.steps]
+                  + [z3.If(p, 1, 0) for p in anc_rows_present] + [z3.IntVal(0)])
+    solver = z3.Solver()
+    solver.set("timeout", max(1, int(timeout_ms)))
+    solver.add(cons + [z3.Or(bad_a, bad_b)])
+    r = solver.check()
     if r == z3.unsat:
         return Verdict(q, True, bounds_text(q))
+    limit = f"{timeout_ms / 1000:g} s"
     if r != z3.sat:
-        raise QueryError(q.source, "", f"z3 could not decide within {timeout_ms} ms; lower max_ops or rows")
-    m = opt.model()
+        return Verdict(q, False, bounds_text(q), incomplete=True,
+                       note=f"z3 could not decide within {limit} ({solver.reason_unknown()}); raise --timeout,"
+                            " or lower max_ops or rows")
+    m, minimal = _shrink(solver, size, solver.model(), deadline)
+    note = "" if minimal else (f"not minimised: z3 could not shrink it within {limit}; a real counterexample,"
+                               " perhaps with more operations than needed")
 
     def steps(br):
         out = []
@@ -367,4 +401,29 @@ def check(q: Query, timeout_ms: int = 60_000) -> Verdict:
         return tuple(out)
 
     where, merged = ("A", at_a) if z3.is_true(m.eval(bad_a, model_completion=True)) else ("B", at_b)
-    return Verdict(q, False, bounds_text(q), _show(q, m, anc), steps(a), steps(b), where, _show(q, m, merged))
+    return Verdict(q, False, bounds_text(q), _show(q, m, anc), steps(a), steps(b), where, _show(q, m, merged),
+                   minimal=minimal, note=note)
+
+
+def _shrink(solver, size, model, deadline):
+    """The smallest-``size`` model, by descent: ask for ``size`` below the
+    best so far until unsat.  Returns ``(model, minimal)``; a step that
+    runs out of time keeps the best model found (``minimal=False``)."""
+    best = model.eval(size, model_completion=True).as_long()
+    while best > 0:
+        left = int((deadline - time.monotonic()) * 1000)
+        if left <= 0:
+            return model, False
+        solver.push()
+        solver.set("timeout", left)
+        solver.add(size < best)
+        r = solver.check()
+        if r == z3.sat:
+            model = solver.model()
+            best = model.eval(size, model_completion=True).as_long()
+        solver.pop()
+        if r == z3.unsat:
+            return model, True
+        if r != z3.sat:
+            return model, False
+    return model, True

@@ -35,6 +35,7 @@ from typing import Callable
 
 import z3
 
+from checks.smt import context
 from checks.smt.expr import QueryError, parse, to_z3
 from model.errors import did_you_mean
 
@@ -65,6 +66,7 @@ class Encoding:
     pairwise: Callable = lambda a, b, ctx: z3.BoolVal(True)
     shared: Callable = lambda: {}
     source: str = ""
+    covers: frozenset = frozenset()   # rule tags of :func:`semantics` this merge also encodes
 
 
 @dataclass(frozen=True)
@@ -80,14 +82,26 @@ class LawResult:
 
 @dataclass(frozen=True)
 class LawsReport:
+    """The three laws of one encoding, and what of the resolver's semantics
+    the encoding leaves out (``left_out``: one sentence per rule of the
+    catalogue's data type that the state merge does not model)."""
+
     resolver: str
     states: str
     source: str
     laws: tuple[LawResult, ...]
+    left_out: tuple[str, ...] = ()
 
     @property
     def proved(self) -> bool:
+        """All three laws hold *for the encoded merge*."""
         return all(l.proved for l in self.laws)
+
+    @property
+    def converges(self) -> bool:
+        """The claim "converges under any delivery order": the merge is a
+        join *and* it is the resolver's whole semantics."""
+        return self.proved and not self.left_out
 
 
 # ------------------------------------------------------------ state kinds
@@ -160,7 +174,7 @@ def _lww(tie: str) -> Encoding:
         "lww", "(ts, leader, value); the larger ts wins; on equal ts the held (local) state is kept",
         lambda l, r: _pick(r[0] > l[0], r, l), _ints(("ts", "leader", "value")),
         _show_fields(("ts", "leader", "value")), pairwise=_same_dot_same_value, wf=_leader_id,
-        source="tie-break incoming-loses: CockroachDB logical replication")
+        source="tie-break incoming-loses: CockroachDB logical replication", covers=frozenset({"equal-ranks-keep"}))
 
 
 def _vector(width, names=("v",), nonneg=True):
@@ -323,7 +337,7 @@ def _pglogical(first: bool) -> Encoding:
         (lambda l, r: _pick(r[0] <= l[0], r, l)) if first else (lambda l, r: _pick(r[0] >= l[0], r, l)),
         _ints(("ts", "leader", "value")), _show_fields(("ts", "leader", "value")),
         pairwise=_same_dot_same_value, wf=_leader_id,
-        source="pglogical_conflict.c: equal timestamps apply the remote change")
+        source="pglogical_conflict.c: equal timestamps apply the remote change", covers=frozenset({"equal-ranks-apply"}))
 
 
 _BUILTINS["pglogical-last-update-wins"] = lambda: _pglogical(False)
@@ -343,12 +357,110 @@ def encoding_for(name: str, tie_break: str = "leader") -> Encoding:
     if name in PRESETS:
         base, tie = PRESETS[name]
         enc = builtin(base, tie or "leader")
-        return Encoding(name, enc.states, enc.merge, enc.fresh, enc.show, enc.wf, enc.pairwise, enc.shared,
-                        f"preset of {base}" + (f" (tie-break {tie})" if base == "lww" else "") + f"; {enc.source}")
+        return replace(enc, name=name, source=f"preset of {base}" + (f" (tie-break {tie})" if base == "lww" else "")
+                       + f"; {enc.source}")
     if name == "lww" or name in _BUILTINS:
         return builtin(name, tie_break)
     raise QueryError(name, "RESOLVER", f"no merge-law encoding for '{name}'{did_you_mean(name, NAMES)}"
                                        f" (built in: {', '.join(NAMES)}; or pass a merge .toml file)")
+
+
+# ------------------------------------------------ the resolver's semantics
+# The rules of model/resolvers/register.py's policy that a state merge of
+# two values does not express, by tag: what each does to convergence.
+RULES = {
+    "origin-detection": "origin conflict detection: a local commit replaces the held row without any comparison,"
+                        " and an incoming write from the held row's origin is applied without comparison"
+                        " (the encoded merge compares every pair)",
+    "version-detection": "before-image (row version) conflict detection: a local commit replaces the held row"
+                         " without comparison, and an incoming write based on the held version is applied"
+                         " without comparison (the encoded merge compares every pair)",
+    "local-replaces": "a commit at the key's home replaces the held row without comparison",
+    "delete-wins": "delete-wins: a delete beats a conflicting (concurrent) update whatever the timestamps",
+    "update-wins": "update-wins: an update beats a conflicting (concurrent) delete whatever the timestamps",
+    "equal-ranks-apply": "equal ranks: the incoming write is applied (not a total order)",
+    "equal-ranks-keep": "equal ranks (e.g. one leader's two writes with one timestamp; Cosmos DB's _ts counts"
+                        " whole seconds): the held write is kept, not a total order",
+    "rule-override": "the product's own conflict rules (GoldenGate USEMAX/USEMIN: a delete conflict overwrites,"
+                     " an incoming row with an equal value is ignored)",
+    "op-based": "op-based application: each incoming delta is added once, as an operation (the laws below are"
+                " about adding states)",
+}
+
+
+def _catalogue_type(name: str, tie_break: str = "leader"):
+    """The data type the explicit engine builds for catalogue resolver
+    ``name`` (``model.resolvers``), on a two-leader spec with one write per
+    leader; ``None`` for a name outside the catalogue (a plain merge)."""
+    from model.resolvers import RESOLVERS
+    from model.spec import parse_spec
+    from model.system import System
+    info = RESOLVERS.get(name)
+    if info is None:
+        return None
+    system = {"leaders": ["a", "b"]}
+    if info.family == "register":
+        system["resolver"] = name
+        if name == "lww":
+            system["tie_break"] = tie_break
+        ops = [{"id": "x", "leader": "a", "key": "k", "set": "1"}, {"id": "y", "leader": "b", "key": "k", "set": "2"}]
+        data = {"system": system, "workload": ops}
+    else:
+        op, v = ("incr", 1) if info.family == "counter" else ("add", "e")
+        ops = [{"id": "x", "leader": "a", "key": "k", op: v}, {"id": "y", "leader": "b", "key": "k", op: v}]
+        data = {"system": system, "keys": {"k": {"type": name}}, "workload": ops}
+    t = System(parse_spec(data, f"<laws {name}>")).types[0]
+    return getattr(t, "inner", t)
+
+
+def semantics(name: str, tie_break: str = "leader") -> frozenset:
+    """The rule tags (:data:`RULES`) of ``name``'s data type in
+    ``model/resolvers/`` — the object the explicit engine runs — beyond a
+    plain comparison of two values.  Read off the object's policy, not a
+    second copy of the catalogue: a
+    :class:`~model.resolvers.register.Register`'s ``detect``,
+    ``delete_rule``, ``commutes``/``equal_applies`` and an overridden
+    ``_wins``; the LWW fast path without a total tie-break; USEDELTA."""
+    from model.resolvers.lww import LWW
+    from model.resolvers.register import Register
+    from model.resolvers.usedelta import UseDelta
+    t = _catalogue_type(name, tie_break)
+    tags: set[str] = set()
+    if isinstance(t, UseDelta):
+        tags.add("op-based")
+    if isinstance(t, LWW) and not t.commutes:
+        tags.add("equal-ranks-keep")
+    if isinstance(t, Register):
+        if t.detect in ("origin", "version"):
+            tags.add(f"{t.detect}-detection")
+        if t.local_replaces:
+            tags.add("local-replaces")
+        if t.delete_rule != "as-write":
+            tags.add(t.delete_rule)
+        if "_wins" in vars(t):
+            tags.add("rule-override")
+        elif t.resolve == "rank" and not t.commutes:
+            tags.add("equal-ranks-apply" if t.equal_applies else "equal-ranks-keep")
+    return frozenset(tags)
+
+
+def left_out(name: str, enc: Encoding, tie_break: str = "leader") -> tuple[str, ...]:
+    """The rules of ``name``'s semantics that ``enc`` does not encode, one
+    sentence each (empty: the merge is the whole semantics)."""
+    return tuple(RULES[t] for t in sorted(semantics(name, tie_break) - enc.covers))
+
+
+def report_for(name: str, tie_break: str = "leader", timeout_ms: int = 30_000) -> LawsReport:
+    """The laws of a catalogue name's merge, with what they leave out of
+    its semantics (``LawsReport.converges`` is the only convergence claim).
+
+    >>> report_for("max").converges
+    True
+    >>> r = report_for("pgd"); (r.proved, r.converges)
+    (True, False)
+    """
+    enc = encoding_for(name, tie_break)
+    return replace(check_laws(enc, timeout_ms), left_out=left_out(name, enc, tie_break))
 
 
 def load_custom(path) -> Encoding:
@@ -408,6 +520,11 @@ def check_laws(enc: Encoding, timeout_ms: int = 30_000) -> LawsReport:
     >>> [l.law for l in check_laws(encoding_for("keep-local")).laws if not l.proved]
     ['commutativity']
     """
+    with context.fresh():   # the same merge, the same counterexample, whatever ran before
+        return _check_laws(enc, timeout_ms)
+
+
+def _check_laws(enc: Encoding, timeout_ms: int) -> LawsReport:
     results = []
     for law in LAWS:
         ctx = enc.shared()

@@ -56,19 +56,32 @@ def skew(r: SkewReport) -> str:
 
 
 def laws(r) -> str:
-    out = [f"{r.resolver}: {r.states}", f"  ({r.source})" if r.source else "", ""]
-    out = [x for x in out if x or x == ""]
+    """The laws, then the one convergence claim: "proved: converges" only
+    when the merge is a join *and* the encoding is the resolver's whole
+    semantics; otherwise what the laws leave out is listed and convergence
+    is "not proved"."""
+    partial = bool(r.left_out)
+    head = f"{r.resolver}: {r.states}" + (" (value merge only)" if partial else "")
+    out = [head] + ([f"  ({r.source})"] if r.source else []) + [""]
     for law in r.laws:
         if law.proved:
-            out.append(f"  {law.law:<14} proved")
+            out.append(f"  {law.law:<14} " + ("holds for the value merge" if partial else "proved"))
         else:
             out.append(f"  {law.law:<14} COUNTEREXAMPLE")
             out.append("      " + "  ".join(f"{n} = {s}" for n, s in law.states))
             out.append(f"      {law.left[0]} = {law.left[1]}")
             out.append(f"      {law.right[0]} = {law.right[1]}")
     out.append("")
-    out.append("  proved: converges under any delivery order, grouping and re-delivery" if r.proved else
-               "  not a join: replicas can disagree depending on delivery order or repetition")
+    if partial:
+        out.append(f"  left out: {r.resolver}'s rules beyond merging two values (model/resolvers/), not encoded:")
+        out += [f"    - {x}" for x in r.left_out]
+    if r.converges:
+        out.append("  proved: converges under any delivery order, grouping and re-delivery")
+    elif not r.proved:
+        out.append("  not a join: replicas can disagree depending on delivery order or repetition")
+    else:
+        out.append(f"  convergence NOT proved: the laws cover only the value merge; the rules left out can make"
+                   f" leaders diverge (replcheck check SPEC --set system.resolver={r.resolver} judges them)")
     return "\n".join(out)
 
 
@@ -79,6 +92,10 @@ def iconfluence(v) -> str:
         out.append(f"  {q.description}")
     out.append(f"  invariant: {q.invariant_text}")
     out.append("")
+    if v.incomplete:
+        out.append(f"  INCOMPLETE  (nothing proved or refuted within {v.bounds})")
+        out.append(f"  {v.note}")
+        return "\n".join(out)
     if v.confluent:
         out.append(f"  i-confluent  (proved for {v.bounds})")
         out.append("  no coordination is needed to keep the invariant within these bounds")
@@ -93,4 +110,6 @@ def iconfluence(v) -> str:
             head = f"branch {name}" if i == 0 else "        "
             out.append(f"    {head}   {s.op}({args}) -> {s.state}")
     out.append(f"    merge at {v.merged_at} {v.merged}   <- violates {q.invariant_text}")
+    if not v.minimal:
+        out.append(f"  {v.note}")
     return "\n".join(out)

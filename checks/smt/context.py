@@ -1,0 +1,36 @@
+"""A private z3 context for each question.
+
+z3's Python API builds every term in a module-global *main context* unless
+told otherwise.  That context's internal state — hash-consed terms, the ids
+of declared constants, cached simplifications — depends on every term the
+process created before, and it changes which model the solver returns for
+the same query.  So a counterexample (and, before the labels were fixed by
+satisfiability alone, the anomaly label of ``check --engine smt``) depended
+on which specs ran earlier in the process: ``check --expect --engine smt
+DIR`` gave other answers than checking each file alone.
+
+:func:`fresh` runs one question in a new :class:`z3.Context` installed as
+the main context for its duration (every term built inside, including
+Python literals z3 converts implicitly, lives there), then puts the
+previous one back.  The same question then gets the same answer in any
+process.  Terms must not leak out of the block: results are decoded into
+plain Python values inside it.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import z3
+import z3.z3 as _z3
+
+
+@contextmanager
+def fresh():
+    """Run the body with a new z3 main context (restored afterwards)."""
+    saved = _z3._main_ctx
+    _z3._main_ctx = z3.Context()
+    try:
+        yield
+    finally:
+        _z3._main_ctx = saved
