@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from checks.trace import write_text
 from model.resolvers.base import CAUSALLY_LATER, DOUBLE_COUNTED, LOST_UPDATE, RESURRECTED, is_accepted, is_rejected
 from model.resolvers.local_checks import check_of, shown_number
 from model.search import EVERY, QUIESCENT, Property
@@ -31,6 +32,7 @@ class Violation:
     message: str
     culprits: tuple[str, ...] = ()
     leader: str | None = None
+    kinds: tuple[str, ...] = ()   # every anomaly this state shows, sorted (empty: just ``anomaly``)
 
 
 @dataclass(frozen=True)
@@ -41,9 +43,25 @@ class Invariant:
     source: str
     build: Callable  # System -> (state -> Violation | None)
     ghost: bool = True  # reads ghost happens-before (False: the engine may drop it when nothing else needs it)
+    # System -> (state -> every anomaly kind the state shows), cheaper than
+    # build's check (no message); None: the kinds of build's Violation.
+    labels: Callable | None = None
 
     def property(self, system) -> Property:
-        return Property(self.name, self.scope, self.build(system))
+        check = self.build(system)
+        labels = self.labels(system) if self.labels is not None else _labels_of(check)
+        return Property(self.name, self.scope, check, labels)
+
+
+def kinds_of(v: Violation | None) -> tuple[str, ...]:
+    """Every anomaly kind a violation's state shows (docs/model.md, "Invariants")."""
+    return () if v is None else (v.kinds or (v.anomaly,))
+
+
+def _labels_of(check):
+    def labels(state):
+        return kinds_of(check(state))
+    return labels
 
 
 def _convergence(system):
@@ -123,7 +141,38 @@ def lost_writes(system, state):
     return [(x.leader, x.write, x.culprits, x.anomaly == CAUSALLY_LATER) for x in losses(system, state)]
 
 
+def _loss_kind(state, x) -> str:
+    """The anomaly a :class:`Loss` shows, as :func:`_no_lost_writes` names it:
+    causally later first, then a write that never arrived, else the type's."""
+    if x.anomaly == CAUSALLY_LATER:
+        return CAUSALLY_LATER
+    if not (state[0][x.leader][0] >> x.write) & 1:
+        return "unreplicated-write-lost"
+    return x.anomaly
+
+
+def _lost_write_kinds(system):
+    """Every kind of lost write a state shows (no messages: cheap)."""
+    def labels(state):
+        return tuple(sorted({_loss_kind(state, x) for x in losses(system, state)}))
+    return labels
+
+
 def _no_lost_writes(system):
+    """The first lost write's violation, with every kind the state shows."""
+    first = _no_lost_writes_first(system)
+
+    def check(state):
+        v = first(state)
+        if v is None:
+            return None
+        kinds = tuple(sorted({_loss_kind(state, x) for x in losses(system, state)}))
+        return Violation(v.anomaly, v.message, v.culprits, v.leader, kinds)
+
+    return check
+
+
+def _no_lost_writes_first(system):
     for t in system.types:
         t.check_judgeable(system.spec.source, "no-lost-writes")
 
@@ -146,7 +195,7 @@ def _no_lost_writes(system):
             down = [system.leaders[x] for x in range(system.n) if x not in system.live(state)]
             why = f" (crashed: {', '.join(down)})" if down else ""
             return Violation("unreplicated-write-lost",
-                             f"{op.id}'s acknowledged write {_val(op)} ({op.leader_name}) never reached"
+                             f"{op.id}'s acknowledged write {write_text(system, w)} ({op.leader_name}) never reached"
                              f" {', '.join(at)}, and nothing will deliver it now{why}",
                              (op.id,), system.leaders[l])
         where = "everywhere" if len(at) == len(system.live(state)) else "at " + ", ".join(at)
@@ -170,7 +219,7 @@ def _no_lost_writes(system):
                    f" yet it is lost {where}: {why}")
             return Violation("causally-later-write-lost", msg, culprits, system.leaders[l])
         msg = (f"{op.id}'s acknowledged write {_written(system, state, op)} ({op.leader_name}, ts {ts}) is lost {where}:"
-               f" {by} won under {system.spec.resolver}")
+               f" {by} won under {system.types[op.key].ctx.entry.name}")   # the key's resolver, not the default
         return Violation("lost-update", msg, culprits, system.leaders[l])
 
     return check
@@ -193,7 +242,7 @@ def _durability(system):
                 continue
             holders = [system.leaders[l] for l in range(system.n) if (state[0][l][0] >> w) & 1]
             return Violation("unreplicated-write-lost",
-                             f"{op.id}'s acknowledged write {_val(op)} is held by no live leader:"
+                             f"{op.id}'s acknowledged write {write_text(system, w)} is held by no live leader:"
                              f" only {', '.join(holders)} had it, and crashed before replicating it",
                              (op.id,), op.leader_name)
         return None
@@ -337,8 +386,11 @@ def _causal_order(system):
                         at = system.leaders[l]
                         return Violation(
                             "causality-violation",
-                            f"{at} applied {op.id}'s {system.op_text(w)} (from {system.leaders[op.origin]}) before"
-                            f" {dep.id}'s {system.op_text(m)} (from {system.leaders[dep.origin]}), which happened"
+                            # "from": the leader that actually committed it (a failover moves homes).
+                            f"{at} applied {op.id}'s {system.op_text(w)}"
+                            f" (from {system.leaders[system.committed_at(state, w)]}) before"
+                            f" {dep.id}'s {system.op_text(m)} (from {system.leaders[system.committed_at(state, m)]}),"
+                            " which happened"
                             f" before it: a reader at {at} sees the effect without its cause",
                             (op.id, dep.id), at)
                 a >>= 1
@@ -354,11 +406,7 @@ def _written(system, state, op) -> str:
     if op.kind in ("incr", "decr"):
         vid = system.types[op.key].ctx.value_of(op.index, state[2])
         return f'"{system.values[vid]}" ({system.op_text(op.index)})'
-    return _val(op)
-
-
-def _val(op) -> str:
-    return "(delete)" if op.value is None else f'"{op.value}"'
+    return write_text(system, op.index)
 
 
 INVARIANTS: dict[str, Invariant] = {
@@ -369,7 +417,7 @@ INVARIANTS: dict[str, Invariant] = {
         Invariant("no-lost-writes", QUIESCENT,
                   "at every quiescent state every acknowledged write is held everywhere unless a causally later"
                   " write superseded it", "MODEL.md §5; DDIA ch. 5 (LWW discards concurrent writes)",
-                  _no_lost_writes),
+                  _no_lost_writes, labels=_lost_write_kinds),
         Invariant("strong-convergence", EVERY,
                   "at every state two live leaders that applied the same writes show the same state",
                   "Shapiro et al., 'Conflict-free replicated data types', SSS 2011 (strong eventual consistency)",

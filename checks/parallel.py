@@ -19,16 +19,18 @@ from model.search import SearchResult, Stats
 
 def _worker(args):
     spec, names, runs, seed, bounds = args
-    from checks.invariants import INVARIANTS
+    from checks.verdict import properties
     from model.system import System
     system = System(spec)
-    props = [INVARIANTS[n].property(system) for n in names]
+    props = properties(system, names)   # the same properties as a serial run, loop guard included
     res = search.simulate(system, props, runs, seed, bounds)
     return res.stats, res.cut, {k: (f.path, f.detail) for k, f in res.found.items()}
 
 
 def simulate_parallel(spec, names, runs: int, seed: int, workers: int, bounds) -> SearchResult:
-    """Split ``runs`` over ``workers`` processes (seeds ``seed*1000 + i``)."""
+    """Split ``runs`` over ``workers`` processes (seeds ``seed*1000 + i``).
+    ``names`` are the invariants asked for; each worker builds its
+    properties with :func:`checks.verdict.properties`, as a serial run does."""
     shares = [runs // workers + (1 if i < runs % workers else 0) for i in range(workers)]
     jobs = [(spec, tuple(names), n, seed * 1000 + i, bounds) for i, n in enumerate(shares) if n]
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None

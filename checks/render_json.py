@@ -17,13 +17,23 @@ def result_json(report: Report, r) -> dict:
         "invariant": r.invariant,
         "verdict": r.verdict,
         "anomaly": r.anomaly,
+        "anomalies": list(r.anomalies),
+        "anomalies_complete": r.anomalies_complete,
+        "shortest": r.shortest,
+        "vacuous": r.vacuous,
         "message": r.message,
         "culprits": list(r.culprits),
         "bound": r.bound,
         "trace": trace_json(report.system, r.trace) if r.trace is not None else None,
-        "stats": {"states": st.states, "transitions": st.transitions, "depth": st.depth,
-                  "seconds": round(st.seconds, 6)},
+        "stats": {"states": _counted(report, st.states), "transitions": _counted(report, st.transitions),
+                  "depth": st.depth, "seconds": round(st.seconds, 6)},
     }
+
+
+def _counted(report: Report, n):
+    """A count of enumerated states or transitions; ``None`` (JSON null) for
+    the symbolic engine, which enumerates none (docs/z3.md, docs/json.md)."""
+    return None if report.engine == "smt" else n
 
 
 def report_json(report: Report) -> dict:
@@ -41,9 +51,9 @@ def report_json(report: Report) -> dict:
         "cut": report.cut,
         "reductions": list(report.reductions),
         "results": [result_json(report, r) for r in report.results],
-        "stats": {"states": st.states, "transitions": st.transitions, "depth": st.depth,
-                  "quiescent": st.quiescent, "seconds": round(st.seconds, 6),
-                  "states_per_second": round(st.states_per_second, 1)},
+        "stats": {"states": _counted(report, st.states), "transitions": _counted(report, st.transitions),
+                  "depth": st.depth, "quiescent": _counted(report, st.quiescent), "seconds": round(st.seconds, 6),
+                  "states_per_second": _counted(report, round(st.states_per_second, 1))},
     }
 
 

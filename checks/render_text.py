@@ -14,13 +14,63 @@ def system_line(report: Report) -> str:
     topo = s.topology + (f" (hub {s.hub})" if s.hub else "")
     if s.topology != "all-to-all":
         topo += f", {s.loop_prevention} loop prevention"
-    resolver = s.resolver
-    if s.resolver == "lww":
-        resolver += f" over {s.clock} clocks (tie-break: {s.tie_break})"
+    resolver = resolvers_text(report)
     offs = ", ".join(f"{l} {o:+d} ms" for l, o in s.offsets if o)
-    if offs and s.clock in ("wall", "hlc"):
+    if offs and s.clock in ("wall", "hlc") and _reads_clock(report.system):
         resolver += f"; clock offsets {offs}"
     return f"{len(s.leaders)} leaders ({', '.join(s.leaders)}) | {topo} | {resolver} | {s.links} links"
+
+
+def _entries(system):
+    """The catalogue entry (model/resolvers) that governs each key, in key order."""
+    return tuple(t.ctx.entry for t in system.types)
+
+
+def _reads_clock(system) -> bool:
+    """Does any key's resolver or type read write timestamps (``uses_clock``)?"""
+    return any(e.uses_clock for e in _entries(system))
+
+
+def _entry_text(spec, e) -> str:
+    """One key type as the header names it; the clock and tie-break only
+    when the type reads timestamps (an LWW rank), since only then do they
+    decide anything (docs/resolvers.md)."""
+    if not e.uses_clock:
+        return e.name
+    tie = e.tie_break_text if e.fixed_tie_break else spec.tie_break
+    return f"{e.name} over {spec.clock} clocks (tie-break: {tie})"
+
+
+def resolvers_text(report: Report) -> str:
+    """What decides each key's value, as it runs: one type for all keys
+    (``lww over wall clocks (tie-break: leader)``, ``pn-counter``), else per
+    key (``likes: pn-counter; title: lww over ...``).  Read from the
+    System's compiled per-key types, not from ``system.resolver``, which
+    is only the default for keys without their own type."""
+    groups: dict[str, list[str]] = {}
+    for key, e in zip(report.system.keys, _entries(report.system)):
+        groups.setdefault(_entry_text(report.spec, e), []).append(key)
+    if len(groups) == 1:
+        return next(iter(groups))
+    return "; ".join(f"{', '.join(keys)}: {text}" for text, keys in groups.items())
+
+
+def also_text(r) -> str:
+    """The other anomaly kinds violating states showed (docs/engine.md,
+    "Anomaly kinds"): `` (also: x)``; marked "at least" when the search was
+    cut or not exhaustive."""
+    others = [k for k in getattr(r, "anomalies", ()) if k != r.anomaly]
+    if getattr(r, "anomalies_complete", False):
+        return f" (also: {', '.join(others)})" if others else ""
+    if others:
+        return f" (also, at least: {', '.join(others)})"
+    return " (other kinds not known: the search was not exhaustive)"
+
+
+def counterexample_text(r) -> str:
+    """"shortest counterexample" only when the engine proved it
+    (``Result.shortest``, docs/reductions.md), else "a counterexample"."""
+    return "shortest counterexample" if getattr(r, "shortest", False) else "a counterexample"
 
 
 def stats_line(report: Report) -> str:
@@ -66,16 +116,17 @@ def render(report: Report) -> str:
     width = max(len(r.invariant) for r in report.results)
     for r in report.results:
         if r.verdict == HOLDS:
-            out.append(f"  {r.invariant:<{width}}  holds")
+            vacuous = getattr(r, "vacuous", None)   # docs/model.md "Vacuity"
+            out.append(f"  {r.invariant:<{width}}  holds" + (f" (vacuous: {vacuous})" if vacuous else ""))
         elif r.verdict == INCOMPLETE:
             out.append(f"  {r.invariant:<{width}}  incomplete (search cut by {r.bound}; no violation found so far)")
         else:
-            out.append(f"  {r.invariant:<{width}}  VIOLATED  {r.anomaly}")
+            out.append(f"  {r.invariant:<{width}}  VIOLATED  {r.anomaly}{also_text(r)}")
             out.append(f"    {r.message}")
             out.append(f"    ({r.anomaly}: {meaning(r.anomaly)})")
             assert r.trace is not None
             n = len(r.trace)
-            out.append(f"    shortest counterexample, {n} step{'s' if n != 1 else ''}:")
+            out.append(f"    {counterexample_text(r)}, {n} step{'s' if n != 1 else ''}:")
             for step in r.trace.steps:
                 mark = ""
                 if step.event.kind == "commit" and step.event.op in r.culprits:

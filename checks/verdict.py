@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from checks.invariants import INVARIANTS, Violation
+from checks import vacuity
+from checks.invariants import INVARIANTS, Violation, kinds_of
 from checks.trace import Trace, build_trace
 from model import search
 from model.errors import SpecError, did_you_mean
@@ -58,6 +59,15 @@ class Result:
     trace: Trace | None = None
     bound: str | None = None
     path: tuple[int, ...] = ()
+    # Every anomaly kind shown by a violating state the search explored,
+    # sorted (docs/engine.md, "Anomaly kinds"); ``anomaly`` is the shown
+    # trace's own.  Complete only when the search was exhaustive.
+    anomalies: tuple[str, ...] = ()
+    anomalies_complete: bool = False
+    # The trace is proved a shortest counterexample (docs/reductions.md,
+    # "Shortest counterexamples"); else it is only *a* counterexample.
+    shortest: bool = False
+    vacuous: str | None = None   # holds only because nothing it guards happened: why (checks/vacuity.py)
 
 
 @dataclass(frozen=True)
@@ -81,6 +91,15 @@ class Report:
         return HOLDS
 
 
+def meets(r: Result, exp) -> bool:
+    """Does result ``r`` meet the spec's expectation ``exp`` (``[expect]``)?
+    The verdict must match; ``violated:X`` also needs X among the anomaly
+    kinds reported (docs/spec-format.md), not only the shown trace's."""
+    if r.verdict != exp.verdict:
+        return False
+    return not exp.anomaly or exp.anomaly == r.anomaly or exp.anomaly in r.anomalies
+
+
 def load(path, overrides=()) -> Spec:
     """Load a spec, validating invariant names against :data:`INVARIANTS`."""
     return load_spec(path, overrides, invariant_names=INVARIANTS)
@@ -101,6 +120,39 @@ def _unless_looped(check):
     return judged
 
 
+def _unless_looped_labels(labels):
+    def judged(state):
+        return () if state[3] else labels(state)
+    return judged
+
+
+def properties(system: System, names) -> list:
+    """The search properties for the invariants ``names`` on ``system``:
+    the ONE place they are built, for every engine and for the parallel
+    swarm (checks/parallel.py), so serial and parallel runs judge alike.
+
+    Where writes are forwarded without ``visited`` metadata, a state where a
+    looping write was cut looks quiescent but is not: replication never
+    ends there, so quiescent invariants are not judged at it, and
+    ``replication-terminates`` is added as a guard (its violation turns
+    every other ``holds`` into ``incomplete: replication-loop``;
+    docs/model.md, "Detecting a replication loop")."""
+    props = [INVARIANTS[n].property(system) for n in names]
+    if system.forwards and system.spec.loop_prevention != "visited":
+        props = [search.Property(p.name, p.scope, _unless_looped(p.check), _unless_looped_labels(p.labels))
+                 if p.scope == search.QUIESCENT else p for p in props]
+        if "replication-terminates" not in names:
+            props.append(INVARIANTS["replication-terminates"].property(system))
+    return props
+
+
+def _relabel(props, labelled) -> list:
+    """``props`` (rewrapped by checks/vacuity.py, which keeps only name,
+    scope and check) with the ``labels`` of the same-named ``labelled``."""
+    by = {p.name: p.labels for p in labelled}
+    return [p if p.labels is not None else replace(p, labels=by.get(p.name)) for p in props]
+
+
 def _reduce(system: System, props, options: Options) -> tuple[tuple[str, ...], list]:
     """Turn on the reductions that are sound for ``system`` and ``props``
     (docs/reductions.md); the notes for the stats line, and the properties
@@ -119,9 +171,10 @@ def _reduce(system: System, props, options: Options) -> tuple[tuple[str, ...], l
     ok, why = system.symmetry_applicable()
     if ok and options.symmetry:
         from model.symmetry import Symmetry
-        system.symmetry = Symmetry(system, full=not system.dead_content)
+        system.symmetry = Symmetry(system, full=system.symmetry_full)
         notes += (why,)
-        props = [search.Property(p.name, p.scope, _judge_images(system, p.check)) for p in props]
+        props = [search.Property(p.name, p.scope, _judge_images(system, p.check), _label_images(system, p.labels))
+                 for p in props]
     elif options.symmetry and system.spec.topology == "all-to-all":
         notes += ("symmetry off: " + why,)
     return notes, props
@@ -138,21 +191,24 @@ def _judge_images(system: System, check):
     return judged
 
 
+def _label_images(system: System, labels):
+    """Every label shown by any state a reduced quiescent state stands for."""
+    if labels is None:
+        return None
+
+    def judged(state):
+        out: set = set()
+        for image in system.images(state):
+            out.update(labels(image))
+        return tuple(sorted(out))
+    return judged
+
+
 def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None, options: Options = Options()) -> Report:
     """Explore ``spec`` and return a verdict per invariant."""
     names = resolve_invariants(spec, invariants)
     system = System(spec)
-    props = [INVARIANTS[n].property(system) for n in names]
-    guard = None
-    if system.forwards and spec.loop_prevention != "visited":
-        # A state where a looping write was cut looks quiescent but is not:
-        # replication never ends there, so quiescent invariants are not
-        # judged at it (their verdict becomes incomplete: replication-loop).
-        props = [search.Property(p.name, p.scope, _unless_looped(p.check)) if p.scope == search.QUIESCENT else p
-                 for p in props]
-        if "replication-terminates" not in names:
-            guard = INVARIANTS["replication-terminates"].property(system)
-            props.append(guard)
+    props = properties(system, names)
     reductions: tuple[str, ...] = ()
     exhaustive = engine in ("bfs", "dfs") and options.simulate is None
     ghost_props = [p.name for p in props if INVARIANTS[p.name].ghost]
@@ -161,6 +217,9 @@ def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None, optio
         # Dead-variable reduction: nothing reads ghost happens-before.
         system.ghost = False
         reductions += ("ghost happens-before dropped (no resolver or invariant reads it)",)
+    props, watched = vacuity.watch(system, props, exhaustive)   # docs/model.md "Vacuity"
+    props = _relabel(props, properties(system, names))
+    unreduced = props   # before _reduce wraps them for this system's symmetry
     if engine == "bfs" and options.simulate is None:
         notes, props = _reduce(system, props, options)
         reductions += notes
@@ -172,15 +231,12 @@ def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None, optio
               and ghost_props and len(ghost_props) < len(props) and not system.ghost_needed_by_types())
     if options.simulate is not None and options.workers > 1:
         from checks.parallel import simulate_parallel
-        res = simulate_parallel(spec, [p.name for p in props], options.simulate, options.seed, options.workers,
-                                spec.bounds)
+        res = simulate_parallel(spec, names, options.simulate, options.seed, options.workers, spec.bounds)
     elif options.simulate is not None:
         res = search.simulate(system, props, options.simulate, options.seed, spec.bounds, progress=progress)
     elif engine == "bfs" and phased:
-        # Phase 1: with por every run to a quiescent state has the same length
-        # (docs/reductions.md), so a depth-first search's first violation is a
-        # shortest one; stop once the ghost-reading invariants are decided.
-        res = search.dfs(system, props, spec.bounds, stop_when=ghost_props, progress=progress)
+        res, decided, notes = _two_phases(spec, system, unreduced, props, ghost_props, options, progress)
+        reductions = notes + tuple(r if r == "64-bit fingerprints" else "with the ghost: " + r for r in reductions)
     elif engine == "bfs":
         res = search.bfs(system, props, spec.bounds, progress=progress, fingerprint=options.fingerprint)
     elif engine == "dfs":
@@ -190,41 +246,20 @@ def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None, optio
         res = bmc.search(system, [p.name for p in props], spec.bounds)
     else:
         raise SpecError(spec.source, "--engine", f"unknown engine '{engine}'{did_you_mean(engine, ENGINES)}")
-    origin = {name: system for name in res.found}
-    if phased and not res.complete and res.cut is None and set(ghost_props) <= res.found.keys():
-        # Phase 2 (docs/reductions.md, "Two phases"): every invariant that reads
-        # ghost happens-before is violated, with its shortest trace; the
-        # others are judged on a fresh search where the ghost is dead.
-        rest = [p for p in props if p.name not in res.found]
-        if rest:
-            second = System(spec)
-            second.ghost = False
-            notes, rest = _reduce(second, rest, options)
-            left = spec.bounds
-            if left.max_seconds:
-                left = replace(left, max_seconds=max(left.max_seconds - res.stats.seconds, 0.001))
-            if left.max_states:
-                left = replace(left, max_states=max(left.max_states - res.stats.states, 1))
-            res2 = search.bfs(second, rest, left, progress=progress, fingerprint=options.fingerprint)
-            origin.update({name: second for name in res2.found})
-            st1, st2 = res.stats, res2.stats
-            stats = Stats(st1.states + st2.states, st1.transitions + st2.transitions, max(st1.depth, st2.depth),
-                          st1.quiescent + st2.quiescent, st1.seconds + st2.seconds, st2.frontier)
-            reductions = (f"two phases: {', '.join(ghost_props)} decided with ghost happens-before after"
-                          f" {st1.states:,} states; the rest re-explored without it ({st2.states:,} states)",) \
-                + notes + ("ghost happens-before dropped in phase 2",)
-            res = SearchResult(res2.engine, stats, res2.complete, res2.cut, {**res.found, **res2.found})
+    if not phased:
+        decided = {p.name: (system, res) for p in props}
     looped = "replication-terminates" in res.found
     results = []
     plain = System(spec) if system.por or not system.ghost else system   # phase 2 implies por
     for n in names:
-        f = res.found.get(n)
+        origin, phase = decided[n]
+        f = phase.found.get(n)
         if f is not None:
             v: Violation = f.detail
-            if plain is not origin[n]:
+            if plain is not origin:
                 # The reduced run must be a real run with the same violation.
                 judge = INVARIANTS[n].build(plain)
-                for path in origin[n].expansions(f.path):
+                for path in origin.expansions(f.path):
                     trace, final = build_trace(plain, path)
                     v = judge(final)
                     if v is not None:
@@ -235,10 +270,63 @@ def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None, optio
             else:
                 path = tuple(f.path)
                 trace, final = build_trace(plain, path)
-            results.append(Result(n, VIOLATED, v.anomaly, v.message, v.culprits, trace, None, path))
-        elif res.complete and (not looped or n == "replication-terminates"):
-            results.append(Result(n, HOLDS))
+            kinds = tuple(sorted(set(kinds_of(v)) | set(phase.kinds.get(n, ()))))
+            results.append(Result(n, VIOLATED, v.anomaly, v.message, v.culprits, trace, None, path,
+                                  anomalies=kinds, anomalies_complete=exhaustive and phase.complete,
+                                  shortest=proves_shortest(engine, options, origin, phase)))
+        elif phase.complete and (not looped or n == "replication-terminates"):
+            results.append(Result(n, HOLDS, vacuous=vacuity.reason(system, n, watched)))
         else:
-            bound = LOOP_BOUND if looped and res.complete else (res.cut or "stopped early")
+            bound = LOOP_BOUND if looped and phase.complete else (phase.cut or "stopped early")
             results.append(Result(n, INCOMPLETE, bound=bound))
     return Report(spec, plain, tuple(results), res.stats, res.engine, res.complete, res.cut, reductions)
+
+
+def proves_shortest(engine: str, options: Options, system: System, res: SearchResult) -> bool:
+    """Is the counterexample ``res`` keeps for a property a shortest one?
+    Breadth-first search of the plain system: yes, level order.  With
+    partial-order reduction: when the search was exhaustive, since the
+    engine keeps the violating quiescent state of least plain run length
+    and that length is a function of the state (System.run_length).
+    Depth-first search, simulation and the symbolic engine prove nothing
+    about length (docs/reductions.md, "Shortest counterexamples")."""
+    if options.simulate is not None or res.engine not in ("bfs", "dfs") or engine != "bfs":
+        return False
+    if system.por:
+        return res.complete
+    return res.engine == "bfs"
+
+
+def _two_phases(spec: Spec, system: System, unreduced, props, ghost_props, options: Options, progress):
+    """docs/reductions.md, "Two phases": the invariants that do not read
+    ghost happens-before are judged first on a system without it (with
+    every reduction); then the ghost-reading ones on ``system`` (ghost
+    kept, por on), depth-first, *to the end* or to a bound — never stopped
+    at the first violation, so the anomaly kinds reported do not depend on
+    the search order.  Returns the combined result, per invariant the
+    ``(system, result)`` that decided it, and the stats-line notes.
+    ``props`` are reduced for ``system`` (its symmetry); ``unreduced``
+    the same before, for the first phase's own reductions."""
+    rest = [p for p in unreduced if p.name not in ghost_props]
+    first = System(spec)
+    first.ghost = False
+    notes, rest = _reduce(first, rest, options)
+    res1 = search.bfs(first, rest, spec.bounds, progress=progress, fingerprint=options.fingerprint)
+    left = spec.bounds
+    if left.max_seconds:
+        left = replace(left, max_seconds=max(left.max_seconds - res1.stats.seconds, 0.001))
+    if left.max_states:
+        left = replace(left, max_states=max(left.max_states - res1.stats.states, 1))
+    ghosts = [p for p in props if p.name in ghost_props]
+    res2 = search.dfs(system, ghosts, left, progress=progress)
+    st1, st2 = res1.stats, res2.stats
+    stats = Stats(st1.states + st2.states, st1.transitions + st2.transitions, max(st1.depth, st2.depth),
+                  st1.quiescent + st2.quiescent, st1.seconds + st2.seconds, st2.frontier)
+    decided = {p.name: (first, res1) for p in rest}
+    decided.update({p.name: (system, res2) for p in ghosts})
+    reductions = (f"two phases: {', '.join(p.name for p in rest)} decided without ghost happens-before"
+                  f" ({st1.states:,} states); {', '.join(ghost_props)} with it, to the end"
+                  f" ({st2.states:,} states)",) + notes
+    both = SearchResult(res2.engine, stats, res1.complete and res2.complete, res2.cut or res1.cut,
+                        {**res1.found, **res2.found}, {**res1.kinds, **res2.kinds})
+    return both, decided, reductions

@@ -71,3 +71,36 @@ def show(kind: str, ts) -> str:
     if isinstance(ts, tuple):
         return str(ts[0])
     return str(ts)
+
+
+# ------------------------------------------------------------- real time
+# docs/model.md "Real time": when a spec gives ``time_ms``, the state keeps a
+# lower bound ``now`` on the real time of the current point of the run, and
+# every timed event (a commit at its op's time, a delivery at its message's
+# earliest arrival) is enabled only when no enabled commit of a timed op is
+# due strictly earlier.  Ops and messages without a time are unconstrained.
+
+# ``now`` before any timed event: earlier than any time a spec can give.
+REAL_NEVER = -(1 << 60)
+
+
+def real_bound(now: int, due) -> float:
+    """The latest real time the next event may have: ``now``, or later up
+    to the earliest time at which an enabled timed op is due (it commits
+    first when it is due first).  ``due``: the times of the enabled commits
+    of timed ops."""
+    m = min(due, default=None)
+    if m is None:
+        return float("inf")
+    return now if now > m else m
+
+
+def in_time(t: int | None, bound) -> bool:
+    """Whether an event due at real time ``t`` (``None``: no time stated)
+    may happen next; ties may happen in either order."""
+    return t is None or t <= bound
+
+
+def advance(now: int, t: int | None) -> int:
+    """``now`` after an event due at ``t`` happened (no earlier than ``t``)."""
+    return now if t is None or t <= now else t

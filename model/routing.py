@@ -60,3 +60,23 @@ class Routing:
             return None
         moved = state[4][5] if state[4] else ()
         return moved[key] if moved else self.homes[key]
+
+
+def forward_open(issuer: int, home: int, crashed: int, cut: int, pair: int | None) -> bool:
+    """Whether a write issued at ``issuer`` can commit at ``home`` now.
+
+    Routing to a home is a synchronous forward from the client's leader to
+    the home (docs/faults.md "Routed writes"): it needs the home up and,
+    when the two are different leaders, the link pair between them not cut
+    (``pair``: its index, ``None`` when the topology has no link between
+    them — partitions cut only the topology's link pairs, so a direct
+    request between two leaders without one is never cut).  While the
+    forward cannot reach the home the write waits (not committed, not
+    acknowledged): the design is unavailable for that client.  ``crashed``
+    and ``cut`` are the fault bitmasks of :mod:`model.faults`.
+    """
+    if (crashed >> home) & 1:
+        return False
+    if issuer == home or pair is None:
+        return True
+    return not (cut >> pair) & 1

@@ -41,11 +41,18 @@ class Property:
     value (a violation detail, opaque to the engine) when it is not.
     ``scope`` is ``"every"`` (checked at every reachable state) or
     ``"quiescent"`` (only at states with no enabled action).
+
+    ``labels(state)``, when given, names every kind of violation the state
+    shows (empty when it is fine).  An exhaustive engine then keeps judging
+    the property after its first counterexample, with ``labels`` only, so
+    that the kinds it reports are those of *every* violating state explored
+    — whatever the search order (docs/engine.md, "Anomaly kinds").
     """
 
     name: str
     scope: str
     check: Callable
+    labels: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -79,7 +86,9 @@ class SearchResult:
     was expanded; otherwise ``cut`` names the bound that stopped it
     (``max_states``, ``max_depth``, ``max_seconds``, ``interrupted``) or is
     ``None`` when the search stopped early because every property was
-    already violated.
+    already violated.  ``kinds``: per violated property with ``labels``,
+    every label shown by a violating state the search judged (all of them
+    when ``complete``).
     """
 
     engine: str
@@ -87,6 +96,59 @@ class SearchResult:
     complete: bool
     cut: str | None
     found: dict = field(default_factory=dict)
+    kinds: dict = field(default_factory=dict)
+
+
+class _Judge:
+    """Judges properties at states and keeps, per property, the counterexample
+    of least *run length* seen so far and every label shown.
+
+    The run length of a state reached by a path of ``depth`` steps is
+    ``system.run_length(state, depth)`` when the system defines it and it
+    is not ``None`` (with partial-order reduction, the length of every
+    plain run to a quiescent state, docs/reductions.md "Shortest
+    counterexamples").  A later counterexample replaces the kept one only
+    when strictly shorter; without a run length the first one is kept (a
+    breadth-first search's first is a shortest one).
+    """
+
+    def __init__(self, system, found: dict):
+        self.found = found
+        self.kinds: dict = {}
+        self.length: dict = {}
+        self.run_length = getattr(system, "run_length", None)
+
+    def __call__(self, p, state, depth: int, path_of) -> None:
+        name = p.name
+        if name in self.found:
+            if p.labels is None:
+                return
+            labels = p.labels(state)
+            if not labels:
+                return
+            self.kinds[name].update(labels)
+            if self.length[name] is not None:
+                n = self.run_length(state, depth)
+                if n is not None and n < self.length[name] and (d := p.check(state)) is not None:
+                    self.found[name] = Found(name, path_of(), d)
+                    self.length[name] = n
+            return
+        d = p.check(state)
+        if d is None:
+            return
+        self.found[name] = Found(name, path_of(), d)
+        self.length[name] = self.run_length(state, depth) if self.run_length is not None else None
+        if p.labels is not None:
+            self.kinds[name] = set(p.labels(state))
+
+
+def _stop_set(properties) -> set:
+    """The properties whose violation may stop a search early by default:
+    all of them when none has ``labels``; none (never stop early) when some
+    property still wants the labels of every violating state."""
+    if any(p.labels is not None for p in properties):
+        return set()
+    return {p.name for p in properties}
 
 
 def _fault_base(system) -> float:
@@ -138,12 +200,16 @@ def bfs(system, properties, bounds: Bounds = Bounds(), progress: Callable | None
     Only the current BFS level is held as full states.
 
     ``stop_when`` (property names): stop as soon as all of these are
-    violated (default: all properties); the result is then not complete and
-    has no ``cut``.
+    violated; the result is then not complete and has no ``cut``.  By
+    default the search stops early only when every property is violated
+    and none has ``labels`` (nothing left to learn); otherwise it runs to
+    the end or to a bound, keeping the shortest counterexample (by
+    ``system.run_length`` when defined, see :class:`_Judge`).
     """
     every = [p for p in properties if p.scope == EVERY]
     quiet = [p for p in properties if p.scope == QUIESCENT]
     found: dict[str, Found] = {}
+    judge = _Judge(system, found)
     t0 = time.monotonic()
     stats = Stats()
     init = system.initial_state()
@@ -151,9 +217,7 @@ def bfs(system, properties, bounds: Bounds = Bounds(), progress: Callable | None
     parent = array("q", [-1])
     act = array("l", [-1])
     for p in every:
-        d = p.check(init)
-        if d is not None:
-            found[p.name] = Found(p.name, (), d)
+        judge(p, init, 0, tuple)
     max_states = bounds.max_states
     max_depth = bounds.max_depth
     fault_base = _fault_base(system)
@@ -163,7 +227,7 @@ def bfs(system, properties, bounds: Bounds = Bounds(), progress: Callable | None
     depth = 0
     cut = None
     expanded = 0
-    wanted = set(p.name for p in properties) if stop_when is None else set(stop_when)
+    wanted = set(stop_when) if stop_when is not None else _stop_set(properties)
     nxt: list = []
     try:
         while frontier and cut is None and not (wanted and wanted <= found.keys()):
@@ -184,10 +248,7 @@ def bfs(system, properties, bounds: Bounds = Bounds(), progress: Callable | None
                 if not succ or succ[0][0] >= fault_base:
                     stats.quiescent += 1
                     for p in quiet:
-                        if p.name not in found:
-                            d = p.check(state)
-                            if d is not None:
-                                found[p.name] = Found(p.name, _path(parent, act, idx), d)
+                        judge(p, state, depth, lambda: _path(parent, act, idx))
                     if not succ:
                         continue   # else faults are still enabled: explore them too
                 if max_depth is not None and depth >= max_depth:
@@ -206,10 +267,7 @@ def bfs(system, properties, bounds: Bounds = Bounds(), progress: Callable | None
                     parent.append(idx)
                     act.append(a)
                     for p in every:
-                        if p.name not in found:
-                            d = p.check(t)
-                            if d is not None:
-                                found[p.name] = Found(p.name, _path(parent, act, i), d)
+                        judge(p, t, depth + 1, lambda: _path(parent, act, i))
                     nxt.append((t, i))
                 if cut == "max_states":
                     break
@@ -223,7 +281,7 @@ def bfs(system, properties, bounds: Bounds = Bounds(), progress: Callable | None
     stats.seconds = time.monotonic() - t0
     stats.frontier = len(frontier) if cut is None else len(frontier) + len(nxt)
     complete = cut is None and not frontier
-    return SearchResult("bfs", stats, complete, cut, found)
+    return SearchResult("bfs", stats, complete, cut, found, judge.kinds)
 
 
 def dfs(system, properties, bounds: Bounds = Bounds(), stop_when=None,
@@ -233,9 +291,12 @@ def dfs(system, properties, bounds: Bounds = Bounds(), stop_when=None,
     Used to cross-check :func:`bfs`: both must visit the same states and find
     the same violations; BFS's paths are never longer.  ``stop_when``
     (property names): stop as soon as all of these are violated (the result
-    is then not complete and has no ``cut``); by default it runs to the end.
+    is then not complete and has no ``cut``); by default it runs to the end,
+    keeping per property the counterexample of least run length (see
+    :class:`_Judge`) and every label shown.
     """
     found: dict[str, Found] = {}
+    judge = _Judge(system, found)
     t0 = time.monotonic()
     stats = Stats()
     fault_base = _fault_base(system)
@@ -244,19 +305,19 @@ def dfs(system, properties, bounds: Bounds = Bounds(), stop_when=None,
     stack = [(init, ())]
     cut = None
     for p in properties:
-        if p.scope == EVERY and (d := p.check(init)) is not None:
-            found[p.name] = Found(p.name, (), d)
+        if p.scope == EVERY:
+            judge(p, init, 0, tuple)
     deadline = t0 + bounds.max_seconds if bounds.max_seconds else None
     try:
         cut = _dfs_loop(system, properties, bounds, stack, seen, found, stats, fault_base, deadline,
-                        set(stop_when or ()), progress, t0)
+                        set(stop_when or ()), progress, t0, judge)
     except _Cut as c:
         cut = c.args[0]
     except KeyboardInterrupt:
         cut = "interrupted"
     stats.states = len(seen)
     stats.seconds = time.monotonic() - t0
-    return SearchResult("dfs", stats, cut is None and not stack, cut, found)
+    return SearchResult("dfs", stats, cut is None and not stack, cut, found, judge.kinds)
 
 
 class _Cut(Exception):
@@ -264,7 +325,7 @@ class _Cut(Exception):
 
 
 def _dfs_loop(system, properties, bounds, stack, seen, found, stats, fault_base, deadline, wanted=frozenset(),
-              progress=None, t0=0.0):
+              progress=None, t0=0.0, judge=None):
     """Run the depth-first search; the bound that cut it (max_depth,
     max_states) or None; raises :class:`_Cut` on the deadline."""
     steps = 0
@@ -286,8 +347,8 @@ def _dfs_loop(system, properties, bounds, stack, seen, found, stats, fault_base,
         if not succ or succ[0][0] >= fault_base:
             stats.quiescent += 1
             for p in properties:
-                if p.scope == QUIESCENT and p.name not in found and (d := p.check(state)) is not None:
-                    found[p.name] = Found(p.name, path, d)
+                if p.scope == QUIESCENT:
+                    judge(p, state, len(path), lambda: path)
             if wanted and wanted <= found.keys():
                 return None
             if not succ:
@@ -301,8 +362,8 @@ def _dfs_loop(system, properties, bounds, stack, seen, found, stats, fault_base,
                 continue
             seen.add(t)
             for p in properties:
-                if p.scope == EVERY and p.name not in found and (d := p.check(t)) is not None:
-                    found[p.name] = Found(p.name, path + (a,), d)
+                if p.scope == EVERY:
+                    judge(p, t, len(path) + 1, lambda: path + (a,))
             stack.append((t, path + (a,)))
         if bounds.max_states is not None and len(seen) >= bounds.max_states and stack:
             return "max_states"

@@ -138,6 +138,37 @@ class Spec:
     def offset(self, leader: str) -> int:
         return dict(self.offsets).get(leader, 0)
 
+    @property
+    def timed(self) -> bool:
+        """Some op gives ``time_ms``: real time constrains the interleavings
+        (docs/model.md "Real time")."""
+        return any(o.time_ms is not None for o in self.workload)
+
+    def commits_in_time_order(self) -> bool:
+        """Whether docs/model.md's real-time rule reduces to "timed ops commit
+        in the order of their ``time_ms`` (equal times in any order),
+        deliveries are free": every op has ``time_ms``, no latency, no
+        faults, each leader lists its ops in time order, and an op with
+        ``after`` is due no earlier than every other op.  Then no op is ever
+        late (an op becomes enabled when its predecessor commits, at a time
+        no later than its own; only an op due last can wait on a delivery),
+        so an op may commit exactly when every op due strictly earlier has
+        committed.  Engines that encode only this (Promela) refuse other
+        timed specs."""
+        if not self.timed:
+            return True
+        if any(o.time_ms is None for o in self.workload) or self.latency_ms or self.faults.any:
+            return False
+        latest = max(o.time_ms for o in self.workload)
+        if any(o.after and o.time_ms < latest for o in self.workload):
+            return False
+        last: dict[str, int] = {}
+        for o in self.workload:
+            if o.time_ms < last.get(o.leader, o.time_ms):
+                return False
+            last[o.leader] = o.time_ms
+        return True
+
     def with_bounds(self, **changes) -> "Spec":
         return replace(self, bounds=replace(self.bounds, **{k: v for k, v in changes.items() if v is not None}))
 

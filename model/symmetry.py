@@ -2,7 +2,8 @@
 
 Two leaders are *interchangeable* when renaming one into the other maps
 every run to a run: same number of operations, same ``time_ms`` at each
-position, same clock offset.  In the reduced system of partial-order
+position, same clock offset, and the renaming maps the workload's ``after``
+dependencies onto themselves (:func:`after_classes`).  In the reduced system of partial-order
 reduction with dead busy-leader content (:mod:`model.system`), a state
 holds per leader only its clock (or ``None`` once done), per link the
 writes in flight, and per op its timestamp; nothing in those dynamics reads
@@ -44,15 +45,19 @@ class Symmetry:
         classes: dict = {}
         for l in range(n):
             classes.setdefault(sig[l], []).append(l)
-        self.classes = tuple(tuple(c) for c in classes.values())
-        self.cls = [0] * n
-        for c, members in enumerate(self.classes):
-            for l in members:
-                self.cls[l] = c
         self.pos = [0] * system.nops
         for l in range(n):
             for p, w in enumerate(system.leader_ops[l]):
                 self.pos[w] = p
+        shaped = tuple(tuple(c) for c in classes.values())
+        # 'after' waits name ops: keep only the renamings that map the
+        # dependency graph onto itself (docs/reductions.md, "Symmetry").
+        self.classes = after_classes(system, shaped, self.pos)
+        self.split_by_after = len(self.classes) != len(shaped)
+        self.cls = [0] * n
+        for c, members in enumerate(self.classes):
+            for l in members:
+                self.cls[l] = c
         self.link_of = {e: j for j, e in enumerate(system.edges)}
         self._opmaps: dict = {}
         self._identity = tuple(range(n))
@@ -101,7 +106,7 @@ class Symmetry:
 
     def permute(self, state, p):
         """The state with every leader ``l`` renamed ``p[l]``."""
-        leaders, links, writes, loop, faults = state
+        leaders, links, writes = state[0], state[1], state[2]
         om, lm, inv_p, inv_om = self._maps(p)
         new_links = [()] * len(links)
         get = om.__getitem__
@@ -117,7 +122,7 @@ class Symmetry:
                                  tuple(tuple(sorted(map(get, c))) for c in x[3]))
                                 for x in new_leaders)
             new_writes = tuple(None if x is None else (x[0], bits(x[1], om)) + x[2:] for x in new_writes)
-        return (new_leaders, tuple(new_links), new_writes, loop, faults)
+        return (new_leaders, tuple(new_links), new_writes) + state[3:]
 
     @staticmethod
     def _bits(mask: int, om) -> int:
@@ -141,7 +146,7 @@ class Symmetry:
         """The orbit's representative: leaders sorted by a renaming-invariant
         signature within their class; among leaders whose signatures tie,
         the permutation giving the smallest encoding."""
-        leaders, links, writes, _, _ = state
+        leaders, links, writes = state[0], state[1], state[2]
         s = self.system
         n = s.n
         pos = self.pos
@@ -156,7 +161,8 @@ class Symmetry:
                 head = (0,)
             elif full:
                 applied = tuple(sorted(lab[w] for w in range(s.nops) if (x[0] >> w) & 1))
-                head = (1, x[2], applied, tuple(tuple(sorted(map(lab.__getitem__, c))) for c in x[3]))
+                past = tuple(sorted(lab[w] for w in range(s.nops) if (x[1] >> w) & 1))
+                head = (1, x[2], applied, past, tuple(tuple(sorted(map(lab.__getitem__, c))) for c in x[3]))
             else:
                 head = (1, x[2])
             sigs.append((self.cls[l], head,
@@ -199,3 +205,48 @@ class Symmetry:
             if t not in seen:
                 seen.add(t)
                 yield t
+
+
+def after_edges(system) -> frozenset:
+    """The workload's dependency graph: ``(w, d)`` for every op ``w`` that
+    waits on ``after = [d]`` (docs/model.md, "Leaders, operations, events")."""
+    return frozenset((w, d) for w, op in enumerate(system.ops) for d in range(system.nops)
+                     if (op.after_mask >> d) & 1)
+
+
+def preserves_after(system, pos, p, edges=None) -> bool:
+    """Does the leader renaming ``p`` map the ``after`` relation onto itself?
+    Op ``w`` of leader ``l`` at position ``i`` becomes the op at position
+    ``i`` of leader ``p[l]``; a renaming that sends a wait to a pair that
+    does not wait would reach states no run reaches (the bug of
+    specs/regressions/after-mv-symmetry.toml)."""
+    edges = after_edges(system) if edges is None else edges
+    om = [system.leader_ops[p[system.ops[w].origin]][pos[w]] for w in range(system.nops)]
+    return {(om[w], om[d]) for w, d in edges} == edges
+
+
+def after_classes(system, classes, pos) -> tuple:
+    """Split the workload-shape classes so that every permutation inside the
+    new classes preserves ``after``.  Two leaders of a class stay together
+    when swapping them preserves it; the swaps that preserve a relation form
+    an equivalence (the permutations preserving it are a group, and
+    ``(a c) = (a b)(b c)(a b)``), and the transpositions inside its classes
+    generate exactly the product of their symmetric groups — so the result
+    is still a group of the shape :class:`Symmetry` canonicalises over."""
+    edges = after_edges(system)
+    if not edges:
+        return classes
+    out = []
+    for c in classes:
+        rest = list(c)
+        while rest:
+            first = rest.pop(0)
+            group = [first]
+            for l in list(rest):
+                p = list(range(system.n))
+                p[first], p[l] = l, first
+                if preserves_after(system, pos, tuple(p), edges):
+                    group.append(l)
+                    rest.remove(l)
+            out.append(tuple(group))
+    return tuple(out)

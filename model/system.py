@@ -22,6 +22,11 @@ per-state dicts, hashable and canonical)::
     faults  = () when the spec has no [faults]; else the fault state
               (see :mod:`model.faults`)
 
+A spec that gives ``time_ms`` appends a sixth component, ``now``: a lower
+bound on the real time of the run so far (docs/model.md "Real time"); with
+``system.latency_ms`` a message also carries its earliest arrival time in
+bits ``TIME_SHIFT..`` (0: none).  Untimed specs keep the 5-tuple.
+
 Events (actions) are small ints: ``i < len(ops)`` commits op ``i`` at its
 leader; ``len(ops) + j`` delivers the head message of link ``j``.
 
@@ -40,10 +45,14 @@ from model import topology as topo
 from model.errors import SpecError
 from model.resolvers.base import REJECTED, View, is_rejected
 from model.resolvers.compile import KeyTypes, compile_types
+from model.routing import forward_open as routing_forward_open
 from model.spec import Spec
 
 MSG_BITS = 16
 MSG_MASK = (1 << 15) - 1   # bit 15 is faults.FLAG
+AUX_MASK = (1 << (fl.ORIGIN_SHIFT - MSG_BITS)) - 1   # visited set / hop count
+ORIGIN_BITS = 0xFF << fl.ORIGIN_SHIFT                # the committing leader (with failovers)
+TIME_SHIFT = 48    # a message's earliest arrival, ms - base + 1 (timed specs with latency)
 
 DELETED = 0  # value id of a tombstone
 
@@ -226,13 +235,21 @@ class System:
         self._empty_regs = tuple(t.initial() for t in self.types)
         self._last_op = tuple(ops_l[-1] if ops_l else -1 for ops_l in self.leader_ops)
 
+        # Real time (docs/model.md "Real time"): only when some op gives time_ms.
+        self.timed = any(op.time_ms is not None for op in ops)
+        self._link_lat = tuple(spec.link_latency(spec.leaders[s_], spec.leaders[d]) or 0 for s_, d in edges)
+        self._latency = self.timed and any(self._link_lat)
+        self._t_base = min((op.time_ms for op in ops if op.time_ms is not None), default=0)
+        self._fwd_lat = tuple(tuple(spec.link_latency(a, b) or 0 for b in spec.leaders) for a in spec.leaders)
+        self._pair_index = {p: i for i, p in enumerate(self.pairs)}
+
     # ----------------------------------------------------------------- states
     def initial_state(self):
         c0 = clocks.initial(self.clock)
         empty = tuple(t.initial() for t in self.types)
         leaders = tuple((0, 0, c0, empty) for _ in range(self.n))
         return (leaders, tuple(() for _ in self.edges), (None,) * self.nops, 0,
-                fl.NO_FAULTS if self.general else ())
+                fl.NO_FAULTS if self.general else ()) + ((clocks.REAL_NEVER,) if self.timed else ())
 
     def _next_op(self, l: int, writes) -> int | None:
         for i in self.leader_ops[l]:
@@ -245,7 +262,7 @@ class System:
         events (commits, deliveries, allowed repairs) before faults."""
         if self.general:
             return self._successors_general(state)
-        leaders, links, writes, _, _ = state
+        leaders, links, writes = state[0], state[1], state[2]
         if self.por:
             return self._successors_por(state)
         out = []
@@ -260,7 +277,7 @@ class System:
         for j, q in enumerate(links):
             if q:
                 out.append((base + j, self._deliver(state, j)))
-        return out
+        return self._in_real_time(state, out) if self.timed else out
 
     def step(self, state, action: int):
         """The state after ``action``; ``ValueError`` if it is not enabled."""
@@ -271,7 +288,7 @@ class System:
 
     # ------------------------------------------------- faults and link kinds
     def _successors_general(self, state) -> list:
-        leaders, links, writes, loop, F = state
+        leaders, links, writes, loop, F = state[:5]
         crashed, cut, jumped, crashes_used, cuts_used, homes = F
         fs = self.fault_spec
         out = []
@@ -282,7 +299,7 @@ class System:
                 continue
             for i in self.leader_ops[l]:
                 if writes[i] is None:
-                    if not (ops[i].after_mask & ~leaders[l][0]) and not (crashed >> self._committer(state, i)) & 1:
+                    if not (ops[i].after_mask & ~leaders[l][0]) and self._forward_open(F, l, self._committer(state, i)):
                         out.append((i, settle(self._commit(state, i))))
                     break
         base = self.nops
@@ -335,8 +352,8 @@ class System:
                 out.append((fl.code(fl.DUPLICATE, j), settle((nxt[0], nlinks) + nxt[2:])))
             elif kind == "lossy" and len(q) > 1 and not q[0] & fl.FLAG:
                 nlinks = links[:j] + (q[1:] + (q[0] | fl.FLAG,),) + links[j + 1:]
-                out.append((fl.code(fl.LOSE, j), (leaders, nlinks, writes, loop, F)))
-        return out
+                out.append((fl.code(fl.LOSE, j), (leaders, nlinks, writes, loop, F) + state[5:]))
+        return self._in_real_time(state, out) if self.timed else out
 
     # ------------------------------------------------ partial-order reduction
     # Done-leader elimination (docs/reductions.md).  When deliveries to one
@@ -353,7 +370,7 @@ class System:
     # appended by :meth:`expand_path`.
 
     def _successors_por(self, state, canonical: bool = True) -> list:
-        leaders, links, writes, _, _ = state
+        leaders, links, writes = state[0], state[1], state[2]
         out = []
         ops = self.ops
         if canonical:
@@ -373,10 +390,10 @@ class System:
         for j, q in enumerate(links):
             if q:
                 out.append((base + j, settle(self._deliver(state, j))))
-        return out
+        return self._in_real_time(state, out) if self.timed else out
 
     def _settle_por(self, state, canonical: bool = True):
-        leaders, links, writes, loop, faults = state
+        leaders, links, writes, loop, faults = state[:5]
         last = self._last_op
         new_leaders = None
         new_links = None
@@ -392,29 +409,35 @@ class System:
                     new_links = new_links or list(links)
                     new_links[j] = ()
         if self.dead_content:
-            # A busy leader is only its clock; a message it would not move is
-            # dead (clocks only grow, so it stays dead).
+            # A busy leader is only its clock (and, with ghost happens-before
+            # kept, its causal past); a message that would move neither is
+            # dead (both only grow, so it stays dead).
             empty = self._empty_regs
-            wall, lamport = self.clock == "wall", self._lamport
+            wall, lamport, ghost = self.clock == "wall", self._lamport, self.ghost
             for l in range(self.n):
                 x = (new_leaders or leaders)[l]
                 if x is None:
                     continue
                 clock = x[2]
-                if x[0] or x[1] or x[3] != empty:
+                past = x[1] if ghost else 0
+                if x[0] or x[1] != past or x[3] != empty:
                     new_leaders = new_leaders or list(leaders)
-                    new_leaders[l] = (0, 0, clock, empty)
+                    new_leaders[l] = (0, past, clock, empty)
                 for j in self.in_links[l]:
                     q = (new_links or links)[j]
                     if not q:
                         continue
-                    if wall:
+                    if wall and not ghost:
                         p = len(q)
                     else:
                         p = 0
                         for m in q:
-                            ts = writes[m & MSG_MASK][0]
-                            if (ts[0] if lamport else ts) > clock:
+                            w = m & MSG_MASK
+                            if not wall:
+                                ts = writes[w][0]
+                                if (ts[0] if lamport else ts) > clock:
+                                    break
+                            if ghost and ((1 << w) | writes[w][1]) & ~past:
                                 break
                             p += 1
                     if p:
@@ -424,7 +447,7 @@ class System:
             leaders = tuple(new_leaders)
         if new_links is not None:
             links = tuple(new_links)
-        state = (leaders, links, writes, loop, faults)
+        state = (leaders, links, writes, loop, faults) + state[5:]
         if canonical and self.symmetry is not None:
             state = self.symmetry.canonical(state)
             leaders, links, writes = state[0], state[1], state[2]
@@ -441,7 +464,7 @@ class System:
     def _materialize(self, state):
         """Rebuild the forgotten leaders of a quiescent reduced state: each
         has applied every acknowledged write, its own locally."""
-        leaders, links, writes, loop, faults = state
+        leaders, links, writes, loop, faults = state[:5]
         if all(x is not None for x in leaders):
             return state
         committed = [i for i, m in enumerate(writes) if m is not None and not is_rejected(m)]
@@ -469,7 +492,7 @@ class System:
                         shared[k] = content
                 regs.append(content)
             out[l] = (applied, past, clock, tuple(regs))
-        return (tuple(out), links, writes, loop, faults)
+        return (tuple(out), links, writes, loop, faults) + state[5:]
 
     def expansions(self, path):
         """Candidate primitive paths behind a path found with reductions on.
@@ -523,6 +546,24 @@ class System:
             return state
         return ((None,) * self.n,) + state[1:]
 
+    def run_length(self, state, depth: int) -> int | None:
+        """The length of every plain run to the quiescent ``state``, or
+        ``None`` when it depends on the run (without ``por``; engines then
+        keep the first counterexample they meet).  With ``por`` (no faults, FIFO, nothing forwarded) every plain run
+        to a quiescent state commits each op it decided once and delivers
+        each acknowledged write once over each out-link of its leader (a
+        rejected op is never replicated), so the length is a function of
+        the write table alone — whatever path the reduced search took
+        (docs/reductions.md, "Shortest counterexamples")."""
+        if not self.por:
+            return None
+        n = 0
+        out = self.out_links
+        for i, m in enumerate(state[2]):
+            if m is not None:
+                n += 1 if is_rejected(m) else 1 + len(out[self.ops[i].origin])
+        return n
+
     def expand_path(self, path) -> tuple[int, ...]:
         """The primitive actions behind a path found with ``por`` on (and
         no symmetry): the path, the dead deliveries it dropped at busy
@@ -551,18 +592,21 @@ class System:
         return tuple(out)
 
     def dead_content_applicable(self) -> tuple[bool, str]:
-        """Whether a busy leader's applied set, causal past and contents are
-        dead under ``por`` (docs/reductions.md): nothing reads them before
-        the leader is done (forgotten, then rebuilt at quiescence) when no
-        op waits on ``after``, ghost happens-before is off and no commit
-        reads the committing leader's content.  Returns ``(ok, reason)``."""
-        if self.ghost:
-            return False, "ghost happens-before is read"
+        """Whether a busy leader's applied set and contents (and its causal
+        past, when ghost happens-before is off) are dead under ``por``
+        (docs/reductions.md): nothing reads them before the leader is done
+        (forgotten, then rebuilt at quiescence) when no op waits on
+        ``after`` and no commit reads the committing leader's content.  With
+        the ghost kept, the causal past stays (a commit stamps it).
+        Returns ``(ok, reason)``."""
         if any(op.after_mask for op in self.ops):
             return False, "an op waits on 'after' (reads the applied set)"
         for op in self.ops:
             if self.types[op.key].stamp_reads_content(op):
                 return False, f"op {op.id} reads its leader's content at commit"
+        if self.ghost:
+            return True, ("dead busy-leader content (a leader with pending writes is only its clock and causal"
+                          " past; messages that can move neither are dropped)")
         return True, ("dead busy-leader content (a leader with pending writes is only its clock; messages"
                       " that cannot move its clock are dropped)")
 
@@ -578,20 +622,33 @@ class System:
         reason)``."""
         if not self.por:
             return False, "needs por (done-leader elimination)"
+        if self.timed:
+            return False, "time_ms: the state's real-time component is not carried by model/symmetry.py"
         if self.spec.topology != "all-to-all" or self.loop_mode == "visited":
             return False, "only all-to-all links without 'visited' loop metadata are renaming-invariant here"
         if not self.dead_content and not all(t.renaming_safe for t in self.types):
             return False, ("a key's data type may read leader names (e.g. an lww tie-break) in busy leaders' state;"
                            " only dead busy-leader content or renaming-safe types (mv-register) can be permuted")
         from model.symmetry import Symmetry
-        sym = Symmetry(self, full=not self.dead_content)
+        sym = Symmetry(self, full=self.symmetry_full)
         if sym.order == 1:
+            if sym.split_by_after:
+                return False, ("no renaming of leaders with the same workload shape maps the 'after' dependencies"
+                               " onto themselves")
             return False, "no two leaders have the same workload shape (ops, time_ms, clock offset)"
         if sym.order > MAX_GROUP:
             return False, f"the symmetry group has {sym.order:,} permutations (more than {MAX_GROUP:,})"
         classes = ", ".join("{" + ", ".join(self.leaders[l] for l in c) + "}" for c in sym.classes if len(c) > 1)
-        return True, (f"symmetry over interchangeable leaders {classes} ({sym.order} permutations; every image"
+        kept = "; only renamings that preserve 'after'" if sym.split_by_after else ""
+        return True, (f"symmetry over interchangeable leaders {classes} ({sym.order} permutations{kept}; every image"
                       " of a quiescent representative is judged)")
+
+    @property
+    def symmetry_full(self) -> bool:
+        """Whether symmetry must rename the op bitmasks in leader states and
+        write metadata (applied sets, causal pasts, contents): unless dead
+        content reduced busy leaders to their clocks and no ghost is kept."""
+        return not self.dead_content or self.ghost
 
     def ghost_needed_by_types(self) -> bool:
         """Whether some key's resolver reads ghost happens-before (siblings,
@@ -612,10 +669,81 @@ class System:
             return False, "the topology forwards writes, so delivery order shapes later queues"
         if not getattr(self.resolver, "commutes", False):
             return False, f"resolver {self.spec.resolver} does not declare an order-independent merge"
+        if self._latency:
+            return False, ("time_ms with system.latency_ms: a delivery is due at its earliest arrival and moves"
+                           " real time, so postponing it would change later commits' times (docs/reductions.md)")
         return True, ("done-leader elimination (deliveries to leaders with no pending writes are postponed"
                       " to quiescence, where those leaders' states are rebuilt)")
 
+    # --------------------------------------------------------------- real time
+    def _due(self, i: int, l: int) -> int | None:
+        """When op ``i`` commits if ``l`` commits it as soon as it can: its
+        ``time_ms``, plus the one-way latency of the forward when it is
+        routed to a home ``l`` elsewhere (docs/model.md "Real time");
+        ``None`` for an op without ``time_ms``."""
+        op = self.ops[i]
+        t = op.time_ms
+        if t is None or l == op.leader:
+            return t
+        return t + self._fwd_lat[op.leader][l]
+
+    def _arrival(self, now: int, j: int) -> int:
+        """The earliest-arrival field of a message sent over link ``j`` at
+        real time ``now`` (0: sent before any timed event, unconstrained)."""
+        if now == clocks.REAL_NEVER:
+            return 0
+        return (now + self._link_lat[j] - self._t_base + 1) << TIME_SHIFT
+
+    def _earliest(self, m: int) -> int | None:
+        """A message's earliest real arrival time (``None``: unconstrained)."""
+        f = m >> TIME_SHIFT
+        return f + self._t_base - 1 if f else None
+
+    def _event_time(self, state, action: int) -> int | None:
+        """The real time at which ``action`` would happen at the earliest."""
+        if action < self.nops:
+            return self._due(action, self._committer(state, action))
+        if not self._latency:
+            return None
+        kind, j, pos = self.decode(action)
+        if kind in ("deliver", "duplicate"):
+            return self._earliest(state[1][j][pos])
+        return None
+
+    def _in_real_time(self, state, out: list) -> list:
+        """The successors whose event may happen next in real time: none
+        before an enabled commit of a timed op due strictly earlier (it
+        would have committed first).  docs/model.md "Real time"."""
+        times = [self._event_time(state, a) for a, _ in out]
+        due = [t for (a, _), t in zip(out, times) if a < self.nops and t is not None]
+        if not due:
+            return out
+        bound = clocks.real_bound(state[5], due)
+        return [x for x, t in zip(out, times) if clocks.in_time(t, bound)]
+
+    def real_time(self, state) -> int | None:
+        """The lower bound on real time the state keeps (``None``: untimed spec
+        or no timed event yet)."""
+        if not self.timed or state[5] == clocks.REAL_NEVER:
+            return None
+        return state[5]
+
     # ---------------------------------------------------------------- failover
+    def _forward_open(self, F, issuer: int, home: int) -> bool:
+        """Whether op traffic from ``issuer`` reaches the committing leader
+        ``home`` in fault state ``F`` (:func:`model.routing.forward_open`)."""
+        pair = None if issuer == home else self._pair_index.get((min(issuer, home), max(issuer, home)))
+        return routing_forward_open(issuer, home, F[0], F[1], pair)
+
+    def committed_at(self, state, w: int) -> int:
+        """The leader that actually committed write ``w``: its home when
+        routed, or the home a failover moved it to (recorded in the write
+        table, model/resolvers/register.origin_of)."""
+        meta = state[2][w]
+        if self._failover_possible and meta is not None and len(meta) > 3:
+            return meta[3]
+        return self.ops[w].origin
+
     def _committer(self, state, i: int) -> int:
         """The leader that commits op ``i`` now: its key's current home under
         home-leader routing (which a failover moves), else where it was issued."""
@@ -648,11 +776,11 @@ class System:
         nxt = self.next_home(h)
         homes = tuple(nxt if self.routing.routed[k] and cur[k] == h else cur[k] for k in range(len(self.keys)))
         count = self._failover_count(F[5]) + 1
-        return state[:4] + (F[:5] + (homes + (count,),),)
+        return state[:4] + (F[:5] + (homes + (count,),),) + state[5:]
 
     @staticmethod
     def _refault(state, faults):
-        return state[:4] + (faults,)
+        return state[:4] + (faults,) + state[5:]
 
     @staticmethod
     def _to_head(state, j: int, p: int):
@@ -693,7 +821,8 @@ class System:
         if self.fault_spec.lose_unsent:
             for j in self.out_links[l]:
                 links[j] = ()
-        return (state[0], tuple(links), state[2], state[3], (crashed | 1 << l, cut, jumped, used + 1, cuts, homes))
+        return (state[0], tuple(links), state[2], state[3],
+                (crashed | 1 << l, cut, jumped, used + 1, cuts, homes)) + state[5:]
 
     def decode(self, action: int) -> tuple:
         """``(kind, x, position)``: kind is commit, deliver, recover, heal,
@@ -709,14 +838,18 @@ class System:
         return (fl.KIND_NAMES[kind], payload, 0)
 
     def _commit(self, state, i: int):
-        leaders, links, writes, loop, faults = state
+        leaders, links, writes, loop, faults = state[:5]
         op = self.ops[i]
         k = op.key
         # The key's home under home-leader routing (model/routing.py), moved by failovers.
         l = self._committer(state, i) if self._failover_possible else op.origin
         applied, past, clock, regs = leaders[l]
+        rt = state[5:]
         if op.time_ms is not None:
-            real = op.time_ms
+            # Real time of the commit (docs/model.md "Real time"): when the op
+            # is due, or later if it could only commit late (after, program order).
+            real = clocks.advance(rt[0], self._due(i, l))
+            rt = (real,)
         else:
             real = 1 + sum(1 for x in writes if x is not None)
         off = self.offsets[l]
@@ -730,7 +863,7 @@ class System:
         if len(entry) > 2 and entry[2] == REJECTED:
             # Refused by a local check (escrow rights): done, not acknowledged,
             # not replicated, in nobody's causal past.
-            return (leaders, links, writes[:i] + (entry,) + writes[i + 1:], loop, faults)
+            return (leaders, links, writes[:i] + (entry,) + writes[i + 1:], loop, faults) + rt
         writes = writes[:i] + (entry,) + writes[i + 1:]
         content = self._apply_k[k](regs[k], i, writes, True)
         bit = 1 << i
@@ -745,18 +878,27 @@ class System:
         if self._failover_possible:
             msg |= l << fl.ORIGIN_SHIFT   # the actual origin, for origin loop prevention
         links = list(links)
-        for j in self.origin_links[l]:
-            links[j] = links[j] + (msg,)
-        return (leaders, tuple(links), writes, loop, faults)
+        if self._latency:
+            for j in self.origin_links[l]:
+                links[j] = links[j] + (msg | self._arrival(rt[0], j),)
+        else:
+            for j in self.origin_links[l]:
+                links[j] = links[j] + (msg,)
+        return (leaders, tuple(links), writes, loop, faults) + rt
 
     def _deliver(self, state, j: int):
-        leaders, links, writes, loop, faults = state
+        leaders, links, writes, loop, faults = state[:5]
         src, dst, targets = self._link_info[j]
         q = links[j]
         m = q[0]
         w = m & MSG_MASK
-        if self._drop_own and (m >> fl.ORIGIN_SHIFT if self._failover_possible else self._op_leader[w]) == dst:
-            return (leaders, links[:j] + (q[1:],) + links[j + 1:], writes, loop, faults)
+        rt = state[5:]
+        if self._latency:
+            # Not before the message's earliest arrival (docs/model.md "Real time").
+            rt = (clocks.advance(rt[0], self._earliest(m)),)
+        if self._drop_own and (((m >> fl.ORIGIN_SHIFT) & 0xFF) if self._failover_possible
+                               else self._op_leader[w]) == dst:
+            return (leaders, links[:j] + (q[1:],) + links[j + 1:], writes, loop, faults) + rt
         meta = writes[w]
         applied, past, clock, regs = leaders[dst]
         k = self._op_key[w]
@@ -771,27 +913,27 @@ class System:
         leader = (applied | bit, past | bit | meta[1], clock, regs[:k] + (content,) + regs[k + 1:])
         leaders = leaders[:dst] + (leader,) + leaders[dst + 1:]
         if not targets:
-            return (leaders, links[:j] + (q[1:],) + links[j + 1:], writes, loop, faults)
+            return (leaders, links[:j] + (q[1:],) + links[j + 1:], writes, loop, faults) + rt
         links = list(links)
         links[j] = q[1:]
-        aux = m >> MSG_BITS
+        aux = (m >> MSG_BITS) & AUX_MASK
         if self._failover_possible:
-            aux &= (1 << (fl.ORIGIN_SHIFT - MSG_BITS)) - 1
-            w |= (m >> fl.ORIGIN_SHIFT) << fl.ORIGIN_SHIFT   # keep the origin on forwarded copies
+            w |= m & ORIGIN_BITS   # keep the origin on forwarded copies
+        lat = self._latency
         if self.loop_mode == "visited":
             vis = aux | 1 << dst
             msg = w | vis << MSG_BITS
             for t, to in targets:
                 if not (vis >> to) & 1:
-                    links[t] = links[t] + (msg,)
+                    links[t] = links[t] + ((msg | self._arrival(rt[0], t)) if lat else msg,)
         elif aux + 1 > self.max_hops:
             if not loop:
                 loop = (w & MSG_MASK) + 1
         else:
             msg = w | (aux + 1) << MSG_BITS
             for t, _ in targets:
-                links[t] = links[t] + (msg,)
-        return (leaders, tuple(links), writes, loop, faults)
+                links[t] = links[t] + ((msg | self._arrival(rt[0], t)) if lat else msg,)
+        return (leaders, tuple(links), writes, loop, faults) + rt
 
     # ----------------------------------------------------------- observation
     def visible(self, state, leader: int, key: int) -> tuple:
@@ -936,7 +1078,7 @@ class System:
                               if j != x and len(nxt[1][j]) > len(state[1][j]))
         ts = nxt[2][w][0]
         if kind != "commit" and nxt[0][at] == state[0][at]:
-            origin = (state[1][x][pos] >> fl.ORIGIN_SHIFT) if self._failover_possible else op.origin
+            origin = ((state[1][x][pos] >> fl.ORIGIN_SHIFT) & 0xFF) if self._failover_possible else op.origin
             dropped = self.loop_mode == "origin" and origin == at
             return Event(action, "drop" if dropped else kind, op.id, self.leaders[at], self.leaders[src],
                          op.key_name, op.value, ts, "dropped" if dropped else "duplicate",

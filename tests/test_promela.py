@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from checks.cli import main
-from checks.export_promela import export_promela
+from checks.export_promela import check_exportable, export_promela
 from checks.verdict import check, load
 from model.errors import SpecError
 from tests.conftest import SPECS, make_spec
@@ -109,7 +109,9 @@ def _generated(seed: int):
             if a["leader"] != b["leader"]:
                 b["after"] = [a["id"]]
         try:
-            return make_spec(leaders, ops, **system)
+            spec = make_spec(leaders, ops, **system)
+            check_exportable(spec)   # e.g. timed ops the export cannot order: draw again
+            return spec
         except SpecError:
             continue
 

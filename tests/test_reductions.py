@@ -28,9 +28,11 @@ def test_every_spec_gives_the_same_verdicts_with_and_without_por(path):
     on = check(spec, options=Options(por=True))
     off = check(spec, options=Options(por=False, symmetry=False))
     no_sym = check(spec, options=Options(symmetry=False))
-    assert [(r.invariant, r.verdict, r.anomaly) for r in on.results] == \
-        [(r.invariant, r.verdict, r.anomaly) for r in off.results] == \
-        [(r.invariant, r.verdict, r.anomaly) for r in no_sym.results]
+    # The set of anomaly kinds is engine-independent (docs/engine.md, "Anomaly
+    # kinds"); the shown trace's own kind may differ with the search order.
+    assert [(r.invariant, r.verdict, r.anomalies) for r in on.results] == \
+        [(r.invariant, r.verdict, r.anomalies) for r in off.results] == \
+        [(r.invariant, r.verdict, r.anomalies) for r in no_sym.results]
 
 
 LEADERS = ("a", "b", "c")

@@ -1,0 +1,274 @@
+"""Reductions and engines never change what a verdict claims.
+
+Regression tests for four wrong answers (specs/regressions/):
+symmetry that ignored ``after``; a parallel swarm that built its properties
+without the loop guard; an anomaly label that depended on the search
+order; and "shortest counterexample" claimed where nothing proved it
+(docs/reductions.md, docs/engine.md "Anomaly kinds")."""
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from checks import render_json, render_text
+from checks.invariants import INVARIANTS, kinds_of
+from checks.verdict import Options, _reduce, check, load, meets, properties
+from model import Bounds, System, bfs
+from model.search import QUIESCENT, Property, is_quiescent
+from model.spec import Expectation
+from model.symmetry import Symmetry, after_classes
+
+ROOT = Path(__file__).resolve().parents[1]
+REG = ROOT / "specs" / "regressions"
+SCHEMA = json.loads((ROOT / "checks" / "schema" / "report.schema.json").read_text())
+UNBOUNDED = Bounds(max_states=None, max_seconds=None)
+PLAIN = Options(por=False, symmetry=False, dead_variables=False)
+
+
+def _quiescent(system):
+    """Every quiescent state the search judges on ``system``."""
+    seen = set()
+    r = bfs(system, [Property("q", QUIESCENT, lambda s: seen.add(s))], UNBOUNDED)
+    assert r.complete
+    return seen
+
+
+def _judged_images(spec, options=Options()):
+    """The quiescent states the default engine judges: with symmetry on,
+    every image of every quiescent representative (checks/verdict.py)."""
+    system = System(spec)
+    names = spec.invariants
+    _reduce(system, properties(system, names), options)
+    return {img for rep in _quiescent(system) for img in system.images(rep)}, system
+
+
+# ------------------------------------------------------ 1. symmetry and 'after'
+@pytest.mark.parametrize("name", ["after-mv-symmetry", "after-mv-symmetry-missing"])
+def test_symmetry_judges_exactly_the_reachable_quiescent_states_under_after(name):
+    spec = load(REG / f"{name}.toml")
+    judged, reduced = _judged_images(spec)
+    assert judged == _quiescent(System(spec))
+    on, off = check(spec), check(spec, options=PLAIN)
+    assert [(r.invariant, r.verdict) for r in on.results] == [(r.invariant, r.verdict) for r in off.results]
+    assert any("symmetry off" in n and "'after'" in n for n in on.reductions)
+
+
+@pytest.mark.parametrize("name", ["after-mv-symmetry", "after-mv-symmetry-missing"])
+def test_seeded_bug_symmetry_over_shape_classes_alone_is_caught(name):
+    """The old rule (workload shape only) on the same specs: the images and
+    the reachable quiescent states differ, so the test above can fail."""
+    spec = load(REG / f"{name}.toml")
+    system = System(spec)
+    system.por = True
+    sym = Symmetry(system, full=True)
+    shape = {}
+    for l in range(system.n):
+        ops = system.leader_ops[l]
+        shape.setdefault((len(ops), tuple((system.ops[i].key, system.ops[i].kind) for i in ops)), []).append(l)
+    sym.classes = tuple(tuple(c) for c in shape.values())
+    sym.cls = [next(c for c, m in enumerate(sym.classes) if l in m) for l in range(system.n)]
+    system.symmetry = sym
+    judged = {img for rep in _quiescent(system) for img in system.images(rep)}
+    assert judged != _quiescent(System(spec))
+
+
+def test_symmetry_stays_on_when_the_renaming_preserves_after():
+    """a1 and b1 both wait on c1: swapping a and b maps the dependency
+    graph onto itself, so they stay interchangeable, and the images are
+    still exactly the reachable quiescent states."""
+    from tests.conftest import make_spec
+    w = [{"id": "a1", "leader": "a", "key": "k", "set": "x", "after": ["c1"]},
+         {"id": "b1", "leader": "b", "key": "k", "set": "y", "after": ["c1"]},
+         {"id": "c1", "leader": "c", "key": "k", "set": "z"}]
+    spec = make_spec(("a", "b", "c"), w, resolver="mv-register", invariants=["convergence"])
+    judged, reduced = _judged_images(spec)
+    assert reduced.symmetry is not None and reduced.symmetry.classes == ((0, 1), (2,))
+    assert judged == _quiescent(System(spec))
+
+
+def test_after_classes_split_only_what_after_distinguishes():
+    spec = load(REG / "after-mv-symmetry-missing.toml")
+    system = System(spec)
+    sym = Symmetry(system, full=True)
+    assert after_classes(system, ((0, 1), (2,)), sym.pos) == ((0,), (1,), (2,))
+
+
+# ------------------------------------------ 2. one place builds the properties
+def test_workers_do_not_change_the_verdict():
+    spec = load(REG / "workers-change-verdict.toml")
+    one = check(spec, options=Options(simulate=200, seed=1, workers=1))
+    two = check(spec, options=Options(simulate=200, seed=1, workers=2))
+    bfs_ = check(spec)
+    assert [(r.invariant, r.verdict) for r in one.results] == [(r.invariant, r.verdict) for r in two.results] \
+        == [(r.invariant, r.verdict) for r in bfs_.results] == [("no-lost-writes", "incomplete")]
+
+
+def test_properties_add_the_loop_guard_where_writes_are_forwarded():
+    spec = load(REG / "workers-change-verdict.toml")
+    props = properties(System(spec), ["no-lost-writes"])
+    assert [p.name for p in props] == ["no-lost-writes", "replication-terminates"]
+
+
+# ---------------------------------------------- 3. anomaly kinds, not order
+FWW_KINDS = ("causally-later-write-lost", "lost-update")
+
+
+@pytest.mark.parametrize("options,engine", [(Options(), "bfs"), (PLAIN, "bfs"), (Options(symmetry=False), "bfs"),
+                                            (PLAIN, "dfs")])
+def test_anomaly_kinds_do_not_depend_on_the_search(options, engine):
+    spec = load(REG / "anomaly-order-fww.toml")
+    r = {x.invariant: x for x in check(spec, engine=engine, options=options).results}["no-lost-writes"]
+    assert r.verdict == "violated"
+    assert r.anomalies == FWW_KINDS and r.anomalies_complete
+    assert r.anomaly in r.anomalies
+
+
+def test_anomaly_kinds_are_every_kind_of_every_violating_quiescent_state():
+    """The reported set is exactly the union, over the plain system's
+    reachable quiescent states, of the kinds each shows."""
+    spec = load(REG / "anomaly-order-fww.toml")
+    plain = System(spec)
+    nlw = INVARIANTS["no-lost-writes"]
+    check_, labels = nlw.build(plain), nlw.labels(plain)
+    union = set()
+    for s in _quiescent(plain):
+        assert set(kinds_of(check_(s))) == set(labels(s))   # the cheap labeller agrees with the check
+        union |= set(labels(s))
+    assert tuple(sorted(union)) == FWW_KINDS
+
+
+def test_a_bound_marks_the_kinds_partial():
+    """A violation found before a bound cut the search: its kinds are only
+    "at least" those reported, in the result and in the text."""
+    cut = []
+    for n in range(20, 265, 15):
+        spec = load(REG / "anomaly-order-fww.toml", [f"bounds.max_states={n}"])
+        r = {x.invariant: x for x in check(spec, engine="dfs", options=PLAIN).results}["no-lost-writes"]
+        if r.verdict == "violated" and n < 265:
+            assert not r.anomalies_complete and not r.shortest
+            assert "at least" in render_text.also_text(r) or "not exhaustive" in render_text.also_text(r)
+            cut.append(n)
+    assert cut
+
+
+def test_anomaly_kinds_in_text_json_and_expect():
+    spec = load(REG / "anomaly-order-fww.toml")
+    rep = check(spec)
+    text = render_text.render(rep)
+    r = rep.results[1]
+    other = [k for k in FWW_KINDS if k != r.anomaly][0]
+    assert f"VIOLATED  {r.anomaly} (also: {other})" in text
+    data = render_json.report_json(rep)
+    jsonschema.validate(data, SCHEMA)
+    got = data["results"][1]
+    assert got["anomalies"] == list(FWW_KINDS) and got["anomalies_complete"] is True and got["anomaly"] == r.anomaly
+    for kind in FWW_KINDS:   # violated:X passes when X is among the kinds reported
+        assert meets(r, Expectation("violated", kind))
+    assert not meets(r, Expectation("violated", "divergence"))
+
+
+# ------------------------------------------------- 4. shortest, only if proved
+def _steps(spec, **kw):
+    r = {x.invariant: x for x in check(spec, **kw).results}["no-lost-writes"]
+    return len(r.trace), r.shortest, r
+
+
+def test_reductions_keep_the_shortest_counterexample_when_local_checks_reject():
+    spec = load(REG / "not-shortest-local-check.toml")
+    n_red, short_red, _ = _steps(spec)
+    n_plain, short_plain, _ = _steps(spec, options=PLAIN)
+    assert n_red == n_plain == 5 and short_red and short_plain
+
+
+def test_run_length_is_the_length_of_the_expanded_run():
+    """System.run_length under por equals the length of the plain run a
+    reduced path to a quiescent state expands to."""
+    spec = load(REG / "not-shortest-local-check.toml")
+    system = System(spec)
+    system.por = True
+    init = system.initial_state()
+    paths, frontier, checked = {init: ()}, [init], 0
+    while frontier:
+        nxt = []
+        for s in frontier:
+            succ = system.successors(s)
+            if is_quiescent(system, succ):
+                assert system.run_length(s, len(paths[s])) == len(system.expand_path(paths[s]))
+                checked += 1
+            for a, t in succ:
+                if t not in paths:
+                    paths[t] = paths[s] + (a,)
+                    nxt.append(t)
+        frontier = nxt
+    lengths = {system.run_length(s, 0) for s in paths if is_quiescent(system, system.successors(s))}
+    assert checked and len(lengths) > 1   # runs to quiescence do differ in length here
+
+
+@pytest.mark.parametrize("kw", [{"engine": "dfs"}, {"options": Options(simulate=50, seed=3)}])
+def test_engines_that_prove_nothing_about_length_say_a_counterexample(kw):
+    spec = load(REG / "not-shortest-local-check.toml")
+    rep = check(spec, **kw)
+    r = {x.invariant: x for x in rep.results}["no-lost-writes"]
+    assert r.verdict == "violated" and not r.shortest
+    text = render_text.render(rep)
+    assert "a counterexample, " in text and "shortest counterexample, " not in text
+    data = render_json.report_json(rep)
+    jsonschema.validate(data, SCHEMA)
+    assert data["results"][1]["shortest"] is False
+
+
+def test_a_cut_reduced_search_does_not_claim_shortest():
+    spec = load(REG / "not-shortest-local-check.toml", ["bounds.max_states=20"])
+    rep = check(spec)
+    r = {x.invariant: x for x in rep.results}["no-lost-writes"]
+    if r.verdict == "violated":
+        assert not r.shortest and not r.anomalies_complete
+
+
+def test_plain_bfs_claims_shortest_and_says_so():
+    rep = check(load(REG / "not-shortest-local-check.toml"), options=PLAIN)
+    assert "shortest counterexample, 5 steps" in render_text.render(rep)
+    assert render_json.report_json(rep)["results"][1]["shortest"] is True
+
+
+# ------------------- dead content and symmetry with ghost happens-before kept
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+
+from tests.test_reductions import _paths_to_quiescent, _replay, shaped_workloads  # noqa: E402
+
+
+def _ghost_reduced(spec, symmetry):
+    system = System(spec)   # ghost kept: no-lost-writes and durability read it
+    system.por = True
+    if not system.dead_content_applicable()[0]:
+        return None
+    system.dead_content = True
+    if symmetry:
+        if not system.symmetry_applicable()[0]:
+            return None
+        system.symmetry = Symmetry(system, full=system.symmetry_full)
+    return system
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(shaped_workloads())
+def test_dead_content_with_the_ghost_kept_keeps_exactly_the_quiescent_states(spec):
+    """A busy leader reduced to its clock and causal past, dead messages
+    dropped, and symmetry over that: the quiescent states judged are
+    exactly the plain system's, ghost included (docs/reductions.md)."""
+    if spec is None or not System(spec).por_applicable()[0]:
+        return
+    full = _quiescent(System(spec))
+    dead = _ghost_reduced(spec, symmetry=False)
+    if dead is None:
+        return
+    assert _quiescent(dead) == full
+    sym = _ghost_reduced(spec, symmetry=True)
+    if sym is not None:
+        assert {img for rep in _quiescent(sym) for img in sym.images(rep)} == full
+        base = System(spec)
+        for rep, path in list(_paths_to_quiescent(sym).items())[:5]:
+            assert set(sym.images(rep)) <= {_replay(base, p) for p in sym.expansions(path)}
+
