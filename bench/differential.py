@@ -34,6 +34,8 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="generation seed (default 0)")
     ap.add_argument("--modes", default="light",
                     help=f"comma-separated comparisons, 'light' ({','.join(oracle.LIGHT_MODES)}) or 'all'")
+    ap.add_argument("--reducible", action="store_true",
+                    help="draw only specs the reductions accept (all-to-all, fifo, no faults)")
     ap.add_argument("--failures", type=Path, default=None, help="write each disagreeing spec here as TOML")
     args = ap.parse_args(argv)
     modes = {"light": oracle.LIGHT_MODES, "all": oracle.ALL_MODES}.get(args.modes, tuple(args.modes.split(",")))
@@ -46,7 +48,7 @@ def main(argv=None) -> int:
     @seed(args.seed)
     @settings(max_examples=args.n, database=None, deadline=None, derandomize=False,
               suppress_health_check=list(HealthCheck))
-    @given(spec_dicts())
+    @given(spec_dicts(reducible=args.reducible))
     def run(data):
         o = oracle.compare(data, modes)
         outcomes.append(o)

@@ -120,6 +120,9 @@ def main():
 @click.option("--symmetry/--no-symmetry", default=True, show_default=True,
               help="Store one state per orbit of interchangeable leaders (all-to-all, same workload shape;"
                    " docs/reductions.md); never changes a verdict.")
+@click.option("--stop-early", is_flag=True,
+              help="Stop once every invariant has a counterexample: faster, but the anomaly kinds are 'at least'"
+                   " and a reduced search's trace is not proved shortest.")
 @click.option("--fingerprint", is_flag=True,
               help="Keep 64-bit state fingerprints instead of states in the visited set (less memory; a hash"
                    " collision can hide states with the probability printed in the stats).")
@@ -132,7 +135,8 @@ def main():
               help="Processes for --simulate (a parallel swarm; use 2 on a 2-core machine).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE.")
 def check_cmd(specs, invariants, overrides, fmt, minimize, max_states, max_depth, max_seconds, engine, depth, expect_mode,
-              per_resolver, allow_python, progress, por, dead_variables, symmetry, fingerprint, simulate, runs, seed, workers, output):
+              per_resolver, allow_python, progress, por, dead_variables, symmetry, stop_early, fingerprint, simulate, runs, seed,
+              workers, output):
     """Explore every interleaving of SPECS (files or folders) and report a
     verdict per invariant, with the shortest counterexample when one fails.
 
@@ -176,7 +180,7 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, max_states, max_depth
                     skipped.append(f"skipped  {spec.source}: needs --allow-python (requires = [\"python\"])")
                     continue
             opts = Options(por=por, dead_variables=dead_variables, symmetry=symmetry, fingerprint=fingerprint,
-                           simulate=runs if simulate else None, seed=seed, workers=workers)
+                           simulate=runs if simulate else None, seed=seed, workers=workers, stop_early=stop_early)
             report = check(spec, invariants or None, engine=engine, progress=bar, options=opts)
             bar.done()
             reports.append(report)

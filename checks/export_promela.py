@@ -89,6 +89,19 @@ def check_exportable(spec: Spec, invariants=None) -> tuple[str, ...]:
         bad("system.resolver", f"'{spec.resolver}' is not exported (only {', '.join(SUPPORTED_RESOLVERS)})")
     if len(spec.workload) > MAX_OPS:
         bad("workload", f"{len(spec.workload)} operations; at most {MAX_OPS} are exported")
+    # Every key must be the system resolver's register: a [keys] table that
+    # gives a key another type (a counter, a set, escrow, a users table, a
+    # register under another resolver) would be exported as something else.
+    for k in spec.keys:
+        if k.entry != spec.resolver:
+            bad(f"keys.{k.name}", f"'{k.entry}' keys are not exported (only {spec.resolver} registers)")
+        if k.home is not None or k.delete_rule is not None:
+            bad(f"keys.{k.name}", "per-key homes and delete rules are not exported")
+    if spec.homes or spec.delete_rule is not None:
+        bad("system.homes" if spec.homes else "system.delete_rule", "homes and delete rules are not exported")
+    for i, op in enumerate(spec.workload):
+        if op.kind not in ("set", "delete") or op.check:
+            bad(f"workload[{i}]", f"'{op.check or op.kind}' ops are not exported (only set and delete)")
     names = tuple(invariants) if invariants else spec.invariants
     for n in names:
         if n not in SUPPORTED_INVARIANTS:

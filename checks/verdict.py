@@ -35,7 +35,10 @@ class Options:
     and no checked invariant reads it; ``fingerprint``: keep 64-bit state hashes in the visited set;
     ``simulate``: that many random runs instead of exhaustive search
     (never ``holds``), reproducible by ``seed`` (and ``workers``: the
-    swarm's processes, :mod:`checks.parallel`).
+    swarm's processes, :mod:`checks.parallel`).  ``stop_early``: stop an
+    exhaustive search once every invariant has a counterexample (faster on
+    large specs; the anomaly kinds are then only "at least" these and the
+    trace is not proved shortest under reductions; docs/engine.md).
     """
 
     por: bool = True
@@ -45,6 +48,7 @@ class Options:
     simulate: int | None = None
     seed: int = 0
     workers: int = 1
+    stop_early: bool = False
 
 
 @dataclass(frozen=True)
@@ -238,9 +242,10 @@ def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None, optio
         res, decided, notes = _two_phases(spec, system, unreduced, props, ghost_props, options, progress)
         reductions = notes + tuple(r if r == "64-bit fingerprints" else "with the ghost: " + r for r in reductions)
     elif engine == "bfs":
-        res = search.bfs(system, props, spec.bounds, progress=progress, fingerprint=options.fingerprint)
+        res = search.bfs(system, props, spec.bounds, progress=progress, fingerprint=options.fingerprint,
+                         stop_when=_stop_when(props, options))
     elif engine == "dfs":
-        res = search.dfs(system, props, spec.bounds)
+        res = search.dfs(system, props, spec.bounds, stop_when=_stop_when(props, options))
     elif engine == "smt":  # issue 6: the symbolic engine (z3 stays inside checks/smt/); max_depth is its depth K
         from checks.smt import bmc
         res = bmc.search(system, [p.name for p in props], spec.bounds)
@@ -282,6 +287,12 @@ def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None, optio
     return Report(spec, plain, tuple(results), res.stats, res.engine, res.complete, res.cut, reductions)
 
 
+def _stop_when(props, options: Options):
+    """Property names whose violation ends the search (``--stop-early``),
+    else ``None``: the engine's default (to the end when kinds are wanted)."""
+    return [p.name for p in props] if options.stop_early else None
+
+
 def proves_shortest(engine: str, options: Options, system: System, res: SearchResult) -> bool:
     """Is the counterexample ``res`` keeps for a property a shortest one?
     Breadth-first search of the plain system: yes, level order.  With
@@ -311,21 +322,23 @@ def _two_phases(spec: Spec, system: System, unreduced, props, ghost_props, optio
     first = System(spec)
     first.ghost = False
     notes, rest = _reduce(first, rest, options)
-    res1 = search.bfs(first, rest, spec.bounds, progress=progress, fingerprint=options.fingerprint)
+    res1 = search.bfs(first, rest, spec.bounds, progress=progress, fingerprint=options.fingerprint,
+                      stop_when=_stop_when(rest, options))
     left = spec.bounds
     if left.max_seconds:
         left = replace(left, max_seconds=max(left.max_seconds - res1.stats.seconds, 0.001))
     if left.max_states:
         left = replace(left, max_states=max(left.max_states - res1.stats.states, 1))
     ghosts = [p for p in props if p.name in ghost_props]
-    res2 = search.dfs(system, ghosts, left, progress=progress)
+    res2 = search.dfs(system, ghosts, left, progress=progress, stop_when=_stop_when(ghosts, options))
     st1, st2 = res1.stats, res2.stats
     stats = Stats(st1.states + st2.states, st1.transitions + st2.transitions, max(st1.depth, st2.depth),
                   st1.quiescent + st2.quiescent, st1.seconds + st2.seconds, st2.frontier)
     decided = {p.name: (first, res1) for p in rest}
     decided.update({p.name: (system, res2) for p in ghosts})
     reductions = (f"two phases: {', '.join(p.name for p in rest)} decided without ghost happens-before"
-                  f" ({st1.states:,} states); {', '.join(ghost_props)} with it, to the end"
+                  f" ({st1.states:,} states); {', '.join(ghost_props)} with it,"
+                  f" {'until violated' if options.stop_early else 'to the end'}"
                   f" ({st2.states:,} states)",) + notes
     both = SearchResult(res2.engine, stats, res1.complete and res2.complete, res2.cut or res1.cut,
                         {**res1.found, **res2.found}, {**res1.kinds, **res2.kinds})

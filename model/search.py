@@ -62,6 +62,7 @@ class Found:
     name: str
     path: tuple[int, ...]
     detail: object
+    run: int = -1          # simulation: the index of the random run that found it
 
 
 @dataclass
@@ -370,19 +371,29 @@ def _dfs_loop(system, properties, bounds, stack, seen, found, stats, fault_base,
     return cut
 
 
+def run_rng(seed: int, run: int):
+    """The random source of run number ``run`` of a swarm seeded ``seed``:
+    a function of the two numbers only, so a run is the same whichever
+    process executes it (docs/reductions.md, "Simulation")."""
+    import random
+    return random.Random(f"replcheck-swarm:{seed}:{run}")
+
+
 def simulate(system, properties, runs: int, seed: int = 0, bounds: Bounds = Bounds(),
-             progress: Callable | None = None) -> SearchResult:
+             progress: Callable | None = None, run_ids=None) -> SearchResult:
     """Random walks from the initial state to a quiescent state (swarm style).
 
     Each run draws its own bias (how strongly it prefers commits, deliveries
     or faults), so runs differ in kind, not only in luck (Holzmann et al.,
-    "Swarm verification", ASE 2008).  Reproducible: the same seed gives the
-    same runs.  A violation comes with its path; otherwise the result is
-    never complete, so no verdict can be ``holds``.
+    "Swarm verification", ASE 2008).  Reproducible: run ``i`` depends only
+    on ``(seed, i)`` (:func:`run_rng`), and the counterexample kept for a
+    property is the one of the lowest-numbered run that violates it, so a
+    swarm split over processes (``run_ids``: the run numbers this call
+    executes, in increasing order; default ``range(runs)``) finds the same
+    counterexamples as one process.  A violation comes with its path;
+    otherwise the result is never complete, so no verdict can be ``holds``.
     """
-    import random
-
-    rng = random.Random(seed)
+    run_ids = range(runs) if run_ids is None else run_ids
     nops = getattr(system, "nops", 0)   # action codes below this are commits
     found: dict[str, Found] = {}
     t0 = time.monotonic()
@@ -393,14 +404,15 @@ def simulate(system, properties, runs: int, seed: int = 0, bounds: Bounds = Boun
     cut = "simulation"
     next_report = t0 + 1.0
     try:
-        for run in range(runs):
+        for done, run in enumerate(run_ids):
+            rng = run_rng(seed, run)
             bias = rng.random()          # > 0.5 favours commits, < 0.5 deliveries
             fault_rate = rng.random() * 0.5
             state = system.initial_state()
             path: list[int] = []
             for p in properties:
                 if p.scope == EVERY and p.name not in found and (d := p.check(state)) is not None:
-                    found[p.name] = Found(p.name, (), d)
+                    found[p.name] = Found(p.name, (), d, run)
             while len(path) < max_depth:
                 succ = system.successors(state)
                 stats.states += 1
@@ -409,7 +421,7 @@ def simulate(system, properties, runs: int, seed: int = 0, bounds: Bounds = Boun
                     stats.quiescent += 1
                     for p in properties:
                         if p.scope == QUIESCENT and p.name not in found and (d := p.check(state)) is not None:
-                            found[p.name] = Found(p.name, tuple(path), d)
+                            found[p.name] = Found(p.name, tuple(path), d, run)
                     if not succ or rng.random() >= fault_rate:
                         break
                 progress_moves = [s for s in succ if s[0] < fault_base]
@@ -426,7 +438,7 @@ def simulate(system, properties, runs: int, seed: int = 0, bounds: Bounds = Boun
                 stats.depth = max(stats.depth, len(path))
                 for p in properties:
                     if p.scope == EVERY and p.name not in found and (d := p.check(state)) is not None:
-                        found[p.name] = Found(p.name, tuple(path), d)
+                        found[p.name] = Found(p.name, tuple(path), d, run)
             if len(found) == len(properties) and properties:
                 break
             now = time.monotonic()
@@ -434,7 +446,7 @@ def simulate(system, properties, runs: int, seed: int = 0, bounds: Bounds = Boun
                 cut = "max_seconds"
                 break
             if progress is not None and now >= next_report:
-                stats.seconds, stats.frontier = now - t0, runs - run - 1
+                stats.seconds, stats.frontier = now - t0, len(run_ids) - done - 1
                 progress(stats)
                 next_report = now + 1.0
     except KeyboardInterrupt:

@@ -28,7 +28,7 @@ def test_seed_lww_exits_1_with_the_lost_write_and_its_trace(run):
     assert r.exit_code == 1
     assert "no-lost-writes  VIOLATED  lost-update" in r.output
     assert "alice's acknowledged write" in r.output
-    assert "1. bob commits doc1.title" in r.output
+    assert "1. alice commits doc1.title" in r.output   # real time: alice (0 ms) commits before bob (10 ms)
     assert "loses to bob's (ts 10)" in r.output
     assert "exhaustive" in r.output
 

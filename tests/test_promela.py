@@ -186,3 +186,22 @@ def test_cli_export_promela_refuses_faults_in_one_line():
 def test_seed_outside_the_subset_is_refused(name):
     with pytest.raises(SpecError, match=REFUSED_SEEDS[name]):
         export_promela(load(SPECS / "seed" / name))
+
+
+@pytest.mark.parametrize("extra", [
+    {"keys": {"k": {"type": "pn-counter"}}, "op": {"incr": 1}},
+    {"keys": {"k": {"type": "register", "resolver": "keep-local"}}, "op": {"set": "x"}},
+    {"keys": {}, "op": {"insert": "x"}},
+])
+def test_export_refuses_keys_and_ops_outside_the_subset(extra):
+    # Regression (the differential oracle, docs/trust.md): a spec whose key
+    # was a counter or another resolver's register was exported as an lww
+    # register, and SPIN then "found" a violation replcheck rightly did not.
+    from model import parse_spec
+    from checks.invariants import INVARIANTS
+    data = {"system": {"leaders": ["a", "b"], "resolver": "lww"},
+            "workload": [{"leader": "a", "key": "k", **extra["op"]}]}
+    if extra["keys"]:
+        data["keys"] = extra["keys"]
+    with pytest.raises(SpecError):
+        check_exportable(parse_spec(data, "<test>", INVARIANTS))

@@ -41,8 +41,9 @@ def test_markdown_has_one_participant_per_leader_and_an_arrow_per_delivery():
 def test_markdown_marks_the_lost_write_and_the_culprit():
     _, md = _seed_md()
     block = _mermaid_block(md)
-    lost = re.search(r"rect rgba\(220, 38, 38, 0.18\)\n\s+Note over (L\d): 2\. alice: .*LOST WRITE\n\s+end", block)
-    culprit = re.search(r"rect rgba\(234, 179, 8, 0.25\)\n\s+Note over (L\d): 1\. bob: .*culprit\n\s+end", block)
+    # Real time: alice (0 ms) commits first, then bob (10 ms).
+    lost = re.search(r"rect rgba\(220, 38, 38, 0.18\)\n\s+Note over (L\d): 1\. alice: .*LOST WRITE\n\s+end", block)
+    culprit = re.search(r"rect rgba\(234, 179, 8, 0.25\)\n\s+Note over (L\d): 2\. bob: .*culprit\n\s+end", block)
     assert lost and lost.group(1) == "L1"          # alice committed at eu-west
     assert culprit and culprit.group(1) == "L0"    # bob at us-east
     # The losing deliveries are crossed arrows.

@@ -153,13 +153,13 @@ def quiescent_states(system, properties_hook=None, bounds: Bounds = Bounds(max_s
     return seen, r.complete
 
 
-def _reduced_system(spec):
-    """The system and quiescent hook the default engine searches with when
-    no invariant reads ghost happens-before (checks/verdict.py)."""
+def _reduced_system(spec, ghost: bool):
+    """The system and quiescent hook the default engine searches with
+    (checks/verdict.py): ghost happens-before dropped (when no resolver
+    reads it) or kept (the two-phase search's second phase)."""
     from checks import verdict
     system = System(spec)
-    if not system.ghost_needed_by_types():
-        system.ghost = False
+    system.ghost = ghost
 
     def hook(sys_, props):
         return verdict._reduce(sys_, props, Options())[1]
@@ -168,24 +168,30 @@ def _reduced_system(spec):
 
 def compare_judged(out: Outcome, spec):
     """``judged-reachable``: the reduced engine judges exactly the
-    quiescent states that plain runs reach (same ghost setting)."""
-    reduced, hook = _reduced_system(spec)
-    judged, ok1 = quiescent_states(reduced, hook)
-    if not (reduced.por or reduced.symmetry):
-        out.skipped["judged-reachable: no reduction applies"] += 1
-        return
-    plain = System(spec)
-    plain.ghost = reduced.ghost
-    reached, ok2 = quiescent_states(plain)
-    if not (ok1 and ok2):
-        out.skipped["judged-reachable: a bound cut one side"] += 1
-        return
-    out.made["judged-reachable"] += 1
-    extra, missed = judged - reached, reached - judged
-    if extra:
-        out.disagree("judged-reachable", None, f"{len(extra)} judged quiescent state(s) no plain run reaches")
-    if missed:
-        out.disagree("judged-reachable", None, f"{len(missed)} reachable quiescent state(s) never judged")
+    quiescent states that plain runs reach (same ghost setting), with the
+    ghost dropped where nothing needs it and with it kept."""
+    ghosts = (True,) if System(spec).ghost_needed_by_types() else (False, True)
+    for ghost in ghosts:
+        reduced, hook = _reduced_system(spec, ghost)
+        judged, ok1 = quiescent_states(reduced, hook)
+        if not (reduced.por or reduced.symmetry):
+            out.skipped["judged-reachable: no reduction applies"] += 1
+            return
+        plain = System(spec)
+        plain.ghost = ghost
+        reached, ok2 = quiescent_states(plain)
+        if not (ok1 and ok2):
+            out.skipped["judged-reachable: a bound cut one side"] += 1
+            continue
+        out.made["judged-reachable"] += 1
+        extra, missed = judged - reached, reached - judged
+        label = "ghost kept" if ghost else "ghost dropped"
+        if extra:
+            out.disagree("judged-reachable", None, f"{label}: {len(extra)} judged quiescent state(s) no plain"
+                                                   " run reaches")
+        if missed:
+            out.disagree("judged-reachable", None, f"{label}: {len(missed)} reachable quiescent state(s) never"
+                                                   " judged")
 
 
 def compare_smt(out: Outcome, spec, default):

@@ -38,6 +38,12 @@ def test_every_engine_and_reduction_agrees_on_generated_specs(data):
     _assert_agrees(data)
 
 
+@SAMPLE
+@given(spec_dicts(reducible=True))
+def test_every_reduction_agrees_with_the_plain_engine_where_it_applies(data):
+    _assert_agrees(data, ("reduced-vs-plain", "judged-reachable", "bfs-vs-dfs", "replay"))
+
+
 @seed(12)
 @settings(max_examples=12, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(spec_dicts())
