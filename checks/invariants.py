@@ -189,13 +189,16 @@ def _no_lost_writes_first(system):
 
         lost.sort(key=lambda x: (not x[3], not arrived(x), x[1], x[0]))
         l, w, held, later = lost[0]
+
+        def at_(x):   # where x was committed (its home, or where a failover moved it), docs/model.md
+            return system.leaders[system.committed_at(state, x.index)]
         at = [system.leaders[x[0]] for x in lost if x[1] == w]
         if not later and not arrived(lost[0]):
             op = system.ops[w]
             down = [system.leaders[x] for x in range(system.n) if x not in system.live(state)]
             why = f" (crashed: {', '.join(down)})" if down else ""
             return Violation("unreplicated-write-lost",
-                             f"{op.id}'s acknowledged write {write_text(system, w)} ({op.leader_name}) never reached"
+                             f"{op.id}'s acknowledged write {write_text(system, w)} ({at_(op)}) never reached"
                              f" {', '.join(at)}, and nothing will deliver it now{why}",
                              (op.id,), system.leaders[l])
         where = "everywhere" if len(at) == len(system.live(state)) else "at " + ", ".join(at)
@@ -206,19 +209,20 @@ def _no_lost_writes_first(system):
                 or system.types[op.key].family != "register":
             return _typed_loss(system, state, loss, where)
         winners = [system.ops[h] for h in held]
-        by = " and ".join(f"{x.id}'s write ({x.leader_name}, ts {system.show_ts(state[2][x.index][0])})"
+        by = " and ".join(f"{x.id}'s write ({at_(x)}, ts {system.show_ts(state[2][x.index][0])})"
                           for x in winners) or "nothing"
         culprits = (op.id,) + tuple(x.id for x in winners)
         if later:
             why = "its timestamp is behind"
             if system.clock == "wall" and winners:
-                behind = system.offsets[winners[0].leader] - system.offsets[op.leader]
+                mine, theirs = system.committed_at(state, w), system.committed_at(state, winners[0].index)
+                behind = system.offsets[theirs] - system.offsets[mine]
                 if behind > 0:
-                    why = f"{op.leader_name}'s clock is {behind} ms behind {winners[0].leader_name}'s"
-            msg = (f"{op.id}'s write {_written(system, state, op)} ({op.leader_name}, ts {ts}) causally follows {by},"
+                    why = f"{system.leaders[mine]}'s clock is {behind} ms behind {system.leaders[theirs]}'s"
+            msg = (f"{op.id}'s write {_written(system, state, op)} ({at_(op)}, ts {ts}) causally follows {by},"
                    f" yet it is lost {where}: {why}")
             return Violation("causally-later-write-lost", msg, culprits, system.leaders[l])
-        msg = (f"{op.id}'s acknowledged write {_written(system, state, op)} ({op.leader_name}, ts {ts}) is lost {where}:"
+        msg = (f"{op.id}'s acknowledged write {_written(system, state, op)} ({at_(op)}, ts {ts}) is lost {where}:"
                f" {by} won under {system.types[op.key].ctx.entry.name}")   # the key's resolver, not the default
         return Violation("lost-update", msg, culprits, system.leaders[l])
 

@@ -28,11 +28,10 @@ not explore (``--engine smt``) :attr:`Result.vacuous` stays ``None``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from model.resolvers.base import is_accepted, is_rejected
 from model.resolvers.local_checks import check_of
-from model.search import Property
 
 
 @dataclass(frozen=True)
@@ -108,7 +107,7 @@ def watch(system, props, exhaustive: bool) -> tuple[list, Watch]:
     names = frozenset(p.name for p in props if p.name in GUARDS and exhaustive
                       and (system.ghost or not GUARDS[p.name].predecessor))
     w = Watch(names, set(), {n: 0 for n in names})
-    out = [Property(p.name, p.scope, _watched(p.name, p.check, GUARDS[p.name], guarded_ops(system, GUARDS[p.name]), w))
+    out = [replace(p, check=_watched(p.name, p.check, GUARDS[p.name], guarded_ops(system, GUARDS[p.name]), w))
            if p.name in names else p for p in props]
     return out, w
 

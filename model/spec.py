@@ -424,13 +424,15 @@ def _parse_checks(source, data, invariant_names):
         key = f"expect.{inv}"
         inv_ref(key, inv)
         if not isinstance(v, str):
-            raise SpecError(source, key, "must be \"holds\", \"violated\", \"violated:<anomaly>\" or \"incomplete\"")
+            raise SpecError(source, key, "must be \"holds\", \"holds:vacuous\", \"violated\", \"violated:<anomaly>\" or"
+                                         " \"incomplete\"")
         verdict, _, anomaly = v.partition(":")
         if verdict not in VERDICTS:
             raise SpecError(source, key, f"unknown verdict '{verdict}'{did_you_mean(verdict, VERDICTS)}"
                                          " (holds, violated, violated:<anomaly>, incomplete)")
-        if anomaly and verdict != "violated":
-            raise SpecError(source, key, "only a violated verdict names an anomaly")
+        if anomaly and verdict != "violated" and (verdict, anomaly) != ("holds", "vacuous"):
+            raise SpecError(source, key, "only a violated verdict names an anomaly (and \"holds:vacuous\" a"
+                                         " vacuous holds)")
         expect.append((inv, Expectation(verdict, anomaly or None)))
     if "invariants" in check:
         invariants = _str_list(source, "check.invariants", check["invariants"])

@@ -283,3 +283,19 @@ def test_simulation_and_incomplete_results_never_claim_vacuity():
     spec = load(REG / "vacuous-all-inserts-rejected.toml")
     rep = check(spec, options=Options(simulate=5, seed=1))
     assert all(r.verdict != HOLDS and r.vacuous is None for r in rep.results)
+
+
+def test_expect_pins_vacuity_both_ways():
+    """[expect] "holds" is a real holds; "holds:vacuous" one where nothing
+    guarded happened (docs/spec-format.md); each fails on the other."""
+    from checks.verdict import check, load, meets
+    from model.spec import Expectation
+    from tests.conftest import SPECS
+    report = check(load(SPECS / "regressions" / "vacuous-all-inserts-rejected.toml"))
+    r = next(x for x in report.results if x.invariant == "email-unique")
+    assert r.vacuous
+    assert meets(r, Expectation("holds", "vacuous"))
+    assert not meets(r, Expectation("holds"))
+    real = next(x for x in check(load(SPECS / "seed" / "alice-bob-lww.toml")).results if x.invariant == "convergence")
+    assert real.verdict == "holds" and not real.vacuous
+    assert meets(real, Expectation("holds")) and not meets(real, Expectation("holds", "vacuous"))

@@ -174,3 +174,16 @@ def test_causal_order_names_the_leader_that_committed_the_write_after_failover()
     assert "rename's user:bob.name = \"Robert\" (from eu-west)" in v.message
     assert "(from us-east)" not in v.message
     assert system.committed_at(s, rename) == eu
+
+
+def test_lost_write_message_names_the_leader_that_committed_after_a_failover():
+    """issue 12, messages: after a failover the no-lost-writes message names
+    where the winning write was really committed (the new home eu-west),
+    not the client's leader (ap-south)."""
+    from checks.verdict import check, load
+    from tests.conftest import SPECS
+    report = check(load(SPECS / "faults" / "home-leader-failover.toml"))
+    r = next(x for x in report.results if x.invariant == "no-lost-writes")
+    assert r.verdict == "violated"
+    assert "laptop's write (eu-west, ts 10)" in r.message
+    assert "ap-south" not in r.message
