@@ -41,7 +41,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-COPIED = ("model", "checks", "tests", "specs", "examples", "pyproject.toml")
+COPIED = ("replcheck", "model", "checks", "tests", "specs", "queries", "examples", "pyproject.toml")
 
 # What is mutated, and where in it.  ``None``: the whole module; a regex:
 # only code inside a function (at any nesting) whose name matches it.

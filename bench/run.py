@@ -91,7 +91,7 @@ def run_measured(cmd, timeout: float, cwd=None, interrupt_first=False) -> dict:
 
 
 def replcheck_cmd(*args) -> list[str]:
-    return [sys.executable, "-m", "checks.cli", *args]
+    return [sys.executable, "-m", "replcheck.checks.cli", *args]
 
 
 def engine_flags() -> tuple[str, ...]:

@@ -1,6 +1,6 @@
 """The anomalies a counterexample can show, each explained in one sentence.
 
-The names are MODEL.md §6's; invariants report them in
+The names are docs/model.md §6's; invariants report them in
 :class:`~checks.invariants.Violation`.  Renderers put the sentence next to
 the instance-specific message so a student learns the *kind* of failure,
 not only this run of it.

@@ -14,18 +14,19 @@ from pathlib import Path
 
 import click
 
-from checks import matrix as matrix_mod
-from checks import render_html, render_itf, render_json, render_markdown, render_text
-from checks.invariants import INVARIANTS
-from checks.trace import build_trace, path_from_json
-from checks.verdict import ENGINES, HOLDS, INCOMPLETE, VIOLATED, Options, check, load, meets
-from model.clocks import CLOCKS
-from model.errors import ReplcheckError
-from model.resolvers import RESOLVERS
-from model.resolvers.lww import TIE_BREAKS
-from model.search import QUIESCENT, is_quiescent
-from model.system import System
-from model.topology import LOOP_PREVENTION, TOPOLOGIES
+from replcheck.bundled import locate
+from replcheck.checks import matrix as matrix_mod
+from replcheck.checks import render_html, render_itf, render_json, render_markdown, render_text
+from replcheck.checks.invariants import INVARIANTS
+from replcheck.checks.trace import build_trace, path_from_json
+from replcheck.checks.verdict import ENGINES, HOLDS, INCOMPLETE, VIOLATED, Options, check, load, meets
+from replcheck.model.clocks import CLOCKS
+from replcheck.model.errors import ReplcheckError
+from replcheck.model.resolvers import RESOLVERS
+from replcheck.model.resolvers.lww import TIE_BREAKS
+from replcheck.model.search import QUIESCENT, is_quiescent
+from replcheck.model.system import System
+from replcheck.model.topology import LOOP_PREVENTION, TOPOLOGIES
 
 EXIT_OK, EXIT_VIOLATED, EXIT_BAD_INPUT, EXIT_INCOMPLETE = 0, 1, 2, 3
 
@@ -42,15 +43,17 @@ class BadInput(click.ClickException):
 def _spec_files(paths) -> list[Path]:
     files: list[Path] = []
     for p in paths:
-        path = Path(p)
+        path = locate(p)   # a bundled specs/... folder when the path names nothing here (replcheck/bundled.py)
         if path.is_dir():
             # Drill answers (specs/drills/answers/) are not specs: replcheck drill check reads them.
-            found = sorted(f for f in path.rglob("*.toml") if "answers" not in f.relative_to(path).parts)
+            # Files are named as the user named the folder, so output reads the same from any directory.
+            found = sorted(Path(p) / f.relative_to(path) for f in path.rglob("*.toml")
+                           if "answers" not in f.relative_to(path).parts)
             if not found:
                 raise BadInput(f"{p}: no .toml specs in this folder; pass a spec file or a folder of specs")
             files.extend(found)
         else:
-            files.append(path)
+            files.append(Path(p))
     return files
 
 
@@ -162,7 +165,7 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, max_states, max_depth
     try:
         runs_of = [(p, load(p, overrides)) for p in _spec_files(specs)]
         if per_resolver:   # one run per resolver (checks/smt/per_resolver.py)
-            from checks.smt.per_resolver import variants
+            from replcheck.checks.smt.per_resolver import variants
             each = [(p, r, v) for p, _ in runs_of for r, v in variants(p, overrides, per_resolver, engine)]
             skipped += [f"n/a  {r}: {v}" for _, r, v in each if isinstance(v, str)]
             runs_of = [(p, v) for p, _, v in each if not isinstance(v, str)]
@@ -299,7 +302,7 @@ def topology_cmd(spec, overrides, fmt):
       replcheck topology specs/faults/ring-crash.toml
       replcheck topology specs/seed/alice-bob-lww.toml --set system.topology=star --set system.hub=us-east
     """
-    from checks import render_topology
+    from replcheck.checks import render_topology
     try:
         click.echo(render_topology.render(load(spec, overrides), fmt))
     except ReplcheckError as e:
@@ -478,8 +481,8 @@ def smt_skew_cmd(spec, max_skew, commit_ms, replication_ms, minimize, free_times
     """
     from fractions import Fraction
 
-    from checks.smt import render as smt_render
-    from checks.smt import skew
+    from replcheck.checks.smt import render as smt_render
+    from replcheck.checks.smt import skew
 
     def frac(x):
         return None if x is None else Fraction(str(x))
@@ -507,8 +510,8 @@ def smt_laws_cmd(resolver, tie_break):
       replcheck smt laws lww --tie-break incoming-loses
       replcheck smt laws queries/merges/sum.toml
     """
-    from checks.smt import laws
-    from checks.smt import render as smt_render
+    from replcheck.checks.smt import laws
+    from replcheck.checks.smt import render as smt_render
 
     try:
         if resolver.endswith(".toml"):
@@ -536,8 +539,8 @@ def smt_iconfluence_cmd(query, timeout_s):
     Example:
       replcheck smt iconfluence queries/iconfluence/stock-decrement.toml
     """
-    from checks.smt import iconfluence
-    from checks.smt import render as smt_render
+    from replcheck.checks.smt import iconfluence
+    from replcheck.checks.smt import render as smt_render
 
     try:
         verdict = iconfluence.check(iconfluence.load_query(query), timeout_ms=max(1, round(timeout_s * 1000)))
@@ -568,7 +571,7 @@ def export_promela_cmd(spec, invariants, overrides, output):
       replcheck export promela specs/seed/alice-bob-lww.toml -o model.pml
       spin -a model.pml && gcc -O2 -DSAFETY -o pan pan.c && ./pan -m100000
     """
-    from checks.export_promela import export_promela
+    from replcheck.checks.export_promela import export_promela
     try:
         text = export_promela(load(spec, overrides), invariants or None)
     except ReplcheckError as e:
@@ -591,7 +594,7 @@ def drill_group():
 @click.option("--drills", "folder", type=click.Path(file_okay=False), help="A folder of drills (default: the bundled).")
 def drill_list_cmd(folder):
     """Show every drill: what it asks and the invariants an answer must keep."""
-    from checks import drill as drill_mod
+    from replcheck.checks import drill as drill_mod
     try:
         click.echo(drill_mod.render_list(drill_mod.list_drills(folder)))
     except ReplcheckError as e:
@@ -613,7 +616,7 @@ def drill_check_cmd(answer, folder, allow_python, output):
     Example:
       replcheck drill check specs/drills/answers/inventory-escrow.toml
     """
-    from checks import drill as drill_mod
+    from replcheck.checks import drill as drill_mod
     try:
         ans = drill_mod.load_answer(answer)
         d = drill_mod.find_drill(ans.drill, folder, near=Path(answer).parent)
@@ -644,7 +647,7 @@ def drill_solve_cmd(name, folder, topologies, resolvers, routings, progress, out
       replcheck drill solve inventory
       replcheck drill solve user-auth --resolvers lww,mv-register
     """
-    from checks import drill as drill_mod
+    from replcheck.checks import drill as drill_mod
     show = sys.stderr.isatty() if progress is None else progress
 
     def tick(done, total, ans):

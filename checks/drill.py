@@ -59,19 +59,21 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from checks.anomalies import meaning
-from checks.invariants import INVARIANTS
-from checks.matrix import retype
-from checks.trace import build_trace
-from checks.verdict import HOLDS, INCOMPLETE, VIOLATED, Report, check
-from model.errors import SpecError, did_you_mean
-from model.resolvers import RESOLVERS, TABLES
-from model.resolvers.base import is_rejected
-from model.search import EVERY
-from model.spec import Spec, parse_spec
-from model.system import System
+from replcheck import bundled
 
-DRILLS_DIR = Path(__file__).resolve().parent.parent / "specs" / "drills"
+from replcheck.checks.anomalies import meaning
+from replcheck.checks.invariants import INVARIANTS
+from replcheck.checks.matrix import retype
+from replcheck.checks.trace import build_trace
+from replcheck.checks.verdict import HOLDS, INCOMPLETE, VIOLATED, Report, check
+from replcheck.model.errors import SpecError, did_you_mean
+from replcheck.model.resolvers import RESOLVERS, TABLES
+from replcheck.model.resolvers.base import is_rejected
+from replcheck.model.search import EVERY
+from replcheck.model.spec import Spec, parse_spec
+from replcheck.model.system import System
+
+DRILLS_DIR = bundled.root("specs") / "drills"   # the bundled drills, source tree or installed wheel
 TOPOLOGIES = ("all-to-all", "ring", "star")
 ROUTINGS = ("none", "home-leader")
 HOME_BASES = ("user", "email", "key")
@@ -100,6 +102,7 @@ class Drill:
 
 
 def _read_toml(path: Path, what: str) -> dict:
+    path = bundled.locate(path)
     if not path.is_file():
         raise SpecError(str(path), "", f"no such {what} file")
     try:

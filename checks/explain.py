@@ -1,4 +1,4 @@
-"""The counterexample model every rich rendering reads (MODEL.md §6).
+"""The counterexample model every rich rendering reads (docs/model.md §6).
 
 :func:`counterexamples` turns a :class:`~checks.verdict.Report` into one
 :class:`Counterexample` per violated invariant: the (optionally minimised)
@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from checks import anomalies
-from checks.minimize import Minimized, minimize
-from checks.trace import Step, build_trace
-from checks.verdict import VIOLATED, Report, Result
-from model.system import MSG_MASK, System
+from replcheck.checks import anomalies
+from replcheck.checks.minimize import Minimized, minimize
+from replcheck.checks.trace import Step, build_trace
+from replcheck.checks.verdict import VIOLATED, Report, Result
+from replcheck.model.system import MSG_MASK, System
 
 
 @dataclass(frozen=True)

@@ -48,9 +48,9 @@ against the write table.
 
 from __future__ import annotations
 
-from model.errors import SpecError
-from model.spec import Spec
-from model.system import System
+from replcheck.model.errors import SpecError
+from replcheck.model.spec import Spec
+from replcheck.model.system import System
 
 SUPPORTED_INVARIANTS = ("convergence", "no-lost-writes")
 SUPPORTED_RESOLVERS = ("lww", "mv-register")

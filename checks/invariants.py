@@ -1,4 +1,4 @@
-"""Invariants: what a verdict is about (MODEL.md §5).
+"""Invariants: what a verdict is about (docs/model.md §5).
 
 Each invariant is named data: a scope (checked at every reachable state, or
 only at quiescent states, where nothing but faults is enabled), a one-line
@@ -12,17 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from checks.trace import write_text
-from model.resolvers.base import CAUSALLY_LATER, DOUBLE_COUNTED, LOST_UPDATE, RESURRECTED, is_accepted, is_rejected
-from model.resolvers.local_checks import check_of, shown_number
-from model.search import EVERY, QUIESCENT, Property
+from replcheck.checks.trace import write_text
+from replcheck.model.resolvers.base import CAUSALLY_LATER, DOUBLE_COUNTED, LOST_UPDATE, RESURRECTED, is_accepted, is_rejected
+from replcheck.model.resolvers.local_checks import check_of, shown_number
+from replcheck.model.search import EVERY, QUIESCENT, Property
 
 
 @dataclass(frozen=True)
 class Violation:
     """Why a state breaks an invariant, in domain terms.
 
-    ``anomaly`` is one of MODEL.md §6's names (``lost-update``,
+    ``anomaly`` is one of docs/model.md §6's names (``lost-update``,
     ``causally-later-write-lost``, ``divergence``, ...); ``culprits`` are the
     op ids of the writes involved, the victim first; ``message`` is one
     sentence a student can read.
@@ -121,7 +121,7 @@ def losses(system, state):
 
     Only writes that reached a live leader count (the rest is durability's
     concern).  What "reflected" means is the key's data type's
-    (MODEL.md §5): a register holds the version (as value or sibling), a
+    (docs/model.md §5): a register holds the version (as value or sibling), a
     counter counts the delta exactly once, a set shows the element present
     / removed — unless a write that causally follows it superseded it.
     """
@@ -417,10 +417,10 @@ INVARIANTS: dict[str, Invariant] = {
     inv.name: inv for inv in (
         Invariant("convergence", QUIESCENT,
                   "at every quiescent state all live leaders show the same value (or siblings) for every key",
-                  "MODEL.md §5; Vogels, 'Eventually consistent', CACM 2009", _convergence, ghost=False),
+                  "docs/model.md §5; Vogels, 'Eventually consistent', CACM 2009", _convergence, ghost=False),
         Invariant("no-lost-writes", QUIESCENT,
                   "at every quiescent state every acknowledged write is held everywhere unless a causally later"
-                  " write superseded it", "MODEL.md §5; DDIA ch. 5 (LWW discards concurrent writes)",
+                  " write superseded it", "docs/model.md §5; DDIA ch. 5 (LWW discards concurrent writes)",
                   _no_lost_writes, labels=_lost_write_kinds),
         Invariant("strong-convergence", EVERY,
                   "at every state two live leaders that applied the same writes show the same state",
@@ -428,23 +428,23 @@ INVARIANTS: dict[str, Invariant] = {
                   _strong_convergence, ghost=False),
         Invariant("durability", QUIESCENT,
                   "no acknowledged write vanishes because every leader holding it crashed",
-                  "MODEL.md §5; DDIA ch. 5 (asynchronous replication loses unreplicated writes on failover)",
+                  "docs/model.md §5; DDIA ch. 5 (asynchronous replication loses unreplicated writes on failover)",
                   _durability),
         Invariant("email-unique", EVERY,
                   "no live leader ever shows two users with the same email (so no quiescent state does either)",
-                  "MODEL.md §5; DDIA ch. 5 (uniqueness constraints under multi-leader replication)", _email_unique),
+                  "docs/model.md §5; DDIA ch. 5 (uniqueness constraints under multi-leader replication)", _email_unique),
         Invariant("stock-non-negative", EVERY,
                   "every live leader's visible stock is >= 0 and acknowledged sales never exceed initial stock plus"
                   " acknowledged restocks (no oversell)",
-                  "MODEL.md §5; Balegas et al., SRDS 2015 (numeric invariants); Bailis et al., VLDB 2015",
+                  "docs/model.md §5; Balegas et al., SRDS 2015 (numeric invariants); Bailis et al., VLDB 2015",
                   _stock_non_negative),
         Invariant("causal-order", EVERY,
                   "no leader applies a write before every write that happens-before it",
-                  "MODEL.md §5; DDIA ch. 5 'Multi-leader replication topologies' (an update overtaking its insert)",
+                  "docs/model.md §5; DDIA ch. 5 'Multi-leader replication topologies' (an update overtaking its insert)",
                   _causal_order),
         Invariant("replication-terminates", EVERY,
                   "every write stops being forwarded: no write circles the topology forever",
-                  "MODEL.md §1; DDIA ch. 5 (infinite replication loops); MySQL server_id", _replication_terminates,
+                  "docs/model.md §1; DDIA ch. 5 (infinite replication loops); MySQL server_id", _replication_terminates,
                   ghost=False),
     )
 }

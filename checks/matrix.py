@@ -40,14 +40,15 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from checks import render_markdown as md
-from checks.explain import explain
-from checks.invariants import INVARIANTS
-from checks.verdict import HOLDS, INCOMPLETE, VIOLATED, Report, check, load
-from model.errors import SpecError, did_you_mean
-from model.resolvers import RESOLVERS, TABLES
-from model.spec import Spec, parse_spec
-from model.topology import TOPOLOGIES
+from replcheck.bundled import locate
+from replcheck.checks import render_markdown as md
+from replcheck.checks.explain import explain
+from replcheck.checks.invariants import INVARIANTS
+from replcheck.checks.verdict import HOLDS, INCOMPLETE, VIOLATED, Report, check, load
+from replcheck.model.errors import SpecError, did_you_mean
+from replcheck.model.resolvers import RESOLVERS, TABLES
+from replcheck.model.spec import Spec, parse_spec
+from replcheck.model.topology import TOPOLOGIES
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,7 @@ def hub_of(spec: Spec) -> str | None:
 def combination(path, resolver: str, topology: str) -> Spec:
     """The spec at ``path`` under ``resolver`` over ``topology``."""
     source = str(path)
-    data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    data = tomllib.loads(locate(path).read_text(encoding="utf-8"))
     if topology == "custom" and "edges" not in data.get("system", {}):
         raise SpecError(source, "--topologies", "custom needs the spec's own system.edges; add edges to the spec"
                                                 " or leave custom out")

@@ -33,9 +33,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from checks.invariants import INVARIANTS
-from model.search import QUIESCENT
-from model.system import MSG_MASK, System
+from replcheck.checks.invariants import INVARIANTS
+from replcheck.model.search import QUIESCENT
+from replcheck.model.system import MSG_MASK, System
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,14 @@ from __future__ import annotations
 import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor
 
-from model import search
-from model.search import SearchResult, Stats
+from replcheck.model import search
+from replcheck.model.search import SearchResult, Stats
 
 
 def _worker(args):
     spec, names, runs, seed, bounds, run_ids = args
-    from checks.verdict import properties
-    from model.system import System
+    from replcheck.checks.verdict import properties
+    from replcheck.model.system import System
     system = System(spec)
     props = properties(system, names)   # the same properties as a serial run, loop guard included
     res = search.simulate(system, props, runs, seed, bounds, run_ids=run_ids)

@@ -15,11 +15,11 @@ from __future__ import annotations
 import json
 from html import escape
 
-from checks.explain import Counterexample, counterexamples
-from checks.render_markdown import MESSAGE_KINDS, ROLE_LABEL, anchor_id
-from checks.render_text import stats_line, system_line
-from checks.trace import event_write
-from checks.verdict import HOLDS, INCOMPLETE, Report
+from replcheck.checks.explain import Counterexample, counterexamples
+from replcheck.checks.render_markdown import MESSAGE_KINDS, ROLE_LABEL, anchor_id
+from replcheck.checks.render_text import stats_line, system_line
+from replcheck.checks.trace import event_write
+from replcheck.checks.verdict import HOLDS, INCOMPLETE, Report
 
 LANE = 300        # px between leader lanes
 ROW = 44          # px per step

@@ -30,10 +30,10 @@ from collections import namedtuple
 
 import itf_py
 
-from checks.explain import Counterexample, counterexamples
-from checks.trace import op_kind
-from model.resolvers.base import View
-from model.system import DELETED
+from replcheck.checks.explain import Counterexample, counterexamples
+from replcheck.checks.trace import op_kind
+from replcheck.model.resolvers.base import View
+from replcheck.model.system import DELETED
 
 Leader = namedtuple("Leader", "values held clock version_vector applied up")
 Commit = itf_py.itf_variant(namedtuple("Commit", "op leader key kind value ts"))

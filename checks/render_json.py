@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from checks.trace import trace_json
-from checks.verdict import Report
+from replcheck.checks.trace import trace_json
+from replcheck.checks.verdict import Report
 
 SCHEMA_VERSION = 1
 

@@ -9,10 +9,10 @@ state after each step, and the verdict summary.  Pure: returns a string.
 
 from __future__ import annotations
 
-from checks.explain import Counterexample, Frame, counterexamples
-from checks.render_text import stats_line, system_line
-from checks.trace import event_write
-from checks.verdict import HOLDS, INCOMPLETE, Report
+from replcheck.checks.explain import Counterexample, Frame, counterexamples
+from replcheck.checks.render_text import stats_line, system_line
+from replcheck.checks.trace import event_write
+from replcheck.checks.verdict import HOLDS, INCOMPLETE, Report
 
 # Mermaid rect colours: the lost write red, the culprits amber.
 ROLE_COLOUR = {"lost": "rgba(220, 38, 38, 0.18)", "culprit": "rgba(234, 179, 8, 0.25)"}

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from checks.anomalies import meaning
-from checks.verdict import HOLDS, INCOMPLETE, Report
+from replcheck.checks.anomalies import meaning
+from replcheck.checks.verdict import HOLDS, INCOMPLETE, Report
 
 
 LOSSES = ("lost-update", "causally-later-write-lost", "resurrected-delete", "unreplicated-write-lost")
@@ -88,7 +88,7 @@ def stats_line(report: Report) -> str:
             f" {st.quiescent:,} quiescent, in {st.seconds:.2f} s ({st.states_per_second:,.0f} states/s) - {how}")
     notes = list(report.reductions)
     if any(r.startswith("64-bit") for r in notes):
-        from model.search import collision_probability
+        from replcheck.model.search import collision_probability
         notes = [f"64-bit fingerprints (collision probability <= {collision_probability(st.states):.1e})"
                  if r.startswith("64-bit") else r for r in notes]
     if notes:

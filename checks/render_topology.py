@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
-from model.propagation import Analysis, analyse
-from model.spec import Spec
-from model.system import System
+from replcheck.model.propagation import Analysis, analyse
+from replcheck.model.spec import Spec
+from replcheck.model.system import System
 
 
 def analyse_spec(spec: Spec) -> tuple[System, Analysis]:

@@ -1,7 +1,7 @@
 """Counterexample traces: one data model, rebuilt by replaying actions.
 
 A trace is the list of events from the initial state to the violating
-state, with every leader's visible state after each event (MODEL.md §6).
+state, with every leader's visible state after each event (docs/model.md §6).
 Engines return action paths; this module replays them through the model to
 get the events and states, so a trace saved as JSON replays the same way.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from model.errors import TraceError
-from model.system import Event, System
+from replcheck.model.errors import TraceError
+from replcheck.model.system import Event, System
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def write_text(system: System, i: int) -> str:
     decrement, ``add "x"`` / ``remove "x"`` for a set op, ``transfer 1 to
     eu-west``, ``insert "v"``, ``sell 2``, ``restock 3``.  Only a set,
     resolve or insert carries a value; every other op is shown as what it
-    does (MODEL.md §2: an op is a write, a delta or a set operation)."""
+    does (docs/model.md §2: an op is a write, a delta or a set operation)."""
     op, kind = system.ops[i], op_kind(system, i)
     if kind in ("set", "resolve"):
         return f'"{op.value}"'

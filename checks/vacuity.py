@@ -30,8 +30,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from model.resolvers.base import is_accepted, is_rejected
-from model.resolvers.local_checks import check_of
+from replcheck.model.resolvers.base import is_accepted, is_rejected
+from replcheck.model.resolvers.local_checks import check_of
 
 
 @dataclass(frozen=True)

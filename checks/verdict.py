@@ -2,23 +2,41 @@
 
 ``holds`` only when every state within the bounds was explored; a violation
 found is ``violated`` whatever else happened; otherwise ``incomplete`` with
-the bound that cut the search (MODEL.md §5).
+the bound that cut the search (docs/model.md §5).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from enum import StrEnum
 
-from checks import vacuity
-from checks.invariants import INVARIANTS, Violation, kinds_of
-from checks.trace import Trace, build_trace
-from model import search
-from model.errors import SpecError, did_you_mean
-from model.search import SearchResult, Stats
-from model.spec import Spec, load_spec
-from model.system import System
+from replcheck.checks import vacuity
+from replcheck.checks.invariants import INVARIANTS, Violation, kinds_of
+from replcheck.checks.trace import Trace, build_trace
+from replcheck.model import search
+from replcheck.model.errors import SpecError, did_you_mean
+from replcheck.model.search import SearchResult, Stats
+from replcheck.model.spec import Spec, load_spec
+from replcheck.model.system import System
 
-HOLDS, VIOLATED, INCOMPLETE = "holds", "violated", "incomplete"
+class Verdict(StrEnum):
+    """What a search established about one invariant (docs/model.md,
+    "Invariants"): ``holds`` — every state within the bounds was explored
+    and none violates it; ``violated`` — a run violates it (whatever else
+    happened); ``incomplete`` — a bound cut the search first.  A str, so
+    ``Verdict.HOLDS == "holds"``; ordered by severity with :attr:`rank`."""
+
+    HOLDS = "holds"
+    INCOMPLETE = "incomplete"
+    VIOLATED = "violated"
+
+    @property
+    def rank(self) -> int:
+        """0 holds, 1 incomplete, 2 violated: the worst of several is the max."""
+        return ("holds", "incomplete", "violated").index(self.value)
+
+
+HOLDS, VIOLATED, INCOMPLETE = Verdict.HOLDS, Verdict.VIOLATED, Verdict.INCOMPLETE
 ENGINES = ("bfs", "dfs", "smt")
 
 # When a write is cut after circling the topology, states past the cut were
@@ -86,13 +104,14 @@ class Report:
     reductions: tuple[str, ...] = ()
 
     @property
-    def worst(self) -> str:
-        verdicts = {r.verdict for r in self.results}
-        if VIOLATED in verdicts:
-            return VIOLATED
-        if INCOMPLETE in verdicts:
-            return INCOMPLETE
-        return HOLDS
+    def worst(self) -> Verdict:
+        """The most severe verdict of the report (violated > incomplete > holds)."""
+        return max((Verdict(r.verdict) for r in self.results), key=lambda v: v.rank, default=HOLDS)
+
+    @property
+    def verdicts(self) -> dict[str, Verdict]:
+        """``{invariant: verdict}`` in the order the invariants were checked."""
+        return {r.invariant: Verdict(r.verdict) for r in self.results}
 
 
 def meets(r: Result, exp) -> bool:
@@ -171,7 +190,7 @@ def _reduce(system: System, props, options: Options) -> tuple[tuple[str, ...], l
         notes += (why,)
     ok, why = system.symmetry_applicable()
     if ok and options.symmetry:
-        from model.symmetry import Symmetry
+        from replcheck.model.symmetry import Symmetry
         system.symmetry = Symmetry(system, full=system.symmetry_full)
         notes += (why,)
         props = [search.Property(p.name, p.scope, _judge_images(system, p.check), _label_images(system, p.labels))
@@ -230,7 +249,7 @@ def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None, optio
     phased = (engine == "bfs" and options.simulate is None and system.por and options.dead_variables
               and ghost_props and len(ghost_props) < len(props) and not system.ghost_needed_by_types())
     if options.simulate is not None and options.workers > 1:
-        from checks.parallel import simulate_parallel
+        from replcheck.checks.parallel import simulate_parallel
         res = simulate_parallel(spec, names, options.simulate, options.seed, options.workers, spec.bounds)
     elif options.simulate is not None:
         res = search.simulate(system, props, options.simulate, options.seed, spec.bounds, progress=progress)
@@ -243,7 +262,7 @@ def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None, optio
     elif engine == "dfs":
         res = search.dfs(system, props, spec.bounds, stop_when=_stop_when(props, options))
     elif engine == "smt":  # issue 6: the symbolic engine (z3 stays inside checks/smt/); max_depth is its depth K
-        from checks.smt import bmc
+        from replcheck.checks.smt import bmc
         res = bmc.search(system, [p.name for p in props], spec.bounds)
     else:
         raise SpecError(spec.source, "--engine", f"unknown engine '{engine}'{did_you_mean(engine, ENGINES)}")

@@ -15,7 +15,7 @@ fewer distinct states.
 Sources: Lamport, "Time, Clocks, and the Ordering of Events in a Distributed
 System", CACM 1978; Kulkarni et al., "Logical Physical Clocks and Consistent
 Snapshots in Globally Distributed Databases" (hybrid logical clocks), OPODIS
-2014; MODEL.md §3.
+2014; docs/model.md §3.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Faults and repairs as nondeterministic events (MODEL.md §2, issue 5).
+"""Faults and repairs as nondeterministic events (docs/model.md §2, issue 5).
 
 Action codes.  The two core kinds keep small codes (``i < len(ops)``:
 commit op ``i``; ``len(ops) + j``: deliver the head of link ``j``); every

@@ -17,7 +17,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 
-from model.topology import Topology
+from replcheck.model.topology import Topology
 
 
 def _walk(topo: Topology, origin: int, down=frozenset(), cut_links=frozenset(), latency=None):

@@ -24,7 +24,7 @@ leader is then dynamic (``Op.origin`` is the static home, used by origin
 loop prevention and by origin-based conflict detection).
 
 Sources: DDIA ch. 5 "Conflict avoidance" (route all writes for a record to
-the same leader; conflicts only after the home changes); MODEL.md §4.
+the same leader; conflicts only after the home changes); docs/model.md §4.
 """
 
 from __future__ import annotations

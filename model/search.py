@@ -27,7 +27,7 @@ from hashlib import blake2b
 from dataclasses import dataclass, field
 from typing import Callable
 
-from model.spec import Bounds
+from replcheck.model.spec import Bounds
 
 EVERY = "every"
 QUIESCENT = "quiescent"

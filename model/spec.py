@@ -15,13 +15,13 @@ from pathlib import Path
 
 import networkx as nx
 
-from model.clocks import CLOCKS
-from model.errors import SpecError, did_you_mean
-from model.resolvers import RESOLVERS
-from model.resolvers import config as resolver_config
-from model.resolvers import local_checks
-from model.resolvers.lww import TIE_BREAKS
-from model.topology import LOOP_PREVENTION, TOPOLOGIES
+from replcheck.model.clocks import CLOCKS
+from replcheck.model.errors import SpecError, did_you_mean
+from replcheck.model.resolvers import RESOLVERS
+from replcheck.model.resolvers import config as resolver_config
+from replcheck.model.resolvers import local_checks
+from replcheck.model.resolvers.lww import TIE_BREAKS
+from replcheck.model.topology import LOOP_PREVENTION, TOPOLOGIES
 
 VERDICTS = ("holds", "violated", "incomplete")
 LINK_KINDS = {
@@ -71,7 +71,7 @@ class Expectation:
 
 @dataclass(frozen=True)
 class FaultSpec:
-    """The fault budget of a spec (``[faults]``; MODEL.md §2).
+    """The fault budget of a spec (``[faults]``; docs/model.md §2).
 
     Faults are optional events explored like any other: ``crashes`` crash
     events (of leaders in ``crashable``), ``partitions`` link cuts (both
@@ -195,8 +195,9 @@ def load_spec(path, overrides=(), invariant_names=None) -> Spec:
     invariant_names : collection of str, optional
         Known invariant names (the checks layer owns them).
     """
+    from replcheck.bundled import locate
     source = str(path)
-    p = Path(path)
+    p = locate(path)
     if not p.is_file():
         raise SpecError(source, "", "no such spec file; give a path to a .toml spec (see specs/)")
     try:

@@ -32,21 +32,21 @@ leader; ``len(ops) + j`` delivers the head message of link ``j``.
 
 Each leader runs its operations in the order the spec lists them (a client
 session: program order); ``after`` adds cross-leader waits.  Everything
-else interleaves freely (MODEL.md §2).
+else interleaves freely (docs/model.md §2).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from model import clocks
-from model import faults as fl
-from model import topology as topo
-from model.errors import SpecError
-from model.resolvers.base import REJECTED, View, is_rejected
-from model.resolvers.compile import KeyTypes, compile_types
-from model.routing import forward_open as routing_forward_open
-from model.spec import Spec
+from replcheck.model import clocks
+from replcheck.model import faults as fl
+from replcheck.model import topology as topo
+from replcheck.model.errors import SpecError
+from replcheck.model.resolvers.base import REJECTED, View, is_rejected
+from replcheck.model.resolvers.compile import KeyTypes, compile_types
+from replcheck.model.routing import forward_open as routing_forward_open
+from replcheck.model.spec import Spec
 
 MSG_BITS = 16
 MSG_MASK = (1 << 15) - 1   # bit 15 is faults.FLAG
@@ -174,7 +174,7 @@ class System:
         ops = self.ops
         self.resolver = KeyTypes(self.types, self.routing)
         if spec.faults.failovers:
-            from model.resolvers.register import Register
+            from replcheck.model.resolvers.register import Register
             routed = [k for k in range(len(self.keys)) if self.routing.routed[k]]
             if not routed:
                 raise SpecError(spec.source, "faults.failovers", "no key has a home leader, so nothing can fail"
@@ -629,7 +629,7 @@ class System:
         if not self.dead_content and not all(t.renaming_safe for t in self.types):
             return False, ("a key's data type may read leader names (e.g. an lww tie-break) in busy leaders' state;"
                            " only dead busy-leader content or renaming-safe types (mv-register) can be permuted")
-        from model.symmetry import Symmetry
+        from replcheck.model.symmetry import Symmetry
         sym = Symmetry(self, full=self.symmetry_full)
         if sym.order == 1:
             if sym.split_by_after:

@@ -1,7 +1,7 @@
 """Replication topologies: who sends a write to whom.
 
 A topology is a directed graph over the leaders (built with networkx) plus a
-forwarding rule, as in ``MODEL.md`` §1 and DDIA ch. 5 ("Multi-leader
+forwarding rule, as in docs/model.md §1 and DDIA ch. 5 ("Multi-leader
 replication topologies"):
 
 ``all-to-all``

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
-from checks.verdict import check
-from model import parse_spec
+from replcheck.checks.verdict import check
+from replcheck.model import parse_spec
+
+# CI (CI=true, as .ci/run sets): derandomized property tests, so the suite's
+# time and outcome are stable run to run; locally the usual random search.
+settings.register_profile("ci", derandomize=True, database=None, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
@@ -20,7 +29,7 @@ def make_spec(leaders=("us-east", "eu-west", "ap-south"), workload=(), invariant
         data["check"] = {"invariants": list(invariants)}
     if expect:
         data["expect"] = dict(expect)
-    from checks.invariants import INVARIANTS
+    from replcheck.checks.invariants import INVARIANTS
     return parse_spec(data, "<test>", INVARIANTS)
 
 

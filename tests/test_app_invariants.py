@@ -4,17 +4,17 @@ invariants email-unique, stock-non-negative and causal-order."""
 
 import pytest
 
-from checks.trace import build_trace
-from checks.verdict import check
-from model.errors import SpecError
+from replcheck.checks.trace import build_trace
+from replcheck.checks.verdict import check
+from replcheck.model.errors import SpecError
 from tests.conftest import SPECS, verdicts
 
 L3 = ("us-east", "eu-west", "ap-south")
 
 
 def _spec(ops, keys, invariants, leaders=L3, **system):
-    from checks.invariants import INVARIANTS
-    from model import parse_spec
+    from replcheck.checks.invariants import INVARIANTS
+    from replcheck.model import parse_spec
     data = {"system": {"leaders": list(leaders), **system}, "workload": ops, "keys": keys,
             "check": {"invariants": invariants}}
     return parse_spec(data, "<test>", INVARIANTS)
@@ -78,7 +78,7 @@ def test_pn_counter_sells_the_last_unit_twice_and_ends_at_minus_one():
     r = rep.results[0]
     assert (r.verdict, r.anomaly) == ("violated", "oversell")
     assert r.message == "us-east and eu-west both sold the last unit of stock: 2 sales acknowledged for 1 item"
-    from checks.drill import _finish
+    from replcheck.checks.drill import _finish
     assert _finish(rep.system, r.path) == "us-east: -1 | eu-west: -1 | ap-south: -1"
 
 
@@ -121,7 +121,7 @@ def test_a_sale_beyond_the_visible_stock_is_rejected():
 # ------------------------------------------------------------- causal order
 @pytest.mark.parametrize("topology,verdict", [("all-to-all", "violated"), ("ring", "holds"), ("star", "holds")])
 def test_ddia_insert_then_update_across_three_leaders(topology, verdict):
-    from checks.verdict import load
+    from replcheck.checks.verdict import load
     r = check(load(SPECS / "app" / f"ddia-insert-update-{topology}.toml")).results[0]
     assert r.invariant == "causal-order" and r.verdict == verdict
     if verdict == "violated":

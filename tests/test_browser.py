@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from checks.cli import main
+from replcheck.checks.cli import main
 
 from conftest import ROOT, SPECS
 
@@ -144,9 +144,9 @@ def test_explain_markdown_mermaid_block_renders_one_lane_per_leader(page, tmp_pa
 
 
 def test_mermaid_renders_faults_and_escaped_values(page):
-    from checks import render_markdown
-    from checks.explain import counterexamples
-    from checks.verdict import check, load
+    from replcheck.checks import render_markdown
+    from replcheck.checks.explain import counterexamples
+    from replcheck.checks.verdict import check, load
     from conftest import make_spec
 
     tricky = make_spec(("a;1", "b#2"), [{"id": "x", "leader": "a;1", "key": "k", "set": "v;<w>#x"},

@@ -6,7 +6,7 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from checks.cli import main
+from replcheck.checks.cli import main
 from tests.conftest import ROOT, SPECS
 
 SCHEMA = json.loads((ROOT / "checks" / "schema" / "report.schema.json").read_text())

@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from model import clocks
+from replcheck.model import clocks
 
 
 def test_wall_timestamp_is_physical_time_and_observing_changes_nothing():

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from checks import drill as D
-from model.errors import SpecError
+from replcheck.checks import drill as D
+from replcheck.model.errors import SpecError
 from tests.conftest import ROOT, SPECS
 
 ANSWERS = SPECS / "drills" / "answers"
@@ -134,7 +134,7 @@ def test_an_answer_never_runs_code_without_the_flag():
 
 
 def _run(*args):
-    return subprocess.run([sys.executable, "-m", "checks.cli", *args], cwd=ROOT, capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "replcheck.checks.cli", *args], cwd=ROOT, capture_output=True, text=True)
 
 
 def test_cli_drill_check_list_and_solve():

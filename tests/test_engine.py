@@ -3,8 +3,8 @@ against an independent naive enumerator."""
 
 import pytest
 
-from checks.verdict import Options, check
-from model import Bounds, System, bfs, dfs
+from replcheck.checks.verdict import Options, check
+from replcheck.model import Bounds, System, bfs, dfs
 from tests.conftest import make_spec, one_write_each
 from tests import reference
 

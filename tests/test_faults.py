@@ -5,10 +5,10 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from checks.cli import main
-from checks.verdict import check
-from model import System, bfs
-from model import faults as fl
+from replcheck.checks.cli import main
+from replcheck.checks.verdict import check
+from replcheck.model import System, bfs
+from replcheck.model import faults as fl
 from tests.conftest import SPECS, make_spec, verdicts
 
 L4 = ("us-east", "eu-west", "ap-south", "sa-east")
@@ -17,8 +17,8 @@ TWO = [{"id": "alice", "leader": "eu-west", "key": "k", "set": "A"},
 
 
 def _spec(workload=TWO, leaders=L4, faults=None, **system):
-    from checks.invariants import INVARIANTS
-    from model import parse_spec
+    from replcheck.checks.invariants import INVARIANTS
+    from replcheck.model import parse_spec
     data = {"system": {"leaders": list(leaders), **system}, "workload": workload}
     if faults:
         data["faults"] = faults
@@ -174,22 +174,22 @@ def test_fault_trace_replays_from_json(tmp_path):
     ({"recoveries": "yes"}, "faults.recoveries", "true or false"),
 ])
 def test_bad_faults_are_one_line_errors(faults, key, fragment):
-    from model.errors import SpecError
+    from replcheck.model.errors import SpecError
     with pytest.raises(SpecError) as e:
         _spec(faults=faults)
     assert e.value.key == key and fragment in str(e.value)
 
 
 def test_bad_link_kind_is_an_error():
-    from model.errors import SpecError
+    from replcheck.model.errors import SpecError
     with pytest.raises(SpecError) as e:
         _spec(links="fif")
     assert e.value.key == "system.links" and "did you mean 'fifo'" in str(e.value)
 
 
 def _home_spec(faults=None, **extra):
-    from checks.invariants import INVARIANTS
-    from model import parse_spec
+    from replcheck.checks.invariants import INVARIANTS
+    from replcheck.model import parse_spec
     data = {"system": {"leaders": ["us-east", "eu-west", "ap-south"], "resolver": "home-leader", "clock": "wall",
                        "homes": {"user:bob": "us-east"}, **extra},
             "workload": [{"id": "phone", "leader": "us-east", "key": "user:bob.name", "set": "Bob", "time_ms": 0},
@@ -223,14 +223,14 @@ def test_failover_trace_replays_from_json(tmp_path):
 
 
 def test_failover_needs_a_homed_register_key():
-    from model.errors import SpecError
+    from replcheck.model.errors import SpecError
     with pytest.raises(SpecError) as e:
         System(_spec(faults={"failovers": 1}))
     assert e.value.key == "faults.failovers" and "no key has a home" in str(e.value)
 
 
 def test_op_based_counter_double_counts_on_a_duplicating_link_and_state_based_does_not():
-    from checks.verdict import load
+    from replcheck.checks.verdict import load
     op = {r.invariant: (r.verdict, r.anomaly) for r in check(load(SPECS / "faults" /
                                                                   "duplicating-counter-op-based.toml")).results}
     st_ = {r.invariant: r.verdict for r in check(load(SPECS / "faults" /

@@ -3,11 +3,11 @@ plus a seeded bug that the checker must catch."""
 
 import pytest
 
-from checks.invariants import INVARIANTS, lost_writes
-from checks.trace import build_trace
-from checks.verdict import check
-from model import System, bfs
-from model.resolvers import mv_register
+from replcheck.checks.invariants import INVARIANTS, lost_writes
+from replcheck.checks.trace import build_trace
+from replcheck.checks.verdict import check
+from replcheck.model import System, bfs
+from replcheck.model.resolvers import mv_register
 from tests.conftest import make_spec, verdicts
 
 ALICE = {"id": "alice", "leader": "eu-west", "key": "doc1.title", "set": "EU", "time_ms": 0}

@@ -8,10 +8,10 @@ import json
 
 import pytest
 
-from checks import matrix
-from checks.verdict import check, load
-from model.errors import SpecError
-from model.resolvers import RESOLVERS
+from replcheck.checks import matrix
+from replcheck.checks.verdict import check, load
+from replcheck.model.errors import SpecError
+from replcheck.model.resolvers import RESOLVERS
 
 from conftest import SPECS
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from checks.invariants import INVARIANTS
-from checks.minimize import is_quiescent, minimize
-from checks.trace import build_trace
-from checks.verdict import check, load
-from model.system import System
+from replcheck.checks.invariants import INVARIANTS
+from replcheck.checks.minimize import is_quiescent, minimize
+from replcheck.checks.trace import build_trace
+from replcheck.checks.verdict import check, load
+from replcheck.model.system import System
 
 from conftest import SPECS, make_spec
 

@@ -14,10 +14,10 @@ from dataclasses import replace
 
 import pytest
 
-from checks.invariants import INVARIANTS
-from checks.verdict import Options, check, load
-from model import System, parse_spec
-from model.resolvers.base import is_rejected
+from replcheck.checks.invariants import INVARIANTS
+from replcheck.checks.verdict import Options, check, load
+from replcheck.model import System, parse_spec
+from replcheck.model.resolvers.base import is_rejected
 from tests.conftest import SPECS, make_spec, verdicts
 
 ALICE = {"id": "alice", "leader": "eu-west", "key": "doc1.title", "set": "EU", "time_ms": 0}
@@ -66,7 +66,7 @@ def test_a_write_overwritten_by_a_surviving_later_write_is_not_a_durability_loss
     """a2 reaches us-east and ap-south before a1 does, then eu-west crashes
     and a1's copies are lost: no live leader holds a1, but a2, which
     causally follows it on the same key, survives, so a1 was overwritten,
-    not lost (MODEL.md §5).
+    not lost (docs/model.md §5).
     (checks/invariants.py:191 cmp-flip ``m is not None -> m is None``)"""
     system, durable = _durability_system()
     state = _run(system, [{"kind": "commit", "op": "a1"}, {"kind": "commit", "op": "a2"},
@@ -310,7 +310,7 @@ def test_every_renaming_of_a_state_has_the_same_representative(resolver, full):
     content) and over whole leader states (mv-register, renaming-safe).
     (model/symmetry.py:178 drop-not ``not ties -> ties``: leaders whose
     signatures tie were left in index order)"""
-    from model.symmetry import Symmetry
+    from replcheck.model.symmetry import Symmetry
     leaders = ("a", "b", "c", "d")
     ops = [{"leader": l, "key": "k", "set": l} for l in leaders]
     system = System(make_spec(leaders, ops, resolver=resolver, clock="lamport", invariants=["convergence"]))

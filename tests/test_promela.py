@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from checks.cli import main
-from checks.export_promela import check_exportable, export_promela
-from checks.verdict import check, load
-from model.errors import SpecError
+from replcheck.checks.cli import main
+from replcheck.checks.export_promela import check_exportable, export_promela
+from replcheck.checks.verdict import check, load
+from replcheck.model.errors import SpecError
 from tests.conftest import SPECS, make_spec
 
 SPIN, GCC = shutil.which("spin"), shutil.which("gcc") or shutil.which("cc")
@@ -197,8 +197,8 @@ def test_export_refuses_keys_and_ops_outside_the_subset(extra):
     # Regression (the differential oracle, docs/trust.md): a spec whose key
     # was a counter or another resolver's register was exported as an lww
     # register, and SPIN then "found" a violation replcheck rightly did not.
-    from model import parse_spec
-    from checks.invariants import INVARIANTS
+    from replcheck.model import parse_spec
+    from replcheck.checks.invariants import INVARIANTS
     data = {"system": {"leaders": ["a", "b"], "resolver": "lww"},
             "workload": [{"leader": "a", "key": "k", **extra["op"]}]}
     if extra["keys"]:

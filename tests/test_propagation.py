@@ -7,11 +7,11 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.cli import main
-from model import topology as t
-from model.propagation import analyse, receivers
-from checks.invariants import INVARIANTS
-from model import parse_spec
+from replcheck.checks.cli import main
+from replcheck.model import topology as t
+from replcheck.model.propagation import analyse, receivers
+from replcheck.checks.invariants import INVARIANTS
+from replcheck.model import parse_spec
 from tests.conftest import SPECS, verdicts
 
 

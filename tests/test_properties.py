@@ -3,9 +3,9 @@
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checks.verdict import check
-from model import System, bfs, dfs
-from checks.invariants import INVARIANTS
+from replcheck.checks.verdict import check
+from replcheck.model import System, bfs, dfs
+from replcheck.checks.invariants import INVARIANTS
 from tests import reference
 from tests.conftest import make_spec
 
@@ -36,7 +36,7 @@ def _spec(ops, **system):
 
 def _valid(ops, **system):
     """Drop workloads whose 'after' makes a cycle with program order."""
-    from model.errors import SpecError
+    from replcheck.model.errors import SpecError
     try:
         return _spec(ops, **system)
     except SpecError:

@@ -5,9 +5,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checks.verdict import Options, check, load
-from model import Bounds, System, bfs
-from model.search import QUIESCENT, Property, simulate
+from replcheck.checks.verdict import Options, check, load
+from replcheck.model import Bounds, System, bfs
+from replcheck.model.search import QUIESCENT, Property, simulate
 from tests.conftest import SPECS, make_spec
 
 ALL = sorted(p for p in SPECS.rglob("*.toml") if "answers" not in p.parts)
@@ -58,7 +58,7 @@ def workloads(draw, resolvers=("lww", "mv-register")):
 
 
 def _spec(ops, system):
-    from model.errors import SpecError
+    from replcheck.model.errors import SpecError
     try:
         return make_spec(LEADERS, ops, **system)
     except SpecError:
@@ -111,7 +111,7 @@ def test_seeded_bug_an_unsound_por_is_caught(monkeypatch):
 
 
 def _reduced(spec, dead_content=False, symmetry=False, ghost=False):
-    from model.symmetry import Symmetry
+    from replcheck.model.symmetry import Symmetry
     system = System(spec)
     system.ghost = ghost
     system.por = True
@@ -207,7 +207,7 @@ def test_dead_content_and_symmetry_keep_exactly_the_quiescent_states(spec):
 
 def _paths_to_quiescent(system):
     """Every quiescent state of a (small) system with one path to it."""
-    from model.search import is_quiescent
+    from replcheck.model.search import is_quiescent
     init = system.initial_state()
     paths = {init: ()}
     frontier = [init]
@@ -252,7 +252,7 @@ def test_every_reduced_quiescent_state_expands_to_a_real_run(spec):
 
 
 def _whole_state_symmetry(spec):
-    from model.symmetry import Symmetry
+    from replcheck.model.symmetry import Symmetry
     system = System(spec)
     system.por = True
     if not system.symmetry_applicable()[0]:
@@ -293,7 +293,7 @@ def test_whole_state_symmetry_needs_renaming_safe_types():
 def test_seeded_bug_unsound_symmetry_is_caught():
     # Under wall clocks a leader's offset decides who wins: a and b are not
     # interchangeable.  Forcing them into one class loses quiescent states.
-    from model.symmetry import Symmetry
+    from replcheck.model.symmetry import Symmetry
     w = [{"leader": "a", "key": "k", "set": "x"}, {"leader": "b", "key": "k", "set": "y"}]
     spec = make_spec(("a", "b"), w, resolver="lww", clock="wall", offsets={"a": 5})
     sym = _reduced(spec, dead_content=True)
@@ -345,8 +345,8 @@ def test_por_is_off_where_it_would_be_unsound(kwargs, reason):
 
 
 def test_faults_turn_por_off():
-    from checks.invariants import INVARIANTS
-    from model import parse_spec
+    from replcheck.checks.invariants import INVARIANTS
+    from replcheck.model import parse_spec
     spec = parse_spec({"system": {"leaders": list(LEADERS)}, "workload": [{"leader": "a", "key": "k", "set": "x"}],
                        "faults": {"crashes": 1}}, "<t>", INVARIANTS)
     assert not System(spec).por_applicable()[0]
@@ -375,7 +375,7 @@ def test_simulation_finds_the_seed_violation_and_never_says_holds():
 def test_simulation_is_reproducible_by_seed():
     spec = load(SPECS / "faults" / "ring-crash.toml")
     system = System(spec)
-    from checks.invariants import INVARIANTS
+    from replcheck.checks.invariants import INVARIANTS
     props = [INVARIANTS["convergence"].property(system)]
     a = simulate(system, props, 30, seed=7)
     b = simulate(system, props, 30, seed=7)

@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from checks.cli import main
+from replcheck.checks.cli import main
 
 from conftest import SPECS
 

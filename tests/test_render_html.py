@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-from checks import render_html
-from checks.verdict import check, load
+from replcheck.checks import render_html
+from replcheck.checks.verdict import check, load
 
 from conftest import SPECS
 

@@ -6,8 +6,8 @@ import json
 
 import itf_py
 
-from checks import render_itf, render_json
-from checks.verdict import check, load
+from replcheck.checks import render_itf, render_json
+from replcheck.checks.verdict import check, load
 
 from conftest import SPECS
 

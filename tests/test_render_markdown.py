@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from checks import render_markdown
-from checks.explain import counterexamples
-from checks.verdict import check, load
+from replcheck.checks import render_markdown
+from replcheck.checks.explain import counterexamples
+from replcheck.checks.verdict import check, load
 
 from conftest import SPECS
 

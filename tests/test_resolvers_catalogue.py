@@ -5,12 +5,12 @@ from dataclasses import replace
 
 import pytest
 
-from checks.invariants import INVARIANTS, losses
-from checks.verdict import check, load
-from model import System, bfs, parse_spec
-from model.errors import SpecError
-from model.resolvers import PRESETS, RESOLVERS
-from model.resolvers.base import REJECTED, View, is_rejected
+from replcheck.checks.invariants import INVARIANTS, losses
+from replcheck.checks.verdict import check, load
+from replcheck.model import System, bfs, parse_spec
+from replcheck.model.errors import SpecError
+from replcheck.model.resolvers import PRESETS, RESOLVERS
+from replcheck.model.resolvers.base import REJECTED, View, is_rejected
 from tests.conftest import SPECS, make_spec, verdicts
 
 TWO = ("us-east", "eu-west")
@@ -303,7 +303,7 @@ def test_every_resolver_has_a_pinned_spec():
 def test_cli_python_merge_gate_and_expect_skip(tmp_path):
     from click.testing import CliRunner
 
-    from checks.cli import main
+    from replcheck.checks.cli import main
     path = str(SPECS / "resolvers" / "custom-merge-concat.toml")
     r = CliRunner().invoke(main, ["check", path])
     assert r.exit_code == 2
@@ -319,7 +319,7 @@ def test_cli_python_merge_gate_and_expect_skip(tmp_path):
 def test_cli_lists_every_resolver_with_meaning_and_source():
     from click.testing import CliRunner
 
-    from checks.cli import main
+    from replcheck.checks.cli import main
     out = CliRunner().invoke(main, ["list", "resolvers"]).output
     for name, info in RESOLVERS.items():
         line = next(x for x in out.splitlines() if x.split()[0] == name)

@@ -1,7 +1,7 @@
 """Hand-checked merges of the core resolvers."""
 
-from model.resolvers.lww import LWW
-from model.resolvers.mv_register import MVRegister
+from replcheck.model.resolvers.lww import LWW
+from replcheck.model.resolvers.mv_register import MVRegister
 
 # writes table: index -> (ts, happens-before bitmask)
 W = (((0,), 0b000), ((10,), 0b000), ((10,), 0b001))

@@ -6,11 +6,11 @@ small all-to-all workloads."""
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checks.invariants import INVARIANTS
-from checks.verdict import check
-from model import System, parse_spec
-from model.errors import SpecError
-from model.resolvers import RESOLVERS
+from replcheck.checks.invariants import INVARIANTS
+from replcheck.checks.verdict import check
+from replcheck.model import System, parse_spec
+from replcheck.model.errors import SpecError
+from replcheck.model.resolvers import RESOLVERS
 
 LEADERS = ("a", "b", "c")
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

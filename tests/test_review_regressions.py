@@ -6,9 +6,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from checks.cli import main
-from checks.verdict import Options, check, load
-from model.search import fingerprint_of
+from replcheck.checks.cli import main
+from replcheck.checks.verdict import Options, check, load
+from replcheck.model.search import fingerprint_of
 from tests.conftest import SPECS, make_spec
 
 FP_SPEC = """

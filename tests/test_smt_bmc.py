@@ -13,13 +13,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checks.smt import bmc
-from checks.trace import build_trace
-from checks.verdict import check, load
-from model.errors import ReplcheckError, SpecError
-from model.system import System
-from model.resolvers import PRESETS
-from model.spec import parse_spec
+from replcheck.checks.smt import bmc
+from replcheck.checks.trace import build_trace
+from replcheck.checks.verdict import check, load
+from replcheck.model.errors import ReplcheckError, SpecError
+from replcheck.model.system import System
+from replcheck.model.resolvers import PRESETS
+from replcheck.model.spec import parse_spec
 from tests.conftest import SPECS, make_spec
 
 LEADERS = ("a", "b", "c")
@@ -202,7 +202,7 @@ def typed_specs(draw):
     if draw(st.integers(0, 3)) == 0:
         invariants.append("causal-order")
     data = {"system": system, "workload": ops, "keys": keys, "check": {"invariants": invariants}}
-    from checks.invariants import INVARIANTS
+    from replcheck.checks.invariants import INVARIANTS
     try:
         return parse_spec(data, "<typed>", INVARIANTS)
     except SpecError:
@@ -228,7 +228,7 @@ def test_escrow_never_oversells_but_a_pn_counter_does():
         data = {"system": {"leaders": ["a", "b"]}, "workload": ops,
                 "keys": {"stock": {"type": counter, "initial": 1}},
                 "check": {"invariants": ["stock-non-negative"]}}
-        from checks.invariants import INVARIANTS
+        from replcheck.checks.invariants import INVARIANTS
         return parse_spec(data, "<stock>", INVARIANTS)
     pn = {r.invariant: r for r in check(spec("pn-counter"), engine="smt").results}["stock-non-negative"]
     assert pn.verdict == "violated"
@@ -249,14 +249,14 @@ def test_every_state_invariants_search_within_the_depth():
 
 
 def test_every_register_resolver_of_the_catalogue_is_covered_or_named_as_not():
-    from model.resolvers import RESOLVERS
+    from replcheck.model.resolvers import RESOLVERS
     assert set(RESOLVERS) <= set(bmc.KEY_TYPES) | set(bmc.NOT_COVERED)
 
 
 def test_resolver_all_prints_a_trace_for_each_covered_resolver():
     from click.testing import CliRunner
 
-    from checks.cli import main
+    from replcheck.checks.cli import main
     res = CliRunner().invoke(main, ["check", "--engine", "smt", str(SPECS / "seed" / "alice-bob-lww.toml"),
                                     "--resolver", "all"])
     assert res.exit_code == 1, res.output
@@ -273,7 +273,7 @@ def test_resolver_all_prints_a_trace_for_each_covered_resolver():
 def test_resolver_all_refuses_a_spec_whose_keys_all_have_their_own_type():
     from click.testing import CliRunner
 
-    from checks.cli import main
+    from replcheck.checks.cli import main
     res = CliRunner().invoke(main, ["check", "--engine", "smt", str(SPECS / "resolvers" / "escrow-stock.toml"),
                                     "--resolver", "all"])
     assert res.exit_code == 2 and "--resolver" in res.output

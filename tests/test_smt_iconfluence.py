@@ -3,8 +3,8 @@
 import pytest
 from click.testing import CliRunner
 
-from checks.cli import main
-from checks.smt.iconfluence import check, load_query
+from replcheck.checks.cli import main
+from replcheck.checks.smt.iconfluence import check, load_query
 from tests.conftest import ROOT
 
 Q = ROOT / "queries" / "iconfluence"

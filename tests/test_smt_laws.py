@@ -3,8 +3,8 @@
 import pytest
 from click.testing import CliRunner
 
-from checks.cli import main
-from checks.smt.laws import check_laws, encoding_for, load_custom, relaxed
+from replcheck.checks.cli import main
+from replcheck.checks.smt.laws import check_laws, encoding_for, load_custom, relaxed
 from tests.conftest import ROOT
 
 MERGES = ROOT / "queries" / "merges"
@@ -98,6 +98,6 @@ def test_cli_exit_codes_and_counterexample_text():
 
 
 def test_every_catalogue_resolver_has_a_law_encoding():
-    from model.resolvers import RESOLVERS
-    from checks.smt.laws import NAMES
+    from replcheck.model.resolvers import RESOLVERS
+    from replcheck.checks.smt.laws import NAMES
     assert sorted(set(RESOLVERS) - set(NAMES)) == []

@@ -14,9 +14,9 @@ from fractions import Fraction
 
 from click.testing import CliRunner
 
-from checks.cli import main
-from checks.smt.skew import CAUSAL, LOST_UPDATE, Timing, analyse
-from checks.verdict import load
+from replcheck.checks.cli import main
+from replcheck.checks.smt.skew import CAUSAL, LOST_UPDATE, Timing, analyse
+from replcheck.checks.verdict import load
 from tests.conftest import SPECS
 
 SEED = SPECS / "seed" / "alice-bob-lww.toml"

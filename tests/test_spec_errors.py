@@ -3,7 +3,7 @@
 import pytest
 from click.testing import CliRunner
 
-from checks.cli import main
+from replcheck.checks.cli import main
 
 GOOD = '''
 name = "x"

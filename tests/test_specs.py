@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from checks.verdict import check, load, meets
+from replcheck.checks.verdict import check, load, meets
 from tests.conftest import SPECS
 
 ALL = sorted(p for p in SPECS.rglob("*.toml") if "answers" not in p.parts)

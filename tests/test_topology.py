@@ -1,4 +1,4 @@
-from model import topology as t
+from replcheck.model import topology as t
 
 
 def test_all_to_all_links_every_ordered_pair():

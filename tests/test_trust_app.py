@@ -14,16 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from checks import drill, matrix, vacuity
-from checks.invariants import INVARIANTS
-from checks.render_json import render as render_json
-from checks.render_text import render as render_text
-from checks.verdict import HOLDS, VIOLATED, Options, check, load
-from model.errors import SpecError
-from model.resolvers import RESOLVERS
-from model.resolvers.base import is_accepted
-from model.resolvers.local_checks import shows_row
-from model.system import System
+from replcheck.checks import drill, matrix, vacuity
+from replcheck.checks.invariants import INVARIANTS
+from replcheck.checks.render_json import render as render_json
+from replcheck.checks.render_text import render as render_text
+from replcheck.checks.verdict import HOLDS, VIOLATED, Options, check, load
+from replcheck.model.errors import SpecError
+from replcheck.model.resolvers import RESOLVERS
+from replcheck.model.resolvers.base import is_accepted
+from replcheck.model.resolvers.local_checks import shows_row
+from replcheck.model.system import System
 
 ROOT = Path(__file__).resolve().parent.parent
 REG = ROOT / "specs" / "regressions"
@@ -288,8 +288,8 @@ def test_simulation_and_incomplete_results_never_claim_vacuity():
 def test_expect_pins_vacuity_both_ways():
     """[expect] "holds" is a real holds; "holds:vacuous" one where nothing
     guarded happened (docs/spec-format.md); each fails on the other."""
-    from checks.verdict import check, load, meets
-    from model.spec import Expectation
+    from replcheck.checks.verdict import check, load, meets
+    from replcheck.model.spec import Expectation
     from tests.conftest import SPECS
     report = check(load(SPECS / "regressions" / "vacuous-all-inserts-rejected.toml"))
     r = next(x for x in report.results if x.invariant == "email-unique")

@@ -6,11 +6,11 @@ import json
 
 from click.testing import CliRunner
 
-from checks.cli import main
-from checks.invariants import INVARIANTS
-from checks.verdict import Options, check
-from model import System, load_spec
-from model import faults as fl
+from replcheck.checks.cli import main
+from replcheck.checks.invariants import INVARIANTS
+from replcheck.checks.verdict import Options, check
+from replcheck.model import System, load_spec
+from replcheck.model import faults as fl
 from tests.conftest import SPECS, make_spec, verdicts
 
 REG = SPECS / "regressions"
@@ -180,7 +180,7 @@ def test_lost_write_message_names_the_leader_that_committed_after_a_failover():
     """issue 12, messages: after a failover the no-lost-writes message names
     where the winning write was really committed (the new home eu-west),
     not the client's leader (ap-south)."""
-    from checks.verdict import check, load
+    from replcheck.checks.verdict import check, load
     from tests.conftest import SPECS
     report = check(load(SPECS / "faults" / "home-leader-failover.toml"))
     r = next(x for x in report.results if x.invariant == "no-lost-writes")

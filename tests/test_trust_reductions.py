@@ -12,13 +12,13 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from checks import render_json, render_text
-from checks.invariants import INVARIANTS, kinds_of
-from checks.verdict import Options, _reduce, check, load, meets, properties
-from model import Bounds, System, bfs
-from model.search import QUIESCENT, Property, is_quiescent
-from model.spec import Expectation
-from model.symmetry import Symmetry, after_classes
+from replcheck.checks import render_json, render_text
+from replcheck.checks.invariants import INVARIANTS, kinds_of
+from replcheck.checks.verdict import Options, _reduce, check, load, meets, properties
+from replcheck.model import Bounds, System, bfs
+from replcheck.model.search import QUIESCENT, Property, is_quiescent
+from replcheck.model.spec import Expectation
+from replcheck.model.symmetry import Symmetry, after_classes
 
 ROOT = Path(__file__).resolve().parents[1]
 REG = ROOT / "specs" / "regressions"

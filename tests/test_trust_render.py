@@ -20,16 +20,16 @@ import itf_py
 import pytest
 from click.testing import CliRunner
 
-from checks import render_html, render_itf, render_json, render_markdown, render_text
-from checks.cli import main
-from checks.explain import frames, in_flight, leader_states
-from checks.invariants import INVARIANTS
-from checks.trace import describe_event, leader_views
-from checks.verdict import VIOLATED, check
-from model import parse_spec
-from model.errors import SpecError
-from model.resolvers import RESOLVERS, TABLES
-from model.system import System
+from replcheck.checks import render_html, render_itf, render_json, render_markdown, render_text
+from replcheck.checks.cli import main
+from replcheck.checks.explain import frames, in_flight, leader_states
+from replcheck.checks.invariants import INVARIANTS
+from replcheck.checks.trace import describe_event, leader_views
+from replcheck.checks.verdict import VIOLATED, check
+from replcheck.model import parse_spec
+from replcheck.model.errors import SpecError
+from replcheck.model.resolvers import RESOLVERS, TABLES
+from replcheck.model.system import System
 
 from conftest import SPECS
 
@@ -180,7 +180,7 @@ LWW_SET = SPECS / "regressions" / "lww-element-set-concurrent-add-remove.toml"
 
 def test_lww_element_set_concurrent_add_remove_renders_in_every_format():
     """/work/shared/repro/lww-element-set-crash.toml: rendering crashed."""
-    from checks.verdict import load
+    from replcheck.checks.verdict import load
     report = check(load(LWW_SET))
     r = {x.invariant: x for x in report.results}["no-lost-writes"]
     assert (r.verdict, r.anomaly) == (VIOLATED, "lost-update")
@@ -251,7 +251,7 @@ def test_a_lost_op_is_shown_as_what_it_is(key, op, shown):
 
 
 def test_write_text_names_every_op():
-    from checks.trace import write_text
+    from replcheck.checks.trace import write_text
     spec = _parse({"system": {"leaders": ["a", "b"]}, "keys": {"c": {"type": "pn-counter"}},
                    "workload": [{"id": "i", "leader": "a", "key": "c", "incr": 1},
                                 {"id": "d", "leader": "b", "key": "c", "decr": 2}]})

@@ -19,12 +19,12 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from checks.cli import main
-from checks.invariants import INVARIANTS
-from checks.smt import laws
-from checks.verdict import HOLDS, check
-from model import parse_spec
-from model.resolvers import RESOLVERS
+from replcheck.checks.cli import main
+from replcheck.checks.invariants import INVARIANTS
+from replcheck.checks.smt import laws
+from replcheck.checks.verdict import HOLDS, check
+from replcheck.model import parse_spec
+from replcheck.model.resolvers import RESOLVERS
 from tests.conftest import ROOT
 
 # ----------------------------------------------------------- 1. smt laws
@@ -174,7 +174,7 @@ def test_iconfluence_solves_first_then_minimises(tmp_path):
     res = CliRunner().invoke(main, ["smt", "iconfluence", str(q), "--timeout", "3"])
     assert res.exit_code == 1, res.output
     assert "NOT i-confluent" in res.output and "<- violates" in res.output
-    from checks.smt.iconfluence import check as ic_check, load_query
+    from replcheck.checks.smt.iconfluence import check as ic_check, load_query
     v = ic_check(load_query(q), timeout_ms=3000)
     assert not v.confluent and not v.incomplete
     assert v.minimal or "not minimised" in v.note   # a shrink that ran out of time says so
@@ -214,7 +214,7 @@ PRESETS = sorted((ROOT / "specs" / "resolvers" / "presets").glob("*.toml"))
 def _smt_labels(args):
     """``{(spec, invariant): (verdict, anomaly, path)}`` of one ``replcheck
     check --engine smt --format json`` process over ``args``."""
-    out = subprocess.run([sys.executable, "-m", "checks.cli", "check", "--engine", "smt", "--format", "json",
+    out = subprocess.run([sys.executable, "-m", "replcheck.checks.cli", "check", "--engine", "smt", "--format", "json",
                           *map(str, args)], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode in (0, 1), out.stderr
     data = json.loads(out.stdout)
@@ -246,8 +246,8 @@ def test_smt_labels_meet_the_presets_expectations_together_and_alone():
 def test_smt_label_is_the_explicit_judgement_of_the_shown_trace(spec):
     """Replay the smt engine's path through the model and judge the end
     state with the explicit invariant: the same anomaly kind."""
-    from checks.verdict import load
-    from model.system import System
+    from replcheck.checks.verdict import load
+    from replcheck.model.system import System
     rep = check(load(spec), engine="smt")
     for r in rep.results:
         if r.verdict != "violated":

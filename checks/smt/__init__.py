@@ -1,4 +1,4 @@
-"""Z3-backed questions about replication designs (MODEL.md §7).
+"""Z3-backed questions about replication designs (docs/model.md §7).
 
 This package is the project's one z3 boundary: no module outside
 ``checks/smt/`` imports z3.  Each module answers one kind of question and

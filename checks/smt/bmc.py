@@ -59,7 +59,7 @@ Everything outside the covered subset is rejected with a one-line
 :class:`~model.errors.SpecError` naming what is covered.
 
 Sources: Biere et al., "Symbolic Model Checking without BDDs", TACAS 1999
-(bounded model checking); MODEL.md §7.
+(bounded model checking); docs/model.md §7.
 """
 
 from __future__ import annotations
@@ -68,16 +68,16 @@ import time
 
 import z3
 
-from checks.invariants import INVARIANTS
-from checks.smt import context
-from checks.smt.routes import arrivals, routes
-from model.clocks import HLC_NEVER
-from model.errors import SpecError
-from model.resolvers.lww import LWW
-from model.resolvers.mv_register import MVRegister
-from model.resolvers.register import Register
-from model.search import EVERY, Found, SearchResult, Stats
-from model.system import DELETED
+from replcheck.checks.invariants import INVARIANTS
+from replcheck.checks.smt import context
+from replcheck.checks.smt.routes import arrivals, routes
+from replcheck.model.clocks import HLC_NEVER
+from replcheck.model.errors import SpecError
+from replcheck.model.resolvers.lww import LWW
+from replcheck.model.resolvers.mv_register import MVRegister
+from replcheck.model.resolvers.register import Register
+from replcheck.model.search import EVERY, Found, SearchResult, Stats
+from replcheck.model.system import DELETED
 
 ENGINE = "smt"
 # Register resolvers of the catalogue (model/resolvers/): lww has a closed
@@ -115,7 +115,7 @@ def covered(spec, names=()) -> None:
     (what can be judged from the spec alone; :func:`execution_bound` checks
     the compiled key types too)."""
     src = spec.source
-    from model.resolvers import entry
+    from replcheck.model.resolvers import entry
     if getattr(spec, "merge", None):
         raise SpecError(src, "system.merge", "the smt engine does not cover Python merges; use --engine bfs")
     keyspecs = {ks.name: ks for ks in getattr(spec, "keys", ())}
@@ -753,8 +753,8 @@ def search(system, names, bounds=None, timeout_ms: int | None = None) -> SearchR
 
     Examples
     --------
-    >>> from checks.verdict import load
-    >>> from model.system import System
+    >>> from replcheck.checks.verdict import load
+    >>> from replcheck.model.system import System
     >>> s = System(load("specs/seed/alice-bob-lww.toml"))
     >>> sorted(search(s, ["convergence", "no-lost-writes"]).found)
     ['no-lost-writes']

@@ -32,7 +32,7 @@ import re
 
 import z3
 
-from model.errors import SpecError, did_you_mean
+from replcheck.model.errors import SpecError, did_you_mean
 
 KEYWORDS = {"if", "then", "else", "and", "or", "not", "true", "false"}
 FUNCTIONS = {"max", "min", "size", "contains", "add", "remove", "union", "intersection", "minus", "count",

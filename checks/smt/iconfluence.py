@@ -36,9 +36,10 @@ from pathlib import Path
 
 import z3
 
-from checks.smt import context
-from checks.smt.expr import QueryError, Table, parse, to_z3
-from model.errors import did_you_mean
+from replcheck.bundled import locate
+from replcheck.checks.smt import context
+from replcheck.checks.smt.expr import QueryError, Table, parse, to_z3
+from replcheck.model.errors import did_you_mean
 
 BRANCHES = ("A", "B")
 _TOP = {"name", "description", "invariant", "max_ops", "vars", "tables", "ops"}
@@ -122,7 +123,7 @@ def load_query(path) -> Query:
     """Read and validate a query file (errors name the file and key)."""
     src = str(path)
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        data = tomllib.loads(locate(path).read_text(encoding="utf-8"))
     except OSError:
         raise QueryError(src, "", "cannot read this file; pass an I-confluence query .toml (see queries/)") from None
     except tomllib.TOMLDecodeError as e:

@@ -5,7 +5,7 @@ grouping and repetition the replication links produce — exactly when it is
 a join: commutative, associative and idempotent (Shapiro et al., "A
 comprehensive study of Convergent and Commutative Replicated Data Types",
 INRIA RR-7506, 2011, §2.2).  For each resolver of the catalogue
-(MODEL.md §4, ``../shared/PRODUCTS.md``) this module writes the merge of two
+(docs/model.md §4, docs/resolvers.md) this module writes the merge of two
 states as a Z3 function over symbolic states and asks for three states on
 which a law fails:
 
@@ -35,9 +35,10 @@ from typing import Callable
 
 import z3
 
-from checks.smt import context
-from checks.smt.expr import QueryError, parse, to_z3
-from model.errors import did_you_mean
+from replcheck.bundled import locate
+from replcheck.checks.smt import context
+from replcheck.checks.smt.expr import QueryError, parse, to_z3
+from replcheck.model.errors import did_you_mean
 
 REPLICAS = 3        # vector entries of counters and escrow
 UNIVERSE = 4        # elements of sets; dots of an OR-set
@@ -305,7 +306,7 @@ _BUILTINS: dict[str, Callable[[], Encoding]] = {
     "mv-register": _mv_register,
 }
 
-# Product presets of the catalogue (model/resolvers/presets.py, PRODUCTS.md):
+# Product presets of the catalogue (model/resolvers/presets.py, docs/resolvers.md):
 # the merge each composes, with its tie-break.  Keys are the catalogue's names.
 PRESETS: dict[str, tuple[str, str]] = {
     "cassandra": ("lww", "value"),                 # equal ts: tombstone (empty), then larger value
@@ -392,9 +393,9 @@ def _catalogue_type(name: str, tie_break: str = "leader"):
     """The data type the explicit engine builds for catalogue resolver
     ``name`` (``model.resolvers``), on a two-leader spec with one write per
     leader; ``None`` for a name outside the catalogue (a plain merge)."""
-    from model.resolvers import RESOLVERS
-    from model.spec import parse_spec
-    from model.system import System
+    from replcheck.model.resolvers import RESOLVERS
+    from replcheck.model.spec import parse_spec
+    from replcheck.model.system import System
     info = RESOLVERS.get(name)
     if info is None:
         return None
@@ -421,9 +422,9 @@ def semantics(name: str, tie_break: str = "leader") -> frozenset:
     :class:`~model.resolvers.register.Register`'s ``detect``,
     ``delete_rule``, ``commutes``/``equal_applies`` and an overridden
     ``_wins``; the LWW fast path without a total tie-break; USEDELTA."""
-    from model.resolvers.lww import LWW
-    from model.resolvers.register import Register
-    from model.resolvers.usedelta import UseDelta
+    from replcheck.model.resolvers.lww import LWW
+    from replcheck.model.resolvers.register import Register
+    from replcheck.model.resolvers.usedelta import UseDelta
     t = _catalogue_type(name, tie_break)
     tags: set[str] = set()
     if isinstance(t, UseDelta):
@@ -473,7 +474,7 @@ def load_custom(path) -> Encoding:
     """
     source = str(path)
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        data = tomllib.loads(locate(path).read_text(encoding="utf-8"))
     except OSError:
         raise QueryError(source, "", "cannot read this file; pass a merge .toml file") from None
     except tomllib.TOMLDecodeError as e:

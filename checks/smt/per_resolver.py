@@ -15,14 +15,14 @@ z3 itself; :mod:`checks.smt.bmc` does when the engine is ``smt``.
 
 from __future__ import annotations
 
-from model.errors import SpecError
+from replcheck.model.errors import SpecError
 
 
 def names(which: str) -> tuple[str, ...]:
     """The resolvers ``--resolver which`` stands for: every catalogue
     resolver for ``all``, else the one named."""
-    from model.errors import did_you_mean
-    from model.resolvers import RESOLVERS
+    from replcheck.model.errors import did_you_mean
+    from replcheck.model.resolvers import RESOLVERS
     if which != "all":
         if which not in RESOLVERS:
             raise SpecError("--resolver", "", f"unknown resolver '{which}'{did_you_mean(which, RESOLVERS)}"
@@ -38,8 +38,8 @@ def variants(path, overrides=(), which: str = "all", engine: str = "bfs") -> lis
     ``system.resolver`` (every key has its own ``[keys]`` type), since the
     option would then change nothing.
     """
-    from checks import matrix
-    from checks.verdict import load
+    from replcheck.checks import matrix
+    from replcheck.checks.verdict import load
     base = load(path, overrides)
     typed = {ks.name for ks in getattr(base, "keys", ())}
     if all(o.key in typed for o in base.workload):
@@ -59,8 +59,8 @@ def variants(path, overrides=(), which: str = "all", engine: str = "bfs") -> lis
                 out.append((r, f"{e2.key}: {e2.message}"))
                 continue
         if engine == "smt":
-            from checks.smt import bmc
-            from model.system import System
+            from replcheck.checks.smt import bmc
+            from replcheck.model.system import System
             try:
                 bmc.covered(spec, spec.invariants)
                 bmc.execution_bound(System(spec))

@@ -6,7 +6,7 @@ results, in the lecture-slide voice of ``checks/render_text.py``.
 
 from __future__ import annotations
 
-from checks.smt.skew import SkewReport, Witness, fmt
+from replcheck.checks.smt.skew import SkewReport, Witness, fmt
 
 
 def _timeline(w: Witness) -> list[str]:

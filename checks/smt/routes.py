@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from model.errors import SpecError
+from replcheck.model.errors import SpecError
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ real numbers (milliseconds):
   the spec gives one, unless ``free_times``; each leader's ops in program
   order, strictly increasing);
 * ``off_L``: leader ``L``'s clock offset, ``|off_L| <= skew``; a write's
-  timestamp is ``t_i + off_L`` (MODEL.md §3, ``wall``);
+  timestamp is ``t_i + off_L`` (docs/model.md §3, ``wall``);
 * ``a_iL``: when write ``i`` is applied at leader ``L``:
   ``a_iL >= t_i + commit_ms + hops(L_i, L) * replication_ms`` (a commit takes
   ``commit_ms`` before it is shipped; each link takes at least
@@ -32,7 +32,7 @@ reports that pairwise difference.
 an infimum that is not attained: when the tie-break favours the causally
 later write, its timestamp must be strictly behind; the report says so.
 
-Sources: MODEL.md §3 and §7; Kulkarni et al., OPODIS 2014 (why HLCs);
+Sources: docs/model.md §3 and §7; Kulkarni et al., OPODIS 2014 (why HLCs);
 Kingsbury, "The trouble with timestamps" (2013).
 """
 
@@ -44,8 +44,8 @@ from fractions import Fraction
 import networkx as nx
 import z3
 
-from model.errors import SpecError
-from model.system import System
+from replcheck.model.errors import SpecError
+from replcheck.model.system import System
 
 LOST_UPDATE, CAUSAL = "lost-update", "causally-later-write-lost"
 
@@ -285,7 +285,7 @@ def least_skew(enc) -> Least:
 def analyse(spec, timing: Timing = Timing(), minimize: bool = False) -> SkewReport:
     """Can LWW over wall clocks lose a write of ``spec`` within ``timing``?
 
-    >>> from checks.verdict import load
+    >>> from replcheck.checks.verdict import load
     >>> r = analyse(load("specs/seed/skew-wall.toml"), minimize=True)
     >>> (fmt(r.least.skew), r.least.attained)
     ('35', False)

@@ -18,10 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from model.resolvers import (counters, couchdb, custom_merge, escrow, first_writer_wins, keep_one_side, lww,
+from replcheck.model.resolvers import (counters, couchdb, custom_merge, escrow, first_writer_wins, keep_one_side, lww,
                              lww_element_set, max_min, mv_register, or_set, presets, two_phase_set, union_set,
                              usedelta, users)
-from model.resolvers.register import Register, ts_rank
+from replcheck.model.resolvers.register import Register, ts_rank
 
 REGISTER_OPS = ("set", "delete", "resolve", "incr", "decr")
 SIBLING_OPS = ("set", "delete", "resolve")

@@ -19,7 +19,7 @@ questions:
 ``visible(content, writes)``
     what a reader sees: a hashable value two leaders can compare;
 ``losses(system, state, k, live, reached)``
-    which acknowledged writes are not *reflected* (MODEL.md §5).
+    which acknowledged writes are not *reflected* (docs/model.md §5).
 
 The write table (``state[2]``) holds per op ``None`` (not yet run), an
 accepted entry ``(ts, hb[, data])`` or a rejected entry
@@ -38,7 +38,7 @@ REJECTED = -1
 # Read-modify-write op kinds on a register: the commit reads the value shown.
 RMW = ("incr", "decr")
 
-# Anomaly names (MODEL.md §6) used by losses().
+# Anomaly names (docs/model.md §6) used by losses().
 LOST_UPDATE = "lost-update"
 CAUSALLY_LATER = "causally-later-write-lost"
 RESURRECTED = "resurrected-delete"
@@ -93,7 +93,7 @@ class Loss:
     """One write not reflected at one live leader.
 
     ``culprits`` are the write indices responsible (the winners, the
-    sibling that brought an element back), ``anomaly`` a MODEL.md §6 name.
+    sibling that brought an element back), ``anomaly`` a docs/model.md §6 name.
     """
 
     leader: int
@@ -167,7 +167,7 @@ class DataType:
 
     # -- no-lost-writes
     def losses(self, system, state, k, live, reached):
-        """Register rule (MODEL.md §5): a committed write ``w`` that reached a
+        """Register rule (docs/model.md §5): a committed write ``w`` that reached a
         live leader is lost at live leader ``L`` when ``L`` does not hold it
         (as value or sibling) and no write to the key causally follows it.
         It is *causally later* when a write that happens-before ``w`` is what

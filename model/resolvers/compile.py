@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from model.errors import SpecError
-from model.resolvers import local_checks
-from model.resolvers.base import RMW
-from model.routing import Routing
+from replcheck.model.errors import SpecError
+from replcheck.model.resolvers import local_checks
+from replcheck.model.resolvers.base import RMW
+from replcheck.model.routing import Routing
 
 
 class KeyContext:
@@ -145,7 +145,7 @@ def compile_types(system, spec):
     write.  Raises :class:`SpecError` when a key needs Python and the spec
     was not allowed to run it.
     """
-    from model.resolvers import entry
+    from replcheck.model.resolvers import entry
     keyspecs = {ks.name: ks for ks in getattr(spec, "keys", ())}
     default = "custom-merge" if getattr(spec, "merge", None) else spec.resolver
     entries = tuple(entry(keyspecs[key].entry if key in keyspecs else default) for key in system.keys)

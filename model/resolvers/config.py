@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from model.errors import SpecError, did_you_mean
+from replcheck.model.errors import SpecError, did_you_mean
 
 OP_KINDS = ("set", "delete", "resolve", "incr", "decr", "add", "remove", "transfer")
 REQUIREMENTS = {"python": "runs a Python merge function: needs replcheck check --allow-python"}
@@ -73,7 +73,7 @@ def parse_op(source, where, o, leader_ref):
 
 
 def _entry(source, key, name):
-    from model.resolvers import RESOLVERS, TABLES
+    from replcheck.model.resolvers import RESOLVERS, TABLES
     if isinstance(name, str) and name in TABLES and key.endswith(".type"):
         return TABLES[name]
     if not isinstance(name, str) or name not in RESOLVERS:
@@ -83,7 +83,7 @@ def _entry(source, key, name):
 
 
 def _delete_rule(source, key, value, info):
-    from model.resolvers.register import DELETE_RULES
+    from replcheck.model.resolvers.register import DELETE_RULES
     if value is None:
         return None
     if not isinstance(value, str) or value not in DELETE_RULES:
@@ -107,7 +107,7 @@ def parse_config(source, data, system, leaders, workload, resolver, clock):
     Returns the :class:`model.spec.Spec` fields ``keys``, ``homes``,
     ``delete_rule``, ``merge`` and ``requires``.
     """
-    from model.resolvers import CUSTOM_MERGE, RESOLVERS, entry
+    from replcheck.model.resolvers import CUSTOM_MERGE, RESOLVERS, entry
     sysinfo = RESOLVERS[resolver]
     # A preset is the product: its clock and tie-break are not choices.
     if sysinfo.clock and "clock" in system and system["clock"] != sysinfo.clock:

@@ -21,15 +21,15 @@ Reader's view: ``"winner" (+n conflicts)``; leaders converge when they
 agree on the winner and on the conflicts.
 
 Sources: docs.couchdb.org, "Replication and conflict model" (2.3.x and
-later); PouchDB ``pouchdb-merge`` ``winningRev``; PRODUCTS.md.
+later); PouchDB ``pouchdb-merge`` ``winningRev``; docs/resolvers.md.
 """
 
 from __future__ import annotations
 
 import hashlib
 
-from model.resolvers.base import View
-from model.resolvers.mv_register import MVRegister
+from replcheck.model.resolvers.base import View
+from replcheck.model.resolvers.mv_register import MVRegister
 
 SUMMARY = ("CouchDB: siblings as conflicting leaf revisions; every node shows the same winner (non-deleted leaf,"
            " longest history, highest rev id); losers kept in _conflicts")

@@ -14,7 +14,7 @@ entry (a delta-state CRDT: Almeida et al., JPDC 2018), merged by max.
 
 Tie-break: none (no conflict to break).
 
-No lost writes (MODEL.md §5): an increment or decrement is *reflected* at a
+No lost writes (docs/model.md §5): an increment or decrement is *reflected* at a
 leader when its origin's entry there covers it: its delta is counted
 exactly once (max never counts twice).
 
@@ -26,7 +26,7 @@ PN-Counter §3.1.2); Riak counters; PGD ``crdt_gcounter`` /
 
 from __future__ import annotations
 
-from model.resolvers.base import LOST_UPDATE, DataType, Loss, View, reached_at_live
+from replcheck.model.resolvers.base import LOST_UPDATE, DataType, Loss, View, reached_at_live
 
 G_SUMMARY = "G-counter CRDT: per-leader increment counts merged by max; value = initial + sum (incr only)"
 PN_SUMMARY = "PN-counter CRDT: per-leader increment and decrement counts merged by max; every delta counts once"

@@ -27,7 +27,7 @@ on first sight, so states stay small ints.
 no-lost-writes cannot judge a custom merge (what the function keeps is up
 to it); checking it is an error — check ``convergence``.
 
-Source: MODEL.md §4 (custom merge functions); Cosmos DB merge stored
+Source: docs/model.md §4 (custom merge functions); Cosmos DB merge stored
 procedures; CouchDB/PouchDB application-level conflict resolution.
 """
 
@@ -37,11 +37,11 @@ import importlib
 import os
 import sys
 
-from model.errors import SpecError
-from model.resolvers.base import DataType, View
+from replcheck.model.errors import SpecError
+from replcheck.model.resolvers.base import DataType, View
 
 SUMMARY = "custom merge: a Python function merge(local, remote) -> value, run on conflicts (needs --allow-python)"
-SOURCE = "MODEL.md §4; Cosmos DB merge procedures; CouchDB application merges"
+SOURCE = "docs/model.md §4; Cosmos DB merge procedures; CouchDB application merges"
 
 
 def load_function(ref: str, source: str, key: str):

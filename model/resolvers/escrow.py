@@ -28,13 +28,13 @@ be lost.
 
 Source: Balegas et al., "Extending Eventually Consistent Cloud Databases
 for Enforcing Numeric Invariants", SRDS 2015 (bounded counter); O'Neil,
-"The Escrow Transactional Method", TODS 1986; PRODUCTS.md.
+"The Escrow Transactional Method", TODS 1986; docs/resolvers.md.
 """
 
 from __future__ import annotations
 
-from model.resolvers.base import rejected_entry
-from model.resolvers.counters import SlotMaxCounter
+from replcheck.model.resolvers.base import rejected_entry
+from replcheck.model.resolvers.counters import SlotMaxCounter
 
 SUMMARY = ("escrow / bounded counter: per-leader rights; a decrement commits only if local rights cover it,"
            " else it is rejected; transfers move rights; never below 0")

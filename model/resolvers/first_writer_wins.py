@@ -17,7 +17,7 @@ whose name sorts first wins.
 
 Deletes: ``as-write`` by default (configurable with ``system.delete_rule``).
 
-Sources: MODEL.md §4; pglogical ``first_update_wins``
+Sources: docs/model.md §4; pglogical ``first_update_wins``
 (github.com/2ndQuadrant/pglogical, pglogical_conflict.c); MySQL group
 replication's "first committer wins" certification is the coordinated
 version of the same rule.
@@ -25,10 +25,10 @@ version of the same rule.
 
 from __future__ import annotations
 
-from model.resolvers.register import Register, ts_rank
+from replcheck.model.resolvers.register import Register, ts_rank
 
 SUMMARY = "first writer wins: keep the write with the smaller timestamp (put-if-absent); later writes are discarded"
-SOURCE = "MODEL.md §4; pglogical first_update_wins (pglogical_conflict.c)"
+SOURCE = "docs/model.md §4; pglogical first_update_wins (pglogical_conflict.c)"
 
 
 def build(ctx):

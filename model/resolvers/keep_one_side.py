@@ -19,12 +19,12 @@ side); configurable with ``system.delete_rule``.
 
 Sources: pglogical ``pglogical.conflict_resolution`` = ``keep_local`` /
 ``apply_remote`` (github.com/2ndQuadrant/pglogical, pglogical_conflict.c:
-same origin -> apply); GoldenGate ``IGNORE`` / ``OVERWRITE``; MODEL.md §4.
+same origin -> apply); GoldenGate ``IGNORE`` / ``OVERWRITE``; docs/model.md §4.
 """
 
 from __future__ import annotations
 
-from model.resolvers.register import Register
+from replcheck.model.resolvers.register import Register
 
 KEEP_LOCAL = "keep local: on a conflict (held row from another origin) keep what the receiving leader holds"
 APPLY_REMOTE = "apply remote: on a conflict the incoming change overwrites what the receiving leader holds"

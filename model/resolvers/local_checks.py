@@ -1,5 +1,5 @@
 """Local checks: operations that commit only if the committing leader's own
-view allows them (MODEL.md §2: "accepted (or rejected by a local check:
+view allows them (docs/model.md §2: "accepted (or rejected by a local check:
 unique email taken, not enough stock)").
 
 Three workload ops carry a check; each is spelled as the plain op it
@@ -37,7 +37,7 @@ non-negative balances).
 
 from __future__ import annotations
 
-from model.resolvers.base import View, rejected_entry
+from replcheck.model.resolvers.base import View, rejected_entry
 
 # op key -> (plain op kind it becomes, check name)
 CHECKED_OPS = {"insert": ("set", "unique"), "sell": ("decr", "stock"), "restock": ("incr", "restock")}
@@ -51,7 +51,7 @@ REASONS = {
 def translate(o: dict) -> tuple[dict, str]:
     """``(op table as its plain kind, check)`` for one workload op table;
     ``check`` is ``""`` for an op without a local check (pure)."""
-    from model.resolvers.config import OP_KINDS
+    from replcheck.model.resolvers.config import OP_KINDS
     given = [k for k in (*OP_KINDS, *CHECKED_OPS) if k in o]
     if len(given) > 1:
         return {}, ""          # parse_op reports "give exactly one of ..."

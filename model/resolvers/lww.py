@@ -33,13 +33,13 @@ tombstone beat / lose to a *concurrent* update whatever the timestamps
 
 Sources: Thomas, "A Majority Consensus Approach to Concurrency Control",
 TODS 1979 (Thomas write rule); DDIA ch. 5 "Converging toward a consistent
-state"; MODEL.md §4.
+state"; docs/model.md §4.
 """
 
 from __future__ import annotations
 
-from model.resolvers.base import RMW, DataType
-from model.resolvers.register import Register, ts_rank
+from replcheck.model.resolvers.base import RMW, DataType
+from replcheck.model.resolvers.register import Register, ts_rank
 
 SUMMARY = "last writer wins: keep the write with the larger timestamp (wall/lamport/hlc), tie-break by leader name"
 SOURCE = "Thomas, TODS 1979; DDIA ch. 5; Cassandra/DynamoDB/PGD cell or row LWW"

@@ -13,12 +13,12 @@ Tie-break: ``system.tie_break`` on equal timestamps; an add and a remove
 with exactly equal ``(timestamp, tie)`` keep the element (add bias).
 
 Sources: Shapiro et al., INRIA RR-7506 §3.3.3 (LWW-element-Set); Riak
-data types registers-by-timestamp; MODEL.md §4.
+data types registers-by-timestamp; docs/model.md §4.
 """
 
 from __future__ import annotations
 
-from model.resolvers.set_base import SetType
+from replcheck.model.resolvers.set_base import SetType
 
 SUMMARY = "LWW-element-set CRDT: an element is present when its latest add is later than its latest remove"
 SOURCE = "Shapiro et al. INRIA RR-7506 §3.3.3 (LWW-element-Set)"

@@ -17,13 +17,13 @@ Deletes: ``update-wins``, fixed — a tombstone never beats a value.
 Sources: GoldenGate ``USEMAX`` / ``USEMIN`` (docs.oracle.com, "Configuring
 Conflict Detection and Resolution") with the value as its own resolution
 column; Shapiro et al. INRIA RR-7506 (max register as a state-based CRDT);
-MODEL.md §4.  The product's conflict-only variant is the
+docs/model.md §4.  The product's conflict-only variant is the
 ``goldengate-usemax`` / ``goldengate-usemin`` preset.
 """
 
 from __future__ import annotations
 
-from model.resolvers.register import Register, value_rank
+from replcheck.model.resolvers.register import Register, value_rank
 
 MAX = "max register: keep the largest value written (numbers numerically, else bytes); a delete never wins"
 MIN = "min register: keep the smallest value written (numbers numerically, else bytes); a delete never wins"

@@ -22,12 +22,12 @@ new sibling.
 
 Sources: DeCandia et al., "Dynamo", SOSP 2007 (§4.4 data versioning);
 Shapiro et al., "A comprehensive study of CRDTs", INRIA RR-7506, 2011
-(MV-register); Riak ``allow_mult=true``; CouchDB ``_conflicts``; MODEL.md §4.
+(MV-register); Riak ``allow_mult=true``; CouchDB ``_conflicts``; docs/model.md §4.
 """
 
 from __future__ import annotations
 
-from model.resolvers.base import DataType
+from replcheck.model.resolvers.base import DataType
 
 SUMMARY = "multi-value register: keep concurrent writes as siblings; a write replaces the siblings it has seen"
 SOURCE = "Dynamo (SOSP 2007) §4.4; Shapiro et al. INRIA RR-7506 (MV-register); Riak allow_mult"

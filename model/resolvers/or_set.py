@@ -20,7 +20,7 @@ Sources: Shapiro et al., INRIA RR-7506 §3.3.5 (OR-Set); Bieniusa et al.,
 
 from __future__ import annotations
 
-from model.resolvers.set_base import SetType
+from replcheck.model.resolvers.set_base import SetType
 
 SUMMARY = "OR-set CRDT (add-wins): a remove deletes only the adds it observed; a concurrent add survives"
 SOURCE = "Shapiro et al. INRIA RR-7506 §3.3.5 (OR-Set); Riak sets"

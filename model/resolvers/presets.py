@@ -13,7 +13,7 @@ tie-break.
 
 from __future__ import annotations
 
-from model.resolvers.register import Register, ts_rank, value_rank
+from replcheck.model.resolvers.register import Register, ts_rank, value_rank
 
 
 def _leader_tie(ctx):

@@ -38,7 +38,7 @@ shows it.
 
 from __future__ import annotations
 
-from model.resolvers.base import RMW, DataType
+from replcheck.model.resolvers.base import RMW, DataType
 
 DELETE_RULES = {
     "as-write": "a delete is a tombstone write that competes like any other write",

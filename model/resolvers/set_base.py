@@ -1,5 +1,5 @@
 """What the set types share: element interning, the reader's view, and
-what counts as a lost set operation (MODEL.md §5).
+what counts as a lost set operation (docs/model.md §5).
 
 An ``add = "x"`` is reflected at a leader when ``x`` is present there, a
 ``remove = "x"`` when ``x`` is absent there — unless a later operation on
@@ -13,7 +13,7 @@ add-wins shows here as a lost removal, by design).
 
 from __future__ import annotations
 
-from model.resolvers.base import CAUSALLY_LATER, LOST_UPDATE, RESURRECTED, DataType, Loss, View, is_rejected
+from replcheck.model.resolvers.base import CAUSALLY_LATER, LOST_UPDATE, RESURRECTED, DataType, Loss, View, is_rejected
 
 
 class SetType(DataType):

@@ -10,12 +10,12 @@ tombstone whether or not its leader has seen the add (no precondition).
 
 Tie-break: none (remove wins for ever).
 
-Source: Shapiro et al., INRIA RR-7506 §3.3.2 (2P-Set); MODEL.md §4.
+Source: Shapiro et al., INRIA RR-7506 §3.3.2 (2P-Set); docs/model.md §4.
 """
 
 from __future__ import annotations
 
-from model.resolvers.set_base import SetType
+from replcheck.model.resolvers.set_base import SetType
 
 SUMMARY = "2P-set CRDT: added and removed (tombstone) sets; a removed element can never come back"
 SOURCE = "Shapiro et al. INRIA RR-7506 §3.3.2 (2P-Set)"

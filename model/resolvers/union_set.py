@@ -15,13 +15,13 @@ kept in the write table) and its version vector (ghost happens-before).
 Tie-break: none (siblings are merged by union).
 
 Source: DeCandia et al., "Dynamo: Amazon's Highly Available Key-value
-Store", SOSP 2007, §4.4 ("deleted items can resurface"); MODEL.md §4-5.
+Store", SOSP 2007, §4.4 ("deleted items can resurface"); docs/model.md §4-5.
 """
 
 from __future__ import annotations
 
-from model.resolvers.mv_register import MVRegister
-from model.resolvers.set_base import SetType
+from replcheck.model.resolvers.mv_register import MVRegister
+from replcheck.model.resolvers.set_base import SetType
 
 SUMMARY = "union merge (Dynamo cart): concurrent whole-cart versions are merged by union; a removal can come back"
 SOURCE = "DeCandia et al., Dynamo, SOSP 2007 §4.4"

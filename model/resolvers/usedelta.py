@@ -15,12 +15,12 @@ model keeps the multiset of deltas applied (a ghost, to judge
 Tie-break: none.  Deletes: not supported (a delta of a number).
 
 Source: docs.oracle.com GoldenGate, "Configuring Conflict Detection and
-Resolution" (``RESOLVECONFLICT ... USEDELTA``); PRODUCTS.md.
+Resolution" (``RESOLVECONFLICT ... USEDELTA``); docs/resolvers.md.
 """
 
 from __future__ import annotations
 
-from model.resolvers.base import DOUBLE_COUNTED, LOST_UPDATE, DataType, Loss, View, reached_at_live
+from replcheck.model.resolvers.base import DOUBLE_COUNTED, LOST_UPDATE, DataType, Loss, View, reached_at_live
 
 SUMMARY = "GoldenGate USEDELTA: add the incoming change's after-minus-before to the held value (numbers)"
 SOURCE = "Oracle GoldenGate CDR, RESOLVECONFLICT USEDELTA"

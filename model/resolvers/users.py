@@ -29,7 +29,7 @@ uniqueness of a user-chosen value is not).
 
 from __future__ import annotations
 
-from model.resolvers.base import LOST_UPDATE, DataType, Loss, View, reached_at_live, rejected_entry
+from replcheck.model.resolvers.base import LOST_UPDATE, DataType, Loss, View, reached_at_live, rejected_entry
 
 SUMMARY = ("users table keyed by a generated id with a UNIQUE email column checked locally: a registration"
            " commits only if its leader shows no user with that email; rows merge by union")

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from model.clocks import CLOCKS
-from model.resolvers import RESOLVERS, TABLES
-from model.resolvers.lww import TIE_BREAKS
-from model.topology import LOOP_PREVENTION
+from replcheck.model.clocks import CLOCKS
+from replcheck.model.resolvers import RESOLVERS, TABLES
+from replcheck.model.resolvers.lww import TIE_BREAKS
+from replcheck.model.topology import LOOP_PREVENTION
 
 LEADERS = ("a", "b", "c", "d")
 INVARIANTS = ("convergence", "no-lost-writes", "strong-convergence", "durability", "email-unique",

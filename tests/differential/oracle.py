@@ -49,12 +49,12 @@ from pathlib import Path
 
 import tomli_w
 
-from checks.invariants import INVARIANTS
-from checks.verdict import HOLDS, INCOMPLETE, VIOLATED, Options, check
-from model.errors import SpecError
-from model.search import QUIESCENT, Property, bfs
-from model.spec import Bounds, parse_spec
-from model.system import System
+from replcheck.checks.invariants import INVARIANTS
+from replcheck.checks.verdict import HOLDS, INCOMPLETE, VIOLATED, Options, check
+from replcheck.model.errors import SpecError
+from replcheck.model.search import QUIESCENT, Property, bfs
+from replcheck.model.spec import Bounds, parse_spec
+from replcheck.model.system import System
 
 PLAIN = Options(por=False, dead_variables=False, symmetry=False)
 ALL_MODES = ("reduced-vs-plain", "judged-reachable", "bfs-vs-dfs", "workers", "smt", "replay", "render", "spin")
@@ -157,7 +157,7 @@ def _reduced_system(spec, ghost: bool):
     """The system and quiescent hook the default engine searches with
     (checks/verdict.py): ghost happens-before dropped (when no resolver
     reads it) or kept (the two-phase search's second phase)."""
-    from checks import verdict
+    from replcheck.checks import verdict
     system = System(spec)
     system.ghost = ghost
 
@@ -195,7 +195,7 @@ def compare_judged(out: Outcome, spec):
 
 
 def compare_smt(out: Outcome, spec, default):
-    from checks.smt.bmc import EngineDisagreement
+    from replcheck.checks.smt.bmc import EngineDisagreement
     try:
         sym = check(spec, engine="smt")
     except SpecError:
@@ -222,8 +222,8 @@ def compare_replay(out: Outcome, data: dict, spec, default, work: Path):
     through the real ``replcheck replay`` command and is confirmed."""
     from click.testing import CliRunner
 
-    from checks.cli import main
-    from checks.render_json import render
+    from replcheck.checks.cli import main
+    from replcheck.checks.render_json import render
     violated = [r for r in default.results if r.verdict == VIOLATED and r.trace is not None]
     if not violated:
         return
@@ -240,7 +240,7 @@ def compare_replay(out: Outcome, data: dict, spec, default, work: Path):
 
 
 def compare_render(out: Outcome, default):
-    from checks import render_html, render_itf, render_json, render_markdown, render_text
+    from replcheck.checks import render_html, render_itf, render_json, render_markdown, render_text
     for fmt, fn in (("text", lambda: render_text.render(default)), ("json", lambda: render_json.render([default])),
                     ("markdown", lambda: render_markdown.render_many([default], True)),
                     ("html", lambda: render_html.render_many([default], True)),
@@ -253,11 +253,11 @@ def compare_render(out: Outcome, default):
 
 
 def compare_spin(out: Outcome, spec, default, work: Path):
-    from checks.export_promela import check_exportable, export_promela
+    from replcheck.checks.export_promela import check_exportable, export_promela
     if not (shutil.which("spin") and (shutil.which("gcc") or shutil.which("cc"))):
         out.skipped["spin: not installed"] += 1
         return
-    from checks.export_promela import SUPPORTED_INVARIANTS
+    from replcheck.checks.export_promela import SUPPORTED_INVARIANTS
     wanted = [n for n in spec.invariants if n in SUPPORTED_INVARIANTS]
     try:
         if not wanted:

@@ -32,12 +32,14 @@ def _assert_agrees(data, modes=oracle.LIGHT_MODES):
     return o
 
 
+@pytest.mark.slow
 @SAMPLE
 @given(spec_dicts())
 def test_every_engine_and_reduction_agrees_on_generated_specs(data):
     _assert_agrees(data)
 
 
+@pytest.mark.slow
 @SAMPLE
 @given(spec_dicts(reducible=True))
 def test_every_reduction_agrees_with_the_plain_engine_where_it_applies(data):
@@ -88,7 +90,7 @@ def test_the_generator_covers_the_whole_spec_language():
     assert {v for k, v in seen if k == "loop"} >= {"origin", "visited", "none"}
     assert {v for k, v in seen if k == "fault"} >= {"crashes", "recoveries", "lose_unsent", "partitions", "heals",
                                                     "clock_jumps", "failovers"}
-    from model.resolvers import RESOLVERS, TABLES
+    from replcheck.model.resolvers import RESOLVERS, TABLES
     named = {v for k, v in seen if k in ("resolver", "type")}
     registers = {n for n, r in RESOLVERS.items() if r.family == "register"}
     assert registers <= named | {v for k, v in seen if k == "resolver"}
@@ -121,14 +123,14 @@ TWO_WRITES = {"system": {"leaders": ["a", "b", "c"], "resolver": "apply-remote"}
 
 
 def test_seeded_bug_an_unsound_partial_order_reduction_is_caught(monkeypatch):
-    from model.system import System
+    from replcheck.model.system import System
     monkeypatch.setattr(System, "por_applicable", lambda self: (True, "forced (seeded bug)"))
     o = oracle.compare(TWO_WRITES, ("judged-reachable", "reduced-vs-plain"))
     assert any(d.comparison == "judged-reachable" for d in o.disagreements)
 
 
 def test_seeded_bug_a_check_that_cannot_fail_is_caught(monkeypatch):
-    from checks import invariants
+    from replcheck.checks import invariants
     real = invariants.INVARIANTS["convergence"]
     broken = type(real)(**{**real.__dict__, "build": lambda system: (lambda state: None)})
     monkeypatch.setitem(invariants.INVARIANTS, "convergence", broken)
@@ -137,7 +139,7 @@ def test_seeded_bug_a_check_that_cannot_fail_is_caught(monkeypatch):
 
 
 def test_seeded_bug_a_dfs_that_skips_states_is_caught(monkeypatch):
-    from model import search
+    from replcheck.model import search
     real = search.dfs
 
     def shallow(system, properties, bounds=search.Bounds(), **kw):
