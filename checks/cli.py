@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from replcheck.model.search import QUIESCENT, is_quiescent
 from replcheck.model.system import System
 from replcheck.model.topology import LOOP_PREVENTION, TOPOLOGIES
 
-EXIT_OK, EXIT_VIOLATED, EXIT_BAD_INPUT, EXIT_INCOMPLETE = 0, 1, 2, 3
+EXIT_OK, EXIT_VIOLATED, EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
 
 class BadInput(click.ClickException):
@@ -38,6 +39,42 @@ class BadInput(click.ClickException):
 
     def show(self, file=None):
         click.echo(f"replcheck: {self.message}", err=True)
+
+
+class InternalError(BadInput):
+    """A bug in replcheck, not in the input: one line on stderr, exit 4 —
+    never 1, which means "violation" (README, "Exit codes")."""
+
+    exit_code = EXIT_INTERNAL
+
+
+class _Guarded(click.Group):
+    """The one error policy of every command: a :class:`ReplcheckError` is
+    bad input (exit 2, one line naming file, key and fix); input nested
+    too deeply for the parsers is bad input too; running out of memory is
+    an incomplete run (exit 3); anything else is an internal error (exit 4,
+    one line; ``REPLCHECK_DEBUG=1`` shows the traceback).  No traceback
+    reaches a user by default."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except ReplcheckError as e:
+            raise BadInput(str(e)) from None
+        except RecursionError:
+            raise BadInput("the input is nested too deeply to read (arrays, tables or expressions hundreds"
+                           " of levels deep); flatten it") from None
+        except MemoryError:
+            e = BadInput("out of memory: the search did not finish; lower --max-states or use --fingerprint")
+            e.exit_code = EXIT_INCOMPLETE
+            raise e from None
+        except Exception as e:  # noqa: BLE001 - the last line of defence
+            if os.environ.get("REPLCHECK_DEBUG"):
+                raise
+            raise InternalError(f"internal error: {type(e).__name__}: {e} — this is a bug in replcheck, please"
+                                " report it with the command line (REPLCHECK_DEBUG=1 shows the traceback)") from None
 
 
 def _spec_files(paths) -> list[Path]:
@@ -78,12 +115,13 @@ class _Progress:
             self.shown = False
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Guarded, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="replcheck")
 def main():
     """Check designs for multi-leader (active-active) replication.
 
-    Exit codes: 0 all hold, 1 a violation found, 2 bad input, 3 incomplete.
+    Exit codes: 0 all hold, 1 a violation found, 2 bad input, 3 incomplete,
+    4 internal error (a bug in replcheck; REPLCHECK_DEBUG=1 shows it).
     """
 
 

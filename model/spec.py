@@ -206,6 +206,9 @@ def load_spec(path, overrides=(), invariant_names=None) -> Spec:
         raise SpecError(source, "", f"not valid TOML ({e}); fix the syntax at that line") from None
     except UnicodeDecodeError:
         raise SpecError(source, "", "not UTF-8 text; save the spec as UTF-8") from None
+    except RecursionError:
+        raise SpecError(source, "", "nested too deeply to read (arrays or tables hundreds of levels deep);"
+                                    " flatten it") from None
     for item in overrides:
         _apply_override(data, item, source)
     return parse_spec(data, source, invariant_names)

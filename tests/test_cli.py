@@ -124,3 +124,27 @@ def test_every_command_has_help(run):
     for cmd in ([], ["check"], ["list"], ["replay"]):
         r = run(*cmd, "--help")
         assert r.exit_code == 0 and "Usage" in r.output
+
+
+def test_input_nested_too_deeply_is_one_line_of_bad_input(run, tmp_path):
+    deep = tmp_path / "deep.toml"
+    deep.write_text("x = " + "[" * 600 + "1" + "]" * 600 + "\n")
+    r = CliRunner().invoke(main, ["check", str(deep)])
+    assert r.exit_code == 2
+    assert "deep.toml" in r.output and "nested too deeply" in r.output
+    assert "Traceback" not in r.output
+
+
+def test_an_unexpected_exception_is_an_internal_error_never_a_violation(monkeypatch):
+    # One guard around every command (checks/cli.py _Guarded): exit 4, one
+    # line, no traceback; never exit 1, which means "violation".
+    from replcheck.checks import cli
+
+    def boom(*a, **kw):
+        raise ValueError("seeded bug")
+    monkeypatch.setattr(cli, "check", boom)
+    monkeypatch.delenv("REPLCHECK_DEBUG", raising=False)
+    r = CliRunner().invoke(main, ["check", SEED])
+    assert r.exit_code == 4
+    lines = [l for l in r.output.splitlines() if l.strip()]
+    assert len(lines) == 1 and "internal error: ValueError: seeded bug" in lines[0]
