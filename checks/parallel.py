@@ -21,7 +21,7 @@ from replcheck.model.search import SearchResult, Stats
 
 def _worker(args):
     spec, names, runs, seed, bounds, run_ids = args
-    from replcheck.checks.verdict import properties
+    from replcheck.checks.planner import properties
     from replcheck.model.system import System
     system = System(spec)
     props = properties(system, names)   # the same properties as a serial run, loop guard included

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from replcheck.checks import vacuity
+from replcheck.checks import planner, vacuity
 from replcheck.checks.invariants import INVARIANTS, Violation, kinds_of
 from replcheck.checks.trace import Trace, build_trace
 from replcheck.model import search
@@ -127,6 +127,9 @@ def meets(r: Result, exp) -> bool:
     return not exp.anomaly or exp.anomaly == r.anomaly or exp.anomaly in r.anomalies
 
 
+properties = planner.properties   # the one place properties are built (re-exported for callers)
+
+
 def load(path, overrides=()) -> Spec:
     """Load a spec, validating invariant names against :data:`INVARIANTS`."""
     return load_spec(path, overrides, invariant_names=INVARIANTS)
@@ -141,136 +144,41 @@ def resolve_invariants(spec: Spec, names=None) -> tuple[str, ...]:
     return names
 
 
-def _unless_looped(check):
-    def judged(state):
-        return None if state[3] else check(state)
-    return judged
-
-
-def _unless_looped_labels(labels):
-    def judged(state):
-        return () if state[3] else labels(state)
-    return judged
-
-
-def properties(system: System, names) -> list:
-    """The search properties for the invariants ``names`` on ``system``:
-    the ONE place they are built, for every engine and for the parallel
-    swarm (checks/parallel.py), so serial and parallel runs judge alike.
-
-    Where writes are forwarded without ``visited`` metadata, a state where a
-    looping write was cut looks quiescent but is not: replication never
-    ends there, so quiescent invariants are not judged at it, and
-    ``replication-terminates`` is added as a guard (its violation turns
-    every other ``holds`` into ``incomplete: replication-loop``;
-    docs/model.md, "Detecting a replication loop")."""
-    props = [INVARIANTS[n].property(system) for n in names]
-    if system.forwards and system.spec.loop_prevention != "visited":
-        props = [search.Property(p.name, p.scope, _unless_looped(p.check), _unless_looped_labels(p.labels))
-                 if p.scope == search.QUIESCENT else p for p in props]
-        if "replication-terminates" not in names:
-            props.append(INVARIANTS["replication-terminates"].property(system))
-    return props
-
-
-def _reduce(system: System, props, options: Options) -> tuple[tuple[str, ...], list]:
-    """Turn on the reductions that are sound for ``system`` and ``props``
-    (docs/reductions.md); the notes for the stats line, and the properties
-    to search with (with symmetry, quiescent checks judge every image)."""
-    ok, why = system.por_applicable()
-    if not options.por:
-        return (), props
-    if not (ok and all(p.scope == search.QUIESCENT for p in props)):
-        return ("por off: " + (why if not ok else "an invariant is checked at every state"),), props
-    system.por = True
-    notes = ("por: " + why,)
-    ok, why = system.dead_content_applicable()
-    if ok and options.dead_variables:
-        system.dead_content = True
-        notes += (why,)
-    ok, why = system.symmetry_applicable()
-    if ok and options.symmetry:
-        from replcheck.model.symmetry import Symmetry
-        system.symmetry = Symmetry(system, full=system.symmetry_full)
-        notes += (why,)
-        props = [search.Property(p.name, p.scope, _judge_images(system, p.check), _label_images(system, p.labels))
-                 for p in props]
-    elif options.symmetry and system.spec.topology == "all-to-all":
-        notes += ("symmetry off: " + why,)
-    return notes, props
-
-
-def _judge_images(system: System, check):
-    """A quiescent check that judges every state a reduced state stands for."""
-    def judged(state):
-        for image in system.images(state):
-            d = check(image)
-            if d is not None:
-                return d
-        return None
-    return judged
-
-
-def _label_images(system: System, labels):
-    """Every label shown by any state a reduced quiescent state stands for."""
-    if labels is None:
-        return None
-
-    def judged(state):
-        out: set = set()
-        for image in system.images(state):
-            out.update(labels(image))
-        return tuple(sorted(out))
-    return judged
-
-
 def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None, options: Options = Options()) -> Report:
-    """Explore ``spec`` and return a verdict per invariant."""
-    names = resolve_invariants(spec, invariants)
-    system = System(spec)
-    props = properties(system, names)
-    reductions: tuple[str, ...] = ()
-    exhaustive = engine in ("bfs", "dfs") and options.simulate is None
-    ghost_props = [p.name for p in props if INVARIANTS[p.name].ghost]
-    if exhaustive and options.dead_variables and not system.ghost_needed_by_types() and \
-            not any(INVARIANTS[p.name].ghost for p in props):
-        # Dead-variable reduction: nothing reads ghost happens-before.
-        system.ghost = False
-        reductions += ("ghost happens-before dropped (no resolver or invariant reads it)",)
-    props, watched = vacuity.watch(system, props, exhaustive)   # docs/model.md "Vacuity"
-    unreduced = props   # before _reduce wraps them for this system's symmetry
-    if engine == "bfs" and options.simulate is None:
-        notes, props = _reduce(system, props, options)
-        reductions += notes
-        if options.fingerprint:
-            reductions += ("64-bit fingerprints",)
-    # Two phases when por is on (so every invariant is quiescent) and only
-    # invariants, not resolvers, read the ghost.
-    phased = (engine == "bfs" and options.simulate is None and system.por and options.dead_variables
-              and ghost_props and len(ghost_props) < len(props) and not system.ghost_needed_by_types())
-    if options.simulate is not None and options.workers > 1:
-        from replcheck.checks.parallel import simulate_parallel
-        res = simulate_parallel(spec, names, options.simulate, options.seed, options.workers, spec.bounds)
-    elif options.simulate is not None:
-        res = search.simulate(system, props, options.simulate, options.seed, spec.bounds, progress=progress)
-    elif engine == "bfs" and phased:
-        res, decided, notes = _two_phases(spec, system, unreduced, props, ghost_props, options, progress)
-        reductions = notes + tuple(r if r == "64-bit fingerprints" else "with the ghost: " + r for r in reductions)
-    elif engine == "bfs":
-        res = search.bfs(system, props, spec.bounds, progress=progress, fingerprint=options.fingerprint,
-                         stop_when=_stop_when(props, options))
-    elif engine == "dfs":
-        res = search.dfs(system, props, spec.bounds, stop_when=_stop_when(props, options))
-    elif engine == "smt":  # issue 6: the symbolic engine (z3 stays inside checks/smt/); max_depth is its depth K
-        from replcheck.checks.smt import bmc
-        res = bmc.search(system, [p.name for p in props], spec.bounds)
-    else:
+    """Explore ``spec`` and return a verdict per invariant.
+
+    The planner (:mod:`checks.planner`) decides the reductions, the
+    properties and the phases; this runs the plan's searches in order (a
+    later one gets what is left of the bounds) and turns what they found
+    into results, each counterexample replayed on the plain system."""
+    if engine not in ENGINES:
         raise SpecError(spec.source, "--engine", f"unknown engine '{engine}'{did_you_mean(engine, ENGINES)}")
-    if not phased:
-        decided = {p.name: (system, res) for p in props}
+    names = resolve_invariants(spec, invariants)
+    p = planner.plan(spec, names, engine, options)
+    decided: dict = {}
+    runs = []
+    left = spec.bounds
+    for s in p.searches:
+        res = _run(spec, s, names, left, options, progress)
+        runs.append(res)
+        decided.update({prop.name: (s.system, res) for prop in s.properties})
+        if left.max_seconds:
+            left = replace(left, max_seconds=max(left.max_seconds - res.stats.seconds, 0.001))
+        if left.max_states:
+            left = replace(left, max_states=max(left.max_states - res.stats.states, 1))
+    res = _combine(runs)
+    notes = p.notes
+    if len(runs) == 2:
+        st1, st2 = runs[0].stats, runs[1].stats
+        ghost = [n for n in names if decided[n][1] is runs[1]]
+        first = [n for n in names if decided[n][1] is runs[0]]
+        notes = (f"two phases: {', '.join(first)} decided without ghost happens-before ({st1.states:,} states);"
+                 f" {', '.join(ghost)} with it, {'until violated' if options.stop_early else 'to the end'}"
+                 f" ({st2.states:,} states)",) + notes
+    exhaustive = p.exhaustive
     looped = "replication-terminates" in res.found
+    plain = p.plain
     results = []
-    plain = System(spec) if system.por or not system.ghost else system   # phase 2 implies por
     for n in names:
         origin, phase = decided[n]
         f = phase.found.get(n)
@@ -295,17 +203,40 @@ def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None, optio
                                   anomalies=kinds, anomalies_complete=exhaustive and phase.complete,
                                   shortest=proves_shortest(engine, options, origin, phase)))
         elif phase.complete and (not looped or n == "replication-terminates"):
-            results.append(Result(n, HOLDS, vacuous=vacuity.reason(system, n, watched)))
+            results.append(Result(n, HOLDS, vacuous=vacuity.reason(origin, n, p.watched)))
         else:
             bound = LOOP_BOUND if looped and phase.complete else (phase.cut or "stopped early")
             results.append(Result(n, INCOMPLETE, bound=bound))
-    return Report(spec, plain, tuple(results), res.stats, res.engine, res.complete, res.cut, reductions)
+    return Report(spec, plain, tuple(results), res.stats, res.engine, res.complete, res.cut, notes)
 
 
-def _stop_when(props, options: Options):
-    """Property names whose violation ends the search (``--stop-early``),
-    else ``None``: the engine's default (to the end when kinds are wanted)."""
-    return [p.name for p in props] if options.stop_early else None
+def _run(spec: Spec, s: "planner.Search", names, bounds, options: Options, progress) -> SearchResult:
+    """Run one search of a plan."""
+    props = list(s.properties)
+    if s.engine == "swarm":
+        from replcheck.checks.parallel import simulate_parallel
+        return simulate_parallel(spec, names, options.simulate, options.seed, options.workers, bounds)
+    if s.engine == "simulate":
+        return search.simulate(s.system, props, options.simulate, options.seed, bounds, progress=progress)
+    if s.engine == "bfs":
+        return search.bfs(s.system, props, bounds, progress=progress, fingerprint=options.fingerprint,
+                          stop_when=s.stop_when)
+    if s.engine == "dfs":
+        return search.dfs(s.system, props, bounds, progress=progress, stop_when=s.stop_when)
+    from replcheck.checks.smt import bmc   # the symbolic engine: z3 stays inside checks/smt/
+    return bmc.search(s.system, [p.name for p in props], bounds)
+
+
+def _combine(runs) -> SearchResult:
+    """One result for the stats line from a plan's searches."""
+    if len(runs) == 1:
+        return runs[0]
+    a, b = runs
+    stats = Stats(a.stats.states + b.stats.states, a.stats.transitions + b.stats.transitions,
+                  max(a.stats.depth, b.stats.depth), a.stats.quiescent + b.stats.quiescent,
+                  a.stats.seconds + b.stats.seconds, b.stats.frontier)
+    return SearchResult(b.engine, stats, a.complete and b.complete, b.cut or a.cut, {**a.found, **b.found},
+                        {**a.kinds, **b.kinds})
 
 
 def proves_shortest(engine: str, options: Options, system: System, res: SearchResult) -> bool:
@@ -321,40 +252,3 @@ def proves_shortest(engine: str, options: Options, system: System, res: SearchRe
     if system.por:
         return res.complete
     return res.engine == "bfs"
-
-
-def _two_phases(spec: Spec, system: System, unreduced, props, ghost_props, options: Options, progress):
-    """docs/reductions.md, "Two phases": the invariants that do not read
-    ghost happens-before are judged first on a system without it (with
-    every reduction); then the ghost-reading ones on ``system`` (ghost
-    kept, por on), depth-first, *to the end* or to a bound — never stopped
-    at the first violation, so the anomaly kinds reported do not depend on
-    the search order.  Returns the combined result, per invariant the
-    ``(system, result)`` that decided it, and the stats-line notes.
-    ``props`` are reduced for ``system`` (its symmetry); ``unreduced``
-    the same before, for the first phase's own reductions."""
-    rest = [p for p in unreduced if p.name not in ghost_props]
-    first = System(spec)
-    first.ghost = False
-    notes, rest = _reduce(first, rest, options)
-    res1 = search.bfs(first, rest, spec.bounds, progress=progress, fingerprint=options.fingerprint,
-                      stop_when=_stop_when(rest, options))
-    left = spec.bounds
-    if left.max_seconds:
-        left = replace(left, max_seconds=max(left.max_seconds - res1.stats.seconds, 0.001))
-    if left.max_states:
-        left = replace(left, max_states=max(left.max_states - res1.stats.states, 1))
-    ghosts = [p for p in props if p.name in ghost_props]
-    res2 = search.dfs(system, ghosts, left, progress=progress, stop_when=_stop_when(ghosts, options))
-    st1, st2 = res1.stats, res2.stats
-    stats = Stats(st1.states + st2.states, st1.transitions + st2.transitions, max(st1.depth, st2.depth),
-                  st1.quiescent + st2.quiescent, st1.seconds + st2.seconds, st2.frontier)
-    decided = {p.name: (first, res1) for p in rest}
-    decided.update({p.name: (system, res2) for p in ghosts})
-    reductions = (f"two phases: {', '.join(p.name for p in rest)} decided without ghost happens-before"
-                  f" ({st1.states:,} states); {', '.join(ghost_props)} with it,"
-                  f" {'until violated' if options.stop_early else 'to the end'}"
-                  f" ({st2.states:,} states)",) + notes
-    both = SearchResult(res2.engine, stats, res1.complete and res2.complete, res2.cut or res1.cut,
-                        {**res1.found, **res2.found}, {**res1.kinds, **res2.kinds})
-    return both, decided, reductions

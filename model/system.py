@@ -43,6 +43,7 @@ from replcheck.model import clocks
 from replcheck.model import faults as fl
 from replcheck.model import topology as topo
 from replcheck.model.errors import SpecError
+from replcheck.model.reductions import PLAIN, Reductions
 from replcheck.model.resolvers.base import REJECTED, View, is_rejected
 from replcheck.model.resolvers.compile import KeyTypes, compile_types
 from replcheck.model.routing import forward_open as routing_forward_open
@@ -111,10 +112,22 @@ class Event:
     loop: bool = False
 
 
-class System:
-    """The transition system of one spec (pure, deterministic)."""
+# Attributes fixed by the Reductions given at construction (never written later).
+_FIXED = frozenset({"ghost", "por", "dead_content", "symmetry", "reductions"})
 
-    def __init__(self, spec: Spec):
+
+class System:
+    """The transition system of one spec (pure, deterministic), with the
+    reductions chosen for it (:class:`model.reductions.Reductions`, default:
+    none) fixed at construction."""
+
+    def __setattr__(self, name, value):
+        if name in _FIXED and self.__dict__.get("_sealed"):
+            raise AttributeError(f"System.{name} is fixed at construction; build System(spec, Reductions(...))"
+                                 " (the planner, checks/planner.py, chooses them)")
+        object.__setattr__(self, name, value)
+
+    def __init__(self, spec: Spec, reductions: Reductions = PLAIN):
         self.spec = spec
         self.leaders = spec.leaders
         self.n = len(spec.leaders)
@@ -219,18 +232,16 @@ class System:
         self.general = fs.any or any(k != "fifo" for k in self.link_kind)
         self._failover_possible = bool(fs.failovers)
         self.failover_order = tuple(li[x] for x in fs.failover_order) or tuple(range(self.n))
-        # Partial-order reduction (see por_applicable); off until an engine
-        # user turns it on for quiescent-only properties.
-        self.por = False
-        # Ghost happens-before (write hb, leader past) is kept unless an engine
-        # user proves it dead: no key type reads it and no invariant asks.
-        self.ghost = True
-        # Dead busy-leader content (docs/reductions.md): with ``por`` on, the
-        # engine may also drop what a leader with pending writes holds
-        # (applied set, causal past, contents) and every message whose
-        # delivery could no longer change that leader.
-        self.dead_content = False
-        # Symmetry reduction (model/symmetry.py): a Symmetry when on.
+        # The reductions (model/reductions.py, docs/reductions.md), chosen by
+        # the planner and fixed here: partial-order reduction (por_applicable);
+        # ghost happens-before (write hb, leader past), kept unless no key
+        # type and no invariant reads it; dead busy-leader content (with por:
+        # what a leader with pending writes holds, and every message that can
+        # no longer change it); symmetry (model/symmetry.py, set below).
+        self.reductions = reductions
+        self.por = reductions.por
+        self.ghost = reductions.ghost
+        self.dead_content = reductions.dead_content
         self.symmetry = None
         self._empty_regs = tuple(t.initial() for t in self.types)
         self._last_op = tuple(ops_l[-1] if ops_l else -1 for ops_l in self.leader_ops)
@@ -242,6 +253,10 @@ class System:
         self._t_base = min((op.time_ms for op in ops if op.time_ms is not None), default=0)
         self._fwd_lat = tuple(tuple(spec.link_latency(a, b) or 0 for b in spec.leaders) for a in spec.leaders)
         self._pair_index = {p: i for i, p in enumerate(self.pairs)}
+        if reductions.symmetry:
+            from replcheck.model.symmetry import Symmetry
+            self.symmetry = Symmetry(self, full=self.symmetry_full)
+        self._sealed = True
 
     # ----------------------------------------------------------------- states
     def initial_state(self):
@@ -591,7 +606,7 @@ class System:
                 state = self._deliver(state, j)
         return tuple(out)
 
-    def dead_content_applicable(self) -> tuple[bool, str]:
+    def dead_content_applicable(self, proposed: Reductions | None = None) -> tuple[bool, str]:
         """Whether a busy leader's applied set and contents (and its causal
         past, when ghost happens-before is off) are dead under ``por``
         (docs/reductions.md): nothing reads them before the leader is done
@@ -604,13 +619,13 @@ class System:
         for op in self.ops:
             if self.types[op.key].stamp_reads_content(op):
                 return False, f"op {op.id} reads its leader's content at commit"
-        if self.ghost:
+        if (proposed.ghost if proposed else self.ghost):
             return True, ("dead busy-leader content (a leader with pending writes is only its clock and causal"
                           " past; messages that can move neither are dropped)")
         return True, ("dead busy-leader content (a leader with pending writes is only its clock; messages"
                       " that cannot move its clock are dropped)")
 
-    def symmetry_applicable(self) -> tuple[bool, str]:
+    def symmetry_applicable(self, proposed: Reductions | None = None) -> tuple[bool, str]:
         """Whether leaders can be treated as interchangeable
         (:mod:`model.symmetry`): with ``por``, all-to-all, no loop metadata
         in messages; over the reduced dynamics of ``dead_content`` (a busy
@@ -620,17 +635,18 @@ class System:
         workload shape (ops count, ``time_ms`` per position, clock offset;
         for whole states also key and kind per position).  Returns ``(ok,
         reason)``."""
-        if not self.por:
+        r = proposed or Reductions(ghost=self.ghost, por=self.por, dead_content=self.dead_content)
+        if not r.por:
             return False, "needs por (done-leader elimination)"
         if self.timed:
             return False, "time_ms: the state's real-time component is not carried by model/symmetry.py"
         if self.spec.topology != "all-to-all" or self.loop_mode == "visited":
             return False, "only all-to-all links without 'visited' loop metadata are renaming-invariant here"
-        if not self.dead_content and not all(t.renaming_safe for t in self.types):
+        if not r.dead_content and not all(t.renaming_safe for t in self.types):
             return False, ("a key's data type may read leader names (e.g. an lww tie-break) in busy leaders' state;"
                            " only dead busy-leader content or renaming-safe types (mv-register) can be permuted")
         from replcheck.model.symmetry import Symmetry
-        sym = Symmetry(self, full=self.symmetry_full)
+        sym = Symmetry(self, full=not r.dead_content or r.ghost)
         if sym.order == 1:
             if sym.split_by_after:
                 return False, ("no renaming of leaders with the same workload shape maps the 'after' dependencies"

@@ -46,3 +46,13 @@ def one_write_each(n=3, **system):
 @pytest.fixture
 def seed_path():
     return SPECS / "seed" / "alice-bob-lww.toml"
+
+
+def force(system, **flags):
+    """Set reduction flags on a built System, bypassing the rule that they
+    are fixed at construction (model/reductions.py).  Only tests do this:
+    to reproduce a forced, possibly unsound configuration (a seeded bug) or
+    to set a hand-made Symmetry object."""
+    for name, value in flags.items():
+        object.__setattr__(system, name, value)
+    return system

@@ -18,7 +18,7 @@ from replcheck.checks.invariants import INVARIANTS
 from replcheck.checks.verdict import Options, check, load
 from replcheck.model import System, parse_spec
 from replcheck.model.resolvers.base import is_rejected
-from tests.conftest import SPECS, make_spec, verdicts
+from tests.conftest import SPECS, force, make_spec, verdicts
 
 ALICE = {"id": "alice", "leader": "eu-west", "key": "doc1.title", "set": "EU", "time_ms": 0}
 BOB = {"id": "bob", "leader": "us-east", "key": "doc1.title", "set": "US", "time_ms": 10}
@@ -314,8 +314,9 @@ def test_every_renaming_of_a_state_has_the_same_representative(resolver, full):
     leaders = ("a", "b", "c", "d")
     ops = [{"leader": l, "key": "k", "set": l} for l in leaders]
     system = System(make_spec(leaders, ops, resolver=resolver, clock="lamport", invariants=["convergence"]))
-    system.ghost, system.por, system.dead_content = False, True, not full
-    system.symmetry = sym = Symmetry(system, full=full)
+    force(system, ghost=False, por=True, dead_content=not full)
+    sym = Symmetry(system, full=full)
+    force(system, symmetry=sym)
     group = list(sym.group())
     assert sym.order == len(group) == 24
     for s in _reachable(system):

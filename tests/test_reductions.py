@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from replcheck.checks.verdict import Options, check, load
 from replcheck.model import Bounds, System, bfs
 from replcheck.model.search import QUIESCENT, Property, simulate
-from tests.conftest import SPECS, make_spec
+from tests.conftest import SPECS, force, make_spec
 
 ALL = sorted(p for p in SPECS.rglob("*.toml") if "answers" not in p.parts)
 
@@ -76,7 +76,7 @@ def test_por_reaches_exactly_the_same_quiescent_states(case):
     ok, _ = reduced.por_applicable()
     if not ok:
         return
-    reduced.por = True
+    force(reduced, por=True)
     full, n_full = _quiescent_states(plain)
     red, n_red = _quiescent_states(reduced)
     assert red == full
@@ -104,7 +104,7 @@ def test_seeded_bug_an_unsound_por_is_caught(monkeypatch):
     spec = make_spec(LEADERS, w, resolver="apply-remote")
     plain, reduced = System(spec), System(spec)
     assert not reduced.por_applicable()[0]
-    reduced.por = True  # forced, unsound
+    force(reduced, por=True)  # forced, unsound
     full, _ = _quiescent_states(plain)
     red, _ = _quiescent_states(reduced)
     assert red != full
@@ -113,11 +113,11 @@ def test_seeded_bug_an_unsound_por_is_caught(monkeypatch):
 def _reduced(spec, dead_content=False, symmetry=False, ghost=False):
     from replcheck.model.symmetry import Symmetry
     system = System(spec)
-    system.ghost = ghost
-    system.por = True
-    system.dead_content = dead_content
+    force(system, ghost=ghost)
+    force(system, por=True)
+    force(system, dead_content=dead_content)
     if symmetry:
-        system.symmetry = Symmetry(system)
+        force(system, symmetry=Symmetry(system))
     return system
 
 
@@ -132,7 +132,7 @@ def test_each_reduction_on_b1_keeps_the_quiescent_states():
     assert any(r.startswith("por: ") for r in on.reductions)
     # Ghost dropped: states that differed only there merge (2,827 -> 409 quiescent).
     ghostless = System(spec)
-    ghostless.ghost = False
+    force(ghostless, ghost=False)
     q_plain, _ = _quiescent_states(ghostless)
     q, n = _quiescent_states(_reduced(spec))
     assert (n, len(q)) == (5_157, 409) and q == q_plain
@@ -181,7 +181,7 @@ def shaped_workloads(draw, resolvers=("lww",)):
 
 def _ghostless(spec):
     system = System(spec)
-    system.ghost = False
+    force(system, ghost=False)
     return system
 
 
@@ -245,7 +245,7 @@ def test_every_reduced_quiescent_state_expands_to_a_real_run(spec):
         return
     sym = _reduced(spec, dead_content=True, symmetry=True)
     if not sym.symmetry_applicable()[0]:
-        sym.symmetry = None
+        force(sym, symmetry=None)
     for rep, path in list(_paths_to_quiescent(sym).items())[:8]:
         ends = {_replay(base, p) for p in sym.expansions(path)}
         assert set(sym.images(rep)) <= ends
@@ -254,10 +254,10 @@ def test_every_reduced_quiescent_state_expands_to_a_real_run(spec):
 def _whole_state_symmetry(spec):
     from replcheck.model.symmetry import Symmetry
     system = System(spec)
-    system.por = True
+    force(system, por=True)
     if not system.symmetry_applicable()[0]:
         return None
-    system.symmetry = Symmetry(system, full=True)
+    force(system, symmetry=Symmetry(system, full=True))
     return system
 
 
@@ -284,7 +284,7 @@ def test_whole_state_symmetry_keeps_exactly_the_quiescent_states(spec):
 def test_whole_state_symmetry_needs_renaming_safe_types():
     w = [{"leader": l, "key": "k", "set": l} for l in LEADERS]
     lww = System(make_spec(LEADERS, w, resolver="lww", clock="lamport"))
-    lww.por = True   # ghost kept, no dead content: the lww tie-break names leaders
+    force(lww, por=True)   # ghost kept, no dead content: the lww tie-break names leaders
     ok, why = lww.symmetry_applicable()
     assert not ok and "tie-break" in why
     assert _whole_state_symmetry(make_spec(LEADERS, w, resolver="mv-register")) is not None
@@ -300,7 +300,7 @@ def test_seeded_bug_unsound_symmetry_is_caught():
     assert not sym.symmetry_applicable()[0]
     forced = Symmetry(sym)
     forced.classes, forced.cls = ((0, 1),), [0, 0]
-    sym.symmetry = forced
+    force(sym, symmetry=forced)
     full, _ = _quiescent_states(_ghostless(spec))
     reps, _ = _quiescent_states(sym)
     assert {img for s in reps for img in sym.images(s)} != full

@@ -11,7 +11,7 @@ from replcheck.checks.invariants import INVARIANTS
 from replcheck.checks.verdict import Options, check
 from replcheck.model import System, load_spec
 from replcheck.model import faults as fl
-from tests.conftest import SPECS, make_spec, verdicts
+from tests.conftest import SPECS, force, make_spec, verdicts
 
 REG = SPECS / "regressions"
 
@@ -147,7 +147,7 @@ def test_reductions_that_real_time_breaks_are_off_with_a_note():
     timed = System(make_spec(("a", "b"), [{"leader": "a", "key": "k", "set": "x", "time_ms": 0},
                                           {"leader": "b", "key": "k", "set": "y", "time_ms": 0}],
                              resolver="mv-register"))
-    timed.por = True
+    force(timed, por=True)
     ok, why = timed.symmetry_applicable()
     assert not ok and "time_ms" in why
 

@@ -12,13 +12,14 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from replcheck.checks import render_json, render_text
+from replcheck.checks import planner, render_json, render_text
 from replcheck.checks.invariants import INVARIANTS, kinds_of
-from replcheck.checks.verdict import Options, _reduce, check, load, meets, properties
+from replcheck.checks.verdict import Options, check, load, meets, properties
 from replcheck.model import Bounds, System, bfs
 from replcheck.model.search import QUIESCENT, Property, is_quiescent
 from replcheck.model.spec import Expectation
 from replcheck.model.symmetry import Symmetry, after_classes
+from tests.conftest import force
 
 ROOT = Path(__file__).resolve().parents[1]
 REG = ROOT / "specs" / "regressions"
@@ -37,10 +38,8 @@ def _quiescent(system):
 
 def _judged_images(spec, options=Options()):
     """The quiescent states the default engine judges: with symmetry on,
-    every image of every quiescent representative (checks/verdict.py)."""
-    system = System(spec)
-    names = spec.invariants
-    _reduce(system, properties(system, names), options)
+    every image of every quiescent representative (checks/planner.py)."""
+    system, _, _ = planner.reduced(spec, spec.invariants, True, options)
     return {img for rep in _quiescent(system) for img in system.images(rep)}, system
 
 
@@ -61,7 +60,7 @@ def test_seeded_bug_symmetry_over_shape_classes_alone_is_caught(name):
     the reachable quiescent states differ, so the test above can fail."""
     spec = load(REG / f"{name}.toml")
     system = System(spec)
-    system.por = True
+    force(system, por=True)
     sym = Symmetry(system, full=True)
     shape = {}
     for l in range(system.n):
@@ -69,7 +68,7 @@ def test_seeded_bug_symmetry_over_shape_classes_alone_is_caught(name):
         shape.setdefault((len(ops), tuple((system.ops[i].key, system.ops[i].kind) for i in ops)), []).append(l)
     sym.classes = tuple(tuple(c) for c in shape.values())
     sym.cls = [next(c for c, m in enumerate(sym.classes) if l in m) for l in range(system.n)]
-    system.symmetry = sym
+    force(system, symmetry=sym)
     judged = {img for rep in _quiescent(system) for img in system.images(rep)}
     assert judged != _quiescent(System(spec))
 
@@ -78,7 +77,7 @@ def test_symmetry_stays_on_when_the_renaming_preserves_after():
     """a1 and b1 both wait on c1: swapping a and b maps the dependency
     graph onto itself, so they stay interchangeable, and the images are
     still exactly the reachable quiescent states."""
-    from tests.conftest import make_spec
+    from tests.conftest import force, make_spec
     w = [{"id": "a1", "leader": "a", "key": "k", "set": "x", "after": ["c1"]},
          {"id": "b1", "leader": "b", "key": "k", "set": "y", "after": ["c1"]},
          {"id": "c1", "leader": "c", "key": "k", "set": "z"}]
@@ -187,7 +186,7 @@ def test_run_length_is_the_length_of_the_expanded_run():
     reduced path to a quiescent state expands to."""
     spec = load(REG / "not-shortest-local-check.toml")
     system = System(spec)
-    system.por = True
+    force(system, por=True)
     init = system.initial_state()
     paths, frontier, checked = {init: ()}, [init], 0
     while frontier:
@@ -241,14 +240,14 @@ from tests.test_reductions import _paths_to_quiescent, _replay, shaped_workloads
 
 def _ghost_reduced(spec, symmetry):
     system = System(spec)   # ghost kept: no-lost-writes and durability read it
-    system.por = True
+    force(system, por=True)
     if not system.dead_content_applicable()[0]:
         return None
-    system.dead_content = True
+    force(system, dead_content=True)
     if symmetry:
         if not system.symmetry_applicable()[0]:
             return None
-        system.symmetry = Symmetry(system, full=system.symmetry_full)
+        force(system, symmetry=Symmetry(system, full=system.symmetry_full))
     return system
 
 

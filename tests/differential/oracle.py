@@ -54,6 +54,7 @@ from replcheck.checks.verdict import HOLDS, INCOMPLETE, VIOLATED, Options, check
 from replcheck.model.errors import SpecError
 from replcheck.model.search import QUIESCENT, Property, bfs
 from replcheck.model.spec import Bounds, parse_spec
+from replcheck.model.reductions import Reductions
 from replcheck.model.system import System
 
 PLAIN = Options(por=False, dead_variables=False, symmetry=False)
@@ -155,15 +156,11 @@ def quiescent_states(system, properties_hook=None, bounds: Bounds = Bounds(max_s
 
 def _reduced_system(spec, ghost: bool):
     """The system and quiescent hook the default engine searches with
-    (checks/verdict.py): ghost happens-before dropped (when no resolver
+    (checks/planner.py): ghost happens-before dropped (when no resolver
     reads it) or kept (the two-phase search's second phase)."""
-    from replcheck.checks import verdict
-    system = System(spec)
-    system.ghost = ghost
-
-    def hook(sys_, props):
-        return verdict._reduce(sys_, props, Options())[1]
-    return system, hook
+    from replcheck.checks import planner
+    reductions, _ = planner.choose(spec, ghost, True, Options())
+    return System(spec, reductions), planner.for_images
 
 
 def compare_judged(out: Outcome, spec):
@@ -177,8 +174,7 @@ def compare_judged(out: Outcome, spec):
         if not (reduced.por or reduced.symmetry):
             out.skipped["judged-reachable: no reduction applies"] += 1
             return
-        plain = System(spec)
-        plain.ghost = ghost
+        plain = System(spec, Reductions(ghost=ghost))
         reached, ok2 = quiescent_states(plain)
         if not (ok1 and ok2):
             out.skipped["judged-reachable: a bound cut one side"] += 1

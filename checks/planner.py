@@ -1,0 +1,211 @@
+"""The run planner: the one place that decides how a spec is searched.
+
+Given a spec, the invariants asked for, the engine and the options, the
+planner (stateright's ``CheckerBuilder`` in spirit) decides which reductions
+are sound (docs/reductions.md), builds the systems with those reductions
+fixed at construction (:class:`model.reductions.Reductions`), builds the
+properties once — with the replication-loop guard, vacuity watching and,
+under symmetry, judging every image — and picks the engine and the phases.
+Every mode (serial, swarm, two-phase, smt) gets its properties from here,
+so they cannot disagree about what they judge.  The planner never runs a
+search: :func:`checks.verdict.check` runs the plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from replcheck.checks import vacuity
+from replcheck.checks.invariants import INVARIANTS
+from replcheck.model import search
+from replcheck.model.reductions import Reductions
+from replcheck.model.spec import Spec
+from replcheck.model.system import System
+
+
+@dataclass(frozen=True)
+class Search:
+    """One search of a plan: the engine, the system it explores (its
+    reductions fixed), the properties it judges and its stats-line notes.
+    ``stop_when``: property names whose violation ends it (``--stop-early``),
+    ``None`` for the engine's default."""
+
+    engine: str
+    system: System
+    properties: tuple
+    notes: tuple[str, ...] = ()
+    stop_when: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How one check runs: its searches, in order (two for the two-phase
+    search; each decides the properties it holds), the plain system traces
+    are rebuilt on, the vacuity watch, and whether the engine is exhaustive."""
+
+    names: tuple[str, ...]
+    searches: tuple[Search, ...]
+    plain: System
+    watched: vacuity.Watch
+    exhaustive: bool
+    notes: tuple[str, ...]
+
+
+def _unless_looped(check):
+    def judged(state):
+        return None if state[3] else check(state)
+    return judged
+
+
+def _unless_looped_labels(labels):
+    if labels is None:
+        return None
+
+    def judged(state):
+        return () if state[3] else labels(state)
+    return judged
+
+
+def properties(system: System, names) -> list:
+    """The search properties for the invariants ``names`` on ``system``:
+    the ONE place they are built, for every engine, phase and swarm worker.
+
+    Where writes are forwarded without ``visited`` metadata, a state where a
+    looping write was cut looks quiescent but is not: replication never
+    ends there, so quiescent invariants are not judged at it, and
+    ``replication-terminates`` is added as a guard (its violation turns
+    every other ``holds`` into ``incomplete: replication-loop``;
+    docs/model.md, "Detecting a replication loop")."""
+    props = [INVARIANTS[n].property(system) for n in names]
+    if system.forwards and system.spec.loop_prevention != "visited":
+        props = [search.Property(p.name, p.scope, _unless_looped(p.check), _unless_looped_labels(p.labels))
+                 if p.scope == search.QUIESCENT else p for p in props]
+        if "replication-terminates" not in names:
+            props.append(INVARIANTS["replication-terminates"].property(system))
+    return props
+
+
+def _judge_images(system: System, check):
+    """A quiescent check that judges every state a reduced state stands for."""
+    def judged(state):
+        for image in system.images(state):
+            d = check(image)
+            if d is not None:
+                return d
+        return None
+    return judged
+
+
+def _label_images(system: System, labels):
+    """Every label shown by any state a reduced quiescent state stands for."""
+    if labels is None:
+        return None
+
+    def judged(state):
+        out: set = set()
+        for image in system.images(state):
+            out.update(labels(image))
+        return tuple(sorted(out))
+    return judged
+
+
+def choose(spec: Spec, ghost: bool, quiescent_only: bool, options) -> tuple[Reductions, tuple[str, ...]]:
+    """The reductions that are sound for ``spec`` with the ghost kept or
+    dropped (docs/reductions.md), as allowed by ``options``, and the notes
+    that say why each is on or off."""
+    base = Reductions(ghost=ghost)
+    if not options.por:
+        return base, ()
+    probe = System(spec, base)
+    ok, why = probe.por_applicable()
+    if not (ok and quiescent_only):
+        return base, ("por off: " + (why if not ok else "an invariant is checked at every state"),)
+    r = Reductions(ghost=ghost, por=True)
+    notes = ("por: " + why,)
+    ok, why = probe.dead_content_applicable(r)
+    if ok and options.dead_variables:
+        r = Reductions(ghost=ghost, por=True, dead_content=True)
+        notes += (why,)
+    ok, why = probe.symmetry_applicable(r)
+    if ok and options.symmetry:
+        r = Reductions(ghost=r.ghost, por=True, dead_content=r.dead_content, symmetry=True)
+        notes += (why,)
+    elif options.symmetry and spec.topology == "all-to-all":
+        notes += ("symmetry off: " + why,)
+    return r, notes
+
+
+def reduced(spec: Spec, names, ghost: bool, options) -> tuple[System, list, tuple[str, ...]]:
+    """A system with every reduction sound for ``names`` (ghost as given),
+    its properties and the notes.  Wrap the properties with
+    :func:`for_images` once everything else (vacuity) has wrapped them."""
+    quiescent_only = all(INVARIANTS[n].scope == search.QUIESCENT for n in names) and \
+        _guard_quiescent(spec, names)
+    r, notes = choose(spec, ghost, quiescent_only, options)
+    system = System(spec, r)
+    return system, properties(system, names), notes
+
+
+def for_images(system: System, props) -> list:
+    """Under symmetry a quiescent representative stands for its orbit:
+    every image is judged (the invariants are not assumed symmetric)."""
+    if system.symmetry is None:
+        return list(props)
+    return [search.Property(p.name, p.scope, _judge_images(system, p.check), _label_images(system, p.labels))
+            for p in props]
+
+
+def _guard_quiescent(spec: Spec, names) -> bool:
+    """The replication-loop guard is an every-state property: with it added
+    nothing can be reduced by por (which judges quiescent states only)."""
+    probe = System(spec)
+    return not (probe.forwards and spec.loop_prevention != "visited" and "replication-terminates" not in names)
+
+
+def _stop(props, options):
+    return tuple(p.name for p in props) if options.stop_early else None
+
+
+def plan(spec: Spec, names, engine: str, options) -> Plan:
+    """The plan for checking ``names`` on ``spec`` with ``engine`` and
+    ``options`` (:class:`checks.verdict.Options`)."""
+    names = tuple(names)
+    simulate = options.simulate is not None
+    exhaustive = engine in ("bfs", "dfs") and not simulate
+    base = System(spec)
+    ghost_needed = base.ghost_needed_by_types()
+    ghost_names = tuple(n for n in names if INVARIANTS[n].ghost)
+    guard = base.forwards and spec.loop_prevention != "visited" and "replication-terminates" not in names
+    ghost = not (exhaustive and options.dead_variables and not ghost_needed and not ghost_names)
+    notes: tuple[str, ...] = () if ghost else ("ghost happens-before dropped (no resolver or invariant reads it)",)
+    fp = ("64-bit fingerprints",) if options.fingerprint and engine == "bfs" and not simulate else ()
+    if engine != "bfs" or simulate:
+        system = System(spec, Reductions(ghost=ghost))
+        props, watched = vacuity.watch(system, properties(system, names), exhaustive)
+        kind = ("swarm" if options.workers > 1 else "simulate") if simulate else engine
+        one = Search(kind, system, tuple(props), notes, _stop(props, options))
+        return Plan(names, (one,), system if ghost else System(spec), watched, exhaustive, notes)
+    system, props, red_notes = reduced(spec, names, ghost, options)
+    n_props = len(names) + (1 if guard else 0)
+    phased = (system.por and options.dead_variables and ghost_names and len(ghost_names) < n_props
+              and not ghost_needed)
+    if not phased:
+        props, watched = vacuity.watch(system, props, True)
+        props = for_images(system, props)
+        one = Search("bfs", system, tuple(props), notes + red_notes + fp, _stop(props, options))
+        plain = system if not (system.por or not system.ghost) else System(spec)
+        return Plan(names, (one,), plain, watched, True, notes + red_notes + fp)
+    # Two phases (docs/reductions.md): the invariants that do not read the
+    # ghost first, on a ghost-free system with every reduction; then the
+    # ghost-reading ones on the ghost-kept reduced system, to the end.  One
+    # vacuity watch over both (guarded ops are op indices, the same in both).
+    rest = tuple(n for n in names if n not in ghost_names)
+    first, first_props, first_notes = reduced(spec, rest, False, options)
+    ghost_props = [p for p in props if p.name in ghost_names]
+    watched_props, watched = vacuity.watch(system, list(first_props) + ghost_props, True)
+    first_props = for_images(first, watched_props[:len(first_props)])
+    ghost_props = for_images(system, watched_props[len(first_props):])
+    one = Search("bfs", first, tuple(first_props), first_notes + fp, _stop(first_props, options))
+    two = Search("dfs", system, tuple(ghost_props), red_notes, _stop(ghost_props, options))
+    both = first_notes + fp + tuple("with the ghost: " + r for r in red_notes)
+    return Plan(names, (one, two), System(spec), watched, True, both)

@@ -1,0 +1,35 @@
+"""Which state-space reductions a transition system applies.
+
+A :class:`Reductions` value is chosen once, by the planner
+(:mod:`checks.planner`), from what is sound for the spec and the properties
+checked, and given to :class:`model.system.System` at construction; a
+system never changes its reductions afterwards (docs/architecture.md).
+Each reduction's soundness argument is in docs/reductions.md:
+
+``ghost``
+    keep ghost happens-before (write ``hb``, leader causal past); dropped
+    only when no resolver and no checked invariant reads it.
+``por``
+    done-leader elimination (partial-order reduction).
+``dead_content``
+    with ``por``: a busy leader is only its clock (and causal past when the
+    ghost is kept); deliveries that cannot move it are dropped.
+``symmetry``
+    with ``por``: states are canonical representatives of orbits of
+    interchangeable leaders (:mod:`model.symmetry`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Reductions:
+    ghost: bool = True
+    por: bool = False
+    dead_content: bool = False
+    symmetry: bool = False
+
+
+PLAIN = Reductions()
