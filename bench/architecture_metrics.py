@@ -3,8 +3,8 @@ source tree:
 
     python bench/architecture_metrics.py
 
-Prints the largest modules, the functions over 60 lines, the modules that
-import z3, writes of reduction flags on a System outside its constructor,
+Prints the largest modules, the functions over 60 lines, the modules using
+the Z3 solver, writes of reduction flags on a System outside its constructor,
 and positional state indexing outside the state's owners.
 """
 
