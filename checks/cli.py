@@ -8,6 +8,7 @@ met), 1 a violation was found (or an expectation was not met), 2 bad input,
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import sys
@@ -115,6 +116,153 @@ class _Progress:
             self.shown = False
 
 
+# ------------------------------------------------- one exit policy (issue 13)
+def exit_for(verdicts) -> int:
+    """The one exit policy of every command, over :mod:`checks.verdict`
+    values: any ``violated`` → 1, else any ``incomplete`` → 3, else 0.
+    Commands whose outcome is not a list of invariant results (replay, smt,
+    drill) map it onto a verdict first (:func:`_finish`)."""
+    seen = set(verdicts)
+    return EXIT_VIOLATED if VIOLATED in seen else EXIT_INCOMPLETE if INCOMPLETE in seen else EXIT_OK
+
+
+def _finish(*verdicts) -> None:
+    """Exit with :func:`exit_for` of ``verdicts`` (each a verdict or an
+    iterable of them)."""
+    flat = [v for x in verdicts for v in ((x,) if isinstance(x, str) else x)]
+    sys.exit(exit_for(flat))
+
+
+# ------------------------------------------- one option vocabulary (issue 13)
+class _Aliased(click.Option):
+    """An option whose first spelling is the documented one; ``aliases`` are
+    older spellings, still accepted (no script breaks) but hidden from
+    ``--help`` and deprecated (README, "Commands")."""
+
+    def __init__(self, param_decls, aliases=(), **attrs):
+        super().__init__(param_decls, **attrs)
+        self.aliases = tuple(aliases)
+
+    def get_help_record(self, ctx):
+        shown = self.opts
+        self.opts = [o for o in shown if o not in self.aliases]
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.opts = shown
+
+
+def _split_names(ctx, param, value) -> tuple[str, ...]:
+    """Repeatable and comma-separated alike: ``--x a --x b,c`` → (a, b, c)."""
+    return tuple(dict.fromkeys(n.strip() for v in value or () for n in v.split(",") if n.strip()))
+
+
+def names_option(name: str, dest: str, help: str, aliases=(), metavar="NAME"):
+    """``--invariant``, ``--resolver``, ``--topology``, ``--routing``: the
+    same shape on every command — repeatable, each also a comma list;
+    empty tuple when not given (the command's default)."""
+    return click.option(name, *aliases, dest, cls=_Aliased, aliases=aliases, multiple=True, metavar=metavar,
+                        callback=_split_names, help=help + " Repeatable, or a comma-separated list.")
+
+
+def set_option(help="Override a spec key, e.g. --set system.resolver=mv-register (repeatable)."):
+    return click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=help)
+
+
+def output_option(what="the output"):
+    return click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
+                        help=f"Write {what} to FILE (default: stdout).")
+
+
+def format_option(choices, default="text", help=None):
+    return click.option("--format", "fmt", type=click.Choice(list(choices)), default=default, show_default=True,
+                        help=help)
+
+
+def minimize_option(default, help="Drop trace events the violation does not need."):
+    return click.option("--minimize/--no-minimize", "minimize", default=default, show_default=default is not None,
+                        help=help)
+
+
+def progress_option():
+    return click.option("--progress/--no-progress", default=None,
+                        help="Show progress on stderr (default: on a terminal).")
+
+
+@dataclasses.dataclass(frozen=True)
+class Search:
+    """How ``check`` searches, built once from its options
+    (:func:`search_options`): the engine, the bounds and the library's
+    :class:`Options`."""
+
+    engine: str = "bfs"
+    options: Options = Options()
+    max_states: int | None = None
+    max_depth: int | None = None
+    max_seconds: float | None = None
+
+    def bound(self, spec):
+        return spec.with_bounds(max_states=self.max_states, max_depth=self.max_depth, max_seconds=self.max_seconds)
+
+
+def search_options(f):
+    """Add check's search options and hand the command one :class:`Search`
+    (``search=``) instead of fourteen parameters; refuses combinations
+    that cannot run."""
+
+    @functools.wraps(f)
+    def command(*args, max_states, max_depth, max_seconds, engine, depth, por, dead_variables, symmetry,
+                stop_early, fingerprint, simulate, runs, seed, workers, **kwargs):
+        if fingerprint and engine != "bfs":
+            raise BadInput(f"--fingerprint: only the bfs engine keeps a visited set of fingerprints, not {engine};"
+                           " drop --fingerprint or use --engine bfs")
+        if simulate and engine != "bfs":
+            raise BadInput(f"--simulate: random runs replace the exhaustive engines; drop --engine {engine}")
+        if workers > 1 and not simulate:
+            raise BadInput("--workers: only --simulate runs in parallel; add --simulate or drop --workers")
+        opts = Options(por=por, dead_variables=dead_variables, symmetry=symmetry, fingerprint=fingerprint,
+                       simulate=runs if simulate else None, seed=seed, workers=workers, stop_early=stop_early)
+        search = Search(engine, opts, max_states, depth or max_depth, max_seconds)
+        return f(*args, search=search, **kwargs)
+
+    for deco in reversed([
+        click.option("--max-states", type=click.IntRange(min=1), help="Stop after this many distinct states."),
+        click.option("--max-depth", type=click.IntRange(min=1), help="Do not expand states deeper than this."),
+        click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True), help="Stop after this long."),
+        click.option("--engine", type=click.Choice(ENGINES), default="bfs", show_default=True,
+                     help="bfs gives shortest counterexamples; dfs is a cross-check; smt is the symbolic engine"
+                          " (docs/z3.md)."),
+        click.option("--depth", type=click.IntRange(min=1), metavar="K",
+                     help="Unrolling depth of --engine smt (default: the execution bound, which covers every run);"
+                          " with bfs/dfs the same as --max-depth."),
+        click.option("--por/--no-por", default=True, show_default=True,
+                     help="Partial-order reduction where it is sound (docs/reductions.md); never changes a verdict."),
+        click.option("--dead-variables/--no-dead-variables", default=True, show_default=True,
+                     help="Drop what can no longer influence a step or a verdict: ghost happens-before when nothing"
+                          " reads it; with --por, a busy leader's content and messages that cannot move its clock."),
+        click.option("--symmetry/--no-symmetry", default=True, show_default=True,
+                     help="Store one state per orbit of interchangeable leaders (all-to-all, same workload shape;"
+                          " docs/reductions.md); never changes a verdict."),
+        click.option("--stop-early", is_flag=True,
+                     help="Stop once every invariant has a counterexample: faster, but the anomaly kinds are 'at"
+                          " least' and a reduced search's trace is not proved shortest."),
+        click.option("--fingerprint", is_flag=True,
+                     help="Keep 64-bit state fingerprints instead of states in the visited set (less memory; a hash"
+                          " collision can hide states with the probability printed in the stats)."),
+        click.option("--simulate", "simulate", is_flag=True,
+                     help="Random runs instead of exhaustive search, for specs too large to exhaust: reports a"
+                          " violation with its trace, else incomplete, never holds."),
+        click.option("--runs", type=click.IntRange(min=1), default=1000, show_default=True,
+                     help="Runs for --simulate."),
+        click.option("--seed", type=int, default=0, show_default=True,
+                     help="Random seed for --simulate (reproducible)."),
+        click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+                     help="Processes for --simulate (a parallel swarm; use 2 on a 2-core machine)."),
+    ]):
+        command = deco(command)
+    return command
+
+
 @click.group(cls=_Guarded, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="replcheck")
 def main():
@@ -127,57 +275,26 @@ def main():
 
 @main.command("check")
 @click.argument("specs", nargs=-1, required=True, type=click.Path())
-@click.option("--invariant", "invariants", multiple=True, metavar="NAME",
-              help="Check only this invariant (repeatable); default: the spec's [check] list.")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
-              help="Override a spec key, e.g. --set system.resolver=mv-register (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "html", "itf"]), default="text",
-              show_default=True, help="markdown: Mermaid sequence diagrams; html: a self-contained trace viewer;"
-              " itf: the Apalache/Quint trace format.")
-@click.option("--minimize/--no-minimize", "minimize", default=None,
-              help="Drop trace events the violation does not need (default: on for markdown and html).")
-@click.option("--max-states", type=click.IntRange(min=1), help="Stop after this many distinct states.")
-@click.option("--max-depth", type=click.IntRange(min=1), help="Do not expand states deeper than this.")
-@click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True), help="Stop after this long.")
-@click.option("--engine", type=click.Choice(ENGINES), default="bfs", show_default=True,
-              help="bfs gives shortest counterexamples; dfs is a cross-check; smt is the symbolic engine (docs/z3.md).")
-@click.option("--depth", type=click.IntRange(min=1), metavar="K",
-              help="Unrolling depth of --engine smt (default: the execution bound, which covers every run);"
-                   " with bfs/dfs the same as --max-depth.")
+@names_option("--invariant", "invariants", "Check only this invariant (default: the spec's [check] list).")
+@set_option()
+@format_option(["text", "json", "markdown", "html", "itf"],
+               help="markdown: Mermaid sequence diagrams; html: a self-contained trace viewer;"
+                    " itf: the Apalache/Quint trace format.")
+@minimize_option(None, help="Drop trace events the violation does not need (default: on for markdown and html).")
 @click.option("--expect", "expect_mode", is_flag=True,
               help="Compare every verdict with the spec's [expect] table; exit 0 only if all match.")
-@click.option("--resolver", "per_resolver", metavar="NAME|all",
-              help="Check each spec under this resolver, or under every resolver of the catalogue (all): one"
-                   " report, with its traces, per resolver; n/a lines say why a resolver cannot run (docs/z3.md).")
+@names_option("--resolver", "resolvers",
+              "Check each spec under this resolver, or under every resolver of the catalogue (all): one report,"
+              " with its traces, per resolver; n/a lines say why a resolver cannot run (docs/z3.md).",
+              metavar="NAME|all")
 @click.option("--allow-python", is_flag=True,
               help="Let specs run the Python merge functions they name (merge = \"module:function\"); off by"
                    " default: a spec must not run code unless asked.")
-@click.option("--progress/--no-progress", default=None, help="Show progress on stderr (default: on a terminal).")
-@click.option("--por/--no-por", default=True, show_default=True,
-              help="Partial-order reduction where it is sound (docs/reductions.md); never changes a verdict.")
-@click.option("--dead-variables/--no-dead-variables", default=True, show_default=True,
-              help="Drop what can no longer influence a step or a verdict: ghost happens-before when nothing"
-                   " reads it; with --por, a busy leader's content and messages that cannot move its clock.")
-@click.option("--symmetry/--no-symmetry", default=True, show_default=True,
-              help="Store one state per orbit of interchangeable leaders (all-to-all, same workload shape;"
-                   " docs/reductions.md); never changes a verdict.")
-@click.option("--stop-early", is_flag=True,
-              help="Stop once every invariant has a counterexample: faster, but the anomaly kinds are 'at least'"
-                   " and a reduced search's trace is not proved shortest.")
-@click.option("--fingerprint", is_flag=True,
-              help="Keep 64-bit state fingerprints instead of states in the visited set (less memory; a hash"
-                   " collision can hide states with the probability printed in the stats).")
-@click.option("--simulate", "simulate", is_flag=True,
-              help="Random runs instead of exhaustive search, for specs too large to exhaust: reports a"
-                   " violation with its trace, else incomplete, never holds.")
-@click.option("--runs", type=click.IntRange(min=1), default=1000, show_default=True, help="Runs for --simulate.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed for --simulate (reproducible).")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Processes for --simulate (a parallel swarm; use 2 on a 2-core machine).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE.")
-def check_cmd(specs, invariants, overrides, fmt, minimize, max_states, max_depth, max_seconds, engine, depth, expect_mode,
-              per_resolver, allow_python, progress, por, dead_variables, symmetry, stop_early, fingerprint, simulate, runs, seed,
-              workers, output):
+@progress_option()
+@output_option("the report")
+@search_options
+def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolvers, allow_python, progress, output,
+              search):
     """Explore every interleaving of SPECS (files or folders) and report a
     verdict per invariant, with the shortest counterexample when one fails.
 
@@ -188,50 +305,16 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, max_states, max_depth
       replcheck check --expect specs/
       replcheck check specs/seed/alice-bob-lww.toml --format html -o trace.html
     """
-    if fingerprint and engine != "bfs":
-        raise BadInput(f"--fingerprint: only the bfs engine keeps a visited set of fingerprints, not {engine};"
-                       " drop --fingerprint or use --engine bfs")
-    if simulate and engine != "bfs":
-        raise BadInput(f"--simulate: random runs replace the exhaustive engines; drop --engine {engine}")
-    if workers > 1 and not simulate:
-        raise BadInput("--workers: only --simulate runs in parallel; add --simulate or drop --workers")
     minimise = _minimise_flag(fmt, minimize)
-    show = sys.stderr.isatty() if progress is None else progress
-    bar = _Progress(show)
-    reports = []
-    skipped: list[str] = []
+    bar = _Progress(sys.stderr.isatty() if progress is None else progress)
     try:
-        runs_of = [(p, load(p, overrides)) for p in _spec_files(specs)]
-        if per_resolver:   # one run per resolver (checks/smt/per_resolver.py)
-            from replcheck.checks.smt.per_resolver import variants
-            each = [(p, r, v) for p, _ in runs_of for r, v in variants(p, overrides, per_resolver, engine)]
-            skipped += [f"n/a  {r}: {v}" for _, r, v in each if isinstance(v, str)]
-            runs_of = [(p, v) for p, _, v in each if not isinstance(v, str)]
-            if not runs_of:
-                raise BadInput(f"--resolver {per_resolver}: no resolver can run this spec ("
-                               + "; ".join(f"{r}: {v}" for _, r, v in each) + ")")
-        for path, spec in runs_of:
-            spec = spec.with_bounds(max_states=max_states, max_depth=depth or max_depth, max_seconds=max_seconds)
-            if expect_mode and not spec.expect:
-                raise BadInput(f"{path}: expect: no [expect] table; add the verdicts this spec must give")
-            if "python" in spec.requires:
-                if allow_python:
-                    spec = dataclasses.replace(spec, allow_python=True)
-                elif expect_mode:
-                    skipped.append(f"skipped  {spec.source}: needs --allow-python (requires = [\"python\"])")
-                    continue
-            opts = Options(por=por, dead_variables=dead_variables, symmetry=symmetry, fingerprint=fingerprint,
-                           simulate=runs if simulate else None, seed=seed, workers=workers, stop_early=stop_early)
-            report = check(spec, invariants or None, engine=engine, progress=bar, options=opts)
-            bar.done()
-            reports.append(report)
-    except ReplcheckError as e:
+        reports, skipped = _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mode, search, bar)
+    finally:
         bar.done()
-        raise BadInput(str(e)) from None
     if expect_mode:
         text, ok = _compare_expectations(reports, skipped)
         _emit(text, output)
-        sys.exit(EXIT_OK if ok else EXIT_VIOLATED)
+        _finish(HOLDS if ok else VIOLATED)
     if fmt == "json":
         _emit(render_json.render(reports), output)
     elif fmt in RICH:
@@ -239,8 +322,37 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, max_states, max_depth
     else:
         _emit("\n\n".join([render_text.render(r) for r in reports] + (["\n".join(skipped)] if skipped else [])),
               output)
-    verdicts = {r.verdict for rep in reports for r in rep.results}
-    sys.exit(EXIT_VIOLATED if VIOLATED in verdicts else EXIT_INCOMPLETE if INCOMPLETE in verdicts else EXIT_OK)
+    _finish(r.verdict for rep in reports for r in rep.results)
+
+
+def _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mode, search, bar):
+    """Every spec of ``specs`` (under each of ``resolvers`` when given),
+    checked: ``(reports, skipped lines)``."""
+    skipped: list[str] = []
+    runs_of = [(p, load(p, overrides)) for p in _spec_files(specs)]
+    if resolvers:   # one run per resolver (checks/smt/per_resolver.py)
+        from replcheck.checks.smt.per_resolver import variants
+        each = [(p, r, v) for p, _ in runs_of for which in resolvers
+                for r, v in variants(p, overrides, which, search.engine)]
+        skipped += [f"n/a  {r}: {v}" for _, r, v in each if isinstance(v, str)]
+        runs_of = [(p, v) for p, _, v in each if not isinstance(v, str)]
+        if not runs_of:
+            raise BadInput(f"--resolver {','.join(resolvers)}: no resolver can run this spec ("
+                           + "; ".join(f"{r}: {v}" for _, r, v in each) + ")")
+    reports = []
+    for path, spec in runs_of:
+        spec = search.bound(spec)
+        if expect_mode and not spec.expect:
+            raise BadInput(f"{path}: expect: no [expect] table; add the verdicts this spec must give")
+        if "python" in spec.requires:
+            if allow_python:
+                spec = dataclasses.replace(spec, allow_python=True)
+            elif expect_mode:
+                skipped.append(f"skipped  {spec.source}: needs --allow-python (requires = [\"python\"])")
+                continue
+        reports.append(check(spec, invariants or None, engine=search.engine, progress=bar, options=search.options))
+        bar.done()
+    return reports, skipped
 
 
 # The renderings of issue 7; each takes (reports, minimise) and returns a string.
@@ -256,12 +368,6 @@ def _minimise_flag(fmt: str, minimize) -> bool:
         raise BadInput(f"--minimize: applies to --format markdown, html or itf, not {fmt};"
                        " drop --minimize or pick one of those formats")
     return minimize
-
-
-def _exit_code(results) -> int:
-    verdicts = {r.verdict for r in results}
-    return EXIT_VIOLATED if VIOLATED in verdicts else EXIT_INCOMPLETE if INCOMPLETE in verdicts else EXIT_OK
-
 
 def _compare_expectations(reports, skipped=()) -> tuple[str, bool]:
     lines = []
@@ -326,9 +432,10 @@ def list_cmd(what):
 
 @main.command("topology")
 @click.argument("spec", type=click.Path())
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a spec key.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def topology_cmd(spec, overrides, fmt):
+@set_option()
+@format_option(["text", "json"])
+@output_option("the analysis")
+def topology_cmd(spec, overrides, fmt, output):
     """Analyse SPEC's replication graph: the path and hop count from each
     leader to each other, the leaders and links whose single failure stops
     some leader's writes reaching another live leader, the worst-case
@@ -341,21 +448,17 @@ def topology_cmd(spec, overrides, fmt):
       replcheck topology specs/seed/alice-bob-lww.toml --set system.topology=star --set system.hub=us-east
     """
     from replcheck.checks import render_topology
-    try:
-        click.echo(render_topology.render(load(spec, overrides), fmt))
-    except ReplcheckError as e:
-        raise BadInput(str(e)) from None
+    _emit(render_topology.render(load(spec, overrides), fmt), output)
 
 
 @main.command("explain")
 @click.argument("spec", type=click.Path())
-@click.option("--invariant", metavar="NAME", help="The invariant to explain (default: the first violated one).")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a spec key (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["markdown", "html"]), default="markdown", show_default=True)
-@click.option("--minimize/--no-minimize", "minimize", default=True, show_default=True,
-              help="Drop trace events the violation does not need.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (default: stdout).")
-def explain_cmd(spec, invariant, overrides, fmt, minimize, output):
+@names_option("--invariant", "invariants", "The invariant to explain (default: the first violated one).")
+@set_option()
+@format_option(["markdown", "html"], default="markdown")
+@minimize_option(True)
+@output_option()
+def explain_cmd(spec, invariants, overrides, fmt, minimize, output):
     """The lecture artefact for one invariant of SPEC: what went wrong, the
     counterexample as a sequence diagram, every leader's state at each step.
 
@@ -363,35 +466,23 @@ def explain_cmd(spec, invariant, overrides, fmt, minimize, output):
     Example:
       replcheck explain specs/seed/alice-bob-lww.toml --invariant no-lost-writes --format html -o lww.html
     """
-    try:
-        report = check(load(spec, overrides), [invariant] if invariant else None)
-        chosen = [invariant] if invariant else [r.invariant for r in report.results if r.verdict == VIOLATED][:1]
-        chosen = chosen or None  # nothing violated: the page shows every verdict
-        render = render_markdown.render if fmt == "markdown" else render_html.render
-        text = render(report, minimize, invariants=chosen)
-    except ReplcheckError as e:
-        raise BadInput(str(e)) from None
-    _emit(text, output)
-    sys.exit(_exit_code([r for r in report.results if chosen is None or r.invariant in chosen]))
-
-
-def _csv_names(value) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    return tuple(x.strip() for x in value.split(",") if x.strip()) or None
+    report = check(load(spec, overrides), list(invariants) or None)
+    chosen = list(invariants) or [r.invariant for r in report.results if r.verdict == VIOLATED][:1]
+    chosen = chosen or None  # nothing violated: the page shows every verdict
+    render = render_markdown.render if fmt == "markdown" else render_html.render
+    _emit(render(report, minimize, invariants=chosen), output)
+    _finish(r.verdict for r in report.results if chosen is None or r.invariant in chosen)
 
 
 @main.command("matrix")
 @click.argument("spec", type=click.Path())
-@click.option("--resolvers", metavar="A,B,...", help="Comma-separated resolvers (default: every resolver).")
-@click.option("--topologies", metavar="X,Y,...", help="Comma-separated topologies (default: the spec's).")
-@click.option("--invariants", metavar="I,J,...", help="Comma-separated invariants (default: the spec's).")
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "csv", "json"]), default="text",
-              show_default=True)
-@click.option("--minimize/--no-minimize", "minimize", default=True, show_default=True,
-              help="Minimise the counterexamples linked from the Markdown tables.")
-@click.option("--progress/--no-progress", default=None, help="Show progress on stderr (default: on a terminal).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (default: stdout).")
+@names_option("--resolver", "resolvers", "A resolver row (default: every resolver).", aliases=("--resolvers",))
+@names_option("--topology", "topologies", "A topology table (default: the spec's).", aliases=("--topologies",))
+@names_option("--invariant", "invariants", "An invariant column (default: the spec's).", aliases=("--invariants",))
+@format_option(["text", "markdown", "csv", "json"])
+@minimize_option(True, help="Minimise the counterexamples linked from the Markdown tables.")
+@progress_option()
+@output_option()
 def matrix_cmd(spec, resolvers, topologies, invariants, fmt, minimize, progress, output):
     """Check SPEC under every resolver x topology combination and print the
     verdicts: resolvers as rows, invariants as columns, one table per
@@ -399,7 +490,7 @@ def matrix_cmd(spec, resolvers, topologies, invariants, fmt, minimize, progress,
 
     \b
     Example:
-      replcheck matrix specs/seed/alice-bob-lww.toml --resolvers lww,mv-register --topologies all-to-all,ring,star
+      replcheck matrix specs/seed/alice-bob-lww.toml --resolver lww,mv-register --topology all-to-all,ring,star
     """
     show = sys.stderr.isatty() if progress is None else progress
 
@@ -411,82 +502,95 @@ def matrix_cmd(spec, resolvers, topologies, invariants, fmt, minimize, progress,
         else:
             click.echo(f"\r  [{done + 1}/{total}] {topology} / {resolver} ...{' ' * 10}", err=True, nl=False)
 
-    try:
-        m = matrix_mod.run(spec, _csv_names(resolvers), _csv_names(topologies), _csv_names(invariants), tick)
-        text = matrix_mod.RENDERERS[fmt](m, minimize)
-    except ReplcheckError as e:
-        raise BadInput(str(e)) from None
-    _emit(text, output)
-    sys.exit(_exit_code([r for rep in m.checked() for r in rep.results]))
+    m = matrix_mod.run(spec, resolvers or None, topologies or None, invariants or None, tick)
+    _emit(matrix_mod.RENDERERS[fmt](m, minimize), output)
+    _finish(r.verdict for rep in m.checked() for r in rep.results)
 
 
 @main.command("replay")
 @click.argument("spec", type=click.Path())
 @click.argument("trace_file", metavar="TRACE.json", type=click.Path())
-@click.option("--invariant", help="Replay the trace of this invariant (default: every trace in the file).")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="The overrides the trace was made with.")
-def replay_cmd(spec, trace_file, invariant, overrides):
+@names_option("--invariant", "invariants", "Replay the trace of this invariant (default: every trace in the file).")
+@set_option(help="The overrides the trace was made with (repeatable).")
+@format_option(["text", "json"])
+@output_option("the outcome")
+def replay_cmd(spec, trace_file, invariants, overrides, fmt, output):
     """Re-execute a saved trace (from check --format json) against SPEC and
     confirm its violation.  Exit 1 when the violation reproduces, 0 when the
     trace runs but the invariant now holds at its end, 2 when it does not fit.
     """
+    s = load(spec, overrides)
+    todo = _traces_to_replay(trace_file, invariants)
+    system = System(s)
+    outcomes = []
+    for r in todo:
+        name = r.get("invariant")
+        if name not in INVARIANTS:
+            raise BadInput(f"{trace_file}: results.invariant: unknown '{name}' (replcheck list invariants)")
+        path = path_from_json(system, r["trace"].get("steps", []), trace_file)
+        outcomes.append(_replay_one(system, name, path))
+    if fmt == "json":
+        _emit(json.dumps({"replayed": outcomes}, indent=2), output)
+    else:
+        _emit("\n".join(o["text"] for o in outcomes), output)
+    # reproduced: the violation is there (1); otherwise the trace ran and nothing is violated at its end (0)
+    _finish(VIOLATED if o["outcome"] == "reproduced" else HOLDS for o in outcomes)
+
+
+def _traces_to_replay(trace_file, invariants) -> list[dict]:
+    """The results of ``trace_file`` (check --format json, one report or
+    many, or a bare trace) that carry a trace, for ``invariants`` if given."""
     try:
-        s = load(spec, overrides)
-        try:
-            data = json.loads(Path(trace_file).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            raise BadInput(f"{trace_file}: cannot read a JSON trace ({e}); pass the output of"
-                           " replcheck check --format json") from None
-        results = data.get("results") if isinstance(data, dict) else None
-        if results is None and isinstance(data, dict) and isinstance(data.get("reports"), list):
-            results = [r for rep in data["reports"] if isinstance(rep, dict)
-                       for r in (rep.get("results") if isinstance(rep.get("results"), list) else [])]
-        if results is None and isinstance(data, dict) and "steps" in data:
-            if not invariant:
-                raise BadInput(f"{trace_file}: a bare trace; name its invariant with --invariant")
-            results = [{"invariant": invariant, "trace": data}]
-        if not isinstance(results, list):
-            raise BadInput(f"{trace_file}: results: missing; pass the output of replcheck check --format json")
-        for i, r in enumerate(results):
-            if not isinstance(r, dict) or not isinstance(r.get("invariant"), str) or not (
-                    r.get("trace") is None or isinstance(r.get("trace"), dict)
-                    and isinstance(r["trace"].get("steps", []), list)):
-                raise BadInput(f"{trace_file}: results[{i}]: not a result with an invariant name and a trace"
-                               " {\"steps\": [...]}; pass the output of replcheck check --format json")
-        todo = [r for r in results if r.get("trace") and (not invariant or r.get("invariant") == invariant)]
-        if not todo:
-            raise BadInput(f"{trace_file}: no trace{' for ' + invariant if invariant else ''} in this file;"
-                           " only violated invariants carry one")
-        system = System(s)
-        reproduced = False
-        for r in todo:
-            name = r.get("invariant")
-            if name not in INVARIANTS:
-                raise BadInput(f"{trace_file}: results.invariant: unknown '{name}' (replcheck list invariants)")
-            path = path_from_json(system, r["trace"].get("steps", []), trace_file)
-            trace, state = build_trace(system, path)
-            inv = INVARIANTS[name]
-            if state[3] and inv.scope == QUIESCENT:
-                # As the engine does (checks/verdict.py _unless_looped): a loop-cut state looks quiescent
-                # but replication never ends there, so only quiescent-scope invariants are not judged;
-                # every-state ones are, replication-terminates above all (its violation is this state).
-                click.echo(f"{name}: replayed {len(path)} steps, but a write was cut there after circling the"
-                           " topology (a replication loop): a quiescent-state invariant is not judged there")
-                continue
-            if inv.scope == QUIESCENT and not is_quiescent(system, system.successors(state)):
-                click.echo(f"{name}: replayed {len(path)} steps, but the end state is not quiescent;"
-                           " the invariant is only judged at quiescent states")
-                continue
-            v = inv.build(system)(state)
-            if v is None:
-                click.echo(f"{name}: replayed {len(path)} steps; the invariant HOLDS at the end (not reproduced)")
-            else:
-                reproduced = True
-                click.echo(f"{name}: replayed {len(path)} steps; violation reproduced: {v.anomaly}")
-                click.echo(f"  {v.message}")
-    except ReplcheckError as e:
-        raise BadInput(str(e)) from None
-    sys.exit(EXIT_VIOLATED if reproduced else EXIT_OK)
+        data = json.loads(Path(trace_file).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise BadInput(f"{trace_file}: cannot read a JSON trace ({e}); pass the output of"
+                       " replcheck check --format json") from None
+    results = data.get("results") if isinstance(data, dict) else None
+    if results is None and isinstance(data, dict) and isinstance(data.get("reports"), list):
+        results = [r for rep in data["reports"] if isinstance(rep, dict)
+                   for r in (rep.get("results") if isinstance(rep.get("results"), list) else [])]
+    if results is None and isinstance(data, dict) and "steps" in data:
+        if len(invariants) != 1:
+            raise BadInput(f"{trace_file}: a bare trace; name its one invariant with --invariant")
+        results = [{"invariant": invariants[0], "trace": data}]
+    if not isinstance(results, list):
+        raise BadInput(f"{trace_file}: results: missing; pass the output of replcheck check --format json")
+    for i, r in enumerate(results):
+        if not isinstance(r, dict) or not isinstance(r.get("invariant"), str) or not (
+                r.get("trace") is None or isinstance(r.get("trace"), dict)
+                and isinstance(r["trace"].get("steps", []), list)):
+            raise BadInput(f"{trace_file}: results[{i}]: not a result with an invariant name and a trace"
+                           " {\"steps\": [...]}; pass the output of replcheck check --format json")
+    todo = [r for r in results if r.get("trace") and (not invariants or r.get("invariant") in invariants)]
+    if not todo:
+        raise BadInput(f"{trace_file}: no trace{' for ' + ','.join(invariants) if invariants else ''} in this file;"
+                       " only violated invariants carry one")
+    return todo
+
+
+def _replay_one(system, name, path) -> dict:
+    """Replay ``path`` and judge invariant ``name`` at its end: a dict with
+    ``outcome`` (reproduced, holds, not-judged) and its ``text``."""
+    trace, state = build_trace(system, path)
+    inv = INVARIANTS[name]
+    out = {"invariant": name, "steps": len(path), "anomaly": None, "message": None}
+    if state[3] and inv.scope == QUIESCENT:
+        # As the engine does (checks/verdict.py _unless_looped): a loop-cut state looks quiescent
+        # but replication never ends there, so only quiescent-scope invariants are not judged;
+        # every-state ones are, replication-terminates above all (its violation is this state).
+        return {**out, "outcome": "not-judged",
+                "text": f"{name}: replayed {len(path)} steps, but a write was cut there after circling the"
+                        " topology (a replication loop): a quiescent-state invariant is not judged there"}
+    if inv.scope == QUIESCENT and not is_quiescent(system, system.successors(state)):
+        return {**out, "outcome": "not-judged",
+                "text": f"{name}: replayed {len(path)} steps, but the end state is not quiescent;"
+                        " the invariant is only judged at quiescent states"}
+    v = inv.build(system)(state)
+    if v is None:
+        return {**out, "outcome": "holds",
+                "text": f"{name}: replayed {len(path)} steps; the invariant HOLDS at the end (not reproduced)"}
+    return {**out, "outcome": "reproduced", "anomaly": v.anomaly, "message": v.message,
+            "text": f"{name}: replayed {len(path)} steps; violation reproduced: {v.anomaly}\n  {v.message}"}
 
 
 # ---------------------------------------------------------------- z3 (issue 6)
@@ -506,16 +610,18 @@ def smt_group():
               help="Time from a write's timestamp to its shipping.")
 @click.option("--replication-ms", type=click.FloatRange(min=0), default=60, show_default=True,
               help="Least delay of one replication link (longer delays are allowed).")
-@click.option("--minimize", is_flag=True, help="Also find the least skew at which a causally later write is lost.")
+@click.option("--least-skew", "--minimize", "least_skew", cls=_Aliased, aliases=("--minimize",), is_flag=True,
+              help="Also find the least skew at which a causally later write is lost.")
 @click.option("--free-times", is_flag=True, help="Ignore the spec's time_ms: commits at any real time.")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a spec key.")
-def smt_skew_cmd(spec, max_skew, commit_ms, replication_ms, minimize, free_times, overrides):
+@set_option()
+@output_option("the analysis")
+def smt_skew_cmd(spec, max_skew, commit_ms, replication_ms, least_skew, free_times, overrides, output):
     """Under which clock offsets and commit times does LWW over wall clocks
     lose a write of SPEC?  Prints a witness timeline with every clock.
 
     \b
     Example:
-      replcheck smt skew specs/seed/skew-wall.toml --minimize
+      replcheck smt skew specs/seed/skew-wall.toml --least-skew
     """
     from fractions import Fraction
 
@@ -525,20 +631,18 @@ def smt_skew_cmd(spec, max_skew, commit_ms, replication_ms, minimize, free_times
     def frac(x):
         return None if x is None else Fraction(str(x))
 
-    try:
-        timing = skew.Timing(frac(commit_ms), frac(replication_ms), frac(max_skew), free_times)
-        report = skew.analyse(load(spec, overrides), timing, minimize)
-    except ReplcheckError as e:
-        raise BadInput(str(e)) from None
-    click.echo(smt_render.skew(report))
-    sys.exit(EXIT_VIOLATED if report.lost_update or report.causally_later else EXIT_OK)
+    timing = skew.Timing(frac(commit_ms), frac(replication_ms), frac(max_skew), free_times)
+    report = skew.analyse(load(spec, overrides), timing, least_skew)
+    _emit(smt_render.skew(report), output)
+    _finish(VIOLATED if report.lost_update or report.causally_later else HOLDS)
 
 
 @smt_group.command("laws")
 @click.argument("resolver", metavar="RESOLVER|MERGE.toml")
 @click.option("--tie-break", type=click.Choice(sorted(TIE_BREAKS)), default="leader", show_default=True,
               help="For lww: the rule on equal timestamps.")
-def smt_laws_cmd(resolver, tie_break):
+@output_option("the proof")
+def smt_laws_cmd(resolver, tie_break, output):
     """Prove or refute commutativity, associativity and idempotence of a
     resolver's merge (or of a custom merge in a TOML file).
 
@@ -551,16 +655,13 @@ def smt_laws_cmd(resolver, tie_break):
     from replcheck.checks.smt import laws
     from replcheck.checks.smt import render as smt_render
 
-    try:
-        if resolver.endswith(".toml"):
-            report = laws.check_laws(laws.load_custom(resolver))
-        else:
-            report = laws.report_for(resolver, tie_break)
-    except ReplcheckError as e:
-        raise BadInput(str(e)) from None
-    click.echo(smt_render.laws(report))
-    # 3: the laws hold for the value merge, but convergence is not proved
-    sys.exit(EXIT_OK if report.converges else EXIT_VIOLATED if not report.proved else EXIT_INCOMPLETE)
+    if resolver.endswith(".toml"):
+        report = laws.check_laws(laws.load_custom(resolver))
+    else:
+        report = laws.report_for(resolver, tie_break)
+    _emit(smt_render.laws(report), output)
+    # incomplete: the laws hold for the value merge, but convergence is not proved
+    _finish(HOLDS if report.converges else VIOLATED if not report.proved else INCOMPLETE)
 
 
 @smt_group.command("iconfluence")
@@ -568,7 +669,8 @@ def smt_laws_cmd(resolver, tie_break):
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True), default=60, show_default=True,
               metavar="SECONDS", help="Time for z3 on the whole question (solving, then shrinking the"
                                       " counterexample); past it: exit 3 (incomplete), or an unshrunk counterexample.")
-def smt_iconfluence_cmd(query, timeout_s):
+@output_option("the verdict")
+def smt_iconfluence_cmd(query, timeout_s, output):
     """Is QUERY's set of operations I-confluent for its invariant (Bailis et
     al., VLDB 2015)?  Prints ancestor / branch A / branch B / merge when not.
     Exit 3 when z3 cannot decide within --timeout.
@@ -580,12 +682,9 @@ def smt_iconfluence_cmd(query, timeout_s):
     from replcheck.checks.smt import iconfluence
     from replcheck.checks.smt import render as smt_render
 
-    try:
-        verdict = iconfluence.check(iconfluence.load_query(query), timeout_ms=max(1, round(timeout_s * 1000)))
-    except ReplcheckError as e:
-        raise BadInput(str(e)) from None
-    click.echo(smt_render.iconfluence(verdict))
-    sys.exit(EXIT_INCOMPLETE if verdict.incomplete else EXIT_OK if verdict.confluent else EXIT_VIOLATED)
+    verdict = iconfluence.check(iconfluence.load_query(query), timeout_ms=max(1, round(timeout_s * 1000)))
+    _emit(smt_render.iconfluence(verdict), output)
+    _finish(INCOMPLETE if verdict.incomplete else HOLDS if verdict.confluent else VIOLATED)
 
 
 @main.group("export")
@@ -595,10 +694,9 @@ def export_group():
 
 @export_group.command("promela")
 @click.argument("spec", type=click.Path())
-@click.option("--invariant", "invariants", multiple=True, metavar="NAME",
-              help="Assert only this invariant (convergence or no-lost-writes; repeatable).")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a spec key.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the model to FILE.")
+@names_option("--invariant", "invariants", "Assert only this invariant (convergence or no-lost-writes).")
+@set_option()
+@output_option("the model")
 def export_promela_cmd(spec, invariants, overrides, output):
     """Write SPEC as a Promela model for SPIN, with the same semantics, the
     invariants asserted at quiescent states (core subset: register keys,
@@ -610,10 +708,7 @@ def export_promela_cmd(spec, invariants, overrides, output):
       spin -a model.pml && gcc -O2 -DSAFETY -o pan pan.c && ./pan -m100000
     """
     from replcheck.checks.export_promela import export_promela
-    try:
-        text = export_promela(load(spec, overrides), invariants or None)
-    except ReplcheckError as e:
-        raise BadInput(str(e)) from None
+    text = export_promela(load(spec, overrides), invariants or None)
     if output:
         Path(output).write_text(text, encoding="utf-8")
     else:
@@ -628,23 +723,23 @@ def drill_group():
     and the answer's commit-latency cost (docs/drills/)."""
 
 
+def drills_option(help="A folder of drills (default: the bundled)."):
+    return click.option("--drills", "folder", type=click.Path(file_okay=False), help=help)
+
+
 @drill_group.command("list")
-@click.option("--drills", "folder", type=click.Path(file_okay=False), help="A folder of drills (default: the bundled).")
+@drills_option()
 def drill_list_cmd(folder):
     """Show every drill: what it asks and the invariants an answer must keep."""
     from replcheck.checks import drill as drill_mod
-    try:
-        click.echo(drill_mod.render_list(drill_mod.list_drills(folder)))
-    except ReplcheckError as e:
-        raise BadInput(str(e)) from None
+    click.echo(drill_mod.render_list(drill_mod.list_drills(folder)))
 
 
 @drill_group.command("check")
 @click.argument("answer", metavar="ANSWER.toml", type=click.Path())
-@click.option("--drills", "folder", type=click.Path(file_okay=False), help="Where to find the drill (default: next"
-              " to the answer, then the bundled drills).")
+@drills_option("Where to find the drill (default: next to the answer, then the bundled drills).")
 @click.option("--allow-python", is_flag=True, help="Let an answer's merge = \"module:function\" run (off by default).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the verdict to FILE.")
+@output_option("the verdict")
 def drill_check_cmd(answer, folder, allow_python, output):
     """Run the drill under ANSWER and print PASS/FAIL per required invariant,
     the counterexample for each failure and the answer's cost.  Exit 0 when
@@ -655,25 +750,25 @@ def drill_check_cmd(answer, folder, allow_python, output):
       replcheck drill check specs/drills/answers/inventory-escrow.toml
     """
     from replcheck.checks import drill as drill_mod
-    try:
-        ans = drill_mod.load_answer(answer)
-        d = drill_mod.find_drill(ans.drill, folder, near=Path(answer).parent)
-        outcome = drill_mod.check_answer(d, ans, allow_python)
-    except ReplcheckError as e:
-        raise BadInput(str(e)) from None
+    ans = drill_mod.load_answer(answer)
+    d = drill_mod.find_drill(ans.drill, folder, near=Path(answer).parent)
+    outcome = drill_mod.check_answer(d, ans, allow_python)
     _emit(drill_mod.render_check(outcome), output)
-    sys.exit(EXIT_OK if outcome.passed else EXIT_INCOMPLETE if outcome.incomplete and not any(
-        r.verdict == VIOLATED for r in outcome.report.results) else EXIT_VIOLATED)
+    # a FAIL without a violated invariant (e.g. a vacuous pass) is still a failure: violated
+    _finish(HOLDS if outcome.passed else INCOMPLETE if outcome.incomplete and not any(
+        r.verdict == VIOLATED for r in outcome.report.results) else VIOLATED)
 
 
 @drill_group.command("solve")
 @click.argument("name", metavar="DRILL")
-@click.option("--drills", "folder", type=click.Path(file_okay=False), help="A folder of drills (default: the bundled).")
-@click.option("--topologies", metavar="X,Y,...", help="Comma-separated topologies (default: all-to-all,ring,star).")
-@click.option("--resolvers", metavar="A,B,...", help="Comma-separated resolvers (default: the whole catalogue).")
-@click.option("--routing", "routings", metavar="R,...", help="none, home-leader or home-leader:<basis> (default: all).")
-@click.option("--progress/--no-progress", default=None, help="Show progress on stderr (default: on a terminal).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the table to FILE.")
+@drills_option()
+@names_option("--topology", "topologies", "A topology to try (default: all-to-all,ring,star).",
+              aliases=("--topologies",))
+@names_option("--resolver", "resolvers", "A resolver to try (default: the whole catalogue).",
+              aliases=("--resolvers",))
+@names_option("--routing", "routings", "none, home-leader or home-leader:<basis> (default: all).", metavar="R")
+@progress_option()
+@output_option("the table")
 def drill_solve_cmd(name, folder, topologies, resolvers, routings, progress, output):
     """Try every topology x resolver x routing (x layout) of the catalogue on
     DRILL and print which pass: the instructor's answer space.  Combinations
@@ -683,7 +778,7 @@ def drill_solve_cmd(name, folder, topologies, resolvers, routings, progress, out
     \b
     Example:
       replcheck drill solve inventory
-      replcheck drill solve user-auth --resolvers lww,mv-register
+      replcheck drill solve user-auth --resolver lww,mv-register
     """
     from replcheck.checks import drill as drill_mod
     show = sys.stderr.isatty() if progress is None else progress
@@ -696,13 +791,10 @@ def drill_solve_cmd(name, folder, topologies, resolvers, routings, progress, out
         else:
             click.echo(f"\r  [{done + 1}/{total}] {ans.label[:70]:<70}", err=True, nl=False)
 
-    try:
-        d = drill_mod.find_drill(name, folder)
-        cells = drill_mod.solve(d, _csv_names(topologies), _csv_names(resolvers), _csv_names(routings), tick)
-    except ReplcheckError as e:
-        raise BadInput(str(e)) from None
+    d = drill_mod.find_drill(name, folder)
+    cells = drill_mod.solve(d, topologies or None, resolvers or None, routings or None, tick)
     _emit(drill_mod.render_solve(d, cells), output)
-    sys.exit(EXIT_OK if any(c.verdict == "pass" for c in cells) else EXIT_VIOLATED)
+    _finish(HOLDS if any(c.verdict == "pass" for c in cells) else VIOLATED)
 
 
 if __name__ == "__main__":  # pragma: no cover
