@@ -37,7 +37,7 @@ hub) replace the drill's; every key the workload writes takes the
 resolver — a register resolver becomes the key's ``resolver``, a counter or
 set type its ``type``, keeping every other setting the new type takes
 (``initial``, ``home``, ``delete_rule``; ``rights`` for escrow:
-:func:`checks.matrix.retype`) — except a ``users``
+:func:`model.variants.retype`) — except a ``users``
 table, whose rows never conflict (no resolver runs); with ``routing =
 "home-leader"`` every key matching a home prefix gets ``home = <leader>``
 (its writes commit there, whatever the type).  A combination whose spec
@@ -54,7 +54,6 @@ back``.
 
 from __future__ import annotations
 
-import copy
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,14 +62,14 @@ from replcheck import bundled
 
 from replcheck.checks.anomalies import meaning
 from replcheck.checks.invariants import INVARIANTS
-from replcheck.checks.matrix import retype
 from replcheck.checks.trace import build_trace
 from replcheck.checks.verdict import HOLDS, INCOMPLETE, VIOLATED, Report, check
 from replcheck.model.errors import SpecError, did_you_mean
-from replcheck.model.resolvers import RESOLVERS, TABLES
+from replcheck.model import variants
+from replcheck.model.resolvers import RESOLVERS
 from replcheck.model.resolvers.base import is_rejected
 from replcheck.model.search import EVERY
-from replcheck.model.spec import Spec, parse_spec
+from replcheck.model.spec import Spec, load_spec
 from replcheck.model.system import System
 
 DRILLS_DIR = bundled.root("specs") / "drills"   # the bundled drills, source tree or installed wheel
@@ -85,13 +84,13 @@ _DRILL_KEYS = ("title", "question", "homes", "layouts")
 # ------------------------------------------------------------------ drills
 @dataclass(frozen=True)
 class Drill:
-    """A drill scenario: its spec data and what an answer may choose."""
+    """A drill scenario: its validated spec and what an answer may choose."""
 
     name: str
     path: Path
     title: str
     question: str
-    data: dict = field(repr=False, compare=False)
+    spec: Spec = field(repr=False, compare=False)
     invariants: tuple[str, ...]
     leaders: tuple[str, ...]
     homes: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]   # basis -> ((prefix, leader), ...)
@@ -102,6 +101,7 @@ class Drill:
 
 
 def _read_toml(path: Path, what: str) -> dict:
+    """An answer file's data (answers are not specs: the spec loader reads drills)."""
     path = bundled.locate(path)
     if not path.is_file():
         raise SpecError(str(path), "", f"no such {what} file")
@@ -125,9 +125,10 @@ def load_drill(path) -> Drill:
     """Read a drill scenario (a spec with a ``[drill]`` table)."""
     p = Path(path)
     source = str(p)
-    data = _read_toml(p, "drill")
-    spec = parse_spec(data, source, INVARIANTS)   # the scenario itself must be a valid spec
-    d = data.get("drill")
+    if not bundled.locate(p).is_file():
+        raise SpecError(str(bundled.locate(p)), "", "no such drill file")
+    spec = load_spec(p, invariant_names=INVARIANTS)   # the scenario itself must be a valid spec
+    d = variants.extra_table(spec, "drill")
     if not isinstance(d, dict):
         raise SpecError(source, "drill", "missing [drill] table; add title, question and homes")
     for k in d:
@@ -149,7 +150,7 @@ def load_drill(path) -> Drill:
     layouts = d.get("layouts", [])
     if not isinstance(layouts, list) or any(x not in LAYOUTS for x in layouts):
         raise SpecError(source, "drill.layouts", "must be a list of by-id / by-email")
-    return Drill(p.stem, p, d["title"], " ".join(d["question"].split()), data, spec.invariants, spec.leaders,
+    return Drill(p.stem, p, d["title"], " ".join(d["question"].split()), spec, spec.invariants, spec.leaders,
                  tuple(homes), tuple(layouts))
 
 
@@ -279,31 +280,7 @@ _HINTS = {
 
 
 # ----------------------------------------------------- answer -> spec (pure)
-class NotApplicable(SpecError):
-    """This combination cannot run the drill's workload (the reason says why)."""
-
-
-def _workload_keys(data) -> list[str]:
-    return list(dict.fromkeys(o.get("key") for o in data.get("workload", []) if isinstance(o, dict)))
-
-
-def _by_email(data: dict) -> dict:
-    """The scenario with every ``users`` table turned into rows keyed by
-    email: a registration ``insert = "a@x"`` on table ``users`` becomes
-    ``insert = "<op id>"`` on the register row ``users/a@x``."""
-    keys = dict(data.get("keys", {}))
-    tables = {k for k, kt in keys.items() if isinstance(kt, dict) and kt.get("type") in TABLES}
-    work = []
-    for i, o in enumerate(data.get("workload", [])):
-        o = dict(o)
-        if o.get("key") in tables:
-            email = o.pop("insert", None) or o.pop("set", None)
-            o["key"] = f"{o['key']}/{email}"
-            o["insert"] = o.get("id", f"w{i + 1}")
-        work.append(o)
-    for t in tables:
-        keys.pop(t)
-    return {**data, "keys": keys, "workload": work}
+NotApplicable = variants.NotApplicable   # this combination cannot run the drill's workload (the reason says why)
 
 
 def _longest(rules, key):
@@ -314,85 +291,57 @@ def _longest(rules, key):
     return best[1] if best else None
 
 
-def compose(drill: Drill, answer: Answer) -> dict:
-    """The drill's spec data under ``answer`` (pure; see the module notes)."""
-    data = copy.deepcopy(drill.data)
-    data.pop("drill", None)
-    data.pop("expect", None)
-    data["check"] = {"invariants": list(drill.invariants)}
+def _changes(drill: Drill, answer: Answer) -> dict:
+    """What ``answer`` changes in the drill's spec (:func:`model.variants.derive`),
+    after the checks that concern the answer itself (see the module notes)."""
     src = answer.source
     if answer.layout and answer.layout not in drill.layouts:
         raise SpecError(src, "layout", f"drill {drill.name} has no table layouts to choose; remove the key"
                         if not drill.layouts else f"drill {drill.name} offers layouts {', '.join(drill.layouts)}")
-    if answer.layout == "by-email":
-        data = _by_email(data)
-    system = dict(data["system"])
-    system["topology"] = answer.topology
-    system.pop("edges", None)
+    by_email = answer.layout == "by-email"
+    hub = None
     if answer.topology == "star":
-        hub = answer.hub or system.get("hub") or drill.leaders[0]
+        hub = answer.hub or drill.spec.hub or drill.leaders[0]
         if hub not in drill.leaders:
             raise SpecError(src, "hub", f"unknown leader '{hub}'{did_you_mean(hub, drill.leaders)}"
                                         f" (leaders: {', '.join(drill.leaders)})")
-        system["hub"] = hub
-    else:
-        system.pop("hub", None)
-    keys = {k: dict(v) for k, v in data.get("keys", {}).items()}
-    uses_resolver = False
-    info = RESOLVERS.get(answer.resolver)
-    for k in _workload_keys(data):
-        kt = keys.get(k, {})
-        if kt.get("type") in TABLES:
-            continue   # rows keyed by generated ids never conflict: no resolver runs
-        # Every setting the key's table has that the new type takes: initial,
-        # home, delete_rule, and rights for escrow (before, only home and
-        # initial were copied and an escrow's rights fell back to the even split).
-        keys[k] = retype(kt, info, answer.merge)
-        uses_resolver = uses_resolver or (not answer.merge and info.family == "register")
-    if answer.merge:
-        data["requires"] = ["python"]
-        system.pop("resolver", None)
-    elif uses_resolver:
-        system["resolver"] = answer.resolver
-        if info.clock:
-            system.pop("clock", None)
-        if info.fixed_tie_break:
-            system.pop("tie_break", None)
+    homes = None
     if answer.routing == "home-leader":
         rules = answer.homes if answer.homes is not None else drill.homes_for(answer.home_by)
         if rules is None:
             offered = ", ".join(b for b, _ in drill.homes) or "none"
             raise NotApplicable(src, "home_by", f"drill {drill.name} defines no homes by {answer.home_by}"
                                                 f" (it offers: {offered}); name them with homes = {{ prefix = leader }}")
-        routed = 0
-        for k in _workload_keys(data):
+        homes = {}
+        for k in variants.written_keys(drill.spec, rows_by_email=by_email):
             home = _longest(rules, k)
             if home is not None:
                 if home not in drill.leaders:
                     raise SpecError(src, f"homes.{k}", f"unknown leader '{home}' (leaders: {', '.join(drill.leaders)})")
-                keys.setdefault(k, {})["home"] = home
-                routed += 1
-        if not routed:
+                homes[k] = home
+        if not homes:
             raise NotApplicable(src, "home_by", f"no key of this workload has a home by {answer.home_by or 'your homes'}"
                                                 " (a home belongs to a key: routing by email needs rows keyed by email)")
-    data["system"] = system
-    data["keys"] = keys
-    return data
+    return dict(invariants=drill.invariants, drop_expect=True, rows_by_email=by_email, topology=answer.topology,
+                hub=hub, resolver=answer.resolver, retype_keys="written", merge=answer.merge, homes=homes,
+                presets="drop")
+
+
+def compose(drill: Drill, answer: Answer) -> dict:
+    """The composed spec's source mapping (what a spec file for this answer
+    would hold), to validate or write out independently; raises
+    :class:`NotApplicable` when the combination cannot run."""
+    return variants.source_data(drill.spec.variant(**_changes(drill, answer)))
 
 
 def answer_spec(drill: Drill, answer: Answer, allow_python: bool = False) -> Spec:
-    """The validated spec of ``drill`` under ``answer``; :class:`NotApplicable`
-    when the model cannot run the combination."""
-    data = compose(drill, answer)
+    """The validated spec of ``drill`` under ``answer`` (pure; see the module
+    notes); :class:`NotApplicable` when the model cannot run the combination."""
+    changes = _changes(drill, answer)
     if answer.merge and not allow_python:
         raise SpecError(answer.source, "merge", "names a Python merge function, which runs code; pass"
                                                 " --allow-python to run it")
-    try:
-        spec = parse_spec(data, str(drill.path), INVARIANTS)
-    except NotApplicable:
-        raise
-    except SpecError as e:
-        raise NotApplicable(e.source, e.key, e.message) from None
+    spec = drill.spec.variant(**changes)
     if allow_python:
         from dataclasses import replace
         spec = replace(spec, allow_python=True)
@@ -638,17 +587,16 @@ def solve(drill: Drill, topologies=None, resolvers=None, routings=None, progress
                 raise SpecError(str(drill.path), name, f"unknown '{x}'{did_you_mean(x, known)}")
     space = list(answer_space(drill, topologies, resolvers, routings))
     cells = []
-    memo: dict[str, Cell] = {}
+    memo: dict[Spec, Cell] = {}
     for n, ans in enumerate(space):
         if progress:
             progress(n, len(space), ans)
         try:
-            data = compose(drill, ans)
             spec = answer_spec(drill, ans)
         except NotApplicable as e:
             cells.append(Cell(ans, "n/a", reason=f"{e.key}: {e.message}"))
             continue
-        key = repr(sorted(data.items(), key=lambda kv: kv[0]))
+        key = spec   # equal validated specs check alike
         if key in memo:   # the answer does not change the spec (e.g. no key takes the resolver)
             c = memo[key]
             cells.append(Cell(ans, c.verdict, c.failed, c.reason, c.worst_ms))

@@ -8,7 +8,7 @@ How a combination is made from the spec (documented in docs/rendering.md):
 
 - ``system.resolver`` and ``system.topology`` are replaced, and every key
   with its own ``[keys."k"]`` table is re-typed to the resolver
-  (:func:`retype`: a register resolver becomes the key's ``resolver``, a
+  (:func:`model.variants.retype`: a register resolver becomes the key's ``resolver``, a
   counter or set type its ``type``; ``initial`` is re-read for the new type;
   ``home`` and ``delete_rule`` are kept, ``rights`` only for ``escrow``) —
   before, only ``system.resolver`` was swapped, so a key that declared its
@@ -24,7 +24,9 @@ How a combination is made from the spec (documented in docs/rendering.md):
   tie-break (``cassandra``, ``couchdb``, ...) gets the spec's ``clock`` /
   ``tie_break`` removed rather than contradicted.
 
-The combined spec goes through the same validation as a spec file.  A
+The combination is made by :meth:`Spec.variant` (model/variants.py), which
+re-validates the spec's own source mapping with the changes: it goes
+through the same validation as a spec file.  A
 resolver that cannot run the spec's workload at all (a set or counter
 resolver given register writes) makes that cell *not applicable*, with the
 validation's one-line reason; the matrix fails (exit 2) only when no
@@ -36,18 +38,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-import tomllib
 from dataclasses import dataclass
-from pathlib import Path
 
-from replcheck.bundled import locate
 from replcheck.checks import render_markdown as md
 from replcheck.checks.explain import explain
 from replcheck.checks.invariants import INVARIANTS
 from replcheck.checks.verdict import HOLDS, INCOMPLETE, VIOLATED, Report, check, load
 from replcheck.model.errors import SpecError, did_you_mean
-from replcheck.model.resolvers import RESOLVERS, TABLES
-from replcheck.model.spec import Spec, parse_spec
+from replcheck.model import variants
+from replcheck.model.resolvers import RESOLVERS
+from replcheck.model.spec import Spec
+from replcheck.model.variants import retype   # noqa: F401  (re-exported: the [keys] re-typing rule)
 from replcheck.model.topology import TOPOLOGIES
 
 
@@ -97,81 +98,10 @@ def _names(spec: Spec, key: str, names, known, listing: str) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _initial_for(info, v):
-    """A key's ``initial`` re-read for the data type ``info`` (an unreadable
-    value is passed on, and validation names the mismatch)."""
-    if v is None or info.family == "register":
-        return v
-    if info.family == "counter":
-        try:
-            return int(float(v))
-        except (TypeError, ValueError):
-            return v
-    if info.family == "set":
-        return v if isinstance(v, list) else [v]
-    return v
-
-
-def retype(kt: dict, info, merge: str | None = None) -> dict:
-    """A ``[keys."k"]`` table under the catalogue entry ``info`` (or the
-    Python ``merge``) instead of its own type (pure).
-
-    Every setting the spec format allows (docs/resolvers.md, ``[keys]``) is
-    carried over where the new type takes it: ``initial`` re-read for the
-    type, ``home`` and ``delete_rule`` as given (validation refuses a
-    delete rule the entry fixes otherwise, with its reason), ``rights``
-    when the new type is ``escrow`` (only an escrow counter has rights)."""
-    new: dict = {}
-    if merge:
-        new.update(type="register", merge=merge)
-    elif info.family == "register":
-        new.update(type="register", resolver=info.name)
-    else:
-        new["type"] = info.name
-    if kt.get("initial") is not None:
-        new["initial"] = kt["initial"] if merge else _initial_for(info, kt["initial"])
-    for f in ("home", "delete_rule"):
-        if f in kt:
-            new[f] = kt[f]
-    if "rights" in kt and not merge and info.name == "escrow":
-        new["rights"] = kt["rights"]
-    return new
-
-
 def takes_resolver(kt) -> bool:
-    """Does a key with table ``kt`` take a conflict resolver?  A ``users``
-    table does not: rows keyed by generated ids never conflict
-    (docs/drills/README.md, "users table")."""
-    return not (isinstance(kt, dict) and kt.get("type") in TABLES)
-
-
-def variant(data: dict, resolver: str, topology: str) -> dict:
-    """The spec's TOML data with ``resolver`` and ``topology`` put in, every
-    declared key re-typed to ``resolver`` (:func:`retype`; pure)."""
-    keys = {k: (retype(kt, RESOLVERS[resolver]) if takes_resolver(kt) else kt)
-            for k, kt in data.get("keys", {}).items()}
-    system = dict(data.get("system", {}))
-    system["resolver"] = resolver
-    system["topology"] = topology
-    if topology == "star":
-        leaders = system.get("leaders") or [None]
-        system["hub"] = system.get("hub") or leaders[0]
-    else:
-        system.pop("hub", None)
-    if topology != "custom":
-        system.pop("edges", None)
-    out = {**data, "system": system}
-    if "keys" in data:
-        out["keys"] = keys
-    return out
-
-
-def resolver_keys(data: dict) -> list[str]:
-    """The keys of the spec's workload a resolver governs: every written key
-    but a ``users`` table."""
-    keys = data.get("keys", {})
-    written = dict.fromkeys(o.get("key") for o in data.get("workload", []) if isinstance(o, dict))
-    return [k for k in written if takes_resolver(keys.get(k))]
+    """Does a key with table ``kt`` take a conflict resolver?  (A ``users``
+    table does not; :func:`model.variants.takes_resolver`.)"""
+    return variants.takes_resolver(kt)
 
 
 def hub_of(spec: Spec) -> str | None:
@@ -179,25 +109,19 @@ def hub_of(spec: Spec) -> str | None:
     return spec.hub or spec.leaders[0]
 
 
-def combination(path, resolver: str, topology: str) -> Spec:
-    """The spec at ``path`` under ``resolver`` over ``topology``."""
-    source = str(path)
-    data = tomllib.loads(locate(path).read_text(encoding="utf-8"))
-    if topology == "custom" and "edges" not in data.get("system", {}):
-        raise SpecError(source, "--topologies", "custom needs the spec's own system.edges; add edges to the spec"
-                                                " or leave custom out")
-    if not resolver_keys(data):
-        raise SpecError(source, "keys", "no key of the workload takes a resolver (a users table's rows never"
-                                        " conflict), so this row would be the spec as written")
-    data = variant(data, resolver, topology)
-    try:
-        return parse_spec(data, source, INVARIANTS)
-    except SpecError as e:
-        if e.key not in ("system.clock", "system.tie_break"):
-            raise
-    # A product preset fixes its own clock and tie-break: drop the spec's.
-    system = {k: v for k, v in data["system"].items() if k not in ("clock", "tie_break")}
-    return parse_spec({**data, "system": system}, source, INVARIANTS)
+def combination(spec, resolver: str, topology: str) -> Spec:
+    """``spec`` (a :class:`Spec`, or the path of one) under ``resolver``
+    over ``topology``: a new validated Spec (:meth:`Spec.variant`), or
+    :class:`model.variants.NotApplicable` with the validator's reason."""
+    if not isinstance(spec, Spec):
+        spec = load(spec)
+    if topology == "custom" and not spec.edges:
+        raise SpecError(spec.source, "--topologies", "custom needs the spec's own system.edges; add edges to the spec"
+                                                     " or leave custom out")
+    if not variants.resolver_keys(spec):
+        raise SpecError(spec.source, "keys", "no key of the workload takes a resolver (a users table's rows never"
+                                             " conflict), so this row would be the spec as written")
+    return spec.variant(resolver=resolver, retype_keys="declared", topology=topology, presets="retry")
 
 
 def run(path, resolvers=None, topologies=None, invariants=None, progress=None) -> Matrix:
@@ -221,7 +145,7 @@ def run(path, resolvers=None, topologies=None, invariants=None, progress=None) -
             if progress:
                 progress(len(reports), total, t, r)
             try:
-                spec = combination(path, r, t)
+                spec = combination(base, r, t)
             except SpecError as e:
                 if e.key.startswith("--"):
                     raise

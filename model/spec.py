@@ -9,6 +9,7 @@ one-line :class:`~model.errors.SpecError` naming the file, the key and a fix.
 
 from __future__ import annotations
 
+import copy
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -128,6 +129,11 @@ class Spec:
     merge: str | None = None
     requires: tuple[str, ...] = ()
     allow_python: bool = False
+    # The validated source mapping and the invariant names it was checked
+    # against: private to the loader (model/variants.py derives variants from
+    # them); never compared, never shown.
+    _data: object = field(default=None, compare=False, repr=False)
+    _invariant_names: object = field(default=None, compare=False, repr=False)
 
     def link_latency(self, src: str, dst: str) -> int | None:
         for a, b, ms in self.latency_ms:
@@ -171,6 +177,40 @@ class Spec:
 
     def with_bounds(self, **changes) -> "Spec":
         return replace(self, bounds=replace(self.bounds, **{k: v for k, v in changes.items() if v is not None}))
+
+    # Variants (model/variants.py): each returns a new validated Spec, or
+    # raises variants.NotApplicable (a SpecError) with the validator's reason.
+    def with_resolver(self, name: str, *, retype: bool = False, presets: str | None = None) -> "Spec":
+        """This spec under ``system.resolver = name`` (as ``--set
+        system.resolver=NAME`` gives).  ``retype``: every ``[keys]`` table
+        but a ``users`` table is re-typed to ``name`` too (``initial``,
+        ``home``, ``delete_rule`` and an escrow's ``rights`` carried over);
+        ``presets="retry"``: a preset that fixes its own clock and tie-break
+        gets the spec's dropped instead of refused."""
+        from replcheck.model import variants
+        return variants.derive(self, resolver=name, retype_keys="declared" if retype else None, presets=presets)
+
+    def with_topology(self, name: str, hub: str | None = None) -> "Spec":
+        """This spec over topology ``name``; a star's hub is ``hub``, else the
+        spec's own, else the first leader."""
+        from replcheck.model import variants
+        return variants.derive(self, topology=name, hub=hub)
+
+    def with_homes(self, homes) -> "Spec":
+        """Every key in ``homes`` (``{key: leader}``) routed to its home leader."""
+        from replcheck.model import variants
+        return variants.derive(self, homes=homes)
+
+    def with_keys(self, resolver: str, merge: str | None = None) -> "Spec":
+        """Every key the workload writes (but a ``users`` table) re-typed to
+        ``resolver`` (or the Python ``merge``), as a drill answer does."""
+        from replcheck.model import variants
+        return variants.derive(self, resolver=resolver, retype_keys="written", merge=merge, presets="drop")
+
+    def variant(self, **changes) -> "Spec":
+        """Several changes validated at once (:func:`model.variants.derive`)."""
+        from replcheck.model import variants
+        return variants.derive(self, **changes)
 
 
 _TOP_KEYS = {"name", "description", "system", "workload", "check", "bounds", "expect", "faults", "keys", "requires",
@@ -347,7 +387,8 @@ def parse_spec(data: dict, source: str = "<spec>", invariant_names=None) -> Spec
     catalogue = resolver_config.parse_config(source, data, system, leaders, workload, resolver, clock)
     return Spec(source, name, description, leaders, topology, hub, edges, loop, resolver, clock, tie_break,
                 tuple(sorted(offsets)), links, workload, invariants, bounds, expect, faults, link_kinds,
-                latency, commit_ms, **catalogue)
+                latency, commit_ms, **catalogue, _data=copy.deepcopy(data),
+                _invariant_names=tuple(invariant_names) if invariant_names is not None else None)
 
 
 def _parse_workload(source, raw, leader_ref) -> tuple[OpSpec, ...]:

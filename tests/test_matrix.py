@@ -90,11 +90,14 @@ def test_matrix_csv_and_json(seed_matrix):
 
 
 def test_star_hub_is_the_specs_own_else_the_first_leader():
-    data = {"system": {"leaders": ["b", "a"], "topology": "ring"}}
-    assert matrix.variant(data, "lww", "star")["system"]["hub"] == "b"
-    data = {"system": {"leaders": ["b", "a"], "topology": "star", "hub": "a"}}
-    assert matrix.variant(data, "lww", "star")["system"]["hub"] == "a"
-    assert "hub" not in matrix.variant(data, "lww", "ring")["system"]
+    from replcheck.model.spec import parse_spec
+    work = [{"leader": "a", "key": "k", "set": "x"}]
+    spec = parse_spec({"system": {"leaders": ["b", "a"], "topology": "ring"}, "workload": work})
+    assert spec.with_topology("star").hub == "b"
+    assert matrix.combination(spec, "lww", "star").hub == "b"
+    spec = parse_spec({"system": {"leaders": ["b", "a"], "topology": "star", "hub": "a"}, "workload": work})
+    assert spec.with_topology("star").hub == "a"
+    assert matrix.combination(spec, "lww", "ring").hub is None
 
 
 def test_matrix_defaults_to_every_resolver_and_the_specs_topology():

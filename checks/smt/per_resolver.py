@@ -38,8 +38,8 @@ def variants(path, overrides=(), which: str = "all", engine: str = "bfs") -> lis
     ``system.resolver`` (every key has its own ``[keys]`` type), since the
     option would then change nothing.
     """
-    from replcheck.checks import matrix
     from replcheck.checks.verdict import load
+    from replcheck.model.variants import PresetConflict
     base = load(path, overrides)
     typed = {ks.name for ks in getattr(base, "keys", ())}
     if all(o.key in typed for o in base.workload):
@@ -48,16 +48,13 @@ def variants(path, overrides=(), which: str = "all", engine: str = "bfs") -> lis
     out: list[tuple[str, object]] = []
     for r in names(which):
         try:
-            spec = load(path, tuple(overrides) + (f"system.resolver={r}",))
+            try:
+                spec = base.with_resolver(r)   # what --set system.resolver=R gives
+            except PresetConflict:   # a preset fixes its own clock and tie-break: drop the spec's (as matrix does)
+                spec = base.with_resolver(r, retype=True, presets="retry")
         except SpecError as e:
-            if e.key not in ("system.clock", "system.tie_break"):
-                out.append((r, f"{e.key}: {e.message}"))
-                continue
-            try:   # a preset fixes its own clock and tie-break: drop the spec's
-                spec = matrix.combination(path, r, base.topology)
-            except SpecError as e2:
-                out.append((r, f"{e2.key}: {e2.message}"))
-                continue
+            out.append((r, f"{e.key}: {e.message}"))
+            continue
         if engine == "smt":
             from replcheck.checks.smt import bmc
             from replcheck.model.system import System
