@@ -581,7 +581,7 @@ def answer_space(drill: Drill, topologies=None, resolvers=None, routings=None):
 
 def solve(drill: Drill, topologies=None, resolvers=None, routings=None, progress=None) -> list[Cell]:
     """Check ``drill`` under every answer of :func:`answer_space`."""
-    for name, given, known in (("--topologies", topologies, TOPOLOGIES), ("--resolvers", resolvers, RESOLVERS)):
+    for name, given, known in (("--topology", topologies, TOPOLOGIES), ("--resolver", resolvers, RESOLVERS)):
         for x in given or ():
             if x not in known:
                 raise SpecError(str(drill.path), name, f"unknown '{x}'{did_you_mean(x, known)}")

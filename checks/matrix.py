@@ -116,7 +116,7 @@ def combination(spec, resolver: str, topology: str) -> Spec:
     if not isinstance(spec, Spec):
         spec = load(spec)
     if topology == "custom" and not spec.edges:
-        raise SpecError(spec.source, "--topologies", "custom needs the spec's own system.edges; add edges to the spec"
+        raise SpecError(spec.source, "--topology", "custom needs the spec's own system.edges; add edges to the spec"
                                                      " or leave custom out")
     if not variants.resolver_keys(spec):
         raise SpecError(spec.source, "keys", "no key of the workload takes a resolver (a users table's rows never"
@@ -133,8 +133,8 @@ def run(path, resolvers=None, topologies=None, invariants=None, progress=None) -
     combination.
     """
     base = load(path)
-    resolvers = _names(base, "--resolvers", tuple(resolvers or RESOLVERS), RESOLVERS, "replcheck list resolvers")
-    topologies = _names(base, "--topologies", tuple(topologies or (base.topology,)), TOPOLOGIES,
+    resolvers = _names(base, "--resolver", tuple(resolvers or RESOLVERS), RESOLVERS, "replcheck list resolvers")
+    topologies = _names(base, "--topology", tuple(topologies or (base.topology,)), TOPOLOGIES,
                         "replcheck list topologies")
     invariants = _names(base, "--invariants", tuple(invariants or base.invariants), INVARIANTS,
                         "replcheck list invariants")
@@ -156,7 +156,7 @@ def run(path, resolvers=None, topologies=None, invariants=None, progress=None) -
         progress(total, total, None, None)
     if all(isinstance(rep, NotApplicable) for rep in reports.values()):
         first = next(iter(reports.values()))
-        raise SpecError(base.source, "--resolvers", f"no combination can run this spec ({first.reason});"
+        raise SpecError(base.source, "--resolver", f"no combination can run this spec ({first.reason});"
                                                     " pick resolvers that take its operations")
     return Matrix(base, resolvers, topologies, invariants, reports)
 

@@ -129,7 +129,7 @@ def test_a_combination_the_workload_does_not_fit_is_not_applicable(tmp_path):
 
 
 def test_matrix_rejects_unknown_names():
-    with pytest.raises(SpecError, match="--resolvers: unknown 'lvw'; did you mean 'lww'"):
+    with pytest.raises(SpecError, match="--resolver: unknown 'lvw'; did you mean 'lww'"):
         matrix.run(SEED, ["lvw"])
     with pytest.raises(SpecError, match="custom needs the spec's own system.edges"):
         matrix.run(SEED, ["lww"], ["custom"])
