@@ -49,11 +49,13 @@ against the write table.
 from __future__ import annotations
 
 from replcheck.model.errors import SpecError
+from replcheck.model.resolvers import RESOLVERS, entry
 from replcheck.model.spec import Spec
 from replcheck.model.system import System
 
 SUPPORTED_INVARIANTS = ("convergence", "no-lost-writes")
-SUPPORTED_RESOLVERS = ("lww", "mv-register")
+# Declared by the catalogue (ResolverInfo.promela, model/resolvers/__init__.py).
+SUPPORTED_RESOLVERS = tuple(n for n, r in RESOLVERS.items() if r.promela is not None)
 SUPPORTED_TOPOLOGIES = ("all-to-all", "ring", "star")
 MAX_OPS = 30          # writes are bits of a 32-bit Promela int
 HLC_NEVER = -2147483647
@@ -85,7 +87,7 @@ def check_exportable(spec: Spec, invariants=None) -> tuple[str, ...]:
     if spec.topology == "ring" and spec.loop_prevention == "none":
         bad("system.loop_prevention", "a ring without loop prevention forwards forever and is not exported"
                                       " (use origin or visited)")
-    if spec.resolver not in SUPPORTED_RESOLVERS:
+    if entry(spec.resolver).promela is None:
         bad("system.resolver", f"'{spec.resolver}' is not exported (only {', '.join(SUPPORTED_RESOLVERS)})")
     if len(spec.workload) > MAX_OPS:
         bad("workload", f"{len(spec.workload)} operations; at most {MAX_OPS} are exported")
@@ -160,7 +162,7 @@ class _Writer:
         self.spec = spec
         self.sys = system
         self.invariants = invariants
-        self.lww = spec.resolver == "lww"
+        self.lww = entry(spec.resolver).promela == "largest-stamp"
         self.nlw = "no-lost-writes" in invariants
         self.clock = spec.clock if self.lww else None
         self.hlc = self.clock == "hlc"

@@ -73,6 +73,9 @@ from replcheck.checks.smt import context
 from replcheck.checks.smt.routes import arrivals, routes
 from replcheck.model.clocks import HLC_NEVER
 from replcheck.model.errors import SpecError
+from replcheck.model.resolvers import CUSTOM_MERGE, REGISTER_SMT_KINDS
+from replcheck.model.resolvers import RESOLVERS as RESOLVERS_
+from replcheck.model.resolvers import TABLES as TABLES_
 from replcheck.model.resolvers.lww import LWW
 from replcheck.model.resolvers.mv_register import MVRegister
 from replcheck.model.resolvers.register import Register
@@ -80,24 +83,21 @@ from replcheck.model.search import EVERY, Found, SearchResult, Stats
 from replcheck.model.system import DELETED
 
 ENGINE = "smt"
-# Register resolvers of the catalogue (model/resolvers/): lww has a closed
-# form, the rest are folds of model.resolvers.register.Register.
-REGISTER_RESOLVERS = (
-    "lww", "first-writer-wins", "keep-local", "apply-remote", "max", "min", "cassandra", "riak-lww",
-    "dynamodb-global-tables", "cosmosdb-lww", "pgd", "pglogical-apply-remote", "pglogical-keep-local",
-    "pglogical-last-update-wins", "pglogical-first-update-wins", "bucardo-latest", "sqlserver-p2p",
-    "goldengate-usemax", "goldengate-usemin", "goldengate-overwrite", "goldengate-ignore", "goldengate-discard")
-SIBLING_RESOLVERS = ("mv-register", "riak", "couchdb")
-COUNTERS = ("g-counter", "pn-counter", "escrow")
-TABLES = ("users",)
+# What the engine covers is declared by the catalogue (model/resolvers/,
+# ``ResolverInfo.smt``: a kind of ``SMT_KINDS``); these tuples are derived.
+_SMT = {**RESOLVERS_, **TABLES_, CUSTOM_MERGE.name: CUSTOM_MERGE}
+REGISTER_RESOLVERS = tuple(n for n, r in RESOLVERS_.items()
+                           if r.smt in REGISTER_SMT_KINDS and r.smt != "siblings")
+SIBLING_RESOLVERS = tuple(n for n, r in RESOLVERS_.items() if r.smt == "siblings")
+COUNTERS = tuple(n for n, r in RESOLVERS_.items() if r.smt in ("counter", "escrow-rights"))
+TABLES = tuple(n for n, r in TABLES_.items() if r.smt == "table")
 RESOLVERS = REGISTER_RESOLVERS + SIBLING_RESOLVERS
 KEY_TYPES = RESOLVERS + COUNTERS + TABLES
-NOT_COVERED = ("home-leader", "union", "or-set", "lww-element-set", "2p-set", "goldengate-usedelta", "custom-merge")
+NOT_COVERED = tuple(n for n, r in _SMT.items() if r.smt is None)
 TOPOLOGIES = ("all-to-all", "ring", "star")
 CLOCKS = ("wall", "lamport", "hlc")
 COVERED_INVARIANTS = ("convergence", "no-lost-writes", "durability", "email-unique", "stock-non-negative",
                       "causal-order", "replication-terminates")
-_GOLDENGATE_VALUE = ("goldengate-usemax", "goldengate-usemin")
 
 
 class EngineDisagreement(AssertionError):
@@ -106,8 +106,9 @@ class EngineDisagreement(AssertionError):
 
 
 def _covered_text() -> str:
-    return ("register resolvers (every one but home-leader and goldengate-usedelta), mv-register/riak/couchdb,"
-            " g-counter, pn-counter, escrow and users tables")
+    left = [n for n, r in RESOLVERS_.items() if r.family == "register" and r.smt is None]
+    return (f"register resolvers (every one but {' and '.join(left)}), {'/'.join(SIBLING_RESOLVERS)},"
+            f" {', '.join(COUNTERS[:-1])}, {COUNTERS[-1]} and {'/'.join(TABLES)} tables")
 
 
 def covered(spec, names=()) -> None:
@@ -121,12 +122,12 @@ def covered(spec, names=()) -> None:
     keyspecs = {ks.name: ks for ks in getattr(spec, "keys", ())}
     used = {o.key for o in spec.workload}
     default_needed = any(k not in keyspecs for k in used)
-    if default_needed and spec.resolver not in RESOLVERS:
+    if default_needed and entry(spec.resolver).smt not in REGISTER_SMT_KINDS:
         raise SpecError(src, "system.resolver", f"the smt engine covers {_covered_text()}, not"
                                                 f" '{spec.resolver}'; use --engine bfs")
     for name, ks in keyspecs.items():
         e = entry(ks.entry).name if ks.entry else spec.resolver
-        if e not in KEY_TYPES:
+        if entry(e).smt is None:
             raise SpecError(src, f"keys.{name}", f"the smt engine covers {_covered_text()}, not '{e}';"
                                                  " use --engine bfs")
         if ks.home is not None or ks.merge:
@@ -157,25 +158,23 @@ def covered(spec, names=()) -> None:
 
 
 def _kind(t) -> str:
-    """How the encoding treats a key's data type: lww, register, siblings,
-    counter, escrow or table (raises for anything else)."""
-    name = t.ctx.entry.name
+    """How the encoding treats a key's data type: the catalogue's
+    ``ResolverInfo.smt`` (lww-closed-form, register-fold, siblings, counter,
+    escrow-rights or table; raises for anything else)."""
+    info = t.ctx.entry
+    name, smt = info.name, info.smt
     inner = getattr(t, "inner", t)
-    if name in SIBLING_RESOLVERS and isinstance(inner, MVRegister):
+    if smt == "siblings" and isinstance(inner, MVRegister):
         return "siblings"
-    if isinstance(inner, LWW) and name == "lww":
-        return "lww"
-    if name in REGISTER_RESOLVERS and isinstance(inner, Register):
-        if "_wins" in vars(inner) and name not in _GOLDENGATE_VALUE:
+    if isinstance(inner, LWW) and smt == "lww-closed-form":
+        return "lww-closed-form"
+    if smt in REGISTER_SMT_KINDS and isinstance(inner, Register):
+        if "_wins" in vars(inner) and smt != "register-fold-value-rule":
             raise SpecError(t.ctx.spec.source, f"keys.{t.ctx.key_name}", f"'{name}' overrides its conflict rule;"
                             " the smt engine does not cover it (use --engine bfs)")
-        return "register"
-    if name in ("g-counter", "pn-counter"):
-        return "counter"
-    if name == "escrow":
-        return "escrow"
-    if name in TABLES:
-        return "table"
+        return "register-fold"
+    if smt in ("counter", "escrow-rights", "table"):
+        return smt
     raise SpecError(t.ctx.spec.source, f"keys.{t.ctx.key_name}", f"the smt engine covers {_covered_text()}, not"
                                                                  f" '{name}'; use --engine bfs")
 
@@ -189,14 +188,14 @@ def _check_system(system) -> tuple[str, ...]:
         kind = kinds[op.key]
         check = spec.workload[op.index].check
         where = f"workload[{op.index}]"
-        if kind in ("lww", "register", "siblings"):
+        if kind in ("lww-closed-form", "register-fold", "siblings"):
             if op.kind not in ("set", "delete", "resolve"):
                 raise SpecError(spec.source, where, f"the smt engine covers register writes (set/delete), not"
                                                     f" '{op.kind}' (a read-modify-write); use --engine bfs")
             if check in ("unique", "stock"):
                 raise SpecError(spec.source, where, "the smt engine does not cover local checks on register keys"
                                                     " yet (insert/sell); use --engine bfs")
-        if kind == "escrow" and op.kind == "transfer" and op.target == op.origin:
+        if kind == "escrow-rights" and op.kind == "transfer" and op.target == op.origin:
             raise SpecError(spec.source, where, "a transfer to its own leader; the smt engine does not cover it")
         if _refusable(kind, op, check):
             refusable |= 1 << op.index
@@ -210,9 +209,9 @@ def _check_system(system) -> tuple[str, ...]:
 def _refusable(kind, op, check) -> bool:
     if kind == "table":
         return True
-    if kind == "escrow" and op.kind in ("decr", "transfer"):
+    if kind == "escrow-rights" and op.kind in ("decr", "transfer"):
         return True
-    return kind in ("counter", "escrow") and check == "stock"
+    return kind in ("counter", "escrow-rights") and check == "stock"
 
 
 def execution_bound(system) -> int:
@@ -439,7 +438,7 @@ class _Encoding:
         applied form a prefix of its accepted ops (FIFO over fixed routes),
         so the max-merged totals are sums of the applied amounts."""
         t_ = self.system.types[k]
-        base = sum(t_.rights0) if self.kinds[k] == "escrow" else t_.initial_value
+        base = sum(t_.rights0) if self.kinds[k] == "escrow-rights" else t_.initial_value
         terms = []
         for op in self._ops_of(k):
             if op.kind not in ("incr", "decr"):
@@ -477,7 +476,7 @@ class _Encoding:
                                          if u.index != i and email[u.index] == email[i]] or [False])))
             if check == "stock":
                 ok.append(self.counter_value(k, op.origin, t) >= op.amount)
-            if kind == "escrow" and op.kind in ("decr", "transfer"):
+            if kind == "escrow-rights" and op.kind in ("decr", "transfer"):
                 ok.append(self._rights(k, op.origin, t) >= op.amount)
             self.constraints.append(self.acc[i] == z3.And(ok))
 
@@ -503,7 +502,7 @@ class _Encoding:
         for k in range(len(s.keys)):
             ws = [op.index for op in s.ops if op.key == k]
             kind = self.kinds[k]
-            if kind == "register":
+            if kind == "register-fold":
                 self._fold(k, ws, held)
                 continue
             for l in range(s.n):
@@ -511,7 +510,7 @@ class _Encoding:
                     others = [u for u in ws if u != w]
                     if kind == "siblings":
                         held[l][w] = z3.Not(z3.Or([self.hb[w][u] for u in others])) if others else z3.BoolVal(True)
-                    elif kind == "lww":
+                    elif kind == "lww-closed-form":
                         kw = self._key(w)
                         held[l][w] = z3.And([z3.Or(_lex_gt(kw, self._key(u)),
                                                    z3.And(_lex_eq(kw, self._key(u)),
@@ -537,7 +536,7 @@ class _Encoding:
             for w in ws:
                 before[l, w] = z3.Int(f"rb_{k}_{l}_{w}")
                 after[l, w] = z3.Int(f"ra_{k}_{l}_{w}")
-        gg = ctx.entry.name in _GOLDENGATE_VALUE
+        gg = ctx.entry.smt == "register-fold-value-rule"
 
         def wins(w, c):
             dr = t.delete_rule
@@ -606,7 +605,7 @@ class _Encoding:
 
     # ------------------------------------------------------------ negations
     def _register_keys(self):
-        return [k for k in range(len(self.system.keys)) if self.kinds[k] in ("lww", "register", "siblings")]
+        return [k for k in range(len(self.system.keys)) if self.kinds[k] in ("lww-closed-form", "register-fold", "siblings")]
 
     def lost(self):
         """Some write is lost at some leader (``checks.invariants.lost_writes``);
@@ -690,10 +689,10 @@ class _Encoding:
         out = []
         keys = sorted({op.key for op in s.ops if s.spec.workload[op.index].check == "stock"})
         for k in keys:
-            if self.kinds[k] not in ("counter", "escrow"):
+            if self.kinds[k] not in ("counter", "escrow-rights"):
                 continue   # _check_system rejects it first
             t_ = s.types[k]
-            init = sum(t_.rights0) if self.kinds[k] == "escrow" else t_.initial_value
+            init = sum(t_.rights0) if self.kinds[k] == "escrow-rights" else t_.initial_value
             ops = [op for op in self._ops_of(k) if op.kind in ("incr", "decr")]
             for d in ops:
                 if d.kind != "decr":

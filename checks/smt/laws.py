@@ -162,17 +162,17 @@ def _same_dot_same_value(a, b, ctx):
 def _lww(tie: str) -> Encoding:
     if tie == "value":
         return Encoding(
-            "lww", "(ts, value) with ts an integer timestamp; the larger (ts, value) wins",
+            "largest-stamp", "(ts, value) with ts an integer timestamp; the larger (ts, value) wins",
             lambda l, r: _pick(_gt(r, l), r, l), _ints(("ts", "value")), _show_fields(("ts", "value")),
             source="tie-break value: Cassandra (CASSANDRA-14592)")
     if tie == "leader":
         return Encoding(
-            "lww", "(ts, leader, value); the larger (ts, leader) wins; one leader never reuses a timestamp",
+            "largest-stamp", "(ts, leader, value); the larger (ts, leader) wins; one leader never reuses a timestamp",
             lambda l, r: _pick(_gt(r[:2], l[:2]), r, l), _ints(("ts", "leader", "value")),
             _show_fields(("ts", "leader", "value")), pairwise=_same_dot_same_value, wf=_leader_id,
             source="tie-break leader: PGD higher node id wins; SQL Server highest originator")
     return Encoding(
-        "lww", "(ts, leader, value); the larger ts wins; on equal ts the held (local) state is kept",
+        "largest-stamp", "(ts, leader, value); the larger ts wins; on equal ts the held (local) state is kept",
         lambda l, r: _pick(r[0] > l[0], r, l), _ints(("ts", "leader", "value")),
         _show_fields(("ts", "leader", "value")), pairwise=_same_dot_same_value, wf=_leader_id,
         source="tie-break incoming-loses: CockroachDB logical replication", covers=frozenset({"equal-ranks-keep"}))
@@ -249,7 +249,7 @@ def _mv_register() -> Encoding:
         return "{" + ", ".join(f"w{x}@[{','.join(str(_val(m, e)) for e in vv[x])}]"
                                for x in range(MV_WRITES) if (v >> x) & 1) + "}"
 
-    return Encoding("mv-register", f"sibling sets over {MV_WRITES} writes with symbolic version vectors"
+    return Encoding("siblings", f"sibling sets over {MV_WRITES} writes with symbolic version vectors"
                     f" ({REPLICAS} replicas); merge keeps the writes no other write in the union dominates",
                     merge, fresh, show, wf=wf, shared=shared,
                     source="Shapiro et al. INRIA RR-7506 (MV-register); Dynamo SOSP 2007 §4.4")
@@ -259,81 +259,18 @@ def _scalar(name, states, merge, source):
     return Encoding(name, states, merge, _ints(("v",)), _show_int, source=source)
 
 
-def builtin(name: str, tie_break: str = "leader") -> Encoding:
-    """The encoding of a catalogue resolver (``KeyError`` if unknown)."""
-    if name == "lww":
+def builtin(shape: str, tie_break: str = "leader") -> Encoding:
+    """The encoding of a merge shape of :data:`SHAPES` (``KeyError`` if
+    unknown); ``tie_break`` matters to ``largest-stamp`` only."""
+    if shape == "largest-stamp":
         return _lww(tie_break)
-    return _BUILTINS[name]()
-
-
-_BUILTINS: dict[str, Callable[[], Encoding]] = {
-    "keep-local": lambda: _scalar("keep-local", "a value; merge keeps the local one",
-                                  lambda l, r: l, "pglogical keep_local; Bucardo/GoldenGate IGNORE"),
-    "apply-remote": lambda: _scalar("apply-remote", "a value; merge takes the incoming one",
-                                    lambda l, r: r, "pglogical apply_remote; GoldenGate OVERWRITE"),
-    "max": lambda: _scalar("max", "an integer; merge keeps the larger", lambda l, r: (z3.If(r[0] > l[0], r[0], l[0]),),
-                           "GoldenGate USEMAX"),
-    "min": lambda: _scalar("min", "an integer; merge keeps the smaller", lambda l, r: (z3.If(r[0] < l[0], r[0], l[0]),),
-                           "GoldenGate USEMIN"),
-    "sum": lambda: _scalar("sum", "an integer; merge adds the two states (not a CRDT: re-delivery double counts)",
-                           lambda l, r: (l[0] + r[0],), "a naive counter merge"),
-    "first-writer-wins": lambda: Encoding(
-        "first-writer-wins", "(ts, leader, value); the smaller (ts, leader) wins; one leader never reuses a timestamp",
-        lambda l, r: _pick(_gt(l[:2], r[:2]), r, l), _ints(("ts", "leader", "value")),
-        _show_fields(("ts", "leader", "value")), pairwise=_same_dot_same_value, wf=_leader_id,
-        source="pglogical first_update_wins"),
-    "union": lambda: Encoding("union", f"a set over {UNIVERSE} elements; merge is set union",
-                              source="Dynamo shopping cart (SOSP 2007)", **_sets(("s",))),
-    "g-counter": lambda: Encoding("g-counter", f"a vector of {REPLICAS} non-negative per-replica counts;"
-                                  " merge is the pointwise max", source="Shapiro et al. INRIA RR-7506 (G-Counter)",
-                                  **_vector(REPLICAS)),
-    "pn-counter": lambda: Encoding("pn-counter", f"two vectors P, N of {REPLICAS} non-negative counts;"
-                                   " merge is the pointwise max", source="Shapiro et al. INRIA RR-7506 (PN-Counter)",
-                                   **_vector(REPLICAS, ("P", "N"))),
-    "or-set": lambda: Encoding("or-set", f"(adds, removes): sets of dots (element, tag) over {UNIVERSE} dots;"
-                               " removes only observed dots; merge is union of both", source="Shapiro et al."
-                               " INRIA RR-7506 (OR-Set, add-wins)",
-                               **_sets(("adds", "removes"), wf=lambda s, ctx: s[1] & ~s[0] == 0)),
-    "2p-set": lambda: Encoding("2p-set", f"(added, removed) over {UNIVERSE} elements; merge is union of both",
-                               source="Shapiro et al. INRIA RR-7506 (2P-Set)", **_sets(("added", "removed"))),
-    "lww-element-set": lambda: Encoding(
-        "lww-element-set", f"per element of {UNIVERSE}: (add ts, remove ts); merge is the pointwise max",
-        source="Shapiro et al. INRIA RR-7506 (LWW-element-Set)", **_vector(UNIVERSE, ("add", "rm"), nonneg=False)),
-    "escrow": lambda: Encoding(
-        "escrow", f"rights matrix P ({REPLICAS}x{REPLICAS}, diagonal = increments) and decrements D per replica,"
-        " all non-negative; merge is the pointwise max", source="Balegas et al., SRDS 2015 (bounded counter)",
-        **_vector(REPLICAS * REPLICAS + REPLICAS, ("PD",))),
-    "mv-register": _mv_register,
-}
-
-# Product presets of the catalogue (model/resolvers/presets.py, docs/resolvers.md):
-# the merge each composes, with its tie-break.  Keys are the catalogue's names.
-PRESETS: dict[str, tuple[str, str]] = {
-    "cassandra": ("lww", "value"),                 # equal ts: tombstone (empty), then larger value
-    "pgd": ("lww", "leader"),                      # equal commit ts: higher node id wins
-    "riak": ("mv-register", "leader"),             # allow_mult=true: siblings with DVVs
-    "riak-lww": ("lww", "leader"),
-    "dynamodb-global-tables": ("lww", "leader"),   # tie-break undocumented: region id assumed
-    "cosmosdb-lww": ("lww", "leader"),
-    "bucardo-latest": ("lww", "leader"),
-    "home-leader": ("lww", "leader"),              # conflicts only after failover, then lww
-    "couchdb": ("mv-register", "leader"),          # leaves of the revision tree; a deterministic winner shown
-    "cockroachdb": ("lww", "incoming-loses"),
-    "pglogical-keep-local": ("keep-local", ""),
-    "goldengate-ignore": ("keep-local", ""),
-    "goldengate-discard": ("keep-local", ""),
-    "pglogical-apply-remote": ("apply-remote", ""),
-    "goldengate-overwrite": ("apply-remote", ""),
-    "goldengate-usemax": ("max", ""),              # equal values: incoming ignored (same value)
-    "goldengate-usemin": ("min", ""),
-    "goldengate-usedelta": ("sum", ""),            # adds the incoming delta: a re-delivery counts twice
-}
+    return SHAPES[shape]()
 
 
 def _pglogical(first: bool) -> Encoding:
     verb = "first_update_wins: the earlier" if first else "last_update_wins: the later"
     return Encoding(
-        f"pglogical-{'first' if first else 'last'}-update-wins",
+        f"{'earlier' if first else 'later'}-stamp-remote-ties",
         f"(ts, leader, value); {verb} commit timestamp wins; equal timestamps apply the remote change",
         (lambda l, r: _pick(r[0] <= l[0], r, l)) if first else (lambda l, r: _pick(r[0] >= l[0], r, l)),
         _ints(("ts", "leader", "value")), _show_fields(("ts", "leader", "value")),
@@ -341,29 +278,85 @@ def _pglogical(first: bool) -> Encoding:
         source="pglogical_conflict.c: equal timestamps apply the remote change", covers=frozenset({"equal-ranks-apply"}))
 
 
-_BUILTINS["pglogical-last-update-wins"] = lambda: _pglogical(False)
-_BUILTINS["pglogical-first-update-wins"] = lambda: _pglogical(True)
-_BUILTINS["sqlserver-p2p"] = lambda: Encoding(
-    "sqlserver-p2p", "(originator, value); the higher originator id wins; the same originator keeps the held row",
-    lambda l, r: _pick(r[0] > l[0], r, l), _ints(("originator", "value")), _show_fields(("originator", "value")),
-    source="SQL Server peer-to-peer continue_onconflict ('does not guarantee convergence')")
-NAMES = tuple(sorted(set(_BUILTINS) | {"lww"} | set(PRESETS)))
+# The state merges, by shape.  Which catalogue entry uses which shape (and
+# under which tie-break) is declared by the catalogue: ``ResolverInfo.laws``
+# in model/resolvers/__init__.py (and ``LAWS_ONLY`` for merges outside it).
+SHAPES: dict[str, Callable[[], Encoding]] = {
+    "largest-stamp": lambda: _lww("leader"),
+    "keep-held": lambda: _scalar("keep-held", "a value; merge keeps the local one",
+                                 lambda l, r: l, "pglogical keep_local; Bucardo/GoldenGate IGNORE"),
+    "take-incoming": lambda: _scalar("take-incoming", "a value; merge takes the incoming one",
+                                     lambda l, r: r, "pglogical apply_remote; GoldenGate OVERWRITE"),
+    "larger-value": lambda: _scalar("larger-value", "an integer; merge keeps the larger",
+                                    lambda l, r: (z3.If(r[0] > l[0], r[0], l[0]),), "GoldenGate USEMAX"),
+    "smaller-value": lambda: _scalar("smaller-value", "an integer; merge keeps the smaller",
+                                     lambda l, r: (z3.If(r[0] < l[0], r[0], l[0]),), "GoldenGate USEMIN"),
+    "added-values": lambda: _scalar("added-values", "an integer; merge adds the two states (not a CRDT:"
+                                    " re-delivery double counts)", lambda l, r: (l[0] + r[0],), "a naive counter merge"),
+    "smallest-stamp": lambda: Encoding(
+        "smallest-stamp", "(ts, leader, value); the smaller (ts, leader) wins; one leader never reuses a timestamp",
+        lambda l, r: _pick(_gt(l[:2], r[:2]), r, l), _ints(("ts", "leader", "value")),
+        _show_fields(("ts", "leader", "value")), pairwise=_same_dot_same_value, wf=_leader_id,
+        source="pglogical first_update_wins"),
+    "set-union": lambda: Encoding("set-union", f"a set over {UNIVERSE} elements; merge is set union",
+                                  source="Dynamo shopping cart (SOSP 2007)", **_sets(("s",))),
+    "max-vector": lambda: Encoding("max-vector", f"a vector of {REPLICAS} non-negative per-replica counts;"
+                                   " merge is the pointwise max", source="Shapiro et al. INRIA RR-7506 (G-Counter)",
+                                   **_vector(REPLICAS)),
+    "max-vector-pair": lambda: Encoding("max-vector-pair", f"two vectors P, N of {REPLICAS} non-negative counts;"
+                                        " merge is the pointwise max",
+                                        source="Shapiro et al. INRIA RR-7506 (PN-Counter)",
+                                        **_vector(REPLICAS, ("P", "N"))),
+    "dot-sets": lambda: Encoding("dot-sets", f"(adds, removes): sets of dots (element, tag) over {UNIVERSE} dots;"
+                                 " removes only observed dots; merge is union of both", source="Shapiro et al."
+                                 " INRIA RR-7506 (OR-Set, add-wins)",
+                                 **_sets(("adds", "removes"), wf=lambda s, ctx: s[1] & ~s[0] == 0)),
+    "two-sets": lambda: Encoding("two-sets", f"(added, removed) over {UNIVERSE} elements; merge is union of both",
+                                 source="Shapiro et al. INRIA RR-7506 (2P-Set)", **_sets(("added", "removed"))),
+    "stamp-vector": lambda: Encoding(
+        "stamp-vector", f"per element of {UNIVERSE}: (add ts, remove ts); merge is the pointwise max",
+        source="Shapiro et al. INRIA RR-7506 (LWW-element-Set)", **_vector(UNIVERSE, ("add", "rm"), nonneg=False)),
+    "rights-matrix": lambda: Encoding(
+        "rights-matrix", f"rights matrix P ({REPLICAS}x{REPLICAS}, diagonal = increments) and decrements D per"
+        " replica, all non-negative; merge is the pointwise max", source="Balegas et al., SRDS 2015 (bounded counter)",
+        **_vector(REPLICAS * REPLICAS + REPLICAS, ("PD",))),
+    "siblings": _mv_register,
+    "later-stamp-remote-ties": lambda: _pglogical(False),
+    "earlier-stamp-remote-ties": lambda: _pglogical(True),
+    "higher-originator": lambda: Encoding(
+        "higher-originator", "(originator, value); the higher originator id wins; the same originator keeps the"
+        " held row", lambda l, r: _pick(r[0] > l[0], r, l), _ints(("originator", "value")),
+        _show_fields(("originator", "value")),
+        source="SQL Server peer-to-peer continue_onconflict ('does not guarantee convergence')"),
+}
+
+
+def _declared() -> dict:
+    """``{name: Laws}``: every name ``smt laws`` accepts, as the catalogue
+    declares it (``ResolverInfo.laws``, then ``LAWS_ONLY``)."""
+    from replcheck.model.resolvers import LAWS_ONLY, RESOLVERS
+    return {**{n: r.laws for n, r in RESOLVERS.items() if r.laws is not None}, **LAWS_ONLY}
+
+
+NAMES = tuple(sorted(_declared()))
 
 
 def encoding_for(name: str, tie_break: str = "leader") -> Encoding:
-    """The encoding of a built-in resolver or preset name.
+    """The encoding of a built-in resolver or preset name, as its catalogue
+    entry declares it (``ResolverInfo.laws``).
 
     Raises :class:`QueryError` for an unknown name.
     """
-    if name in PRESETS:
-        base, tie = PRESETS[name]
-        enc = builtin(base, tie or "leader")
-        return replace(enc, name=name, source=f"preset of {base}" + (f" (tie-break {tie})" if base == "lww" else "")
-                       + f"; {enc.source}")
-    if name == "lww" or name in _BUILTINS:
-        return builtin(name, tie_break)
-    raise QueryError(name, "RESOLVER", f"no merge-law encoding for '{name}'{did_you_mean(name, NAMES)}"
-                                       f" (built in: {', '.join(NAMES)}; or pass a merge .toml file)")
+    laws = _declared().get(name)
+    if laws is None:
+        raise QueryError(name, "RESOLVER", f"no merge-law encoding for '{name}'{did_you_mean(name, NAMES)}"
+                                           f" (built in: {', '.join(NAMES)}; or pass a merge .toml file)")
+    tie = tie_break if laws.tie_break in ("spec", "") else laws.tie_break
+    enc = replace(builtin(laws.shape, tie or "leader"), name=name)
+    if not laws.preset_of:
+        return enc
+    fixed = f" (tie-break {laws.tie_break})" if laws.tie_break not in ("spec", "") else ""
+    return replace(enc, source=f"preset of {laws.preset_of}{fixed}; {enc.source}")
 
 
 # ------------------------------------------------ the resolver's semantics
@@ -402,7 +395,7 @@ def _catalogue_type(name: str, tie_break: str = "leader"):
     system = {"leaders": ["a", "b"]}
     if info.family == "register":
         system["resolver"] = name
-        if name == "lww":
+        if info.laws is not None and info.laws.tie_break == "spec":   # the entry takes --tie-break
             system["tie_break"] = tie_break
         ops = [{"id": "x", "leader": "a", "key": "k", "set": "1"}, {"id": "y", "leader": "b", "key": "k", "set": "2"}]
         data = {"system": system, "workload": ops}

@@ -45,6 +45,7 @@ import networkx as nx
 import z3
 
 from replcheck.model.errors import SpecError
+from replcheck.model.resolvers import entry
 from replcheck.model.system import System
 
 LOST_UPDATE, CAUSAL = "lost-update", "causally-later-write-lost"
@@ -128,7 +129,7 @@ def _num(v) -> Fraction:
 
 class _Encoding:
     def __init__(self, spec, timing: Timing):
-        if spec.resolver != "lww" or spec.clock != "wall":
+        if not entry(spec.resolver).skew or spec.clock != "wall":
             raise SpecError(spec.source, "system.resolver", f"smt skew needs lww over wall clocks, not"
                                                            f" {spec.resolver} over {spec.clock}; set resolver = \"lww\","
                                                            " clock = \"wall\"")
