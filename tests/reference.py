@@ -19,6 +19,7 @@ def explore(spec):
     offset = dict(spec.offsets)
 
     timed = any(o.time_ms is not None for o in ops)
+    order = {o.id: i for i, o in enumerate(ops)}
 
     def stamp(op, clock, n_committed, now):
         if spec.clock == "lamport":
@@ -32,7 +33,9 @@ def explore(spec):
             if not content:
                 return frozenset([w])
             (cur,) = content
-            return frozenset([w]) if meta[w][0] > meta[cur][0] else content
+            # An exact tie (same timestamp and leader: one leader's writes at
+            # one wall time) goes to the op listed later (docs/resolvers.md).
+            return frozenset([w]) if (meta[w][0], order[w]) > (meta[cur][0], order[cur]) else content
         if w in content or any(w in meta[s][1] for s in content):
             return content
         return frozenset(s for s in content if s not in meta[w][1]) | {w}
