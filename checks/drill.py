@@ -66,7 +66,7 @@ from replcheck.checks.trace import build_trace
 from replcheck.checks.verdict import HOLDS, INCOMPLETE, VIOLATED, Report, check
 from replcheck.model.errors import SpecError, did_you_mean
 from replcheck.model import variants
-from replcheck.model.resolvers import RESOLVERS
+from replcheck.model.resolvers import CUSTOM_MERGE, RESOLVERS
 from replcheck.model.resolvers.base import is_rejected
 from replcheck.model.search import EVERY
 from replcheck.model.spec import Spec, load_spec
@@ -74,7 +74,10 @@ from replcheck.model.system import System
 
 DRILLS_DIR = bundled.root("specs") / "drills"   # the bundled drills, source tree or installed wheel
 TOPOLOGIES = ("all-to-all", "ring", "star")
-ROUTINGS = ("none", "home-leader")
+# The answer format's routing modes: "home-leader" routes every write to its
+# key's home (conflict avoidance, the catalogue entry of the same name).
+ROUTED = "home-leader"
+ROUTINGS = ("none", ROUTED)
 HOME_BASES = ("user", "email", "key")
 LAYOUTS = ("by-id", "by-email")
 ANSWER_KEYS = ("drill", "topology", "hub", "resolver", "routing", "home_by", "homes", "layout", "merge", "defense")
@@ -201,7 +204,7 @@ class Answer:
         parts = [self.topology + (f" (hub {self.hub})" if self.hub else ""), self.merge or self.resolver]
         if self.layout:
             parts.append(f"rows {self.layout}")
-        if self.routing == "home-leader":
+        if self.routing == ROUTED:
             parts.append("home-leader by " + (self.home_by or "the answer's homes"))
         else:
             parts.append("no routing")
@@ -255,7 +258,7 @@ def parse_answer(data: dict, source: str = "<answer>") -> Answer:
         if not isinstance(data["homes"], dict) or not all(isinstance(v, str) for v in data["homes"].values()):
             raise SpecError(source, "homes", 'must be a table of key prefix = leader, e.g. { "item:" = "us-east" }')
         homes = tuple(data["homes"].items())
-    if routing == "home-leader" and home_by is None and homes is None:
+    if routing == ROUTED and home_by is None and homes is None:
         raise SpecError(source, "home_by", "routing = \"home-leader\" needs home_by = \"user\", \"email\" or \"key\""
                                            " (or homes = { prefix = leader })")
     if routing == "none" and (home_by or homes):
@@ -265,7 +268,7 @@ def parse_answer(data: dict, source: str = "<answer>") -> Answer:
         raise SpecError(source, "hub", f"only a star has a hub, not '{topology}'; remove the key")
     layout = choice("layout", LAYOUTS)
     defense = text("defense")
-    return Answer(drill, topology, resolver or "custom-merge", routing, home_by, homes, layout, hub, merge,
+    return Answer(drill, topology, resolver or CUSTOM_MERGE.name, routing, home_by, homes, layout, hub, merge,
                   " ".join(defense.split()), source)
 
 
@@ -306,7 +309,7 @@ def _changes(drill: Drill, answer: Answer) -> dict:
             raise SpecError(src, "hub", f"unknown leader '{hub}'{did_you_mean(hub, drill.leaders)}"
                                         f" (leaders: {', '.join(drill.leaders)})")
     homes = None
-    if answer.routing == "home-leader":
+    if answer.routing == ROUTED:
         rules = answer.homes if answer.homes is not None else drill.homes_for(answer.home_by)
         if rules is None:
             offered = ", ".join(b for b, _ in drill.homes) or "none"
@@ -568,7 +571,7 @@ def answer_space(drill: Drill, topologies=None, resolvers=None, routings=None):
     basis the drill defines homes for)."""
     topologies = tuple(topologies or TOPOLOGIES)
     resolvers = tuple(resolvers or RESOLVERS)
-    routes = [("none", None)] + [("home-leader", b) for b, _ in drill.homes]
+    routes = [("none", None)] + [(ROUTED, b) for b, _ in drill.homes]
     if routings:
         routes = [r for r in routes if (r[0] if r[1] is None else f"{r[0]}:{r[1]}") in routings or r[0] in routings]
     for layout in (drill.layouts or (None,)):

@@ -80,7 +80,7 @@ def retype(kt: dict, info, merge: str | None = None) -> dict:
     for f in ("home", "delete_rule"):
         if f in kt:
             new[f] = kt[f]
-    if "rights" in kt and not merge and info.name == "escrow":
+    if "rights" in kt and not merge and info.rights:
         new["rights"] = kt["rights"]
     return new
 

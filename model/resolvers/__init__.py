@@ -116,6 +116,7 @@ class ResolverInfo:
     laws: Laws | None = None
     promela: str | None = None
     skew: bool = False
+    rights: bool = False   # the key's initial value is split into per-leader rights (escrow: keys.<k>.rights)
 
     def engines(self) -> tuple[str, ...]:
         """The engines and questions that cover this entry."""
@@ -198,7 +199,7 @@ def _entries():
           ops=("incr", "decr", "transfer"), keeps="every accepted op; value never below 0",
           loses="nothing; a decrement without local rights is rejected (not acknowledged)",
           products="bounded counters (Antidote), escrow (O'Neil 1986)",
-          smt="escrow-rights", laws=Laws("rights-matrix")),
+          smt="escrow-rights", laws=Laws("rights-matrix"), rights=True),
         # ---- product presets
         R("cassandra", "Cassandra/ScyllaDB: per-cell LWW by write timestamp; equal timestamps: tombstone wins,"
           " then the larger value", "CASSANDRA-14592; Scylla timestamp conflict resolution", presets.cassandra,

@@ -163,7 +163,7 @@ def parse_config(source, data, system, leaders, workload, resolver, clock):
         initial = _initial(source, f"{where}.initial", kt.get("initial"), info)
         rights = ()
         if "rights" in kt:
-            if info.name != "escrow":
+            if not info.rights:
                 raise SpecError(source, f"{where}.rights", "only an escrow counter has rights; remove the key")
             rights = _rights(source, f"{where}.rights", kt["rights"], leaders, initial)
         home = kt.get("home")
