@@ -14,6 +14,7 @@ from replcheck.checks import vacuity
 from replcheck.checks.invariants import INVARIANTS, Violation, kinds_of
 from replcheck.checks.trace import Trace, build_trace
 from replcheck.model import search
+from replcheck.model import state as st
 from replcheck.model.errors import SpecError, did_you_mean
 from replcheck.model.search import SearchResult, Stats
 from replcheck.model.spec import Spec, load_spec
@@ -142,14 +143,18 @@ def resolve_invariants(spec: Spec, names=None) -> tuple[str, ...]:
 
 
 def _unless_looped(check):
+    loop = st.loop
+
     def judged(state):
-        return None if state[3] else check(state)
+        return None if loop(state) else check(state)
     return judged
 
 
 def _unless_looped_labels(labels):
+    loop = st.loop
+
     def judged(state):
-        return () if state[3] else labels(state)
+        return () if loop(state) else labels(state)
     return judged
 
 

@@ -116,6 +116,12 @@ def looped_write(s) -> int | None:
     return s[3] - 1 if s[3] else None
 
 
+def with_core(s, leaders, links, writes) -> tuple:
+    """``s`` with its leaders, links and write table replaced (the rest —
+    loop, faults, now — kept): how a reduction rebuilds a state."""
+    return (leaders, links, writes) + s[3:]
+
+
 # ---------------------------------------------------------------- leaders
 def leader(s, l: int):
     """Leader ``l``'s ``(applied, past, clock, regs)``."""
@@ -190,6 +196,12 @@ def crashed(s) -> int:
     """Bitmask of crashed leaders (0 without [faults])."""
     f = s[4]
     return f[0] if f else 0
+
+
+def cut(s) -> int:
+    """Bitmask of cut leader pairs (0 without [faults])."""
+    f = s[4]
+    return f[1] if f else 0
 
 
 def homes(s) -> tuple:
