@@ -26,6 +26,7 @@ from replcheck.model.clocks import CLOCKS
 from replcheck.model.errors import ReplcheckError
 from replcheck.model.resolvers import RESOLVERS
 from replcheck.model.resolvers.lww import TIE_BREAKS
+from replcheck.model import state as st
 from replcheck.model.search import QUIESCENT, is_quiescent
 from replcheck.model.system import System
 from replcheck.model.topology import LOOP_PREVENTION, TOPOLOGIES
@@ -574,7 +575,7 @@ def _replay_one(system, name, path) -> dict:
     trace, state = build_trace(system, path)
     inv = INVARIANTS[name]
     out = {"invariant": name, "steps": len(path), "anomaly": None, "message": None}
-    if state[3] and inv.scope == QUIESCENT:
+    if st.is_looped(state) and inv.scope == QUIESCENT:
         # As the engine does (checks/verdict.py _unless_looped): a loop-cut state looks quiescent
         # but replication never ends there, so only quiescent-scope invariants are not judged;
         # every-state ones are, replication-terminates above all (its violation is this state).

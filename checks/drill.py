@@ -68,6 +68,7 @@ from replcheck.model.errors import SpecError, did_you_mean
 from replcheck.model import variants
 from replcheck.model.resolvers import CUSTOM_MERGE, RESOLVERS
 from replcheck.model.resolvers.base import is_rejected
+from replcheck.model import state as st
 from replcheck.model.search import EVERY
 from replcheck.model.spec import Spec, load_spec
 from replcheck.model.system import System
@@ -406,7 +407,7 @@ def rejections(system: System, limit: int = 200_000) -> dict[str, str]:
     rejected = accepted = 0
     while todo:
         s = todo.pop()
-        for i, meta in enumerate(s[2]):
+        for i, meta in enumerate(st.writes(s)):
             if meta is not None:
                 if is_rejected(meta):
                     rejected |= 1 << i

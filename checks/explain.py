@@ -17,6 +17,7 @@ from replcheck.checks import anomalies
 from replcheck.checks.minimize import Minimized, minimize
 from replcheck.checks.trace import Step, build_trace
 from replcheck.checks.verdict import VIOLATED, Report, Result
+from replcheck.model import state as st
 from replcheck.model.system import MSG_MASK, System
 
 
@@ -101,7 +102,7 @@ def leader_states(system: System, state) -> tuple[LeaderState, ...]:
     live = set(system.live(state))
     out = []
     for l, name in enumerate(system.leaders):
-        applied, past, clock, _ = state[0][l]
+        applied, past, clock = st.applied(state, l), st.past(state, l), st.clock(state, l)
         values = tuple((key, system.show_visible(system.visible(state, l, k))) for k, key in enumerate(system.keys))
         held = tuple((key, tuple(system.ops[w].id for w in system.held_writes(state, l, k)))
                      for k, key in enumerate(system.keys))   # registers: writes held; sets/counters: ops applied
@@ -114,7 +115,7 @@ def leader_states(system: System, state) -> tuple[LeaderState, ...]:
 
 def in_flight(system: System, state) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
     out = []
-    for j, q in enumerate(state[1]):
+    for j, q in enumerate(st.links(state)):
         if q:
             s, d = system.edges[j]
             out.append((system.leaders[s], system.leaders[d], tuple(system.ops[m & MSG_MASK].id for m in q)))

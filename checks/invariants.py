@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from replcheck.checks.trace import write_text
+from replcheck.model import state as st
 from replcheck.model.resolvers.base import CAUSALLY_LATER, DOUBLE_COUNTED, LOST_UPDATE, RESURRECTED, is_accepted, is_rejected
 from replcheck.model.resolvers.local_checks import check_of, shown_number
 from replcheck.model.search import EVERY, QUIESCENT, Property
@@ -96,7 +97,7 @@ def _strong_convergence(system):
         live = system.live(state)
         by_applied: dict[int, int] = {}
         for l in live:
-            applied = state[0][l][0]
+            applied = st.applied(state, l)
             other = by_applied.setdefault(applied, l)
             if other == l:
                 continue
@@ -128,7 +129,7 @@ def losses(system, state):
     live = system.live(state)
     reached = 0
     for l in live:
-        reached |= state[0][l][0]
+        reached |= st.applied(state, l)
     out = []
     for k, t in enumerate(system.types):
         out.extend(t.losses(system, state, k, live, reached))
@@ -146,7 +147,7 @@ def _loss_kind(state, x) -> str:
     causally later first, then a write that never arrived, else the type's."""
     if x.anomaly == CAUSALLY_LATER:
         return CAUSALLY_LATER
-    if not (state[0][x.leader][0] >> x.write) & 1:
+    if not (st.applied(state, x.leader) >> x.write) & 1:
         return "unreplicated-write-lost"
     return x.anomaly
 
@@ -185,7 +186,7 @@ def _no_lost_writes_first(system):
         # A write the leader applied and then discarded is the resolver's
         # loss; one it never received is a replication gap (faults).
         def arrived(x):
-            return (state[0][x[0]][0] >> x[1]) & 1
+            return (st.applied(state, x[0]) >> x[1]) & 1
 
         lost.sort(key=lambda x: (not x[3], not arrived(x), x[1], x[0]))
         l, w, held, later = lost[0]
@@ -203,13 +204,13 @@ def _no_lost_writes_first(system):
                              (op.id,), system.leaders[l])
         where = "everywhere" if len(at) == len(system.live(state)) else "at " + ", ".join(at)
         op = system.ops[w]
-        ts = system.show_ts(state[2][w][0])
+        ts = system.show_ts(st.ts(st.write(state, w)))
         loss = kinds[(l, w)]
         if not system.types[op.key].holds_writes or loss.anomaly not in (LOST_UPDATE, CAUSALLY_LATER) \
                 or system.types[op.key].family != "register":
             return _typed_loss(system, state, loss, where)
         winners = [system.ops[h] for h in held]
-        by = " and ".join(f"{x.id}'s write ({at_(x)}, ts {system.show_ts(state[2][x.index][0])})"
+        by = " and ".join(f"{x.id}'s write ({at_(x)}, ts {system.show_ts(st.ts(st.write(state, x.index)))})"
                           for x in winners) or "nothing"
         culprits = (op.id,) + tuple(x.id for x in winners)
         if later:
@@ -234,17 +235,17 @@ def _durability(system):
         live = system.live(state)
         held = 0
         for l in live:
-            held |= state[0][l][0]
-        writes = state[2]
+            held |= st.applied(state, l)
+        writes = st.writes(state)
         for w, meta in enumerate(writes):
             if meta is None or is_rejected(meta) or (held >> w) & 1:
                 continue
             op = system.ops[w]
             # Superseded by a causally later write that survives: overwritten, not lost.
-            if any(m is not None and (held >> i) & 1 and (m[1] >> w) & 1 and system.ops[i].key == op.key
+            if any(m is not None and (held >> i) & 1 and (st.hb(m) >> w) & 1 and system.ops[i].key == op.key
                    for i, m in enumerate(writes)):
                 continue
-            holders = [system.leaders[l] for l in range(system.n) if (state[0][l][0] >> w) & 1]
+            holders = [system.leaders[l] for l in range(system.n) if (st.applied(state, l) >> w) & 1]
             return Violation("unreplicated-write-lost",
                              f"{op.id}'s acknowledged write {write_text(system, w)} is held by no live leader:"
                              f" only {', '.join(holders)} had it, and crashed before replicating it",
@@ -276,10 +277,10 @@ def _typed_loss(system, state, loss, where):
 
 def _replication_terminates(system):
     def check(state):
-        loop = state[3]
-        if not loop:
+        w = st.looped_write(state)
+        if w is None:
             return None
-        op = system.ops[loop - 1]
+        op = system.ops[w]
         return Violation("replication-loop",
                          f"{op.id}'s write was forwarded over more links than the graph has ({system.max_hops}):"
                          f" it circles forever ({system.spec.loop_prevention} loop prevention)", (op.id,))
@@ -317,7 +318,7 @@ def _email_unique(system):
 
     def check(state):
         for l in system.live(state):
-            regs = state[0][l][3]
+            regs = st.regs(state, l)
             for k in tables:
                 t = system.types[k]
                 dup = t.duplicates(regs[k])
@@ -343,7 +344,7 @@ def _stock_non_negative(system):
     ops_of = {k: tuple(op for op in system.ops if op.key == k and op.kind in ("incr", "decr")) for k in keys}
 
     def check(state):
-        writes = state[2]
+        writes = st.writes(state)
         live = system.live(state)
         for k in keys:
             t = system.types[k]
@@ -352,7 +353,7 @@ def _stock_non_negative(system):
             restocked = sum(op.amount for op in ops_of[k] if op.kind == "incr" and is_accepted(writes[op.index]))
             avail = initial[k] + restocked
             for l in live:
-                v = shown_number(t, state[0][l][3][k], writes)
+                v = shown_number(t, st.content(state, l, k), writes)
                 if v < 0:
                     return Violation("negative-stock",
                                      f"{system.leaders[l]} shows {system.keys[k]} = {v}: it merged sales that were"
@@ -377,13 +378,13 @@ def _causal_order(system):
     """No live leader has applied a write without every write that
     happens-before it (ghost happens-before in the write table)."""
     def check(state):
-        writes = state[2]
+        writes = st.writes(state)
         for l in system.live(state):
-            applied = state[0][l][0]
+            applied = st.applied(state, l)
             a, w = applied, 0
             while a:
                 if a & 1:
-                    missing = writes[w][1] & ~applied
+                    missing = st.hb(writes[w]) & ~applied
                     if missing:
                         m = (missing & -missing).bit_length() - 1
                         op, dep = system.ops[w], system.ops[m]
@@ -408,7 +409,7 @@ def _written(system, state, op) -> str:
     """The value a register write wrote (a read-modify-write's is decided at
     commit)."""
     if op.kind in ("incr", "decr"):
-        vid = system.types[op.key].ctx.value_of(op.index, state[2])
+        vid = system.types[op.key].ctx.value_of(op.index, st.writes(state))
         return f'"{system.values[vid]}" ({system.op_text(op.index)})'
     return write_text(system, op.index)
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from replcheck.checks.invariants import INVARIANTS
+from replcheck.model import state as st
 from replcheck.model.search import QUIESCENT
 from replcheck.model.system import MSG_MASK, System
 
@@ -82,7 +83,7 @@ def _message(system: System, state, action: int) -> tuple | None:
     """``(kind, link, write)`` when ``action`` moves a replication message."""
     kind, x, pos = system.decode(action)
     if kind in ("deliver", "duplicate", "lose"):
-        return kind, x, state[1][x][pos] & MSG_MASK
+        return kind, x, st.link(state, x)[pos] & MSG_MASK
     return None
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from replcheck.checks import vacuity
 from replcheck.checks.invariants import INVARIANTS
 from replcheck.model import search
+from replcheck.model import state as st
 from replcheck.model.reductions import Reductions
 from replcheck.model.spec import Spec
 from replcheck.model.system import System
@@ -52,17 +53,20 @@ class Plan:
 
 
 def _unless_looped(check):
+    looped = st.is_looped
+
     def judged(state):
-        return None if state[3] else check(state)
+        return None if looped(state) else check(state)
     return judged
 
 
 def _unless_looped_labels(labels):
     if labels is None:
         return None
+    looped = st.is_looped
 
     def judged(state):
-        return () if state[3] else labels(state)
+        return () if looped(state) else labels(state)
     return judged
 
 

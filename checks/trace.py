@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from replcheck.model import state as st
 from replcheck.model.errors import TraceError
 from replcheck.model.system import Event, System
 
@@ -43,7 +44,7 @@ class Trace:
 def leader_views(system: System, state) -> tuple[LeaderView, ...]:
     views = []
     for l, name in enumerate(system.leaders):
-        applied, _, clock, _ = state[0][l]
+        applied, clock = st.applied(state, l), st.clock(state, l)
         values = tuple((key, system.show_visible(system.visible(state, l, k))) for k, key in enumerate(system.keys))
         ids = tuple(op.id for op in system.ops if (applied >> op.index) & 1)
         views.append(LeaderView(name, values, system.show_clock(clock), ids))
@@ -115,8 +116,7 @@ def event_write(system: System, ev: Event) -> str:
 
 
 def _ts_of(system: System, state, op_id: str) -> str:
-    meta = state[2][system.op_index[op_id]]
-    return system.show_ts(meta[0])
+    return system.show_ts(st.ts(st.write(state, system.op_index[op_id])))
 
 
 def _names(system, state, ids) -> str:

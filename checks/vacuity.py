@@ -12,7 +12,7 @@ is wrapped (:func:`watch`) so that, while no guarded event has been seen,
 it also looks at the write table of the state it judges.  A ``holds``
 needs a complete search, so by then the check has judged every state of
 its scope: every reachable state for an every-state invariant, every
-quiescent state for a quiescent one.  The write table (``state[2]``) only
+quiescent state for a quiescent one.  The write table (``st.writes(state)``) only
 grows along a run (an op's entry, accepted or rejected, is never undone)
 and every run can be extended to a quiescent state, so "a guarded op was
 accepted in some reachable state" and "in some quiescent state" are the
@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from replcheck.model import state as st
 from replcheck.model.resolvers.base import is_accepted, is_rejected
 from replcheck.model.resolvers.local_checks import check_of
 
@@ -81,7 +82,7 @@ def happened(guard: Guard, ops: tuple[int, ...], writes) -> bool:
     """Does the write table ``writes`` show a guarded event (pure)?"""
     for i in ops:
         meta = writes[i]
-        if is_accepted(meta) and (not guard.predecessor or meta[1]):
+        if is_accepted(meta) and (not guard.predecessor or st.hb(meta)):
             return True
     return False
 
@@ -89,7 +90,7 @@ def happened(guard: Guard, ops: tuple[int, ...], writes) -> bool:
 def _watched(name, check, guard, ops, w: Watch):
     def judged(state):
         if name not in w.seen:
-            writes = state[2]
+            writes = st.writes(state)
             if happened(guard, ops, writes):
                 w.seen.add(name)
             else:

@@ -29,6 +29,8 @@ the same leader; conflicts only after the home changes); docs/model.md §4.
 
 from __future__ import annotations
 
+from replcheck.model import state as st
+
 
 class Routing:
     """Which leader commits a key's writes."""
@@ -58,7 +60,7 @@ class Routing:
         """
         if not self.routed[key]:
             return None
-        moved = state[4][5] if state[4] else ()
+        moved = st.homes(state)
         return moved[key] if moved else self.homes[key]
 
 

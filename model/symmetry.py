@@ -28,6 +28,8 @@ from __future__ import annotations
 import marshal
 from itertools import permutations, product
 
+from replcheck.model import state as st
+
 
 class Symmetry:
     """The symmetry group of one system's reduced dynamics."""
@@ -106,7 +108,7 @@ class Symmetry:
 
     def permute(self, state, p):
         """The state with every leader ``l`` renamed ``p[l]``."""
-        leaders, links, writes = state[0], state[1], state[2]
+        leaders, links, writes = st.leaders(state), st.links(state), st.writes(state)
         om, lm, inv_p, inv_om = self._maps(p)
         new_links = [()] * len(links)
         get = om.__getitem__
@@ -117,12 +119,18 @@ class Symmetry:
         new_writes = tuple(map(writes.__getitem__, inv_om))
         if self.full:
             bits = self._bits
-            new_leaders = tuple(None if x is None else
-                                (bits(x[0], om), bits(x[1], om), x[2],
-                                 tuple(tuple(sorted(map(get, c))) for c in x[3]))
-                                for x in new_leaders)
+            renamed = []
+            for x in new_leaders:
+                if x is None:
+                    renamed.append(None)
+                    continue
+                applied, past, clock, regs = x
+                renamed.append((bits(applied, om), bits(past, om), clock,
+                                tuple(tuple(sorted(map(get, c))) for c in regs)))
+            new_leaders = tuple(renamed)
+            # a write entry is (ts, hb, ...) (model/state.py): rename hb's bits
             new_writes = tuple(None if x is None else (x[0], bits(x[1], om)) + x[2:] for x in new_writes)
-        return (new_leaders, tuple(new_links), new_writes) + state[3:]
+        return st.with_core(state, new_leaders, tuple(new_links), new_writes)
 
     @staticmethod
     def _bits(mask: int, om) -> int:
@@ -146,12 +154,12 @@ class Symmetry:
         """The orbit's representative: leaders sorted by a renaming-invariant
         signature within their class; among leaders whose signatures tie,
         the permutation giving the smallest encoding."""
-        leaders, links, writes = state[0], state[1], state[2]
+        leaders, links, writes = st.leaders(state), st.links(state), st.writes(state)
         s = self.system
         n = s.n
         pos = self.pos
         # A renaming-invariant label per write, then per link.
-        lab = [() if x is None else (pos[w], x[0]) for w, x in enumerate(writes)]
+        lab = [() if x is None else (pos[w], x[0]) for w, x in enumerate(writes)]   # x[0]: the entry's ts
         qs = [tuple(map(lab.__getitem__, q)) if q else () for q in links]
         sigs = []
         full = self.full
@@ -160,11 +168,12 @@ class Symmetry:
             if x is None:
                 head = (0,)
             elif full:
-                applied = tuple(sorted(lab[w] for w in range(s.nops) if (x[0] >> w) & 1))
-                past = tuple(sorted(lab[w] for w in range(s.nops) if (x[1] >> w) & 1))
-                head = (1, x[2], applied, past, tuple(tuple(sorted(map(lab.__getitem__, c))) for c in x[3]))
+                a, pa, clock, regs = x   # a leader (model/state.py)
+                applied = tuple(sorted(lab[w] for w in range(s.nops) if (a >> w) & 1))
+                past = tuple(sorted(lab[w] for w in range(s.nops) if (pa >> w) & 1))
+                head = (1, clock, applied, past, tuple(tuple(sorted(map(lab.__getitem__, c))) for c in regs))
             else:
-                head = (1, x[2])
+                head = (1, x[st.CLOCK])
             sigs.append((self.cls[l], head,
                          tuple(map(lab.__getitem__, s.leader_ops[l])),
                          tuple(sorted(map(qs.__getitem__, s.in_links[l]))),

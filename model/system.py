@@ -1,31 +1,11 @@
 """A spec compiled into a transition system: states, events, successors.
 
-State encoding (designed for 10^7 states: small ints and tuples only, no
-per-state dicts, hashable and canonical)::
-
-    state   = (leaders, links, writes, loop, faults)
-    leaders = tuple over leaders of (applied, past, clock, regs)
-        applied : int  bitmask of writes (op indices) applied at the leader
-        past    : int  bitmask of the leader's causal past (ghost): applied
-                       writes and everything that happens-before them
-        clock   : the clock state (:mod:`model.clocks`)
-        regs    : tuple over keys of contents, a sorted tuple of the write
-                  indices the leader holds for that key (winner or siblings)
-    links   = tuple over topology edges of FIFO queues (tuples of messages);
-              a message is ``w | aux << 16``: the write index and, for
-              ``visited`` loop prevention, the set of leaders it passed
-              through, else its hop count
-    writes  = tuple over ops of ``None`` (not committed) or ``(ts, hb)``: the
-              clock timestamp stamped at commit and the ghost happens-before
-              bitmask (the committing leader's causal past)
-    loop    = 0, or 1 + the write that was forwarded around a cycle
-    faults  = () when the spec has no [faults]; else the fault state
-              (see :mod:`model.faults`)
-
-A spec that gives ``time_ms`` appends a sixth component, ``now``: a lower
-bound on the real time of the run so far (docs/model.md "Real time"); with
-``system.latency_ms`` a message also carries its earliest arrival time in
-bits ``TIME_SHIFT..`` (0: none).  Untimed specs keep the 5-tuple.
+The state encoding (``(leaders, links, writes, loop, faults[, now])``, small
+ints and tuples only) is spelled in :mod:`model.state`, with a named accessor
+per component; every other module reads states through it.  This module is
+the encoding's other owner: its transition code (successors, commit,
+deliver, faults, judged states) unpacks and rebuilds states positionally,
+on purpose, in its hot loops.
 
 Events (actions) are small ints: ``i < len(ops)`` commits op ``i`` at its
 leader; ``len(ops) + j`` delivers the head message of link ``j``.

@@ -6,6 +6,7 @@ import pytest
 
 from replcheck.checks.trace import build_trace
 from replcheck.checks.verdict import check
+from replcheck.model import state as st
 from replcheck.model.errors import SpecError
 from tests.conftest import SPECS, verdicts
 
@@ -42,7 +43,7 @@ def test_a_registration_after_seeing_the_email_is_rejected_not_acknowledged():
     trace, state = build_trace(system, (0, system.nops + system.edges.index((0, 1)), 1))
     assert "alice-eu tries" in trace.steps[-1].text and "REJECTED" in trace.steps[-1].text
     assert "already shows a user with email alice@example.com" in trace.steps[-1].text
-    assert state[2][1][2] == -1   # the write table's REJECTED marker
+    assert st.data(st.write(state, 1)) == -1   # the write table's REJECTED marker
 
 
 def test_one_home_for_the_users_table_keeps_emails_unique():

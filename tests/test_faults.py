@@ -9,6 +9,7 @@ from replcheck.checks.cli import main
 from replcheck.checks.verdict import check
 from replcheck.model import System, bfs
 from replcheck.model import faults as fl
+from replcheck.model import state as st
 from tests.conftest import SPECS, make_spec, verdicts
 
 L4 = ("us-east", "eu-west", "ap-south", "sa-east")
@@ -120,8 +121,8 @@ def test_unordered_links_reorder_and_lossy_links_retransmit_last():
         while stack and not seen_reorder:
             s = stack.pop()
             for a, t in system.successors(s):
-                applied_before = s[0][0][0]
-                if applied_before == 0 and t[0][0][0] == 0b10:
+                applied_before = st.applied(s, 0)
+                if applied_before == 0 and st.applied(t, 0) == 0b10:
                     seen_reorder = True
                 if t not in visited:
                     visited.add(t)
@@ -138,7 +139,7 @@ def test_fifo_links_never_reorder():
     while stack:
         s = stack.pop()
         for _, t in system.successors(s):
-            assert not (s[0][0][0] == 0 and t[0][0][0] == 0b10)
+            assert not (st.applied(s, 0) == 0 and st.applied(t, 0) == 0b10)
             if t not in seen:
                 seen.add(t)
                 stack.append(t)

@@ -17,6 +17,7 @@ import pytest
 from replcheck.checks.invariants import INVARIANTS
 from replcheck.checks.verdict import Options, check, load
 from replcheck.model import System, parse_spec
+from replcheck.model import state as st
 from replcheck.model.resolvers.base import is_rejected
 from tests.conftest import SPECS, force, make_spec, verdicts
 
@@ -75,8 +76,8 @@ def test_a_write_overwritten_by_a_surviving_later_write_is_not_a_durability_loss
                           {"kind": "crash", "leader": "eu-west"}])
     a1, a2 = system.op_index["a1"], system.op_index["a2"]
     assert system.live(state) == (0, 2)
-    assert not any(state[0][l][0] >> a1 & 1 for l in system.live(state))      # nobody alive applied a1
-    assert all(state[0][l][0] >> a2 & 1 for l in system.live(state))          # everybody alive applied a2
+    assert not any(st.applied(state, l) >> a1 & 1 for l in system.live(state))      # nobody alive applied a1
+    assert all(st.applied(state, l) >> a2 & 1 for l in system.live(state))          # everybody alive applied a2
     assert durable(state) is None
 
 
@@ -166,7 +167,7 @@ def test_register_merge_keeps_the_later_timestamp_whichever_side_holds_it(resolv
     (model/resolvers/base.py:147 const-bool ``False -> True``: remote writes merged as local ones)"""
     system = System(make_spec(workload=[ALICE, BOB], resolver=resolver, clock="wall", invariants=["convergence"]))
     state = _run(system, [{"kind": "commit", "op": "alice"}, {"kind": "commit", "op": "bob"}])
-    writes = state[2]
+    writes = st.writes(state)
     a, b = system.op_index["alice"], system.op_index["bob"]
     t = system.types[0]
     assert t.merge((a,), (b,), writes) == (b,)
@@ -192,7 +193,7 @@ def test_couchdb_picks_the_branch_with_the_longest_edit_history():
     deliver_ab = {"kind": "deliver", "src": "a", "leader": "b"}
     deliver_ba = {"kind": "deliver", "src": "b", "leader": "a"}
     state = _run(system, [{"kind": "commit", "op": o["id"]} for o in ops] + [deliver_ab] * 3 + [deliver_ba] * 2)
-    assert not any(state[1])
+    assert not st.in_flight(state)
     for leader in (0, 1):
         assert system.show_visible(system.visible(state, leader, 0)) == '"a3" (+1 conflict: "b2")'
 
@@ -262,7 +263,7 @@ def test_the_local_unique_check_rejects_only_a_taken_email():
                        "check": {"invariants": ["email-unique"]}}, "<test>", INVARIANTS)
     system = System(spec)
     state = _run(system, [{"kind": "commit", "op": o["id"]} for o in ops])
-    writes = state[2]
+    writes = st.writes(state)
     assert [is_rejected(writes[system.op_index[o]]) for o in ("alice", "bob", "alice2")] == [False, False, True]
     assert system.show_visible(system.visible(state, 0, 0)) == "{alice <alice@example.com>, bob <bob@example.com>}"
 

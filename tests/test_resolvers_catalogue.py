@@ -8,6 +8,7 @@ import pytest
 from replcheck.checks.invariants import INVARIANTS, losses
 from replcheck.checks.verdict import check, load
 from replcheck.model import System, bfs, parse_spec
+from replcheck.model import state as st
 from replcheck.model.errors import SpecError
 from replcheck.model.resolvers import PRESETS, RESOLVERS
 from replcheck.model.resolvers.base import REJECTED, View, is_rejected
@@ -199,8 +200,8 @@ def test_escrow_rejects_a_sale_its_leader_has_no_rights_for_and_never_goes_negat
         s = todo.pop()
         for l in range(system.n):
             assert system.visible(s, l, k).data[0] >= 0
-            assert system.types[k].rights(s[0][l][3][k], l) >= 0
-        rejected = max(rejected, sum(1 for m in s[2] if is_rejected(m)))
+            assert system.types[k].rights(st.content(s, l, k), l) >= 0
+        rejected = max(rejected, sum(1 for m in st.writes(s) if is_rejected(m)))
         for _, t in system.successors(s):
             if t not in seen:
                 seen.add(t)
@@ -217,7 +218,7 @@ def test_a_rejected_sale_is_shown_in_the_trace_and_not_replicated():
     ev = system.describe(s, eu["sale-eu-2"])
     assert ev.outcome == "rejected"
     s2 = system.step(s, eu["sale-eu-2"])
-    assert s2[2][eu["sale-eu-2"]][2] == REJECTED and s2[1] == s[1] and s2[0] == s[0]
+    assert st.data(st.write(s2, eu["sale-eu-2"])) == REJECTED and st.links(s2) == st.links(s) and st.leaders(s2) == st.leaders(s)
 
 
 # ------------------------------------------------------------- routing, resolve
@@ -245,7 +246,7 @@ def test_a_resolution_racing_a_new_write_leaves_that_write_as_a_sibling():
         s = todo.pop()
         nxt = system.successors(s)
         if not nxt:
-            held = {system.ops[w].id for w in s[0][0][3][0]}
+            held = {system.ops[w].id for w in st.content(s, 0, 0)}
             if held == {"carol", "dave"}:
                 found = True
         for _, t in nxt:

@@ -11,6 +11,7 @@ from replcheck.checks.invariants import INVARIANTS
 from replcheck.checks.verdict import Options, check
 from replcheck.model import System, load_spec
 from replcheck.model import faults as fl
+from replcheck.model import state as st
 from tests.conftest import SPECS, force, make_spec, verdicts
 
 REG = SPECS / "regressions"
@@ -52,8 +53,8 @@ def test_a_routed_write_waits_for_the_heal_then_commits():
     assert write in _actions(system, healed)
     # Every quiescent state has the write committed: the heal is progress.
     for s in _reachable(system):
-        if all(a >= fl.FAULT_BASE for a in _actions(system, s)) and not s[4][1]:
-            assert s[2][write] is not None
+        if all(a >= fl.FAULT_BASE for a in _actions(system, s)) and not st.cut(s):
+            assert st.is_committed(s, write)
 
 
 def test_replay_of_a_commit_across_the_cut_is_refused(tmp_path):
@@ -84,7 +85,7 @@ def test_no_run_commits_the_later_op_while_the_earlier_one_is_enabled():
     system = System(load_spec(REG / "real-time-pglogical-luw.toml"))
     a, b = system.op_index["A"], system.op_index["B"]
     for s in _reachable(system):
-        assert not (s[2][b] is not None and s[2][a] is None), "B (50 ms) committed before A (0 ms)"
+        assert not (st.is_committed(s, b) and not st.is_committed(s, a)), "B (50 ms) committed before A (0 ms)"
 
 
 def test_equal_times_still_diverge_under_pglogical_luw():
@@ -118,7 +119,7 @@ def test_a_late_commit_is_stamped_when_it_really_happens():
     # commit is at 200 ms real time, stamped 100 by us-east's slow clock.
     system = System(load_spec(REG / "real-time-latency-skew.toml"))
     bob = system.op_index["bob"]
-    stamps = {s[2][bob][0] for s in _reachable(system) if s[2][bob] is not None}
+    stamps = {st.ts(st.write(s, bob)) for s in _reachable(system) if st.is_committed(s, bob)}
     assert stamps == {(100,)}
     assert verdicts(load_spec(REG / "real-time-latency-skew.toml"))["no-lost-writes"] == ("holds", None)
 
@@ -127,10 +128,10 @@ def test_on_time_wall_stamps_stay_time_ms_plus_offset():
     system = System(load_spec(SPECS / "seed" / "skew-wall.toml"))
     alice, bob = system.op_index["alice"], system.op_index["bob"]
     for s in _reachable(system):
-        if s[2][alice] is not None:
-            assert s[2][alice][0] == (0,)
-        if s[2][bob] is not None:
-            assert s[2][bob][0] == (70 - 100,)
+        if st.is_committed(s, alice):
+            assert st.ts(st.write(s, alice)) == (0,)
+        if st.is_committed(s, bob):
+            assert st.ts(st.write(s, bob)) == (70 - 100,)
 
 
 def test_ops_without_time_ms_are_unconstrained():

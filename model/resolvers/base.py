@@ -21,7 +21,7 @@ questions:
 ``losses(system, state, k, live, reached)``
     which acknowledged writes are not *reflected* (docs/model.md §5).
 
-The write table (``state[2]``) holds per op ``None`` (not yet run), an
+The write table (``st.writes(state)``, model/state.py) holds per op ``None`` (not yet run), an
 accepted entry ``(ts, hb[, data])`` or a rejected entry
 ``(ts, 0, REJECTED)``; ``data`` is a non-negative int or a tuple, so the
 ``REJECTED`` marker (-1) is unambiguous.  Issue 4's local checks (unique
@@ -32,6 +32,8 @@ on), not acknowledged, never replicated, and in nobody's causal past.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from replcheck.model import state as st
 
 REJECTED = -1
 
@@ -65,14 +67,13 @@ def reached_at_live(key_ops, state, k, live, reached):
     paired with every live leader: yields ``(w, entry, leader, content)``,
     ``content`` being that leader's content of ``k`` (the candidates of
     the no-lost-writes rule for types judged write by write)."""
-    writes = state[2]
-    leaders = state[0]
+    writes = st.writes(state)
     for w in key_ops:
         meta = writes[w]
         if meta is None or is_rejected(meta) or not (reached >> w) & 1:
             continue
         for l in live:
-            yield w, meta, l, leaders[l][3][k]
+            yield w, meta, l, st.content(state, l, k)
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,7 @@ class DataType:
         (as value or sibling) and no write to the key causally follows it.
         It is *causally later* when a write that happens-before ``w`` is what
         ``L`` holds instead."""
-        writes = state[2]
+        writes = st.writes(state)
         committed = 0
         superseded = 0
         mask = system.key_mask[k]
@@ -187,7 +188,7 @@ class DataType:
         if not candidates:
             return out
         for l in live:
-            held = state[0][l][3][k]
+            held = st.content(state, l, k)
             held_mask = 0
             for h in held:
                 held_mask |= 1 << h

@@ -13,6 +13,7 @@ add-wins shows here as a lost removal, by design).
 
 from __future__ import annotations
 
+from replcheck.model import state as st
 from replcheck.model.resolvers.base import CAUSALLY_LATER, LOST_UPDATE, RESURRECTED, DataType, Loss, View, is_rejected
 
 
@@ -58,7 +59,7 @@ class SetType(DataType):
 
     # -- no-lost-writes
     def losses(self, system, state, k, live, reached):
-        writes = state[2]
+        writes = st.writes(state)
         ops = [w for w in self.ctx.key_ops if writes[w] is not None and not is_rejected(writes[w])]
         out = []
         for w in ops:
@@ -72,7 +73,7 @@ class SetType(DataType):
             rivals = [v for v in same if self.is_add[v] != want
                       and not any((writes[u][1] >> v) & 1 for u in same)]
             for l in live:
-                content = state[0][l][3][k]
+                content = st.content(state, l, k)
                 if bool((self.present(content, writes) >> j) & 1) == want:
                     continue
                 culprits = tuple(rivals) or self.blame(content, j, writes)

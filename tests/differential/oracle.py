@@ -52,6 +52,7 @@ import tomli_w
 from replcheck.checks.invariants import INVARIANTS
 from replcheck.checks.verdict import HOLDS, INCOMPLETE, VIOLATED, Options, check
 from replcheck.model.errors import SpecError
+from replcheck.model import state as st
 from replcheck.model.search import QUIESCENT, Property, bfs
 from replcheck.model.spec import Bounds, parse_spec
 from replcheck.model.reductions import Reductions
@@ -144,7 +145,7 @@ def quiescent_states(system, properties_hook=None, bounds: Bounds = Bounds(max_s
     seen: set = set()
 
     def collect(state):
-        if not state[3]:
+        if not st.is_looped(state):
             seen.add(state)
 
     props = [Property("q", QUIESCENT, collect)]
