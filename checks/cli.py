@@ -21,7 +21,7 @@ from replcheck.checks import matrix as matrix_mod
 from replcheck.checks import render_html, render_itf, render_json, render_markdown, render_text
 from replcheck.checks.invariants import INVARIANTS
 from replcheck.checks.trace import build_trace, path_from_json
-from replcheck.checks.verdict import ENGINES, HOLDS, INCOMPLETE, VIOLATED, Options, check, load, meets
+from replcheck.checks.verdict import ENGINES, HOLDS, INCOMPLETE, VIOLATED, Options, Verdict, check, load, meets
 from replcheck.model.clocks import CLOCKS
 from replcheck.model.errors import ReplcheckError
 from replcheck.model.resolvers import RESOLVERS
@@ -795,7 +795,19 @@ def drill_solve_cmd(name, folder, topologies, resolvers, routings, progress, out
     d = drill_mod.find_drill(name, folder)
     cells = drill_mod.solve(d, topologies or None, resolvers or None, routings or None, tick)
     _emit(drill_mod.render_solve(d, cells), output)
-    _finish(HOLDS if any(c.verdict == "pass" for c in cells) else VIOLATED)
+    _finish(_solve_verdict(cells))
+
+
+def _solve_verdict(cells) -> Verdict:
+    """A solve's outcome: holds when some answer passes; violated when none
+    does and some answer fails (or passes only vacuously); incomplete when
+    every answer was cut by a bound or cannot run (n/a) — nothing shown wrong."""
+    kinds = {c.verdict for c in cells}
+    if "pass" in kinds:
+        return HOLDS
+    if kinds & {"fail", "vacuous"}:
+        return VIOLATED
+    return INCOMPLETE
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -156,3 +156,16 @@ def test_expect_over_specs_skips_answers(tmp_path):
     r = _run("check", "--expect", str(SPECS / "drills"))
     assert r.returncode == 0, r.stdout
     assert "answers" not in r.stdout and "5 specs, 5 as expected" in r.stdout
+
+
+def test_solve_where_every_answer_was_cut_by_a_bound_is_incomplete_not_a_violation(tmp_path):
+    # Review finding: "no answer passes" exited 1 (violation) although no
+    # answer failed; every cell was incomplete.  Exit 3.
+    import shutil
+    shutil.copy(SPECS / "drills" / "metrics.toml", tmp_path / "metrics.toml")
+    with open(tmp_path / "metrics.toml", "a") as f:
+        f.write("\n[bounds]\nmax_states = 3\n")
+    r = _run("drill", "solve", "metrics", "--drills", str(tmp_path), "--resolver", "g-counter,lww",
+             "--topology", "all-to-all")
+    assert "0 of 6 applicable answers pass" in r.stdout
+    assert r.returncode == 3, r.stdout + r.stderr

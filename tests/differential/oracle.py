@@ -7,8 +7,9 @@ decide the same thing and returns what they disagree on:
 ``reduced-vs-plain``
     the default engine (every sound reduction on) against the plain BFS
     (``--no-por --no-dead-variables --no-symmetry``): the same verdict per
-    invariant, the same set of anomaly kinds, the same shortest length where
-    both claim a shortest counterexample.
+    invariant, the same vacuity of a ``holds``, the same set of anomaly
+    kinds, the same shortest length where both claim a shortest
+    counterexample.
 ``judged-reachable``
     every quiescent state the reduced engine judges (with symmetry: every
     image of every representative) is a quiescent state some plain run
@@ -18,7 +19,8 @@ decide the same thing and returns what they disagree on:
 ``bfs-vs-dfs``
     the depth-first engine's verdicts equal BFS's.
 ``workers``
-    ``--simulate`` with one process and with two, same seed: same verdicts.
+    ``--simulate`` with one process and with two, same seed: same verdicts,
+    anomalies, counterexample paths and messages.
 ``smt``
     where the symbolic engine covers the spec: it never contradicts BFS.
 ``replay``
@@ -111,7 +113,7 @@ def _by_name(report):
     return {r.invariant: r for r in report.results}
 
 
-def _compare_verdicts(out: Outcome, name: str, a, b, *, sets=True, lengths=True):
+def _compare_verdicts(out: Outcome, name: str, a, b, *, sets=True, lengths=True, vacuity=True):
     """Compare two reports invariant by invariant where both are decided."""
     ra, rb = _by_name(a), _by_name(b)
     for inv, x in ra.items():
@@ -129,6 +131,8 @@ def _compare_verdicts(out: Outcome, name: str, a, b, *, sets=True, lengths=True)
         if x.verdict != y.verdict:
             out.disagree(name, inv, f"{x.verdict} vs {y.verdict}")
             continue
+        if x.verdict == HOLDS and vacuity and bool(x.vacuous) != bool(y.vacuous):
+            out.disagree(name, inv, f"vacuous {x.vacuous!r} vs {y.vacuous!r}")
         if x.verdict != VIOLATED:
             continue
         complete = getattr(x, "anomalies_complete", True) and getattr(y, "anomalies_complete", True)
@@ -201,15 +205,15 @@ def compare_smt(out: Outcome, spec, default):
     except EngineDisagreement as e:
         out.disagree("smt", None, f"its run does not replay: {e}")
         return
-    _compare_verdicts(out, "smt", default, sym, sets=False, lengths=False)
+    _compare_verdicts(out, "smt", default, sym, sets=False, lengths=False, vacuity=False)   # smt: vacuity unknown
 
 
 def compare_workers(out: Outcome, spec):
     one = check(spec, options=Options(simulate=60, seed=7, workers=1))
     two = check(spec, options=Options(simulate=60, seed=7, workers=2))
     out.made["workers"] += 1
-    a = [(r.invariant, r.verdict, r.anomaly) for r in one.results]
-    b = [(r.invariant, r.verdict, r.anomaly) for r in two.results]
+    a = [(r.invariant, r.verdict, r.anomaly, r.path, r.message) for r in one.results]
+    b = [(r.invariant, r.verdict, r.anomaly, r.path, r.message) for r in two.results]
     if a != b:
         out.disagree("workers", None, f"--workers 1 gives {a}, --workers 2 gives {b}")
 
