@@ -12,6 +12,7 @@ import functools
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -28,6 +29,7 @@ from replcheck.model.resolvers import RESOLVERS
 from replcheck.model.resolvers.lww import TIE_BREAKS
 from replcheck.model import state as st
 from replcheck.model.search import QUIESCENT, is_quiescent
+from replcheck.model.spec import MAX_NESTING, input_error, nesting_depth
 from replcheck.model.system import System
 from replcheck.model.topology import LOOP_PREVENTION, TOPOLOGIES
 
@@ -170,9 +172,85 @@ def set_option(help="Override a spec key, e.g. --set system.resolver=mv-register
     return click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=help)
 
 
-def output_option(what="the output"):
-    return click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
-                        help=f"Write {what} to FILE (default: stdout).")
+def output_option(what="the output", inputs=()):
+    """``-o FILE``, checked before the command runs (:func:`guard_output`):
+    its folder must exist and be writable, and it must not be one of the
+    command's input files — ``inputs`` names the parameters that hold them
+    (or is a function of the parameters giving the paths)."""
+    def deco(f):
+        @functools.wraps(f)
+        def command(*args, **kwargs):
+            if kwargs.get("output"):
+                paths = inputs(kwargs) if callable(inputs) else [kwargs.get(n) for n in inputs]
+                guard_output(kwargs["output"], *paths)
+            return f(*args, **kwargs)
+
+        return click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
+                            help=f"Write {what} to FILE (default: stdout).")(command)
+    return deco
+
+
+def guard_output(output, *inputs) -> None:
+    """Refuse ``-o output`` before any work (exit 2, one line): a folder that
+    does not exist or cannot be written, a folder given as the file, a
+    read-only file, or one of ``inputs`` (paths, tuples of paths or folders
+    of specs) — a run must never overwrite what it reads."""
+    out = Path(output)
+    folder = out.parent
+    if not folder.is_dir():
+        raise BadInput(f"{output}: -o: the folder '{folder}' does not exist; create it first or choose another"
+                       " output path")
+    if out.is_dir():
+        raise BadInput(f"{output}: -o: is a folder; give a file path, e.g. {out / 'out.txt'}")
+    if not os.access(folder, os.W_OK | os.X_OK) or out.exists() and not os.access(out, os.W_OK):
+        raise BadInput(f"{output}: -o: cannot write here (permission denied); choose another output path")
+    if not out.exists():
+        return   # a file that does not exist yet is no input
+    for given in inputs:
+        for name in (given if isinstance(given, (tuple, list)) else (given,)):
+            if not name:
+                continue
+            p = locate(name)
+            candidates = sorted(p.rglob("*.toml")) if p.is_dir() else [p]
+            for c in candidates:
+                try:
+                    same = os.path.samefile(out, c)
+                except OSError:
+                    same = False
+                if same:
+                    shown = name if c == p else c
+                    raise BadInput(f"{output}: -o: would overwrite the input {shown}; choose another output path")
+
+
+def write_output(output, text: str) -> None:
+    """Write ``text`` to ``output`` atomically: a temporary file in the same
+    folder, then :func:`os.replace`, so an interrupted or failed write never
+    leaves a truncated file (the old one, if any, stays).  A failure (disk
+    full, permissions) is one line, exit 2."""
+    target = Path(output)
+    if target.is_symlink():
+        target = target.resolve()
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, (target.stat().st_mode & 0o7777) if target.exists() else 0o666 & ~mask)
+        os.replace(tmp, target)
+        tmp = None
+    except OSError as e:
+        raise BadInput(f"{output}: cannot write the output ({e.strerror or e}); free some space or choose another"
+                       " output path") from None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
 
 
 def format_option(choices, default="text", help=None):
@@ -292,7 +370,7 @@ def main():
               help="Let specs run the Python merge functions they name (merge = \"module:function\"); off by"
                    " default: a spec must not run code unless asked.")
 @progress_option()
-@output_option("the report")
+@output_option("the report", inputs=("specs",))
 @search_options
 def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolvers, allow_python, progress, output,
               search):
@@ -403,7 +481,7 @@ def _compare_expectations(reports, skipped=()) -> tuple[str, bool]:
 
 def _emit(text: str, output) -> None:
     if output:
-        Path(output).write_text(text + "\n", encoding="utf-8")
+        write_output(output, text + "\n")
     else:
         click.echo(text)
 
@@ -435,7 +513,7 @@ def list_cmd(what):
 @click.argument("spec", type=click.Path())
 @set_option()
 @format_option(["text", "json"])
-@output_option("the analysis")
+@output_option("the analysis", inputs=("spec",))
 def topology_cmd(spec, overrides, fmt, output):
     """Analyse SPEC's replication graph: the path and hop count from each
     leader to each other, the leaders and links whose single failure stops
@@ -458,7 +536,7 @@ def topology_cmd(spec, overrides, fmt, output):
 @set_option()
 @format_option(["markdown", "html"], default="markdown")
 @minimize_option(True)
-@output_option()
+@output_option(inputs=("spec",))
 def explain_cmd(spec, invariants, overrides, fmt, minimize, output):
     """The lecture artefact for one invariant of SPEC: what went wrong, the
     counterexample as a sequence diagram, every leader's state at each step.
@@ -483,7 +561,7 @@ def explain_cmd(spec, invariants, overrides, fmt, minimize, output):
 @format_option(["text", "markdown", "csv", "json"])
 @minimize_option(True, help="Minimise the counterexamples linked from the Markdown tables.")
 @progress_option()
-@output_option()
+@output_option(inputs=("spec",))
 def matrix_cmd(spec, resolvers, topologies, invariants, fmt, minimize, progress, output):
     """Check SPEC under every resolver x topology combination and print the
     verdicts: resolvers as rows, invariants as columns, one table per
@@ -514,7 +592,7 @@ def matrix_cmd(spec, resolvers, topologies, invariants, fmt, minimize, progress,
 @names_option("--invariant", "invariants", "Replay the trace of this invariant (default: every trace in the file).")
 @set_option(help="The overrides the trace was made with (repeatable).")
 @format_option(["text", "json"])
-@output_option("the outcome")
+@output_option("the outcome", inputs=("spec", "trace_file"))
 def replay_cmd(spec, trace_file, invariants, overrides, fmt, output):
     """Re-execute a saved trace (from check --format json) against SPEC and
     confirm its violation.  Exit 1 when the violation reproduces, 0 when the
@@ -542,10 +620,20 @@ def _traces_to_replay(trace_file, invariants) -> list[dict]:
     """The results of ``trace_file`` (check --format json, one report or
     many, or a bare trace) that carry a trace, for ``invariants`` if given."""
     try:
-        data = json.loads(Path(trace_file).read_text(encoding="utf-8"))
+        data = json.loads(Path(trace_file).read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, RecursionError) as e:
+        raise BadInput(str(input_error(trace_file, e))) from None
+    except ValueError as e:
+        if "integer string conversion" in str(e):
+            raise BadInput(str(input_error(trace_file, e))) from None
+        raise BadInput(f"{trace_file}: cannot read a JSON trace ({e}); pass the output of"
+                       " replcheck check --format json") from None
     except (OSError, ValueError) as e:
         raise BadInput(f"{trace_file}: cannot read a JSON trace ({e}); pass the output of"
                        " replcheck check --format json") from None
+    if nesting_depth(data) > MAX_NESTING:
+        raise BadInput(f"{trace_file}: nested more than {MAX_NESTING} levels deep; pass the output of"
+                       " replcheck check --format json")
     results = data.get("results") if isinstance(data, dict) else None
     if results is None and isinstance(data, dict) and isinstance(data.get("reports"), list):
         results = [r for rep in data["reports"] if isinstance(rep, dict)
@@ -615,7 +703,7 @@ def smt_group():
               help="Also find the least skew at which a causally later write is lost.")
 @click.option("--free-times", is_flag=True, help="Ignore the spec's time_ms: commits at any real time.")
 @set_option()
-@output_option("the analysis")
+@output_option("the analysis", inputs=("spec",))
 def smt_skew_cmd(spec, max_skew, commit_ms, replication_ms, least_skew, free_times, overrides, output):
     """Under which clock offsets and commit times does LWW over wall clocks
     lose a write of SPEC?  Prints a witness timeline with every clock.
@@ -642,7 +730,7 @@ def smt_skew_cmd(spec, max_skew, commit_ms, replication_ms, least_skew, free_tim
 @click.argument("resolver", metavar="RESOLVER|MERGE.toml")
 @click.option("--tie-break", type=click.Choice(sorted(TIE_BREAKS)), default="leader", show_default=True,
               help="For lww: the rule on equal timestamps.")
-@output_option("the proof")
+@output_option("the proof", inputs=lambda kw: [kw["resolver"]] if kw["resolver"].endswith(".toml") else [])
 def smt_laws_cmd(resolver, tie_break, output):
     """Prove or refute commutativity, associativity and idempotence of a
     resolver's merge (or of a custom merge in a TOML file).
@@ -670,7 +758,7 @@ def smt_laws_cmd(resolver, tie_break, output):
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True), default=60, show_default=True,
               metavar="SECONDS", help="Time for z3 on the whole question (solving, then shrinking the"
                                       " counterexample); past it: exit 3 (incomplete), or an unshrunk counterexample.")
-@output_option("the verdict")
+@output_option("the verdict", inputs=("query",))
 def smt_iconfluence_cmd(query, timeout_s, output):
     """Is QUERY's set of operations I-confluent for its invariant (Bailis et
     al., VLDB 2015)?  Prints ancestor / branch A / branch B / merge when not.
@@ -697,7 +785,7 @@ def export_group():
 @click.argument("spec", type=click.Path())
 @names_option("--invariant", "invariants", "Assert only this invariant (convergence or no-lost-writes).")
 @set_option()
-@output_option("the model")
+@output_option("the model", inputs=("spec",))
 def export_promela_cmd(spec, invariants, overrides, output):
     """Write SPEC as a Promela model for SPIN, with the same semantics, the
     invariants asserted at quiescent states (core subset: register keys,
@@ -711,7 +799,7 @@ def export_promela_cmd(spec, invariants, overrides, output):
     from replcheck.checks.export_promela import export_promela
     text = export_promela(load(spec, overrides), invariants or None)
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        write_output(output, text)
     else:
         click.echo(text, nl=False)
 
@@ -740,7 +828,7 @@ def drill_list_cmd(folder):
 @click.argument("answer", metavar="ANSWER.toml", type=click.Path())
 @drills_option("Where to find the drill (default: next to the answer, then the bundled drills).")
 @click.option("--allow-python", is_flag=True, help="Let an answer's merge = \"module:function\" run (off by default).")
-@output_option("the verdict")
+@output_option("the verdict", inputs=("answer",))
 def drill_check_cmd(answer, folder, allow_python, output):
     """Run the drill under ANSWER and print PASS/FAIL per required invariant,
     the counterexample for each failure and the answer's cost.  Exit 0 when
@@ -753,6 +841,8 @@ def drill_check_cmd(answer, folder, allow_python, output):
     from replcheck.checks import drill as drill_mod
     ans = drill_mod.load_answer(answer)
     d = drill_mod.find_drill(ans.drill, folder, near=Path(answer).parent)
+    if output:
+        guard_output(output, d.path)   # the drill the answer names is an input too
     outcome = drill_mod.check_answer(d, ans, allow_python)
     _emit(drill_mod.render_check(outcome), output)
     # a FAIL without a violated invariant (e.g. a vacuous pass) is still a failure: violated
@@ -793,6 +883,8 @@ def drill_solve_cmd(name, folder, topologies, resolvers, routings, progress, out
             click.echo(f"\r  [{done + 1}/{total}] {ans.label[:70]:<70}", err=True, nl=False)
 
     d = drill_mod.find_drill(name, folder)
+    if output:
+        guard_output(output, d.path)
     cells = drill_mod.solve(d, topologies or None, resolvers or None, routings or None, tick)
     _emit(drill_mod.render_solve(d, cells), output)
     _finish(_solve_verdict(cells))

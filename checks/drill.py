@@ -54,7 +54,6 @@ back``.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,7 +69,7 @@ from replcheck.model.resolvers import CUSTOM_MERGE, RESOLVERS
 from replcheck.model.resolvers.base import is_rejected
 from replcheck.model import state as st
 from replcheck.model.search import EVERY
-from replcheck.model.spec import Spec, load_spec
+from replcheck.model.spec import Spec, load_spec, read_toml
 from replcheck.model.system import System
 
 DRILLS_DIR = bundled.root("specs") / "drills"   # the bundled drills, source tree or installed wheel
@@ -110,9 +109,10 @@ def _read_toml(path: Path, what: str) -> dict:
     if not path.is_file():
         raise SpecError(str(path), "", f"no such {what} file")
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as e:
-        raise SpecError(str(path), "", f"not valid TOML ({e}); fix the syntax at that line") from None
+        return read_toml(path)
+    except OSError as e:
+        raise SpecError(str(path), "", f"cannot read this {what} file ({e.strerror or e}); check its"
+                                       " permissions") from None
 
 
 def _rules(source, key, raw, leaders) -> tuple[tuple[str, str], ...]:
@@ -164,10 +164,31 @@ def list_drills(folder=None) -> list[Drill]:
     return [load_drill(p) for p in sorted(folder.glob("*.toml"))]
 
 
+MAX_NAME = 100   # a drill name is a file stem; longer ones are refused, and echoed cut short
+
+
+def _shown(name: str) -> str:
+    return repr(name if len(name) <= 60 else name[:60] + "...")
+
+
+def _bad_drill_name(name) -> str | None:
+    """Why ``name`` cannot name a drill file, or ``None``."""
+    if not isinstance(name, str) or not name.strip():
+        return "a drill name must be a non-empty string"
+    if len(name) > MAX_NAME:
+        return f"drill name {_shown(name)} is {len(name)} characters long; at most {MAX_NAME}"
+    if any(c in name for c in "/\\\0") or name.startswith("."):
+        return f"drill name {_shown(name)} is not a file name; give a drill's name, e.g. inventory"
+    return None
+
+
 def find_drill(name: str, folder=None, near=None) -> Drill:
     """The drill called ``name``: looked up next to an answer (``near``:
     the answer's folder and its parent), in ``folder``, then in the
     bundled drills."""
+    bad = _bad_drill_name(name)
+    if bad:
+        raise SpecError(str(near or folder or DRILLS_DIR), "drill", f"{bad} (replcheck drill list)")
     places = []
     if near is not None:
         places += [Path(near), Path(near).parent]
@@ -241,6 +262,9 @@ def parse_answer(data: dict, source: str = "<answer>") -> Answer:
         return v
 
     drill = text("drill")
+    bad = _bad_drill_name(drill)
+    if bad:
+        raise SpecError(source, "drill", f"{bad}; {_HINTS['drill']}")
     topology = choice("topology", TOPOLOGIES)
     if topology is None:
         raise SpecError(source, "topology", f"missing; {_HINTS['topology']}")

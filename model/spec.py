@@ -241,17 +241,69 @@ def load_spec(path, overrides=(), invariant_names=None) -> Spec:
     if not p.is_file():
         raise SpecError(source, "", "no such spec file; give a path to a .toml spec (see specs/)")
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as e:
-        raise SpecError(source, "", f"not valid TOML ({e}); fix the syntax at that line") from None
-    except UnicodeDecodeError:
-        raise SpecError(source, "", "not UTF-8 text; save the spec as UTF-8") from None
-    except RecursionError:
-        raise SpecError(source, "", "nested too deeply to read (arrays or tables hundreds of levels deep);"
-                                    " flatten it") from None
+        data = read_toml(p, source)
+    except OSError as e:
+        raise SpecError(source, "", f"cannot read this file ({e.strerror or e}); check its permissions") from None
     for item in overrides:
         _apply_override(data, item, source)
     return parse_spec(data, source, invariant_names)
+
+
+# What any TOML/JSON reader of replcheck accepts (docs/spec-format.md "Errors").
+MAX_NESTING = 64          # arrays/tables inside each other; real files nest fewer than 10 levels
+INT_DIGITS = 4300         # Python's default int-str conversion limit (sys.get_int_max_str_digits)
+
+
+def nesting_depth(value) -> int:
+    """How deeply lists and dicts nest in ``value`` (iteratively: no
+    recursion, whatever the input)."""
+    deepest, todo = 0, [(value, 0)]
+    while todo:
+        v, d = todo.pop()
+        if isinstance(v, dict):
+            v = list(v.values())
+        if isinstance(v, list):
+            deepest = max(deepest, d + 1)
+            if deepest > MAX_NESTING:
+                return deepest
+            todo.extend((x, d + 1) for x in v)
+    return deepest
+
+
+def input_error(source: str, e: BaseException, error=SpecError, fix: str = "fix the syntax at that line"):
+    """The one-line error for a file that cannot be decoded, or ``None``
+    when ``e`` is not such a failure: not UTF-8, nested too deeply for the
+    parser, an integer past Python's int-str limit, or (``fix``) a syntax
+    error (``str(e)`` is the parser's message)."""
+    if isinstance(e, UnicodeDecodeError):
+        return error(source, "", "not UTF-8 text; save it as UTF-8")
+    if isinstance(e, RecursionError):
+        return error(source, "", "nested too deeply to read (arrays or tables hundreds of levels deep); flatten it")
+    if isinstance(e, ValueError) and "integer string conversion" in str(e):
+        return error(source, "", f"an integer literal has more than {INT_DIGITS} digits; use a smaller number"
+                                 " (or a string)")
+    if isinstance(e, tomllib.TOMLDecodeError):
+        return error(source, "", f"not valid TOML ({e}); {fix}")
+    if isinstance(e, ValueError):   # JSON's syntax errors
+        return error(source, "", f"not valid JSON ({e}); {fix}")
+    return None
+
+
+def read_toml(path, source: str | None = None, error=SpecError, fix: str = "fix the syntax at that line") -> dict:
+    """The data of a TOML file, every reader's way (spec, drill, answer,
+    query, merge): bytes decoded as UTF-8, parsed, and refused in one line
+    naming the file when it is not UTF-8, not TOML, nested more than
+    :data:`MAX_NESTING` levels or holds an integer past :data:`INT_DIGITS`
+    digits.  ``OSError`` is the caller's to word."""
+    source = str(path) if source is None else source
+    raw = Path(path).read_bytes()
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError) as e:
+        raise input_error(source, e, error, fix) from None
+    if nesting_depth(data) > MAX_NESTING:
+        raise error(source, "", f"nested more than {MAX_NESTING} levels deep (arrays or tables); flatten it")
+    return data
 
 
 def _apply_override(data: dict, item: str, source: str) -> None:
@@ -263,6 +315,13 @@ def _apply_override(data: dict, item: str, source: str) -> None:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw
+    except RecursionError:
+        raise SpecError(source, f"--set {key}", "nested too deeply to read; give a flat value") from None
+    except ValueError:   # Python's int-str limit
+        raise SpecError(source, f"--set {key}", f"an integer with more than {INT_DIGITS} digits; use a smaller"
+                                                " number") from None
+    if nesting_depth(value) > MAX_NESTING:
+        raise SpecError(source, f"--set {key}", "nested too deeply to read; give a flat value")
     parts = key.split(".")
     node = data
     for part in parts[:-1]:

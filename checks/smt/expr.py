@@ -40,6 +40,14 @@ FUNCTIONS = {"max", "min", "size", "contains", "add", "remove", "union", "inters
 _TOKEN = re.compile(r"\s*(?:(?P<int>\d+)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op><=|>=|==|!=|[-+<>(),]))")
 
 
+# Limits on one expression (docs/spec-format.md "Errors"): the parser and the
+# compiler recurse over it, so anything larger is refused in one line instead.
+MAX_TOKENS = 1000     # numbers, names and operators
+MAX_NESTING = 50      # brackets, if/then/else, not and unary minus inside each other
+MAX_DEPTH = 200       # the tree: each operator of a chain a + b + c ... is one more level
+MAX_DIGITS = 4300     # Python's int-str conversion limit
+
+
 class QueryError(SpecError):
     """A query or merge file is malformed: one line naming file, key and fix."""
 
@@ -64,7 +72,16 @@ def parse(text, source: str = "<expr>", key: str = "expr"):
     if not isinstance(text, str) or not text.strip():
         raise QueryError(source, key, f"must be a non-empty expression string, got {text!r}")
     toks = _tokens(text, source, key)
+    if len(toks) - 1 > MAX_TOKENS:
+        raise QueryError(source, key, f"expression too long ({len(toks) - 1} tokens); at most {MAX_TOKENS}:"
+                                      " split it or simplify it")
     pos = 0
+    nesting = 0
+
+    def deeper():
+        if nesting >= MAX_NESTING:
+            raise QueryError(source, key, f"expression nested too deeply; at most {MAX_NESTING} levels of"
+                                          " brackets, if, not and unary minus: flatten it")
 
     def peek():
         return toks[pos]
@@ -79,6 +96,15 @@ def parse(text, source: str = "<expr>", key: str = "expr"):
         return kind, v
 
     def expr():
+        nonlocal nesting
+        deeper()
+        nesting += 1
+        try:
+            return _expr()
+        finally:
+            nesting -= 1
+
+    def _expr():
         if peek() == ("name", "if"):
             take()
             c = expr()
@@ -103,9 +129,15 @@ def parse(text, source: str = "<expr>", key: str = "expr"):
         return a
 
     def neg():
+        nonlocal nesting
         if peek() == ("name", "not"):
             take()
-            return ("not", neg())
+            deeper()
+            nesting += 1
+            try:
+                return ("not", neg())
+            finally:
+                nesting -= 1
         return cmp()
 
     def cmp():
@@ -123,14 +155,22 @@ def parse(text, source: str = "<expr>", key: str = "expr"):
         return a
 
     def unary():
+        nonlocal nesting
         if peek() == ("op", "-"):
             take()
-            return ("neg", unary())
+            deeper()
+            nesting += 1
+            try:
+                return ("neg", unary())
+            finally:
+                nesting -= 1
         return atom()
 
     def atom():
         kind, v = take()
         if kind == "int":
+            if len(v) > MAX_DIGITS:
+                raise QueryError(source, key, f"an integer with more than {MAX_DIGITS} digits; use a smaller number")
             return ("int", int(v))
         if kind == "name" and v in ("true", "false"):
             return ("bool", v == "true")
@@ -156,7 +196,22 @@ def parse(text, source: str = "<expr>", key: str = "expr"):
     tree = expr()
     if peek()[0] != "end":
         raise QueryError(source, key, f"unexpected '{peek()[1]}' after a complete expression in {text!r}")
+    if _tree_depth(tree) > MAX_DEPTH:
+        raise QueryError(source, key, f"expression nested too deeply or too long; at most {MAX_DEPTH} levels"
+                                      " (each operator of a chain such as a + b + c is one): split it")
     return tree
+
+
+def _tree_depth(tree) -> int:
+    """The depth of an AST, iteratively (no recursion, whatever its shape)."""
+    deepest, todo = 0, [(tree, 1)]
+    while todo:
+        t, d = todo.pop()
+        deepest = max(deepest, d)
+        for part in t[1:]:
+            if isinstance(part, tuple):
+                todo.extend((p, d + 1) for p in (part if part and isinstance(part[0], tuple) else (part,)))
+    return deepest
 
 
 def names(tree) -> set[str]:

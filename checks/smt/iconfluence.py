@@ -30,7 +30,6 @@ ancestor``; a register: ``max(local, remote)``; a set:
 from __future__ import annotations
 
 import time
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +39,7 @@ from replcheck.bundled import locate
 from replcheck.checks.smt import context
 from replcheck.checks.smt.expr import QueryError, Table, parse, to_z3
 from replcheck.model.errors import did_you_mean
+from replcheck.model.spec import read_toml
 
 BRANCHES = ("A", "B")
 _TOP = {"name", "description", "invariant", "max_ops", "vars", "tables", "ops"}
@@ -123,11 +123,9 @@ def load_query(path) -> Query:
     """Read and validate a query file (errors name the file and key)."""
     src = str(path)
     try:
-        data = tomllib.loads(locate(path).read_text(encoding="utf-8"))
+        data = read_toml(locate(path), src, QueryError, "fix the syntax")
     except OSError:
         raise QueryError(src, "", "cannot read this file; pass an I-confluence query .toml (see queries/)") from None
-    except tomllib.TOMLDecodeError as e:
-        raise QueryError(src, "", f"not valid TOML ({e}); fix the syntax") from None
 
     def unknown(where, table, allowed):
         for k in table:
@@ -144,8 +142,17 @@ def load_query(path) -> Query:
     max_ops = data.get("max_ops", 2)
     if isinstance(max_ops, bool) or not isinstance(max_ops, int) or not 1 <= max_ops <= 6:
         raise QueryError(src, "max_ops", f"must be an integer from 1 to 6 (operations per branch), got {max_ops!r}")
+    def table_of(key, example):
+        v = data.get(key, {})
+        if not isinstance(v, dict):
+            raise QueryError(src, key, f"must be a table of tables, e.g. {example}, got {type(v).__name__}")
+        return v
+
+    for k in ("name", "description"):
+        if k in data and not isinstance(data[k], str):
+            raise QueryError(src, k, f"must be a string, got {type(data[k]).__name__}")
     variables = []
-    for name, v in (data.get("vars") or {}).items():
+    for name, v in table_of("vars", '[vars.stock] type = "int"').items():
         if not isinstance(v, dict):
             raise QueryError(src, f"vars.{name}", 'must be a table, e.g. [vars.stock] type = "int"')
         unknown(f"vars.{name}.", v, _VAR)
@@ -159,7 +166,7 @@ def load_query(path) -> Query:
             raise QueryError(src, f"vars.{name}.universe", "must be an integer from 1 to 16 (elements 0..universe-1)")
         variables.append(Var(name, kind, parse(v["merge"], src, f"vars.{name}.merge"), uni))
     tables = []
-    for name, t in (data.get("tables") or {}).items():
+    for name, t in table_of("tables", '[tables.users] columns = ["email"]').items():
         if not isinstance(t, dict):
             raise QueryError(src, f"tables.{name}", 'must be a table, e.g. [tables.users] columns = ["email"]')
         unknown(f"tables.{name}.", t, _TABLE)
@@ -168,6 +175,8 @@ def load_query(path) -> Query:
             raise QueryError(src, f"tables.{name}.columns", 'must list the integer columns, e.g. ["id", "email"]')
         uniq = t.get("unique", [])
         uniq = [uniq] if isinstance(uniq, str) else uniq
+        if not isinstance(uniq, list) or not all(isinstance(c, str) for c in uniq):
+            raise QueryError(src, f"tables.{name}.unique", 'must name columns, e.g. unique = ["email"]')
         for c in uniq:
             if c not in cols:
                 raise QueryError(src, f"tables.{name}.unique", f"'{c}' is not a column{did_you_mean(c, cols)}")
@@ -182,21 +191,38 @@ def load_query(path) -> Query:
     tnames = {t.name: t for t in tables}
     for i, o in enumerate(raw_ops):
         where = f"ops[{i}]"
+        if not isinstance(o, dict):
+            raise QueryError(src, where, "must be a table: write each operation as [[ops]] with a guard and an effect")
         unknown(f"{where}.", o, _OP)
         name = o.get("name", f"op{i + 1}")
-        params = tuple(o.get("params", []))
+        if not isinstance(name, str) or not name:
+            raise QueryError(src, f"{where}.name", f"must be a string, got {type(name).__name__}")
+        params = o.get("params", [])
+        if not isinstance(params, list) or not all(isinstance(p, str) and p for p in params):
+            raise QueryError(src, f"{where}.params", 'must be a list of parameter names (strings),'
+                                                     ' e.g. params = ["n"]')
+        params = tuple(params)
         at = o.get("at", list(BRANCHES))
         at = [at] if isinstance(at, str) else at
+        if not isinstance(at, list):
+            raise QueryError(src, f"{where}.at", 'must be "A", "B" or ["A", "B"]')
         for b in at:
             if b not in BRANCHES:
                 raise QueryError(src, f"{where}.at", f"unknown branch '{b}'; the two leaders are A and B")
         guard = parse(o["guard"], src, f"{where}.guard") if "guard" in o else None
-        effect = tuple((k, parse(e, src, f"{where}.effect.{k}")) for k, e in (o.get("effect") or {}).items())
+        raw_effect = o.get("effect") or {}
+        if not isinstance(raw_effect, dict):
+            raise QueryError(src, f"{where}.effect", 'must be a table var = "expr", e.g. effect = { stock ='
+                                                     ' "stock - 1" }')
+        effect = tuple((k, parse(e, src, f"{where}.effect.{k}")) for k, e in raw_effect.items())
         insert = None
         if "insert" in o:
+            if not isinstance(o["insert"], dict):
+                raise QueryError(src, f"{where}.insert", 'must be a table, e.g. insert = { table = "users",'
+                                                         ' email = "e" }')
             ins = dict(o["insert"])
             tname = ins.pop("table", None)
-            if tname not in tnames:
+            if not isinstance(tname, str) or tname not in tnames:
                 raise QueryError(src, f"{where}.insert.table", f"unknown table {tname!r}"
                                                                f"{did_you_mean(tname, tnames)}")
             cols = tnames[tname].columns

@@ -28,7 +28,6 @@ file (:func:`load_custom`).
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
@@ -39,6 +38,7 @@ from replcheck.bundled import locate
 from replcheck.checks.smt import context
 from replcheck.checks.smt.expr import QueryError, parse, to_z3
 from replcheck.model.errors import did_you_mean
+from replcheck.model.spec import read_toml
 
 REPLICAS = 3        # vector entries of counters and escrow
 UNIVERSE = 4        # elements of sets; dots of an OR-set
@@ -467,11 +467,9 @@ def load_custom(path) -> Encoding:
     """
     source = str(path)
     try:
-        data = tomllib.loads(locate(path).read_text(encoding="utf-8"))
+        data = read_toml(locate(path), source, QueryError, "fix the syntax")
     except OSError:
         raise QueryError(source, "", "cannot read this file; pass a merge .toml file") from None
-    except tomllib.TOMLDecodeError as e:
-        raise QueryError(source, "", f"not valid TOML ({e}); fix the syntax") from None
     allowed = {"name", "description", "merge", "min", "max"}
     for k in data:
         if k not in allowed:

@@ -9,6 +9,8 @@ one-line :class:`~model.errors.SpecError` naming the file, the key and a fix.
 
 from __future__ import annotations
 
+import math
+
 import re
 from dataclasses import dataclass
 
@@ -212,6 +214,9 @@ def _initial(source, key, v, info):
         return v
     if isinstance(v, bool) or not isinstance(v, (str, int, float)):
         raise SpecError(source, key, f"a register starts from a string or a number, got {v!r}")
+    if isinstance(v, float) and not math.isfinite(v):
+        raise SpecError(source, key, f"must be a finite number or a string, got {v!r}; write initial = \"{v!r}\""
+                                     " if you mean the text")
     return str(v)
 
 
