@@ -78,6 +78,9 @@ def stats_line(report: Report) -> str:
     if report.engine == "simulation":
         return (f"simulated runs: {st.transitions:,} steps, {st.quiescent:,} runs reached quiescence,"
                 f" in {st.seconds:.2f} s - not exhaustive ({report.cut})")
+    if report.engine == "smt":   # a symbolic run counts no states (docs/z3.md): say what it did search
+        how = "complete: the depth covers every run" if report.complete else f"cut at {report.cut}"
+        return f"symbolic (z3): unrolled to depth {st.depth}, in {st.seconds:.2f} s - {how}"
     if report.complete:
         how = "exhaustive"
     elif report.cut:

@@ -258,3 +258,13 @@ def test_smt_label_is_the_explicit_judgement_of_the_shown_trace(spec):
             state = system.step(state, a)
         v = INVARIANTS[r.invariant].build(system)(state)
         assert v is not None and v.anomaly == r.anomaly
+
+
+def test_text_stats_line_of_the_symbolic_engine_counts_no_states():
+    """The smt engine enumerates no states: its text stats line says what it
+    searched (the unrolling depth), never "explored 0 states"."""
+    from replcheck.checks import render_text
+    from replcheck.checks.verdict import check, load
+    from tests.conftest import SPECS
+    line = render_text.stats_line(check(load(SPECS / "seed" / "alice-bob-lww.toml"), engine="smt"))
+    assert line.startswith("symbolic (z3): unrolled to depth ") and "states" not in line
