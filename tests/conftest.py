@@ -56,3 +56,18 @@ def force(system, **flags):
     for name, value in flags.items():
         object.__setattr__(system, name, value)
     return system
+
+
+def reachable(system, limit=None) -> set:
+    """Every reachable state of a small system (plain depth-first walk, no
+    reductions), or the first ``limit`` found."""
+    start = system.initial_state()
+    seen = {start}
+    todo = [start]
+    while todo and (limit is None or len(seen) < limit):
+        s = todo.pop()
+        for _, t in system.successors(s):
+            if t not in seen:
+                seen.add(t)
+                todo.append(t)
+    return seen

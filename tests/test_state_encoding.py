@@ -17,22 +17,13 @@ import pytest
 from replcheck.model import System, load_spec
 from replcheck.model import clocks
 from replcheck.model import state as st
-from tests.conftest import SPECS
+from tests.conftest import SPECS, reachable
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _reachable(system, limit=3000):
-    start = system.initial_state()
-    seen = {start}
-    todo = [start]
-    while todo and len(seen) < limit:
-        s = todo.pop()
-        for _, t in system.successors(s):
-            if t not in seen:
-                seen.add(t)
-                todo.append(t)
-    return seen
+    return reachable(system, limit)
 
 
 CASES = [

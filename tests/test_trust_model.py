@@ -12,23 +12,14 @@ from replcheck.checks.verdict import Options, check
 from replcheck.model import System, load_spec
 from replcheck.model import faults as fl
 from replcheck.model import state as st
-from tests.conftest import SPECS, force, make_spec, verdicts
+from tests.conftest import SPECS, force, make_spec, reachable, verdicts
 
 REG = SPECS / "regressions"
 
 
 def _reachable(system):
     """Every reachable state of a small system (plain DFS, no reductions)."""
-    start = system.initial_state()
-    seen = {start}
-    todo = [start]
-    while todo:
-        s = todo.pop()
-        for _, t in system.successors(s):
-            if t not in seen:
-                seen.add(t)
-                todo.append(t)
-    return seen
+    return reachable(system)
 
 
 def _actions(system, state):
