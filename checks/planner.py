@@ -81,7 +81,7 @@ def properties(system: System, names) -> list:
     every other ``holds`` into ``incomplete: replication-loop``;
     docs/model.md, "Detecting a replication loop")."""
     props = [INVARIANTS[n].property(system) for n in names]
-    if system.forwards and system.spec.loop_prevention != "visited":
+    if system.forwards and system.spec.loop_prevention != "visited":   # the guard when not asked for
         props = [search.Property(p.name, p.scope, _unless_looped(p.check), _unless_looped_labels(p.labels))
                  if p.scope == search.QUIESCENT else p for p in props]
         if "replication-terminates" not in names:
@@ -113,14 +113,14 @@ def _label_images(system: System, labels):
     return judged
 
 
-def choose(spec: Spec, ghost: bool, quiescent_only: bool, options) -> tuple[Reductions, tuple[str, ...]]:
-    """The reductions that are sound for ``spec`` with the ghost kept or
-    dropped (docs/reductions.md), as allowed by ``options``, and the notes
-    that say why each is on or off."""
+def choose(probe: System, ghost: bool, quiescent_only: bool, options) -> tuple[Reductions, tuple[str, ...]]:
+    """The reductions that are sound for ``probe``'s spec with the ghost
+    kept or dropped (docs/reductions.md), as allowed by ``options``, and the
+    notes that say why each is on or off.  ``probe`` is any system of the
+    spec: each ``*_applicable`` is asked about the proposed reductions."""
     base = Reductions(ghost=ghost)
     if not options.por:
         return base, ()
-    probe = System(spec, base)
     ok, why = probe.por_applicable()
     if not (ok and quiescent_only):
         return base, ("por off: " + (why if not ok else "an invariant is checked at every state"),)
@@ -134,18 +134,23 @@ def choose(spec: Spec, ghost: bool, quiescent_only: bool, options) -> tuple[Redu
     if ok and options.symmetry:
         r = Reductions(ghost=r.ghost, por=True, dead_content=r.dead_content, symmetry=True)
         notes += (why,)
-    elif options.symmetry and spec.topology == "all-to-all":
+    elif options.symmetry and probe.spec.topology == "all-to-all":
         notes += ("symmetry off: " + why,)
     return r, notes
 
 
-def reduced(spec: Spec, names, ghost: bool, options) -> tuple[System, list, tuple[str, ...]]:
+def reduced(spec: Spec, names, ghost: bool, options,
+            probe: System | None = None) -> tuple[System, list, tuple[str, ...]]:
     """A system with every reduction sound for ``names`` (ghost as given),
     its properties and the notes.  Wrap the properties with
-    :func:`for_images` once everything else (vacuity) has wrapped them."""
+    :func:`for_images` once everything else (vacuity) has wrapped them.
+    ``probe``: a plain system of ``spec`` already built, if any."""
+    probe = probe or System(spec)
+    # The replication-loop guard is an every-state property: with it nothing
+    # can be reduced by por (which judges quiescent states only).
     quiescent_only = all(INVARIANTS[n].scope == search.QUIESCENT for n in names) and \
-        _guard_quiescent(spec, names)
-    r, notes = choose(spec, ghost, quiescent_only, options)
+        not _needs_guard(probe, names)
+    r, notes = choose(probe, ghost, quiescent_only, options)
     system = System(spec, r)
     return system, properties(system, names), notes
 
@@ -159,11 +164,10 @@ def for_images(system: System, props) -> list:
             for p in props]
 
 
-def _guard_quiescent(spec: Spec, names) -> bool:
-    """The replication-loop guard is an every-state property: with it added
-    nothing can be reduced by por (which judges quiescent states only)."""
-    probe = System(spec)
-    return not (probe.forwards and spec.loop_prevention != "visited" and "replication-terminates" not in names)
+def _needs_guard(system: System, names) -> bool:
+    """Whether :func:`properties` adds the replication-loop guard: writes
+    are forwarded without ``visited`` metadata and it was not asked for."""
+    return system.forwards and system.spec.loop_prevention != "visited" and "replication-terminates" not in names
 
 
 def _stop(props, options):
@@ -179,7 +183,7 @@ def plan(spec: Spec, names, engine: str, options) -> Plan:
     base = System(spec)
     ghost_needed = base.ghost_needed_by_types()
     ghost_names = tuple(n for n in names if INVARIANTS[n].ghost)
-    guard = base.forwards and spec.loop_prevention != "visited" and "replication-terminates" not in names
+    guard = _needs_guard(base, names)
     ghost = not (exhaustive and options.dead_variables and not ghost_needed and not ghost_names)
     notes: tuple[str, ...] = () if ghost else ("ghost happens-before dropped (no resolver or invariant reads it)",)
     fp = ("64-bit fingerprints",) if options.fingerprint and engine == "bfs" and not simulate else ()
@@ -189,7 +193,7 @@ def plan(spec: Spec, names, engine: str, options) -> Plan:
         kind = ("swarm" if options.workers > 1 else "simulate") if simulate else engine
         one = Search(kind, system, tuple(props), notes, _stop(props, options))
         return Plan(names, (one,), system if ghost else System(spec), watched, exhaustive, notes)
-    system, props, red_notes = reduced(spec, names, ghost, options)
+    system, props, red_notes = reduced(spec, names, ghost, options, base)
     n_props = len(names) + (1 if guard else 0)
     phased = (system.por and options.dead_variables and ghost_names and len(ghost_names) < n_props
               and not ghost_needed)
@@ -204,7 +208,7 @@ def plan(spec: Spec, names, engine: str, options) -> Plan:
     # ghost-reading ones on the ghost-kept reduced system, to the end.  One
     # vacuity watch over both (guarded ops are op indices, the same in both).
     rest = tuple(n for n in names if n not in ghost_names)
-    first, first_props, first_notes = reduced(spec, rest, False, options)
+    first, first_props, first_notes = reduced(spec, rest, False, options, base)
     ghost_props = [p for p in props if p.name in ghost_names]
     watched_props, watched = vacuity.watch(system, list(first_props) + ghost_props, True)
     first_props = for_images(first, watched_props[:len(first_props)])

@@ -164,7 +164,7 @@ def _reduced_system(spec, ghost: bool):
     (checks/planner.py): ghost happens-before dropped (when no resolver
     reads it) or kept (the two-phase search's second phase)."""
     from replcheck.checks import planner
-    reductions, _ = planner.choose(spec, ghost, True, Options())
+    reductions, _ = planner.choose(System(spec), ghost, True, Options())
     return System(spec, reductions), planner.for_images
 
 
