@@ -1,0 +1,1 @@
+"""Conformance targets: real products behind :class:`..target.Target`."""
