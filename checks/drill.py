@@ -548,7 +548,7 @@ def render_check(o: Outcome) -> str:
         system = o.report.system
         i = system.op_index[op]
         why = getattr(system.types[system.ops[i].key], "reject_reason", None)
-        reason = why(i) if why else "a local check refuses it"
+        reason = (why(i) if why else None) or "a local check refuses it"
         out.append(f"    {op} is rejected in {'every run' if when == 'always' else 'some runs'}: {reason}")
     out.append("")
     failed = [r.invariant for r in o.report.results if r.verdict == VIOLATED]

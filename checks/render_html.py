@@ -114,7 +114,7 @@ def _svg_label(cx: Counterexample, f) -> str:
         text = f"{f.index}. {ev.op} {value} (ts {ts}) lost in transit"
     else:
         verb = {"discarded": "loses", "dropped": "dropped", "duplicate": "already held", "sibling": "sibling",
-                "overwrote": "overwrites", "overwrote-later": "overwrites LATER", "superseded": "supersedes",
+                "overwrote": "overwrites", "overwrote-later": "overwrites LATER", "skipped": "skipped (no row)", "superseded": "supersedes",
                 "applied": "applied"}.get(ev.outcome, ev.outcome)
         if ev.kind == "duplicate":
             verb += " (copy stays)"

@@ -63,6 +63,7 @@ def _outcome(ev) -> str:
         "sibling": "kept as a sibling",
         "discarded": "loses to " + " and ".join(ev.beaten_by),
         "duplicate": "already held",
+        "skipped": "skipped (no row there)",
         "dropped": "dropped (own write)",
     }.get(ev.outcome, ev.outcome)
 

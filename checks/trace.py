@@ -148,7 +148,7 @@ def describe_event(system: System, ev: Event, state) -> str:
         if ev.outcome == "rejected":
             i = system.op_index[ev.op]
             why = getattr(system.types[system.ops[i].key], "reject_reason", None)   # local checks (issue 4)
-            why = why(i) if why else "its local rights do not cover it"
+            why = (why(i) if why else None) or "its local rights do not cover it"
             return f"{ev.op} tries {written} at {ev.leader}: REJECTED, {why} (not acknowledged, not replicated)"
 
     elif ev.kind == "duplicate":
@@ -166,6 +166,8 @@ def describe_event(system: System, ev: Event, state) -> str:
         "discarded": f" loses to {_names(system, state, ev.beaten_by)}" + (" and is discarded at once"
                                                                             if ev.kind == "commit" else ""),
         "duplicate": " is already held (no change)",
+        "skipped": f" finds no row at {ev.leader} and is skipped (an SQL {'DELETE' if ev.value is None else 'UPDATE'}"
+                   " of a missing row changes nothing)",
         "dropped": "",
         "merged": " is merged" if ev.kind != "commit" else "",
         "double-counted": " is applied again: its delta now counts twice",

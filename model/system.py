@@ -74,6 +74,7 @@ class Event:
     write at the receiving leader: ``applied``, ``superseded`` (it replaced
     writes it had seen), ``overwrote`` (it replaced a concurrent write),
     ``sibling`` (kept beside concurrent writes), ``discarded`` (it lost),
+    ``skipped`` (SQL row semantics: an UPDATE or DELETE found no row),
     ``duplicate`` (already held) or ``dropped``.
     """
 
@@ -1090,6 +1091,9 @@ class System:
             outcome, beaten, replaced = custom, (), ()
         elif w in before:
             outcome, beaten, replaced = "duplicate", (), ()
+        elif w not in after and getattr(self.types[op.key], "rows", False) and \
+                not (after and not self.types[op.key].ctx.is_delete[after[0]]):
+            outcome, beaten, replaced = "skipped", (), ()   # SQL rows: no row to update or delete
         elif w not in after:
             outcome, beaten, replaced = "discarded", tuple(self.ops[x].id for x in after), ()
         else:

@@ -12,6 +12,7 @@ from replcheck.model import state as st
 from replcheck.model.errors import SpecError
 from replcheck.model.resolvers import PRESETS, RESOLVERS
 from replcheck.model.resolvers.base import REJECTED, View, is_rejected
+from replcheck.model.resolvers.register import ROW_UPDATE
 from tests.conftest import SPECS, make_spec, verdicts
 
 TWO = ("us-east", "eu-west")
@@ -93,7 +94,7 @@ def test_cosmos_timestamps_are_seconds_so_writes_in_one_second_tie():
 def test_pglogical_last_update_wins_applies_the_remote_row_on_equal_timestamps():
     ops = [{"leader": "us-east", "key": "k", "set": "A"}, {"leader": "eu-west", "key": "k", "set": "B"}]
     t = _sys(ops, resolver="pglogical-last-update-wins").types[0]
-    writes = (((5,), 0), ((5,), 0))
+    writes = (((5,), 0, (1, ROW_UPDATE)), ((5,), 0, (2, ROW_UPDATE)))   # both UPDATEs (SQL rows)
     assert t.apply((0,), 1, writes, False) == (1,)
     assert t.apply((1,), 0, writes, False) == (0,)      # not a total order: each side takes the other
 

@@ -192,7 +192,11 @@ def _check_system(system) -> tuple[str, ...]:
             if op.kind not in ("set", "delete", "resolve"):
                 raise SpecError(spec.source, where, f"the smt engine covers register writes (set/delete), not"
                                                     f" '{op.kind}' (a read-modify-write); use --engine bfs")
-            if check in ("unique", "stock"):
+            if op.kind == "delete" and getattr(getattr(system.types[op.key], "inner", system.types[op.key]), "rows", False):
+                raise SpecError(spec.source, where, "the smt engine covers SQL row semantics (pglogical) for"
+                                                    " row writes, not deletes (a DELETE of a missing row is"
+                                                    " refused); use --engine bfs")
+            if check in ("unique", "stock", "exists"):
                 raise SpecError(spec.source, where, "the smt engine does not cover local checks on register keys"
                                                     " yet (insert/sell); use --engine bfs")
         if kind == "escrow-rights" and op.kind == "transfer" and op.target == op.origin:
@@ -566,11 +570,26 @@ class _Encoding:
                 return z3.If(z3.Or(self.hb[c][w], self.hb[w][c]), res, rule)
             return res
 
+        rows = getattr(t, "rows", False)
+
+        def is_update(w):
+            """SQL rows (no deletes here): ``w`` is an UPDATE when its leader
+            held a row when it committed, else an INSERT (register.py)."""
+            return before[ctx.origin[w], w] != -1
+
         def replaces(l, w, c):
             """Does ``w`` arriving at ``l`` replace held ``c``?"""
             local = l == ctx.origin[w]
             if local and t.local_replaces:
                 return z3.BoolVal(True)
+            if rows:
+                # SQL rows: an UPDATE meeting a row from its own origin applies;
+                # any other meeting is a conflict for ``resolve``.
+                if local:
+                    return z3.BoolVal(True)
+                if ctx.origin[c] == ctx.origin[w]:
+                    return z3.Or(is_update(w), wins(w, c))
+                return wins(w, c)
             if t.detect != "always":
                 if local:
                     return z3.BoolVal(True)
@@ -594,6 +613,8 @@ class _Encoding:
                     prev = z3.If(is_pred, after[l, u], prev)
                 c_.append(before[l, w] == prev)
                 out = z3.IntVal(w)
+                if rows and l != ctx.origin[w]:
+                    out = z3.If(is_update(w), z3.IntVal(-1), out)   # an UPDATE of a missing row: skipped
                 for c in ws:
                     if c != w:
                         out = z3.If(before[l, w] == c, z3.If(replaces(l, w, c), w, c), out)

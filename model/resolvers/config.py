@@ -45,7 +45,7 @@ def parse_op(source, where, o, leader_ref):
     if len(given) != 1:
         raise SpecError(source, where, "give exactly one of set = \"value\", delete = true, resolve = \"value\","
                                        " incr = n, decr = n, add = \"x\", remove = \"x\", transfer = { to, n },"
-                                       " insert = \"v\", sell = n or restock = n")
+                                       " insert = \"v\", update = \"v\", upsert = \"v\", sell = n or restock = n")
     kind = given[0]
     v = o[kind]
     key = f"{where}.{kind}"

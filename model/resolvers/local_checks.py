@@ -2,8 +2,9 @@
 view allows them (docs/model.md §2: "accepted (or rejected by a local check:
 unique email taken, not enough stock)").
 
-Three workload ops carry a check; each is spelled as the plain op it
-becomes when the check passes, plus the check:
+Four workload ops carry a check; each is spelled as the plain op it
+becomes when the check passes, plus the check (``upsert`` is ``set``
+spelled as SQL spells it, with no check; docs/model.md §8):
 
 ``insert = "v"``
     an INSERT of the row at the key (the key is the row's primary key, e.g.
@@ -12,6 +13,10 @@ becomes when the check passes, plus the check:
     of a SQL database.  On a ``users`` table (:mod:`model.resolvers.users`)
     the check is the table's: no user with the same email.  Becomes
     ``set = "v"``.
+``update = "v"``
+    an SQL UPDATE of the row at the key: commits only if the leader shows
+    a row there; else it matches 0 rows and is refused (nothing changes,
+    nothing is replicated).  Becomes ``set = "v"``.
 ``sell = n``
     commits only if the stock the leader shows is ``>= n``, else rejected
     (an application's ``UPDATE ... WHERE stock >= n``).  Becomes
@@ -40,11 +45,13 @@ from __future__ import annotations
 from replcheck.model.resolvers.base import View, rejected_entry
 
 # op key -> (plain op kind it becomes, check name)
-CHECKED_OPS = {"insert": ("set", "unique"), "sell": ("decr", "stock"), "restock": ("incr", "restock")}
+CHECKED_OPS = {"insert": ("set", "unique"), "update": ("set", "exists"), "upsert": ("set", ""),
+               "sell": ("decr", "stock"), "restock": ("incr", "restock")}
 
 REASONS = {
     "unique": "the row already exists there (local UNIQUE check)",
     "stock": "the stock its leader shows is too low (local check: stock >= amount)",
+    "exists": "no row there: an SQL UPDATE matches 0 rows",
 }
 
 
@@ -114,6 +121,8 @@ class Checked:
             return shows_row(self.inner, content, writes)
         if check == "stock":
             return shown_number(self.inner, content, writes) < op.amount
+        if check == "exists":
+            return not shows_row(self.inner, content, writes)
         return False
 
     def stamp(self, op, ts, past, content, writes):
@@ -125,7 +134,9 @@ class Checked:
         """Why op ``i`` can be refused, in words for a trace."""
         own = getattr(self.inner, "reject_reason", None)
         if own is not None and self.checks.get(i) != "stock":
-            return own(i)
+            why = own(i)
+            if why:
+                return why
         if hasattr(self.inner, "rights0"):   # escrow: a sale needs local rights, not only visible stock
             return "its leader's local rights (escrow) do not cover it"
         return REASONS.get(self.checks.get(i), "a local check refuses it")
@@ -137,7 +148,7 @@ def with_checks(dtype, ctx):
     checks = {}
     for i in ctx.key_ops:
         c = ctx.spec.workload[i].check if i < len(ctx.spec.workload) else ""
-        if c in ("unique", "stock"):
+        if c in ("unique", "stock", "exists"):
             checks[i] = c
     if not checks:
         return dtype

@@ -98,18 +98,22 @@ def pglogical(mode):
     apply).  ``apply_remote`` / ``keep_local`` take one side;
     ``last_update_wins`` / ``first_update_wins`` compare commit
     timestamps, and on *equal* timestamps always apply the remote change —
-    not a total order, leaders can diverge.  Deletes: an incoming delete
-    removes the row; an update arriving for a row deleted here finds no row
-    and is skipped: a delete wins.  Source: github.com/2ndQuadrant/pglogical
-    (pglogical_conflict.c, README "Conflicts")."""
+    not a total order, leaders can diverge.  Rows follow SQL (``rows``,
+    model/resolvers/register.py; docs/model.md §8): an arriving DELETE
+    removes the row; an UPDATE arriving for a missing (or deleted) row is
+    skipped, so a delete wins over a concurrent update; an INSERT arriving
+    where a row exists is a conflict resolved by the mode; a DELETE of a
+    missing row is not replicated.  Source: github.com/2ndQuadrant/pglogical
+    (pglogical_conflict.c, pglogical_apply_heap.c, README "Conflicts"),
+    observed on PostgreSQL 15 + pglogical 2.4.2 (docs/conformance.md)."""
     def build(ctx):
         if mode == "apply_remote":
-            return Register(ctx, detect="origin", resolve="apply", delete_rule="delete-wins")
+            return Register(ctx, detect="origin", resolve="apply", delete_rule="delete-wins", rows=True)
         if mode == "keep_local":
-            return Register(ctx, detect="origin", resolve="keep", delete_rule="delete-wins")
+            return Register(ctx, detect="origin", resolve="keep", delete_rule="delete-wins", rows=True)
         rank = (lambda w, writes: writes[w][0])
         return Register(ctx, rank=rank, lower=(mode == "first_update_wins"), detect="origin",
-                        delete_rule="delete-wins", equal_applies=True)
+                        delete_rule="delete-wins", equal_applies=True, rows=True)
     build.__doc__ = pglogical.__doc__
     return build
 

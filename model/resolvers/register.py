@@ -30,6 +30,17 @@ delete rule
 equal ranks
     ``apply`` (pglogical: "for now we just always apply remote change") or
     ``keep`` (GoldenGate USEMAX: the incoming row is ignored).
+rows
+    SQL row semantics (docs/model.md §8), for products that replicate SQL
+    statements row by row (pglogical): a write is an INSERT when its leader
+    showed no row at commit, else an UPDATE (recorded in its write-table
+    entry); a DELETE of a missing row changes nothing and is not
+    replicated (refused, like a local check).  Arriving at a leader, a
+    DELETE removes the row if there is one (no conflict check); an UPDATE
+    of a missing row is skipped; an INSERT of a missing row is applied; an
+    INSERT meeting a row is a conflict resolved by ``resolve``; an UPDATE
+    meeting a row is a conflict only when the row came from another origin.
+    Observed on PostgreSQL 15 + pglogical 2.4.2 (docs/conformance.md).
 
 The rule need not be a total order: keep-local, apply-remote, origin-based
 detection and mixed delete rules can make leaders diverge, and the checker
@@ -38,13 +49,17 @@ shows it.
 
 from __future__ import annotations
 
-from replcheck.model.resolvers.base import RMW, DataType
+from replcheck.model.resolvers.base import RMW, DataType, rejected_entry
 
 DELETE_RULES = {
     "as-write": "a delete is a tombstone write that competes like any other write",
     "delete-wins": "a delete beats a conflicting (concurrent) update",
     "update-wins": "an update beats a conflicting (concurrent) delete",
 }
+
+
+# data[1] of a row write (``rows``): what SQL statement its commit was.
+ROW_INSERT, ROW_UPDATE = 0, 1
 
 
 def origin_of(ctx, w: int, writes) -> int:
@@ -59,7 +74,7 @@ class Register(DataType):
     """A single-value register; see the module docstring for the policy."""
 
     def __init__(self, ctx, *, rank=None, lower=False, detect="always", resolve="rank", delete_rule="as-write",
-                 equal_applies=False, local_replaces=False):
+                 equal_applies=False, local_replaces=False, rows=False):
         super().__init__(ctx)
         self.local_replaces = local_replaces   # a local commit always replaces (home-leader)
         self.rank = rank            # per op: a comparable tuple given the write table, or None
@@ -69,8 +84,20 @@ class Register(DataType):
         self.delete_rule = delete_rule
         self.equal_applies = equal_applies
         self.stores_base = detect == "version"
+        self.rows = rows
+
+    def _shows_row(self, content) -> bool:
+        return bool(content) and not self.ctx.is_delete[content[0]]
 
     def stamp(self, op, ts, past, content, writes):
+        if self.rows:
+            present = self._shows_row(content)
+            if self.ctx.is_delete[op.index]:
+                # An SQL DELETE of a missing row: 0 rows, nothing to replicate.
+                return (ts, past) if present else rejected_entry(ts)
+            entry = self.ctx.stamp_register(op, ts, past, content, writes)
+            vid = entry[2][0] if len(entry) > 2 else self.ctx.static_vid[op.index]
+            return (ts, past, (vid, ROW_UPDATE if present else ROW_INSERT))
         entry = self.ctx.stamp_register(op, ts, past, content, writes)
         if self.stores_base:
             data = entry[2] if len(entry) > 2 else (self.ctx.static_vid[op.index],)
@@ -78,7 +105,28 @@ class Register(DataType):
         return entry
 
     def stamp_reads_content(self, op) -> bool:
-        return op.kind in RMW or self.stores_base
+        return op.kind in RMW or self.stores_base or self.rows
+
+    def reject_reason(self, i: int) -> str | None:
+        """Why op ``i`` can be refused (``rows``: a DELETE of a missing row)."""
+        if self.rows and self.ctx.is_delete[i]:
+            return "no row there: an SQL DELETE matches 0 rows, so nothing is replicated"
+        return None
+
+    def _apply_row(self, content, w, writes):
+        """A remote write under SQL row semantics (see the module docstring)."""
+        ctx = self.ctx
+        present = self._shows_row(content)
+        if ctx.is_delete[w]:
+            return (w,) if present else content
+        if writes[w][2][1] == ROW_UPDATE:
+            if not present:
+                return content          # UPDATE of a missing row: skipped
+            if origin_of(ctx, content[0], writes) == origin_of(ctx, w, writes):
+                return (w,)
+        elif not present:
+            return (w,)                 # INSERT of a missing row
+        return (w,) if self._resolve(w, content[0], writes) else content
 
     def _wins(self, w, cur, writes) -> bool:
         """Does incoming ``w`` beat held ``cur`` in a conflict?"""
@@ -88,6 +136,11 @@ class Register(DataType):
             dw, dc = ctx.is_delete[w], ctx.is_delete[cur]
             if dw != dc and (self.detect != "always" or not ((writes[w][1] >> cur) & 1 or (writes[cur][1] >> w) & 1)):
                 return dw if dr == "delete-wins" else dc
+        return self._resolve(w, cur, writes)
+
+    def _resolve(self, w, cur, writes) -> bool:
+        """Does incoming ``w`` beat held ``cur`` by ``resolve`` alone?"""
+        ctx = self.ctx
         how = self.resolve
         if how == "keep":
             return False
@@ -103,6 +156,10 @@ class Register(DataType):
         return (rw < rc) if self.lower else (rw > rc)
 
     def apply(self, content, w, writes, local):
+        if self.rows:
+            if local:
+                return (w,)
+            return content if content and content[0] == w else self._apply_row(content, w, writes)
         if not content:
             return (w,)
         cur = content[0]

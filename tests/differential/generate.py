@@ -81,6 +81,8 @@ def _ops_for(info) -> tuple[str, ...]:
     ops = list(info.ops)
     if info.family in ("register", "table") and "set" in ops:
         ops.append("insert")
+    if info.family == "register" and "set" in ops:
+        ops += ["update", "upsert"]     # SQL's statements (docs/model.md §8)
     if info.family == "counter" or (info.family == "register" and "decr" in ops):
         ops += ["sell", "restock"]
     return tuple(ops)
@@ -97,7 +99,7 @@ def ops_of(draw, leaders, keys):
         kind = draw(st.sampled_from(_ops_for(info)))
         leader = draw(st.sampled_from(leaders))
         op = {"id": f"w{i}", "leader": leader, "key": key}
-        if kind in ("set", "resolve", "insert"):
+        if kind in ("set", "resolve", "insert", "update", "upsert"):
             op[kind] = draw(st.sampled_from(VALUES if info.family != "table" else ("alice", "bob")))
         elif kind == "delete":
             op[kind] = True

@@ -83,8 +83,8 @@ def test_the_generator_covers_the_whole_spec_language():
         find(spec_dicts(), note, settings=settings(max_examples=3000, database=None, derandomize=True,
                                                    suppress_health_check=list(HealthCheck)))
     ops = {v for k, v in seen if k == "op"}
-    assert {"set", "delete", "resolve", "incr", "decr", "transfer", "insert", "sell", "restock", "add",
-            "remove", "after"} <= ops
+    assert {"set", "delete", "resolve", "incr", "decr", "transfer", "insert", "update", "upsert", "sell",
+            "restock", "add", "remove", "after"} <= ops
     assert {v for k, v in seen if k == "topology"} >= {"all-to-all", "ring", "star", "custom"}
     assert {v for k, v in seen if k == "links"} >= {"fifo", "unordered", "duplicating", "lossy"}
     assert {v for k, v in seen if k == "loop"} >= {"origin", "visited", "none"}
