@@ -66,7 +66,9 @@ class _Guarded(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
             raise
         except ReplcheckError as e:
-            raise BadInput(str(e)) from None
+            err = BadInput(str(e))
+            err.exit_code = getattr(e, "exit_code", EXIT_BAD_INPUT)   # TargetUnavailable: 3
+            raise err from None
         except RecursionError:
             raise BadInput("the input is nested too deeply to read (arrays, tables or expressions hundreds"
                            " of levels deep); flatten it") from None
@@ -584,6 +586,59 @@ def matrix_cmd(spec, resolvers, topologies, invariants, fmt, minimize, progress,
     m = matrix_mod.run(spec, resolvers or None, topologies or None, invariants or None, tick)
     _emit(matrix_mod.RENDERERS[fmt](m, minimize), output)
     _finish(r.verdict for rep in m.checked() for r in rep.results)
+
+
+@main.command("conform")
+@click.argument("spec", type=click.Path())
+@click.option("--target", type=click.Choice(["pglogical", "pycrdt"]), required=True,
+              help="The real product: PostgreSQL 15 + pglogical (servers started here, or --dsn), or pycrdt (Yjs).")
+@click.option("--runs", type=click.IntRange(min=1), metavar="N",
+              help="Run N random executable schedules (seeded) instead of all of them.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed for --runs (reproducible).")
+@click.option("--max-schedules", "limit", type=click.IntRange(min=1), default=200, show_default=True,
+              help="Run at most this many schedules; more is reported as a cut (exit 3).")
+@click.option("--dsn", "dsns", multiple=True, metavar="LEADER=DSN",
+              help="Use a PostgreSQL node you already run for LEADER (repeat for every leader; docs/conformance.md).")
+@set_option()
+@format_option(["text", "json", "markdown"])
+@progress_option()
+@output_option("the report", inputs=("spec",))
+def conform_cmd(spec, target, runs, seed, limit, dsns, overrides, fmt, progress, output):
+    """Run SPEC's schedules on a real product and compare every step with
+    the model: each node's rows against the model's leader, and what the
+    client was told.  Exit 0 every schedule agrees, 1 a disagreement, 2 bad
+    input, 3 the target is unavailable or something was not compared.
+
+    \b
+    Example:
+      replcheck conform specs/conformance/pglogical/seed-last-update-wins.toml --target pglogical
+      replcheck conform specs/seed/alice-bob-lww.toml --target pglogical \\
+          --set system.resolver=pglogical-last-update-wins --set system.topology=all-to-all
+    """
+    from replcheck.checks.conform import render as conform_render
+    from replcheck.checks.conform.run import conform, exit_code
+    spec_obj = load(spec, overrides)
+    given = {}
+    for d in dsns:
+        leader, sep, dsn = d.partition("=")
+        if not sep or not dsn or leader not in spec_obj.leaders:
+            raise BadInput(f"--dsn {d}: expected LEADER=DSN with LEADER one of {', '.join(spec_obj.leaders)},"
+                           " e.g. --dsn us-east=postgresql://user@host:5432/db")
+        given[leader] = dsn
+    if given and set(given) != set(spec_obj.leaders):
+        missing = ", ".join(x for x in spec_obj.leaders if x not in given)
+        raise BadInput(f"--dsn: give one for every leader (missing: {missing})")
+    if target != "pglogical" and given:
+        raise BadInput(f"--dsn: only the pglogical target connects to servers; drop --dsn for {target}")
+    show = sys.stderr.isatty() if progress is None else progress
+
+    def tick(i, n, outcome):
+        if show:
+            click.echo(f"  schedule {i + 1}/{n}: {outcome.verdict} ({outcome.seconds:.1f} s)", err=True)
+
+    result = conform(spec_obj, target, runs=runs, seed=seed, limit=limit, dsns=given or None, on_outcome=tick)
+    _emit(conform_render.render(result, fmt), output)
+    _finish({0: HOLDS, 1: VIOLATED, 3: INCOMPLETE}[exit_code(result)])
 
 
 @main.command("replay")

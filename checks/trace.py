@@ -67,7 +67,7 @@ def build_trace(system: System, path) -> tuple[Trace, object]:
 
 # A workload op as the spec spelled it: local-check ops are compiled to a plain
 # kind plus a check (model/resolvers/local_checks.py CHECKED_OPS).
-_CHECKED_KIND = {"unique": "insert", "stock": "sell", "restock": "restock"}
+_CHECKED_KIND = {"unique": "insert", "exists": "update", "stock": "sell", "restock": "restock"}
 
 
 def op_kind(system: System, i: int) -> str:

@@ -214,7 +214,8 @@ class Spec:
 
 
 _TOP_KEYS = {"name", "description", "system", "workload", "check", "bounds", "expect", "faults", "keys", "requires",
-             "drill"}   # [drill]: what a drill answer may choose (read by checks/drill.py)
+             "drill",   # [drill]: what a drill answer may choose (read by checks/drill.py)
+             "observed"}   # [observed]: a recorded conformance run (read by checks/conform/observed.py)
 _SYSTEM_KEYS = {"leaders", "topology", "hub", "edges", "loop_prevention", "resolver", "clock",
                 "tie_break", "offsets", "links", "link_kinds", "latency_ms", "commit_ms",
                 "homes", "delete_rule", "merge"}

@@ -30,6 +30,7 @@ DOCUMENTED = {
     "matrix": {"--invariant", "--resolver", "--topology", "-o", "--format", "--minimize"},
     "replay": {"--invariant", "--set", "-o", "--format"},
     "topology": {"--set", "-o", "--format"},
+    "conform": {"--set", "-o", "--format"},
     "export promela": {"--invariant", "--set", "-o"},
     "smt skew": {"--set", "-o"},
     "smt laws": {"-o"},

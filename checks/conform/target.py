@@ -33,6 +33,8 @@ class TargetUnavailable(ReplcheckError):
     running as root without an unprivileged user, a server that does not
     answer within its bound).  Exit code 3: nothing was compared."""
 
+    exit_code = 3
+
 
 @dataclass(frozen=True)
 class TargetOp:

@@ -92,7 +92,10 @@ class ResolverInfo:
     covered); ``laws`` what ``smt laws`` checks (:class:`Laws`, ``None``:
     no merge-law encoding); ``promela`` the export's encoding (a key of
     :data:`PROMELA_KINDS`, ``None``: refused); ``skew`` whether ``smt skew``
-    applies (LWW by wall timestamp).  The explicit engines cover every entry.
+    applies (LWW by wall timestamp); ``conform`` the real product
+    ``replcheck conform`` runs it on, as ``(target, product setting)``
+    (docs/conformance.md; ``None``: no target here).  The explicit engines
+    cover every entry.
     """
 
     name: str
@@ -117,11 +120,17 @@ class ResolverInfo:
     promela: str | None = None
     skew: bool = False
     rights: bool = False   # the key's initial value is split into per-leader rights (escrow: keys.<k>.rights)
+    conform: tuple[str, str] | None = None
+
+    def conform_mode(self, target: str) -> str | None:
+        """The product setting that runs this entry on ``target``, or ``None``."""
+        return self.conform[1] if self.conform and self.conform[0] == target else None
 
     def engines(self) -> tuple[str, ...]:
         """The engines and questions that cover this entry."""
         return (("explicit",) + (("smt",) if self.smt else ()) + (("laws",) if self.laws else ())
-                + (("promela",) if self.promela else ()) + (("skew",) if self.skew else ()))
+                + (("promela",) if self.promela else ()) + (("skew",) if self.skew else ())
+                + (("conform",) if self.conform else ()))
 
 
 def _home_leader(ctx):
@@ -238,23 +247,23 @@ def _entries():
           "pglogical_conflict.c", presets.pglogical("apply_remote"), False, delete_rule="delete-wins",
           converges=False, keeps="the incoming row", loses="the local row; diverges", products="pglogical 2 (default)",
           smt="register-fold", laws=Laws("take-incoming", "", "apply-remote"),
-          **wall),
+          conform=("pglogical", "apply_remote"), **wall),
         R("pglogical-keep-local", "pglogical keep_local: on a conflict (other origin) the local row stays",
           "pglogical_conflict.c", presets.pglogical("keep_local"), False, delete_rule="delete-wins",
           converges=False, keeps="the local row", loses="the incoming row; diverges", products="pglogical 2",
-          smt="register-fold", laws=Laws("keep-held", "", "keep-local"), **wall),
+          smt="register-fold", laws=Laws("keep-held", "", "keep-local"), conform=("pglogical", "keep_local"), **wall),
         R("pglogical-last-update-wins", "pglogical last_update_wins: later commit timestamp wins; equal"
           " timestamps apply the remote row (may diverge)", "pglogical_conflict.c",
           presets.pglogical("last_update_wins"), True, tie_break_text="none: remote applied", delete_rule="delete-wins",
           converges=False, keeps="the newer row", loses="the older row; on a tie, diverges", products="pglogical 2",
           smt="register-fold", laws=Laws("later-stamp-remote-ties"),
-          **wall),
+          conform=("pglogical", "last_update_wins"), **wall),
         R("pglogical-first-update-wins", "pglogical first_update_wins: earlier commit timestamp wins; equal"
           " timestamps apply the remote row (may diverge)", "pglogical_conflict.c",
           presets.pglogical("first_update_wins"), True, tie_break_text="none: remote applied",
           delete_rule="delete-wins", converges=False, keeps="the older row", loses="the newer row; on a tie,"
           " diverges", products="pglogical 2",
-          smt="register-fold", laws=Laws("earlier-stamp-remote-ties"), **wall),
+          smt="register-fold", laws=Laws("earlier-stamp-remote-ties"), conform=("pglogical", "first_update_wins"), **wall),
         R("bucardo-latest", "Bucardo bucardo_latest: the most recently changed database's row wins",
           "bucardo.org conflict handling", presets.bucardo_latest, True, tie_break_text="leader id (undocumented)",
           keeps="the newest row", loses="the older row", products="Bucardo 5",
