@@ -538,20 +538,40 @@ def topology_cmd(spec, overrides, fmt, output):
 @set_option()
 @format_option(["markdown", "html"], default="markdown")
 @minimize_option(True)
+@click.option("--observed", type=click.Choice(["pglogical", "pycrdt"]), metavar="TARGET",
+              help="Also run the counterexample on the real product and show what it did (docs/conformance.md).")
 @output_option(inputs=("spec",))
-def explain_cmd(spec, invariants, overrides, fmt, minimize, output):
+def explain_cmd(spec, invariants, overrides, fmt, minimize, observed, output):
     """The lecture artefact for one invariant of SPEC: what went wrong, the
-    counterexample as a sequence diagram, every leader's state at each step.
+    counterexample as a sequence diagram, every leader's state at each step;
+    with --observed, what the real product did with the same schedule.
 
     \b
     Example:
       replcheck explain specs/seed/alice-bob-lww.toml --invariant no-lost-writes --format html -o lww.html
+      replcheck explain specs/conformance/pglogical/update-skew-last-update-wins.toml --observed pglogical
     """
-    report = check(load(spec, overrides), list(invariants) or None)
+    spec_obj = load(spec, overrides)
+    if observed:
+        from replcheck.checks.conform.run import applicable
+        applicable(spec_obj, observed)      # bad input before any work
+    report = check(spec_obj, list(invariants) or None)
     chosen = list(invariants) or [r.invariant for r in report.results if r.verdict == VIOLATED][:1]
     chosen = chosen or None  # nothing violated: the page shows every verdict
     render = render_markdown.render if fmt == "markdown" else render_html.render
-    _emit(render(report, minimize, invariants=chosen), output)
+    text = render(report, minimize, invariants=chosen)
+    if observed:
+        from replcheck.checks.conform import observe
+        from replcheck.checks.explain import counterexamples
+        for cx in counterexamples(report, minimize):
+            if chosen is None or cx.invariant in chosen:
+                product, outcome = observe.observe(spec_obj, cx.result.trace, observed)
+                if fmt == "markdown":
+                    text = text.rstrip("\n") + "\n\n" + observe.markdown_section(product, outcome)
+                else:
+                    section = observe.html_section(product, outcome)
+                    text = text.replace("</main>", section + "</main>", 1)
+    _emit(text, output)
     _finish(r.verdict for r in report.results if chosen is None or r.invariant in chosen)
 
 

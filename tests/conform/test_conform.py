@@ -255,3 +255,50 @@ def test_applicable_names_the_mode():
     assert applicable(load(PRESET_3), "pglogical") == "last_update_wins"
     with pytest.raises(SpecError, match="--target"):
         applicable(load(PRESET_3), "mysql")
+
+
+# ------------------------------------------------------ explain --observed
+@pytest.fixture
+def sim_target(monkeypatch):
+    import sys
+    import types
+    mod = types.ModuleType("replcheck_test_sim_target")
+    mod.SimPglogical = SimPglogical
+    monkeypatch.setitem(sys.modules, "replcheck_test_sim_target", mod)
+    monkeypatch.setitem(conform_run.TARGETS, "pglogical", ("replcheck_test_sim_target", "SimPglogical"))
+
+
+def test_explain_observed_adds_what_the_product_did(sim_target):
+    path = str(ROOT / "specs/conformance/pglogical/update-skew-last-update-wins.toml")
+    r = CliRunner().invoke(main, ["explain", path, "--invariant", "convergence", "--observed", "pglogical"])
+    assert r.exit_code == 1, r.output
+    assert "## Observed on simulated pglogical" in r.output
+    assert "The product does exactly what the model says at every step" in r.output
+    assert "| step | event | model n1 | observed n1 |" in r.output
+    h = CliRunner().invoke(main, ["explain", path, "--invariant", "convergence", "--observed", "pglogical",
+                                  "--format", "html"])
+    assert h.exit_code == 1 and '<section class="observed">' in h.output and h.output.index("observed") < \
+        h.output.index("</main>")
+
+
+def test_a_trace_that_splits_a_queue_is_not_run_and_says_why():
+    from replcheck.checks.conform.observe import schedule_of_trace
+    from replcheck.checks.trace import build_trace
+    spec = load(str(ROOT / "specs/conformance/pglogical/update-update-last-update-wins.toml"))
+    system = System(spec)
+    # create, alice (both queued on n1 -> n2), deliver create only, then bob
+    s = system.initial_state()
+    path = []
+    for want in ("commit create", "commit alice", "deliver n1 -> n2", "commit bob", "deliver n1 -> n2",
+                 "deliver n2 -> n1"):
+        a = next(a for a, _ in system.successors(s) if system.action_name(a).startswith(want))
+        path.append(a)
+        s = system.step(s, a)
+    trace, _ = build_trace(system, path)
+    why = schedule_of_trace(spec, trace)
+    assert isinstance(why, str) and "part of what is queued on n1 -> n2" in why
+
+
+def test_explain_observed_refuses_what_the_target_cannot_run():
+    r = CliRunner().invoke(main, ["explain", str(ROOT / "specs/seed/alice-bob-lww.toml"), "--observed", "pglogical"])
+    assert r.exit_code == 2 and "system.resolver" in r.output
