@@ -288,7 +288,7 @@ def test_the_catalogue_has_every_name_the_issue_asks_for():
              "pglogical-apply-remote", "pglogical-keep-local", "pglogical-last-update-wins",
              "pglogical-first-update-wins", "bucardo-latest", "sqlserver-p2p", "goldengate-usemax",
              "goldengate-usemin", "goldengate-overwrite", "goldengate-ignore", "goldengate-discard",
-             "goldengate-usedelta"]
+             "goldengate-usedelta", "yjs-map"]
     assert list(RESOLVERS) == names or set(RESOLVERS) == set(names)
     assert len(PRESETS) == 19
     for r in RESOLVERS.values():

@@ -104,7 +104,7 @@ def test_laws_comparison_figures():
     proved = {n for n in RESOLVERS if laws.report_for(n).converges}
     assert proved == {"lww", "first-writer-wins", "max", "min", "mv-register", "union", "g-counter", "pn-counter",
                       "or-set", "lww-element-set", "2p-set", "escrow", "cassandra", "couchdb", "riak", "riak-lww",
-                      "dynamodb-global-tables", "bucardo-latest"}
+                      "dynamodb-global-tables", "bucardo-latest", "yjs-map"}
     for n in RESOLVERS:
         if not RESOLVERS[n].converges:
             assert n not in proved

@@ -33,6 +33,7 @@ from replcheck.model.resolvers import (counters, couchdb, custom_merge, escrow, 
                              lww_element_set, max_min, mv_register, or_set, presets, two_phase_set, union_set,
                              usedelta, users)
 from replcheck.model.resolvers.register import Register, ts_rank
+from replcheck.model.resolvers import yjs
 
 REGISTER_OPS = ("set", "delete", "resolve", "incr", "decr")
 SIBLING_OPS = ("set", "delete", "resolve")
@@ -301,6 +302,10 @@ def _entries():
           ops=("set", "incr", "decr"), keeps="every delta", loses="nothing on FIFO links; a duplicate counts twice",
           products="Oracle GoldenGate",
           laws=Laws("added-values", "", "sum"), **wall),
+        R("yjs-map", yjs.SUMMARY, yjs.SOURCE, yjs.build, False, ops=("set", "delete"),
+          keeps="the last item in YATA order: a set that saw the others, else the higher client id's",
+          loses="every concurrent set but one; a set can also lose to a concurrent delete it never saw",
+          products="Yjs / yrs Y.Map (pycrdt, y-py, Yjs providers)", laws=Laws("two-sets")),
     )
 
 
