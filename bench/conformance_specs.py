@@ -93,25 +93,40 @@ def write(case: str, mode: str, observe: bool) -> Path:
         v = r.verdict if r.verdict != "violated" else f"violated:{r.anomaly}"
         lines.append(f'{r.invariant} = "{v}"')
     if observe:
-        from replcheck.checks.conform.run import AGREE, DISAGREE, conform
-        from replcheck.checks.conform.render import _rows
+        from replcheck.checks.conform.observed import observed_table
+        from replcheck.checks.conform.run import AGREE, conform
         c = conform(load(str(path)), "pglogical")
-        ends = sorted({"; ".join(f"{n}: {_rows(r)}" for n, r in o.observations[-1].observed.items())
-                       for o in c.outcomes})
-        lines += ["", "# What `replcheck conform --target pglogical` observed (docs/conformance.md).", "[observed]",
-                  'target = "pglogical"', f"product = {_toml(c.product)}",
-                  f'recorded = "{datetime.date.today().isoformat()}"', f"schedules = {len(c.outcomes)}",
-                  f"agree = {c.count(AGREE)}", f"disagree = {c.count(DISAGREE)}", f"ends = {_toml(ends)}"]
+        lines += [""] + observed_table(c, datetime.date.today().isoformat()).rstrip("\n").split("\n")
         print(f"{path.name}: {c.count(AGREE)}/{len(c.outcomes)} agree, {c.seconds:.1f} s", file=sys.stderr)
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def record(path: Path, target: str) -> None:
+    """Run ``path`` on ``target`` and (re)write its [observed] table."""
+    from replcheck import load
+    from replcheck.checks.conform.observed import observed_table
+    from replcheck.checks.conform.run import conform
+    text = path.read_text()
+    if "\n[observed]" in text:
+        cut = text.index("\n[observed]")
+        comment = text.rfind("\n# What `replcheck conform", 0, cut)
+        text = text[:comment if comment != -1 else cut].rstrip("\n") + "\n"
+    c = conform(load(str(path)), target)
+    path.write_text(text + "\n" + observed_table(c, datetime.date.today().isoformat()))
+    print(f"{path}: {len(c.outcomes)} schedules, {c.seconds:.1f} s", file=sys.stderr)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--observe", action="store_true", help="run each spec on real PostgreSQL + pglogical")
     ap.add_argument("--only", help="one case name")
+    ap.add_argument("--record", nargs=2, metavar=("SPEC", "TARGET"),
+                    help="(re)record the [observed] table of one existing spec on TARGET (e.g. a pycrdt spec)")
     args = ap.parse_args()
+    if args.record:
+        record(Path(args.record[0]), args.record[1])
+        return
     OUT.mkdir(parents=True, exist_ok=True)
     for case in CASES:
         if args.only and case != args.only:

@@ -37,6 +37,25 @@ class Observed:
     ends: tuple[str, ...]
 
 
+def ends_of(conformance) -> list[str]:
+    """The distinct final states the product showed, one line each."""
+    from replcheck.checks.conform.render import _rows
+    return sorted({"; ".join(f"{n}: {_rows(r)}" for n, r in o.observations[-1].observed.items())
+                   for o in conformance.outcomes})
+
+
+def observed_table(conformance, recorded: str) -> str:
+    """The ``[observed]`` table recording ``conformance`` (TOML text)."""
+    import json
+    from replcheck.checks.conform.run import AGREE, DISAGREE
+    c = conformance
+    lines = [f"# What `replcheck conform --target {c.target}` observed (docs/conformance.md).", "[observed]",
+             f'target = "{c.target}"', f"product = {json.dumps(c.product)}", f'recorded = "{recorded}"',
+             f"schedules = {len(c.outcomes)}", f"agree = {c.count(AGREE)}", f"disagree = {c.count(DISAGREE)}",
+             "ends = [" + ", ".join(json.dumps(e) for e in ends_of(c)) + "]"]
+    return "\n".join(lines) + "\n"
+
+
 def observed(spec) -> Observed | None:
     """The spec's ``[observed]`` table, validated; ``None`` when absent."""
     raw = variants.extra_table(spec, "observed")

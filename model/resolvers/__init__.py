@@ -305,7 +305,8 @@ def _entries():
         R("yjs-map", yjs.SUMMARY, yjs.SOURCE, yjs.build, False, ops=("set", "delete"),
           keeps="the last item in YATA order: a set that saw the others, else the higher client id's",
           loses="every concurrent set but one; a set can also lose to a concurrent delete it never saw",
-          products="Yjs / yrs Y.Map (pycrdt, y-py, Yjs providers)", laws=Laws("two-sets")),
+          products="Yjs / yrs Y.Map (pycrdt, y-py, Yjs providers)", laws=Laws("two-sets"),
+          conform=("pycrdt", "")),
     )
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from replcheck import load
 from replcheck.checks.conform.observed import observed
-from replcheck.checks.conform.render import _rows
+from replcheck.checks.conform.observed import ends_of
 from replcheck.checks.conform.run import AGREE, DISAGREE, conform, exit_code
 from replcheck.checks.conform.targets.pglogical import available
 
@@ -21,7 +21,7 @@ MISSING = available()
 
 
 def test_every_conformance_spec_records_an_observation():
-    assert len(SPECS) >= 28
+    assert len(SPECS) >= 30
     for path in SPECS:
         rec = observed(load(str(path)))
         assert rec is not None, f"{path}: no [observed] table; python bench/conformance_specs.py --observe"
@@ -32,11 +32,19 @@ def test_every_conformance_spec_records_an_observation():
 @pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
 @pytest.mark.parametrize("path", [p for p in SPECS if "pglogical" in p.parts], ids=lambda p: p.stem)
 def test_the_recorded_observation_is_observed_again_on_postgresql(path):
+    _again(path, "pglogical")
+
+
+@pytest.mark.parametrize("path", [p for p in SPECS if "pycrdt" in p.parts], ids=lambda p: p.stem)
+def test_the_recorded_observation_is_observed_again_on_pycrdt(path):
+    _again(path, "pycrdt")
+
+
+def _again(path, target):
     spec = load(str(path))
     rec = observed(spec)
-    c = conform(spec, "pglogical")
+    assert rec.target == target
+    c = conform(spec, target)
     assert (len(c.outcomes), c.count(AGREE), c.count(DISAGREE)) == (rec.schedules, rec.agree, rec.disagree)
-    ends = sorted({"; ".join(f"{n}: {_rows(r)}" for n, r in o.observations[-1].observed.items())
-                   for o in c.outcomes})
-    assert ends == sorted(rec.ends)
+    assert ends_of(c) == sorted(rec.ends)
     assert exit_code(c) == (0 if rec.disagree == 0 else 1)
