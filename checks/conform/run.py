@@ -216,7 +216,7 @@ def _timing(system: System, sched: Schedule, stamps: dict) -> str:
             for b in ws:
                 if a >= b:
                     continue
-                ma, mb = writes[a][0][0], writes[b][0][0]
+                ma, mb = st.ts(writes[a])[0], st.ts(writes[b])[0]
                 oa, ob = stamps[a], stamps[b]
                 if ma == mb:
                     return (f"the model's timestamps of {system.ops[a].id} and {system.ops[b].id} tie ({ma});"
