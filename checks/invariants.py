@@ -47,6 +47,13 @@ class Invariant:
     # System -> (state -> every anomaly kind the state shows), cheaper than
     # build's check (no message); None: the kinds of build's Violation.
     labels: Callable | None = None
+    # System -> whether this spec's check reads the ghost (None: ``ghost``).
+    ghost_for: Callable | None = None
+
+    def needs_ghost(self, system) -> bool:
+        """Whether checking this invariant on ``system`` reads ghost
+        happens-before (the planner drops the ghost when nothing does)."""
+        return self.ghost if self.ghost_for is None else self.ghost_for(system)
 
     def property(self, system) -> Property:
         check = self.build(system)
@@ -422,7 +429,10 @@ INVARIANTS: dict[str, Invariant] = {
         Invariant("no-lost-writes", QUIESCENT,
                   "at every quiescent state every acknowledged write is held everywhere unless a causally later"
                   " write superseded it", "docs/model.md §5; DDIA ch. 5 (LWW discards concurrent writes)",
-                  _no_lost_writes, labels=_lost_write_kinds),
+                  _no_lost_writes, labels=_lost_write_kinds,
+                  # Only types whose "reflected" needs causal supersession read the
+                  # ghost (registers, sets); a counter's delta is counted or not.
+                  ghost_for=lambda system: any(getattr(t, "losses_use_hb", True) for t in system.types)),
         Invariant("strong-convergence", EVERY,
                   "at every state two live leaders that applied the same writes show the same state",
                   "Shapiro et al., 'Conflict-free replicated data types', SSS 2011 (strong eventual consistency)",

@@ -182,7 +182,7 @@ def plan(spec: Spec, names, engine: str, options) -> Plan:
     exhaustive = engine in ("bfs", "dfs") and not simulate
     base = System(spec)
     ghost_needed = base.ghost_needed_by_types()
-    ghost_names = tuple(n for n in names if INVARIANTS[n].ghost)
+    ghost_names = tuple(n for n in names if INVARIANTS[n].needs_ghost(base))
     guard = _needs_guard(base, names)
     ghost = not (exhaustive and options.dead_variables and not ghost_needed and not ghost_names)
     notes: tuple[str, ...] = () if ghost else ("ghost happens-before dropped (no resolver or invariant reads it)",)

@@ -31,6 +31,10 @@ from itertools import permutations, product
 from replcheck.model import state as st
 
 
+def _none(l):
+    return ()
+
+
 class Symmetry:
     """The symmetry group of one system's reduced dynamics."""
 
@@ -42,7 +46,10 @@ class Symmetry:
         n = system.n
         sig = [(len(system.leader_ops[l]), tuple(system.ops[i].time_ms for i in system.leader_ops[l]),
                 system.offsets[l], system.jump_ms[l],
-                tuple((system.ops[i].key, system.ops[i].kind) for i in system.leader_ops[l]) if full else ())
+                tuple((system.ops[i].key, system.ops[i].kind) for i in system.leader_ops[l]) if full else (),
+                # what a key's type knows per leader (a counter's op kinds and amounts,
+                # escrow's rights): leaders that differ there are not interchangeable
+                tuple(getattr(t, "leader_signature", _none)(l) for t in system.types))
                for l in range(n)]
         classes: dict = {}
         for l in range(n):

@@ -26,7 +26,7 @@ PN-Counter §3.1.2); Riak counters; PGD ``crdt_gcounter`` /
 
 from __future__ import annotations
 
-from replcheck.model.resolvers.base import LOST_UPDATE, DataType, Loss, View, reached_at_live
+from replcheck.model.resolvers.base import LOST_UPDATE, DataType, Loss, View, is_accepted, reached_at_live
 
 G_SUMMARY = "G-counter CRDT: per-leader increment counts merged by max; value = initial + sum (incr only)"
 PN_SUMMARY = "PN-counter CRDT: per-leader increment and decrement counts merged by max; every delta counts once"
@@ -42,10 +42,43 @@ class SlotMaxCounter(DataType):
     family = "counter"
     holds_writes = False
     commutes = True
+    uses_hb = False          # apply merges slots by max: no causal metadata
+    losses_use_hb = False    # a delta is counted or not (losses below)
     unreflected = "its delta is not counted"   # the Loss detail
 
     def initial(self):
         return self._initial
+
+    def leader_signature(self, l: int) -> tuple:
+        """What this key's dynamics know of leader ``l`` (model/symmetry.py):
+        its ops on the key, kind and amount in program order (a commit's
+        value is its own earlier entries plus its amount)."""
+        ops = self.ctx.ops
+        return tuple((ops[i].kind, ops[i].amount) for i in self.ctx.key_ops if ops[i].origin == l)
+
+    def _slot_ops(self):
+        """``slot -> ops raising it`` (computed once)."""
+        if getattr(self, "_by_slot", None) is None:
+            by = {}
+            for i in self.ctx.key_ops:
+                by.setdefault(self.idx[i], []).append(i)
+            self._by_slot = {j: tuple(ws) for j, ws in by.items()}
+        return self._by_slot
+
+    def own_slot(self, j: int, writes) -> int:
+        """Slot ``j`` as its only writer (one leader) shows it: the largest
+        value its accepted ops committed, else the initial value.  At the
+        committing leader this equals its content's slot ``j`` — only that
+        leader raises the slot, and it applies each of its commits at once,
+        crashes keep state — so a commit can read the write table instead
+        of the leader's content, which lets the dead-content reduction
+        forget busy leaders' contents (docs/reductions.md "Counters")."""
+        best = self._initial[j]
+        for w in self._slot_ops().get(j, ()):
+            meta = writes[w]
+            if is_accepted(meta) and meta[2] > best:
+                best = meta[2]
+        return best
 
     def apply(self, content, w, writes, local):
         j = self.idx[w]
@@ -93,7 +126,10 @@ class Counter(SlotMaxCounter):
         self._initial = (0,) * (2 * n)
 
     def stamp(self, op, ts, past, content, writes):
-        return (ts, past, content[self.idx[op.index]] + op.amount)
+        return (ts, past, self.own_slot(self.idx[op.index], writes) + op.amount)
+
+    def stamp_reads_content(self, op) -> bool:
+        return False     # the leader's own slot, from the write table (own_slot)
 
     def value(self, content) -> int:
         n = self.n

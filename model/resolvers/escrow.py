@@ -92,11 +92,36 @@ class Escrow(SlotMaxCounter):
         n = self.n
         return sum(content[r * n + r] for r in range(n)) - sum(content[n * n:])
 
+    def leader_signature(self, l: int) -> tuple:
+        """Its ops on the key and its initial rights (model/symmetry.py)."""
+        return super().leader_signature(l) + (self.rights0[l],)
+
+    @property
+    def _transfers(self) -> bool:
+        return any(self.ctx.ops[i].kind == "transfer" for i in self.ctx.key_ops)
+
+    def own_rights(self, r: int, writes) -> int:
+        """Leader ``r``'s rights when no op of the key transfers rights: its
+        own increments (initial rights included) minus its own decrements,
+        both from the write table (``own_slot``), equal to
+        :meth:`rights` of its content at commit."""
+        n = self.n
+        return self.own_slot(r * n + r, writes) - self.own_slot(n * n + r, writes)
+
+    def stamp_reads_content(self, op) -> bool:
+        # Without transfers a leader's rights are its own entries (own_rights);
+        # a transfer received from another leader is only in its content.
+        return self._transfers
+
     def stamp(self, op, ts, past, content, writes):
         j = self.idx[op.index]
-        if op.kind != "incr" and self.rights(content, op.origin) < op.amount:
+        if self._transfers:
+            if op.kind != "incr" and self.rights(content, op.origin) < op.amount:
+                return rejected_entry(ts)
+            return (ts, past, content[j] + op.amount)
+        if op.kind != "incr" and self.own_rights(op.origin, writes) < op.amount:
             return rejected_entry(ts)
-        return (ts, past, content[j] + op.amount)
+        return (ts, past, self.own_slot(j, writes) + op.amount)
 
 
 def build(ctx):
