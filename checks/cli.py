@@ -42,7 +42,9 @@ class BadInput(click.ClickException):
     exit_code = EXIT_BAD_INPUT
 
     def show(self, file=None):
-        click.echo(f"replcheck: {self.message}", err=True)
+        # One line, nothing a terminal acts on: user values' control characters as escapes ('a\nb').
+        from replcheck.model.errors import one_line
+        click.echo(f"replcheck: {one_line(self.message)}", err=True)
 
 
 class InternalError(BadInput):

@@ -40,6 +40,7 @@ import io
 import json
 from dataclasses import dataclass
 
+from replcheck.checks import escape as esc
 from replcheck.checks import render_markdown as md
 from replcheck.checks.explain import explain
 from replcheck.checks.invariants import INVARIANTS
@@ -187,14 +188,19 @@ def topology_label(m: Matrix, topology: str) -> str:
 
 
 def render_text(m: Matrix) -> str:
-    out = [f"{m.base.source}: {m.base.name} - {len(m.resolvers)} resolvers x {len(m.topologies)} topologies", ""]
+    """The tables for a terminal (names from the spec through
+    :func:`checks.escape.terminal`)."""
+    t_ = esc.terminal
+    out = [t_(f"{m.base.source}: {m.base.name}") + f" - {len(m.resolvers)} resolvers x {len(m.topologies)} topologies",
+           ""]
     for t in m.topologies:
         rows = [["resolver", *m.invariants]]
         rows += [[r, *(cell_text(m.result(t, r, i)) for i in m.invariants)] for r in m.resolvers]
+        rows = [[t_(v) for v in row] for row in rows]
         widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
-        out.append(f"topology: {topology_label(m, t)}")
+        out.append(f"topology: {t_(topology_label(m, t))}")
         out += ["  " + "  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in rows]
-        out += [f"  n/a {x}" for x in not_applicable(m, t)]
+        out += [f"  n/a {t_(x)}" for x in not_applicable(m, t)]
         out.append("")
     return "\n".join(out).rstrip()
 
@@ -204,34 +210,36 @@ def anchor(topology: str, resolver: str, invariant: str) -> str:
 
 
 def render_markdown(m: Matrix, minimise: bool = True) -> str:
-    """Tables with each violation linked to its counterexample below."""
-    out = [f"# Which resolver keeps which promise: {m.base.name}", ""]
+    """Tables with each violation linked to its counterexample below (user
+    text through :mod:`checks.escape`)."""
+    out = [f"# Which resolver keeps which promise: {esc.md_text(m.base.name)}", ""]
     if m.base.description:
-        out += [f"_{m.base.description}_", ""]
-    out += [f"`{m.base.source}`, checked under every resolver (rows) and invariant (columns);"
+        out += [f"_{esc.md_text(m.base.description)}_", ""]
+    out += [f"{esc.md_code(m.base.source)}, checked under every resolver (rows) and invariant (columns);"
             " a violation links to its counterexample.", ""]
     sections = []
     for t in m.topologies:
-        out += [f"## {md.cell(topology_label(m, t))}", "",
-                "| resolver | " + " | ".join(m.invariants) + " |", "|---|" + "---|" * len(m.invariants)]
+        out += [f"## {esc.md_text(topology_label(m, t))}", "",
+                "| resolver | " + " | ".join(esc.md_cell(i) for i in m.invariants) + " |",
+                "|---|" + "---|" * len(m.invariants)]
         for r in m.resolvers:
             cells = []
             for i in m.invariants:
                 res = m.result(t, r, i)
                 if res.verdict == VIOLATED:
                     a = anchor(t, r, i)
-                    cells.append(f"[**violated**: {res.anomaly}](#{a})")
+                    cells.append(f"[**violated**: {esc.md_cell(res.anomaly)}](#{a})")
                     cx = explain(m.report(t, r), res, minimise)
                     sections.append(md.counterexample_section(
                         cx, 3, a, title=f"{topology_label(m, t)} / {r}: {i} violated: {res.anomaly}"))
                 else:
                     cells.append(md.cell(cell_text(res)))
-            out.append(f"| {r} | " + " | ".join(cells) + " |")
+            out.append(f"| {esc.md_cell(r)} | " + " | ".join(cells) + " |")
         out.append("")
         na = not_applicable(m, t)
         if na:
             out += ["Not applicable (the spec's workload does not fit the resolver):", ""]
-            out += [f"- {md.cell(x)}" for x in na] + [""]
+            out += [f"- {esc.md_text(x, line_start=True)}" for x in na] + [""]
     if sections:
         out += ["## Counterexamples", ""] + sections
     return "\n".join(out).rstrip() + "\n"
@@ -257,12 +265,15 @@ def rows(m: Matrix) -> list[dict]:
 
 
 def render_csv(m: Matrix) -> str:
+    """One row per cell.  Every data cell is quoted and passed through
+    :func:`checks.escape.csv_cell` (OWASP CSV injection: no cell starts a
+    formula); the header is replcheck's own and left bare."""
     buf = io.StringIO()
     fields = ["topology", "resolver", "invariant", "verdict", "anomaly", "bound", "steps", "message"]
-    w = csv.DictWriter(buf, fields, extrasaction="ignore", lineterminator="\n")
-    w.writeheader()
+    csv.writer(buf, lineterminator="\n").writerow(fields)
+    w = csv.DictWriter(buf, fields, extrasaction="ignore", lineterminator="\n", quoting=csv.QUOTE_ALL)
     for row in rows(m):
-        w.writerow({k: ("" if v is None else v) for k, v in row.items()})
+        w.writerow({k: esc.csv_cell(v) for k, v in row.items()})
     return buf.getvalue().rstrip("\n")
 
 

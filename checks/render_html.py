@@ -12,9 +12,12 @@ applied writes at that step.  Pure: returns a string.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
-from html import escape
 
+from replcheck.checks.escape import html_text as escape   # html.escape, control characters shown visibly
+from replcheck.checks.escape import terminal
 from replcheck.checks.explain import Counterexample, counterexamples
 from replcheck.checks.render_markdown import MESSAGE_KINDS, ROLE_LABEL, anchor_id
 from replcheck.checks.render_text import stats_line, system_line
@@ -176,6 +179,20 @@ def sequence_svg(cx: Counterexample) -> str:
     return "\n".join(out)
 
 
+def _visible(data):
+    """Every string of ``data`` (keys too) with control characters shown as
+    escapes (:func:`checks.escape.terminal`), as the page's static HTML shows
+    them: the script matches ``data-leader`` / ``data-key`` attributes
+    against these names."""
+    if isinstance(data, str):
+        return terminal(data)
+    if isinstance(data, dict):
+        return {_visible(k): _visible(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_visible(v) for v in data]
+    return data
+
+
 def frames_json(cx: Counterexample) -> dict:
     """What the viewer's script shows at each step (index 0 = initial)."""
     def leader(v):
@@ -183,11 +200,11 @@ def frames_json(cx: Counterexample) -> dict:
                 "held": "; ".join(f"{k}: {', '.join(ids) or '-'}" for k, ids in v.held),
                 "clock": v.clock, "vv": " ".join(f"{l}:{c}" for l, c in v.version_vector),
                 "applied": ", ".join(v.applied) or "-", "up": v.up}
-    return {"invariant": cx.invariant, "frames": [
+    return _visible({"invariant": cx.invariant, "frames": [
         {"index": f.index, "text": f.step.text if f.step else "", "role": f.role,
          "leaders": [leader(v) for v in f.leaders],
          "in_flight": [f"{s} -> {d}: {', '.join(ids)}" for s, d, ids in f.in_flight]}
-        for f in cx.frames]}
+        for f in cx.frames]})
 
 
 def _script_json(data) -> str:
@@ -272,13 +289,31 @@ def report_section(report: Report, minimise: bool = True, invariants=None, prefi
     return "\n".join(out)
 
 
+def csp_hash(source: str) -> str:
+    """A CSP hash source for an inline ``<script>`` or ``<style>`` element
+    whose text is ``source`` (CSP Level 3, "hash-source": base64 of the
+    SHA-256 of the UTF-8 text)."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+# The page's Content-Security-Policy (docs/rendering.md "HTML"): nothing is
+# fetched (default-src 'none': no image, font, frame, connection or remote
+# script), the only script that runs is the viewer's own block and the only
+# style the page's own <style>, each allowed by its hash, so markup that
+# escaped into the page could neither run nor load anything.  The JSON data
+# blocks (<script type="application/json">) are never executed, so the policy
+# need not allow them.  base-uri and form-action close what default-src
+# does not cover.
+CSP = (f"default-src 'none'; script-src {csp_hash(JS)}; style-src {csp_hash(CSS)}; base-uri 'none';"
+       " form-action 'none'")
+
+
 def page(title: str, body: str) -> str:
     return "\n".join([
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         # No network: everything below is inline, and the policy forbids fetches.
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline';"
-        " script-src 'unsafe-inline'; img-src data:\">",
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body><main>",
         body, f"</main><script>{JS}</script></body></html>"])
 

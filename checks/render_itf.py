@@ -30,6 +30,7 @@ from collections import namedtuple
 
 import itf_py
 
+from replcheck.checks.escape import json_text
 from replcheck.checks.explain import Counterexample, counterexamples
 from replcheck.checks.trace import op_kind
 from replcheck.model.resolvers.base import View
@@ -160,4 +161,5 @@ def render(reports, minimise: bool = False) -> str:
     in ``#meta``.
     """
     traces = [trace_json(cx) for rep in reports for cx in counterexamples(rep, minimise)]
-    return json.dumps(traces[0] if len(traces) == 1 else traces, indent=2, ensure_ascii=False)
+    # Non-ASCII stays readable; C1 controls, separators and bidi marks are written as \u escapes.
+    return json_text(json.dumps(traces[0] if len(traces) == 1 else traces, indent=2, ensure_ascii=False))

@@ -9,6 +9,7 @@ state after each step, and the verdict summary.  Pure: returns a string.
 
 from __future__ import annotations
 
+from replcheck.checks import escape as esc
 from replcheck.checks.explain import Counterexample, Frame, counterexamples
 from replcheck.checks.render_text import stats_line, system_line
 from replcheck.checks.trace import event_write
@@ -18,22 +19,19 @@ from replcheck.checks.verdict import HOLDS, INCOMPLETE, Report
 ROLE_COLOUR = {"lost": "rgba(220, 38, 38, 0.18)", "culprit": "rgba(234, 179, 8, 0.25)"}
 ROLE_LABEL = {"lost": "LOST WRITE", "culprit": "culprit"}
 
-# Characters Mermaid's sequence grammar reads as syntax, as its entity codes.
-_MERMAID_ESCAPES = {";": "#59;", "#": "#35;", "<": "#60;", ">": "#62;", "\n": " ", "\r": " "}
-
-
 def mermaid_text(text: str) -> str:
-    """``text`` made safe for a Mermaid message or note (entity codes).
+    """``text`` made safe for a Mermaid message or note (entity codes;
+    :func:`checks.escape.mermaid_text`).
 
     >>> mermaid_text('a;b#c')
     'a#59;b#35;c'
     """
-    return "".join(_MERMAID_ESCAPES.get(c, c) for c in text)
+    return esc.mermaid_text(text)
 
 
 def cell(text: str) -> str:
-    """``text`` made safe for a Markdown table cell."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """``text`` made safe for a Markdown table cell (:func:`checks.escape.md_cell`)."""
+    return esc.md_cell(text)
 
 
 def anchor_id(*parts: str) -> str:
@@ -85,7 +83,7 @@ def mermaid(cx: Counterexample) -> str:
     system = cx.system
     out = ["sequenceDiagram"]
     for i, name in enumerate(system.leaders):
-        out.append(f"    participant L{i} as {mermaid_text(name)}")
+        out.append(f"    participant L{i} as {esc.mermaid_alias(name)}")
     for f in cx.steps:
         ev = f.step.event
         at = _participant(system, ev.leader)
@@ -155,11 +153,11 @@ def counterexample_section(cx: Counterexample, level: int = 2, anchor: str | Non
     anchor = anchor or anchor_id(cx.invariant)
     n = len(cx.steps)
     out = [f'<a id="{anchor}"></a>', "",
-           f"{h} {title or f'{cx.invariant} violated: {cx.anomaly}'}", "",
-           f"**What went wrong.** {cx.message.rstrip('.')}.", "",
-           f"**{cx.anomaly}** means {cx.meaning}.", ""]
+           f"{h} {esc.md_text(title or f'{cx.invariant} violated: {cx.anomaly}')}", "",
+           f"**What went wrong.** {esc.md_text(cx.message.rstrip('.'))}.", "",
+           f"**{esc.md_text(cx.anomaly)}** means {esc.md_text(cx.meaning)}.", ""]
     if cx.minimized is not None:
-        out += [f"_{cx.minimized.note()}._", ""]
+        out += [f"_{esc.md_text(cx.minimized.note())}._", ""]
     out += [f"Counterexample, {n} step{'s' if n != 1 else ''}: commits are notes over the leader that"
             " accepted the write; arrows are replication deliveries (a cross: the delivered write lost);"
             " red marks the lost write, amber the culprit.", "",
@@ -175,12 +173,13 @@ def verdict_table(report: Report, links: dict[str, str] | None = None) -> str:
     rows = ["| invariant | verdict | anomaly / bound | steps |", "|---|---|---|---|"]
     for r in report.results:
         if r.verdict == HOLDS:
-            rows.append(f"| {r.invariant} | holds | | |")
+            rows.append(f"| {cell(r.invariant)} | holds | | |")
         elif r.verdict == INCOMPLETE:
-            rows.append(f"| {r.invariant} | incomplete | search cut by {cell(r.bound or '')} | |")
+            rows.append(f"| {cell(r.invariant)} | incomplete | search cut by {cell(r.bound or '')} | |")
         else:
-            name = f"[{r.anomaly}](#{links[r.invariant]})" if r.invariant in links else (r.anomaly or "")
-            rows.append(f"| {r.invariant} | **VIOLATED** | {name} | {len(r.trace) if r.trace else ''} |")
+            anomaly = cell(r.anomaly or "")
+            name = f"[{anomaly}](#{links[r.invariant]})" if r.invariant in links else anomaly
+            rows.append(f"| {cell(r.invariant)} | **VIOLATED** | {name} | {len(r.trace) if r.trace else ''} |")
     return "\n".join(rows)
 
 
@@ -193,11 +192,12 @@ def render(report: Report, minimise: bool = True, invariants=None, prefix: str =
     s = report.spec
     cxs = [cx for cx in counterexamples(report, minimise) if invariants is None or cx.invariant in invariants]
     links = {cx.invariant: anchor_id(prefix, cx.invariant) if prefix else anchor_id(cx.invariant) for cx in cxs}
-    out = [f"# {s.name}", ""]
+    out = [f"# {esc.md_text(s.name)}", ""]
     if s.description:
-        out += [f"_{s.description}_", ""]
-    out += [f"`{s.source}` - {system_line(report)}", "",
-            "## Verdicts", "", verdict_table(report, links), "", stats_line(report), ""]
+        out += [f"_{esc.md_text(s.description)}_", ""]
+    out += [f"{esc.md_code(s.source)} - {system_line(report, esc.md_text)}", "",
+            "## Verdicts", "", verdict_table(report, links), "",
+            "\n".join(esc.md_text(x) for x in stats_line(report).split("\n")), ""]
     for cx in cxs:
         out.append(counterexample_section(cx, 2, links[cx.invariant]))
     return "\n".join(out).rstrip() + "\n"

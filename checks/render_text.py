@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 from replcheck.checks.anomalies import meaning
+from replcheck.checks.escape import terminal
 from replcheck.checks.verdict import HOLDS, INCOMPLETE, Report
 
 
 LOSSES = ("lost-update", "causally-later-write-lost", "resurrected-delete", "unreplicated-write-lost")
 
 
-def system_line(report: Report) -> str:
+def system_line(report: Report, quote=str) -> str:
+    """``3 leaders (us-east, eu-west, ap-south) | all-to-all | lww over ... |
+    fifo links``; ``quote`` is applied to each name from the spec (leaders,
+    the hub, keys), e.g. :func:`checks.escape.md_text` for Markdown, so
+    the line's own separators stay as they are."""
     s = report.spec
-    topo = s.topology + (f" (hub {s.hub})" if s.hub else "")
+    topo = s.topology + (f" (hub {quote(s.hub)})" if s.hub else "")
     if s.topology != "all-to-all":
         topo += f", {s.loop_prevention} loop prevention"
-    resolver = resolvers_text(report)
-    offs = ", ".join(f"{l} {o:+d} ms" for l, o in s.offsets if o)
+    resolver = resolvers_text(report, quote)
+    offs = ", ".join(f"{quote(l)} {o:+d} ms" for l, o in s.offsets if o)
     if offs and s.clock in ("wall", "hlc") and _reads_clock(report.system):
         resolver += f"; clock offsets {offs}"
-    return f"{len(s.leaders)} leaders ({', '.join(s.leaders)}) | {topo} | {resolver} | {s.links} links"
+    leaders = ", ".join(quote(l) for l in s.leaders)
+    return f"{len(s.leaders)} leaders ({leaders}) | {topo} | {resolver} | {s.links} links"
 
 
 def _entries(system):
@@ -41,7 +47,7 @@ def _entry_text(spec, e) -> str:
     return f"{e.name} over {spec.clock} clocks (tie-break: {tie})"
 
 
-def resolvers_text(report: Report) -> str:
+def resolvers_text(report: Report, quote=str) -> str:
     """What decides each key's value, as it runs: one type for all keys
     (``lww over wall clocks (tie-break: leader)``, ``pn-counter``), else per
     key (``likes: pn-counter; title: lww over ...``).  Read from the
@@ -52,7 +58,7 @@ def resolvers_text(report: Report) -> str:
         groups.setdefault(_entry_text(report.spec, e), []).append(key)
     if len(groups) == 1:
         return next(iter(groups))
-    return "; ".join(f"{', '.join(keys)}: {text}" for text, keys in groups.items())
+    return "; ".join(f"{', '.join(quote(k) for k in keys)}: {text}" for text, keys in groups.items())
 
 
 def also_text(r) -> str:
@@ -110,22 +116,26 @@ def _leaders_line(step) -> str:
 
 
 def render(report: Report) -> str:
+    """The report for a terminal; every text from the spec (names,
+    values, the file name, messages quoting them) goes through
+    :func:`checks.escape.terminal`, so no control character reaches it."""
     s = report.spec
-    out = [f"{s.source}: {s.name}"]
+    out = [terminal(f"{s.source}: {s.name}")]
     if s.description:
-        out.append(f"  {s.description}")
-    out.append(f"  {system_line(report)}")
+        out.append(f"  {terminal(s.description)}")
+    out.append(f"  {terminal(system_line(report))}")
     out.append("")
     width = max(len(r.invariant) for r in report.results)
     for r in report.results:
         if r.verdict == HOLDS:
             vacuous = getattr(r, "vacuous", None)   # docs/model.md "Vacuity"
-            out.append(f"  {r.invariant:<{width}}  holds" + (f" (vacuous: {vacuous})" if vacuous else ""))
+            out.append(terminal(f"  {r.invariant:<{width}}  holds" + (f" (vacuous: {vacuous})" if vacuous else "")))
         elif r.verdict == INCOMPLETE:
-            out.append(f"  {r.invariant:<{width}}  incomplete (search cut by {r.bound}; no violation found so far)")
+            out.append(terminal(f"  {r.invariant:<{width}}  incomplete (search cut by {r.bound};"
+                                " no violation found so far)"))
         else:
-            out.append(f"  {r.invariant:<{width}}  VIOLATED  {r.anomaly}{also_text(r)}")
-            out.append(f"    {r.message}")
+            out.append(terminal(f"  {r.invariant:<{width}}  VIOLATED  {r.anomaly}{also_text(r)}"))
+            out.append(f"    {terminal(r.message)}")
             out.append(f"    ({r.anomaly}: {meaning(r.anomaly)})")
             assert r.trace is not None
             n = len(r.trace)
@@ -135,8 +145,8 @@ def render(report: Report) -> str:
                 if step.event.kind == "commit" and step.event.op in r.culprits:
                     victim = r.anomaly in LOSSES and step.event.op == r.culprits[0]
                     mark = "   <- lost write" if victim else "   <- culprit"
-                out.append(f"    {step.index:>3}. {step.text}{mark}")
-                out.append(f"         {_leaders_line(step)}")
+                out.append(f"    {step.index:>3}. {terminal(step.text)}{mark}")
+                out.append(f"         {terminal(_leaders_line(step))}")
     out.append("")
     out.append(f"  {stats_line(report)}")
     return "\n".join(out)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from replcheck.checks.escape import terminal
 from replcheck.model.propagation import Analysis, analyse
 from replcheck.model.spec import Spec
 from replcheck.model.system import System
@@ -47,6 +48,8 @@ def to_json(spec: Spec) -> dict:
 
 
 def to_text(spec: Spec) -> str:
+    """The analysis for a terminal: each line through
+    :func:`checks.escape.terminal` (leader names come from the spec)."""
     d = to_json(spec)
     out = [f"{spec.source}: {spec.topology} over {len(d['leaders'])} leaders ({', '.join(d['leaders'])})", ""]
     out.append("replication paths (hops):")
@@ -65,7 +68,7 @@ def to_text(spec: Spec) -> str:
         out.append("worst-case propagation: give system.latency_ms to compute it")
     verdict = "preserved" if d["causal_order_by_construction"] else "NOT guaranteed"
     out.append(f"causal order by construction: {verdict} ({d['causal_order_reason']})")
-    return "\n".join(out)
+    return "\n".join(terminal(line) for line in out)
 
 
 def render(spec: Spec, fmt: str) -> str:

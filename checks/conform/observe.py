@@ -88,8 +88,9 @@ def _rows(rows: dict) -> str:
 
 
 def markdown_section(product: str, outcome: Outcome | str) -> str:
-    """The "Observed on <product>" section of a Markdown artefact."""
-    from replcheck.checks.render_markdown import cell
+    """The "Observed on <product>" section of a Markdown artefact (every
+    text through :mod:`checks.escape`)."""
+    from replcheck.checks.escape import md_cell as cell, md_fence
     out = [f"## Observed on {cell(product)}", ""]
     if isinstance(outcome, str):
         return "\n".join(out + [f"Not run on the product: {cell(outcome)}.", ""])
@@ -109,13 +110,14 @@ def markdown_section(product: str, outcome: Outcome | str) -> str:
         out.append(f"| {k} | {cell(ob.step.text)}{refused} | " + " | ".join(cells) + " |")
     logs = [line for ob in outcome.observations for line in ob.log]
     if logs:
-        out += ["", "Conflict log:", "", "```"] + [x.replace("```", "'''") for x in logs] + ["```"]
+        out += ["", "Conflict log:", ""] + md_fence(logs)
     return "\n".join(out + [""])
 
 
 def html_section(product: str, outcome: Outcome | str) -> str:
-    """The same section for the HTML artefact (every text escaped)."""
-    from html import escape
+    """The same section for the HTML artefact (every text escaped:
+    :func:`checks.escape.html_text`)."""
+    from replcheck.checks.escape import html_text as escape
     out = [f'<section class="observed"><h2>Observed on {escape(product)}</h2>']
     if isinstance(outcome, str):
         return "".join(out + [f"<p>Not run on the product: {escape(outcome)}.</p></section>"])
@@ -136,5 +138,5 @@ def html_section(product: str, outcome: Outcome | str) -> str:
     out.append("</tbody></table>")
     logs = [line for ob in outcome.observations for line in ob.log]
     if logs:
-        out.append("<p>Conflict log:</p><pre>" + escape("\n".join(logs)) + "</pre>")
+        out.append("<p>Conflict log:</p><pre>" + "\n".join(escape(x) for x in logs) + "</pre>")
     return "".join(out + ["</section>"])

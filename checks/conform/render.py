@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from replcheck.checks import escape as esc
 from replcheck.checks.conform.run import AGREE, DISAGREE, INCONCLUSIVE, Conformance, Outcome
 
 
@@ -61,9 +62,12 @@ def _difference(o: Outcome, indent: str) -> list[str]:
 
 
 def text(c: Conformance) -> str:
-    head = f"{c.source}: {c.spec_name}\n  conform on {c.product}" + (f" (conflict_resolution = {c.mode})"
-                                                                      if c.mode else "")
-    lines = [head] + [f"  {x}" for x in _summary(c)] + [""]
+    """For a terminal: every line through :func:`checks.escape.terminal`
+    (names and values come from the spec, conflict-log lines from the
+    product)."""
+    head = [f"{c.source}: {c.spec_name}",
+            f"  conform on {c.product}" + (f" (conflict_resolution = {c.mode})" if c.mode else "")]
+    lines = head + [f"  {x}" for x in _summary(c)] + [""]
     for n, o in enumerate(c.outcomes, 1):
         tag = {AGREE: "agree", DISAGREE: "DISAGREE", INCONCLUSIVE: "inconclusive"}[o.verdict]
         lines.append(f"  schedule {n:<3} {tag:<12} {_step_line(o)}")
@@ -74,7 +78,7 @@ def text(c: Conformance) -> str:
         else:
             end = o.observations[-1]
             lines.append("      ends with " + "; ".join(f"{n_}: {_rows(r)}" for n_, r in end.observed.items()))
-    return "\n".join(lines) + "\n"
+    return "\n".join(esc.terminal(x) for x in lines) + "\n"
 
 
 def as_dict(c: Conformance) -> dict:
@@ -100,12 +104,13 @@ def as_json(c: Conformance) -> str:
 
 
 def _md(s: str) -> str:
-    return s.replace("|", "\\|").replace("\n", " ")
+    """A Markdown table cell or inline text (:func:`checks.escape.md_cell`)."""
+    return esc.md_cell(s)
 
 
 def markdown(c: Conformance) -> str:
     lines = [f"# Conformance: {_md(c.spec_name)} on {_md(c.product)}", ""]
-    lines += [f"- {_md(x)}" for x in _summary(c)] + [""]
+    lines += [f"- {esc.md_text(x, line_start=True)}" for x in _summary(c)] + [""]
     lines += ["| # | verdict | schedule | ends with (observed) |", "|---|---|---|---|"]
     for n, o in enumerate(c.outcomes, 1):
         end = o.observations[-1]
@@ -113,9 +118,8 @@ def markdown(c: Conformance) -> str:
         lines.append(f"| {n} | {o.verdict} | {_md(_step_line(o))} | {_md(ends)} |")
     for n, o in enumerate(c.outcomes, 1):
         if o.verdict == DISAGREE:
-            lines += ["", f"## Schedule {n}: the model and {_md(c.product)} disagree", "", "```"]
-            lines += [x.replace("```", "'''") for x in _difference(o, "")]
-            lines.append("```")
+            lines += ["", f"## Schedule {n}: the model and {_md(c.product)} disagree", ""]
+            lines += esc.md_fence(_difference(o, ""))
     return "\n".join(lines) + "\n"
 
 
