@@ -281,9 +281,26 @@ class Search:
     max_states: int | None = None
     max_depth: int | None = None
     max_seconds: float | None = None
+    max_memory: int | None = None
 
     def bound(self, spec):
-        return spec.with_bounds(max_states=self.max_states, max_depth=self.max_depth, max_seconds=self.max_seconds)
+        return spec.with_bounds(max_states=self.max_states, max_depth=self.max_depth, max_seconds=self.max_seconds,
+                                max_memory=self.max_memory)
+
+
+class Size(click.ParamType):
+    """A memory size: ``4G``, ``512M``, ``1.5G`` or bytes (model/memory.py)."""
+
+    name = "SIZE"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        from replcheck.model.memory import parse_size
+        try:
+            return parse_size(value)
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
 
 
 def search_options(f):
@@ -292,7 +309,7 @@ def search_options(f):
     that cannot run."""
 
     @functools.wraps(f)
-    def command(*args, max_states, max_depth, max_seconds, engine, depth, por, dead_variables, symmetry,
+    def command(*args, max_states, max_depth, max_seconds, max_memory, engine, depth, por, dead_variables, symmetry,
                 stop_early, fingerprint, simulate, runs, seed, workers, **kwargs):
         if fingerprint and engine != "bfs":
             raise BadInput(f"--fingerprint: only the bfs engine keeps a visited set of fingerprints, not {engine};"
@@ -303,13 +320,17 @@ def search_options(f):
             raise BadInput("--workers: only --simulate runs in parallel; add --simulate or drop --workers")
         opts = Options(por=por, dead_variables=dead_variables, symmetry=symmetry, fingerprint=fingerprint,
                        simulate=runs if simulate else None, seed=seed, workers=workers, stop_early=stop_early)
-        search = Search(engine, opts, max_states, depth or max_depth, max_seconds)
+        search = Search(engine, opts, max_states, depth or max_depth, max_seconds, max_memory)
         return f(*args, search=search, **kwargs)
 
     for deco in reversed([
         click.option("--max-states", type=click.IntRange(min=1), help="Stop after this many distinct states."),
         click.option("--max-depth", type=click.IntRange(min=1), help="Do not expand states deeper than this."),
-        click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True), help="Stop after this long."),
+        click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True),
+                     help="Stop after this long (every engine; z3 gets what is left of it)."),
+        click.option("--max-memory", type=Size(), metavar="SIZE",
+                     help="Stop when the process holds this much memory, e.g. 4G or 512M (default: 75% of the"
+                          " memory available at the start): incomplete (max_memory), exit 3."),
         click.option("--engine", type=click.Choice(ENGINES), default="bfs", show_default=True,
                      help="bfs gives shortest counterexamples; dfs is a cross-check; smt is the symbolic engine"
                           " (docs/z3.md)."),
