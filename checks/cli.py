@@ -52,6 +52,16 @@ class InternalError(BadInput):
     exit_code = EXIT_INTERNAL
 
 
+class Interrupted(BadInput):
+    """Ctrl-C or SIGTERM before anything could be reported: one line, exit 3
+    (a stopped run is incomplete, README "Exit codes")."""
+
+    exit_code = EXIT_INCOMPLETE
+
+    def __init__(self, message="interrupted (Ctrl-C or SIGTERM) before anything was finished; nothing to report"):
+        super().__init__(message)
+
+
 class _Guarded(click.Group):
     """The one error policy of every command: a :class:`ReplcheckError` is
     bad input (exit 2, one line naming file, key and fix); input nested
@@ -61,10 +71,16 @@ class _Guarded(click.Group):
     reaches a user by default."""
 
     def invoke(self, ctx):
+        from replcheck.checks import signals
         try:
-            return super().invoke(ctx)
-        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
+            with signals.installed():   # SIGTERM stops as Ctrl-C does; both reach z3 (checks/signals.py)
+                return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
             raise
+        except KeyboardInterrupt:
+            # A stop outside any engine (which would have returned a partial result): nothing
+            # finished to show — exit 3, never click's "Aborted!" (exit 1 means "violation").
+            raise Interrupted() from None
         except ReplcheckError as e:
             err = BadInput(str(e))
             err.exit_code = getattr(e, "exit_code", EXIT_BAD_INPUT)   # TargetUnavailable: 3
@@ -787,6 +803,18 @@ def smt_group():
     proved; iconfluence: z3 timed out)."""
 
 
+def timeout_option(what: str):
+    """``--timeout SECONDS`` (also ``--max-seconds``, check's spelling) on
+    every ``smt`` question: the time z3 gets for ``what``, shared by every
+    solver call (each gets what is left)."""
+    return click.option("--timeout", "--max-seconds", "timeout_s", type=click.FloatRange(min=0, min_open=True),
+                        default=60, show_default=True, metavar="SECONDS", help=f"Time for z3 on {what}.")
+
+
+def _ms(seconds: float) -> int:
+    return max(1, round(seconds * 1000))
+
+
 @smt_group.command("skew")
 @click.argument("spec", type=click.Path())
 @click.option("--max-skew", type=click.FloatRange(min=0), metavar="MS",
@@ -798,9 +826,10 @@ def smt_group():
 @click.option("--least-skew", "--minimize", "least_skew", cls=_Aliased, aliases=("--minimize",), is_flag=True,
               help="Also find the least skew at which a causally later write is lost.")
 @click.option("--free-times", is_flag=True, help="Ignore the spec's time_ms: commits at any real time.")
+@timeout_option("the whole analysis; a question not answered by then is NOT DECIDED (exit 3)")
 @set_option()
 @output_option("the analysis", inputs=("spec",))
-def smt_skew_cmd(spec, max_skew, commit_ms, replication_ms, least_skew, free_times, overrides, output):
+def smt_skew_cmd(spec, max_skew, commit_ms, replication_ms, least_skew, free_times, timeout_s, overrides, output):
     """Under which clock offsets and commit times does LWW over wall clocks
     lose a write of SPEC?  Prints a witness timeline with every clock.
 
@@ -817,17 +846,18 @@ def smt_skew_cmd(spec, max_skew, commit_ms, replication_ms, least_skew, free_tim
         return None if x is None else Fraction(str(x))
 
     timing = skew.Timing(frac(commit_ms), frac(replication_ms), frac(max_skew), free_times)
-    report = skew.analyse(load(spec, overrides), timing, least_skew)
+    report = skew.analyse(load(spec, overrides), timing, least_skew, timeout_ms=_ms(timeout_s))
     _emit(smt_render.skew(report), output)
-    _finish(VIOLATED if report.lost_update or report.causally_later else HOLDS)
+    _finish(VIOLATED if report.lost_update or report.causally_later else INCOMPLETE if report.incomplete else HOLDS)
 
 
 @smt_group.command("laws")
 @click.argument("resolver", metavar="RESOLVER|MERGE.toml")
 @click.option("--tie-break", type=click.Choice(sorted(TIE_BREAKS)), default="leader", show_default=True,
               help="For lww: the rule on equal timestamps.")
+@timeout_option("the three laws together; a law not decided by then is NOT DECIDED (exit 3)")
 @output_option("the proof", inputs=lambda kw: [kw["resolver"]] if kw["resolver"].endswith(".toml") else [])
-def smt_laws_cmd(resolver, tie_break, output):
+def smt_laws_cmd(resolver, tie_break, timeout_s, output):
     """Prove or refute commutativity, associativity and idempotence of a
     resolver's merge (or of a custom merge in a TOML file).
 
@@ -841,19 +871,18 @@ def smt_laws_cmd(resolver, tie_break, output):
     from replcheck.checks.smt import render as smt_render
 
     if resolver.endswith(".toml"):
-        report = laws.check_laws(laws.load_custom(resolver))
+        report = laws.check_laws(laws.load_custom(resolver), _ms(timeout_s))
     else:
-        report = laws.report_for(resolver, tie_break)
+        report = laws.report_for(resolver, tie_break, _ms(timeout_s))
     _emit(smt_render.laws(report), output)
-    # incomplete: the laws hold for the value merge, but convergence is not proved
-    _finish(HOLDS if report.converges else VIOLATED if not report.proved else INCOMPLETE)
+    # incomplete: the laws hold for the value merge, but convergence is not proved; or a law was not decided
+    _finish(HOLDS if report.converges else VIOLATED if report.refuted else INCOMPLETE)
 
 
 @smt_group.command("iconfluence")
 @click.argument("query", metavar="QUERY.toml", type=click.Path())
-@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True), default=60, show_default=True,
-              metavar="SECONDS", help="Time for z3 on the whole question (solving, then shrinking the"
-                                      " counterexample); past it: exit 3 (incomplete), or an unshrunk counterexample.")
+@timeout_option("the whole question (solving, then shrinking the counterexample); past it: exit 3 (incomplete),"
+                " or an unshrunk counterexample")
 @output_option("the verdict", inputs=("query",))
 def smt_iconfluence_cmd(query, timeout_s, output):
     """Is QUERY's set of operations I-confluent for its invariant (Bailis et
@@ -867,7 +896,7 @@ def smt_iconfluence_cmd(query, timeout_s, output):
     from replcheck.checks.smt import iconfluence
     from replcheck.checks.smt import render as smt_render
 
-    verdict = iconfluence.check(iconfluence.load_query(query), timeout_ms=max(1, round(timeout_s * 1000)))
+    verdict = iconfluence.check(iconfluence.load_query(query), timeout_ms=_ms(timeout_s))
     _emit(smt_render.iconfluence(verdict), output)
     _finish(INCOMPLETE if verdict.incomplete else HOLDS if verdict.confluent else VIOLATED)
 
