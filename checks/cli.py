@@ -22,7 +22,8 @@ from replcheck.checks import matrix as matrix_mod
 from replcheck.checks import render_html, render_itf, render_json, render_markdown, render_text
 from replcheck.checks.invariants import INVARIANTS
 from replcheck.checks.trace import build_trace, path_from_json
-from replcheck.checks.verdict import ENGINES, HOLDS, INCOMPLETE, VIOLATED, Options, Verdict, check, load, meets
+from replcheck.checks.verdict import (ENGINES, HOLDS, INCOMPLETE, VIOLATED, Options, Verdict, check, load, meets,
+                                      not_run)
 from replcheck.model.clocks import CLOCKS
 from replcheck.model.errors import ReplcheckError
 from replcheck.model.resolvers import RESOLVERS
@@ -429,23 +430,47 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolver
         reports, skipped = _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mode, search, bar)
     finally:
         bar.done()
+    stopped = any(rep.cut == "interrupted" for rep in reports)
+    if stopped:
+        click.echo("replcheck: interrupted (Ctrl-C or SIGTERM): what finished is shown; the rest is incomplete"
+                   " (interrupted)", err=True)
     if expect_mode:
         text, ok = _compare_expectations(reports, skipped)
         _emit(text, output)
-        _finish(HOLDS if ok else VIOLATED)
-    if fmt == "json":
-        _emit(render_json.render(reports), output)
-    elif fmt in RICH:
-        _emit(RICH[fmt](reports, minimise), output)
-    else:
-        _emit("\n\n".join([render_text.render(r) for r in reports] + (["\n".join(skipped)] if skipped else [])),
-              output)
+        _finish(HOLDS if ok else VIOLATED, [INCOMPLETE] if stopped else [])
+    try:
+        if fmt == "json":
+            text = render_json.render(reports)
+        elif fmt in RICH:
+            text = RICH[fmt](reports, minimise)
+        else:
+            text = "\n\n".join([render_text.render(r) for r in reports] + (["\n".join(skipped)] if skipped else []))
+    except KeyboardInterrupt:
+        # Stopped while rendering: the verdicts are known, the report is not written.
+        click.echo(f"replcheck: interrupted while rendering --format {fmt}; the report was not written;"
+                   " the verdicts:", err=True)
+        click.echo("\n".join(_verdict_lines(reports)))
+        _finish(INCOMPLETE, (r.verdict for rep in reports for r in rep.results))
+    _emit(text, output)
     _finish(r.verdict for rep in reports for r in rep.results)
+
+
+def _verdict_lines(reports) -> list[str]:
+    """One line per spec and invariant: the verdict (a fallback when the
+    full report cannot be rendered)."""
+    out = []
+    for rep in reports:
+        for r in rep.results:
+            detail = f" {r.anomaly}" if r.verdict == VIOLATED else f" ({r.bound})" if r.verdict == INCOMPLETE else ""
+            out.append(f"{rep.spec.source}: {r.invariant} {r.verdict}{detail}")
+    return out
 
 
 def _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mode, search, bar):
     """Every spec of ``specs`` (under each of ``resolvers`` when given),
-    checked: ``(reports, skipped lines)``."""
+    checked: ``(reports, skipped lines)``.  Once the run is stopped (Ctrl-C,
+    SIGTERM), the specs not reached get a report of ``incomplete
+    (interrupted)`` results (:func:`checks.verdict.not_run`)."""
     skipped: list[str] = []
     runs_of = [(p, load(p, overrides)) for p in _spec_files(specs)]
     if resolvers:   # one run per resolver (checks/smt/per_resolver.py)
@@ -458,6 +483,7 @@ def _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mod
             raise BadInput(f"--resolver {','.join(resolvers)}: no resolver can run this spec ("
                            + "; ".join(f"{r}: {v}" for _, r, v in each) + ")")
     reports = []
+    stopped = False
     for path, spec in runs_of:
         spec = search.bound(spec)
         if expect_mode and not spec.expect:
@@ -468,8 +494,17 @@ def _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mod
             elif expect_mode:
                 skipped.append(f"skipped  {spec.source}: needs --allow-python (requires = [\"python\"])")
                 continue
-        reports.append(check(spec, invariants or None, engine=search.engine, progress=bar, options=search.options))
-        bar.done()
+        if not stopped:
+            try:
+                rep = check(spec, invariants or None, engine=search.engine, progress=bar, options=search.options)
+            except KeyboardInterrupt:   # stopped outside the search (planning, replaying a trace)
+                rep = None
+            stopped = rep is None or rep.cut == "interrupted"
+            bar.done()
+            if rep is not None:
+                reports.append(rep)
+                continue
+        reports.append(not_run(spec, invariants or None, search.engine))
     return reports, skipped
 
 
@@ -493,10 +528,14 @@ def _compare_expectations(reports, skipped=()) -> tuple[str, bool]:
     for rep in reports:
         got = {r.invariant: r for r in rep.results}
         bad = []
+        unfinished = []
         for inv, exp in rep.spec.expect:
             r = got.get(inv)
             if r is None:
                 bad.append(f"{inv}: expected {exp.verdict} but it was not checked (add it to [check] invariants)")
+                continue
+            if r.verdict == INCOMPLETE and r.bound == "interrupted":
+                unfinished.append(inv)   # not judged: neither as expected nor a mismatch
                 continue
             if not meets(r, exp):   # violated:X: X among the kinds reported (docs/spec-format.md)
                 want = exp.verdict + (f":{exp.anomaly}" if exp.anomaly else "")
@@ -507,14 +546,17 @@ def _compare_expectations(reports, skipped=()) -> tuple[str, bool]:
             all_ok = False
             lines.append(f"MISMATCH {rep.spec.source}")
             lines.extend(f"  {b}" for b in bad)
+        elif unfinished:
+            lines.append(f"interrupted {rep.spec.source}: {', '.join(unfinished)} not finished (Ctrl-C or SIGTERM)")
         else:
             summary = ", ".join(f"{r.invariant} {r.verdict}" + (" (vacuous)" if getattr(r, "vacuous", None) else "")
                                 for r in rep.results)
             lines.append(f"ok       {rep.spec.source}: {summary}")
     n_bad = sum(1 for line in lines if line.startswith("MISMATCH"))
+    n_cut = sum(1 for line in lines if line.startswith("interrupted"))
     lines.extend(skipped)
-    lines.append(f"{len(reports)} specs, {len(reports) - n_bad} as expected, {n_bad} mismatched"
-                 + (f", {len(skipped)} skipped" if skipped else ""))
+    lines.append(f"{len(reports)} specs, {len(reports) - n_bad - n_cut} as expected, {n_bad} mismatched"
+                 + (f", {n_cut} interrupted" if n_cut else "") + (f", {len(skipped)} skipped" if skipped else ""))
     return "\n".join(lines), all_ok
 
 
@@ -641,8 +683,11 @@ def matrix_cmd(spec, resolvers, topologies, invariants, fmt, minimize, progress,
             click.echo(f"\r  [{done + 1}/{total}] {topology} / {resolver} ...{' ' * 10}", err=True, nl=False)
 
     m = matrix_mod.run(spec, resolvers or None, topologies or None, invariants or None, tick)
+    if m.interrupted:
+        click.echo("replcheck: interrupted (Ctrl-C or SIGTERM): the combinations not finished are"
+                   " incomplete (interrupted)", err=True)
     _emit(matrix_mod.RENDERERS[fmt](m, minimize), output)
-    _finish(r.verdict for rep in m.checked() for r in rep.results)
+    _finish(m.verdicts, [INCOMPLETE] if m.interrupted else [])
 
 
 @main.command("conform")
@@ -1020,6 +1065,8 @@ def _solve_verdict(cells) -> Verdict:
     does and some answer fails (or passes only vacuously); incomplete when
     every answer was cut by a bound or cannot run (n/a) — nothing shown wrong."""
     kinds = {c.verdict for c in cells}
+    if "interrupted" in kinds:   # stopped (Ctrl-C, SIGTERM): the table is partial, whatever it shows
+        return INCOMPLETE
     if "pass" in kinds:
         return HOLDS
     if kinds & {"fail", "vacuous"}:

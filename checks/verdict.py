@@ -222,6 +222,16 @@ def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None, optio
     return Report(spec, plain, tuple(results), res.stats, res.engine, res.complete, res.cut, notes)
 
 
+def not_run(spec: Spec, invariants=None, engine: str = "bfs", why: str = "interrupted") -> Report:
+    """The report of a spec that was not checked because the run was
+    stopped first (``why``: Ctrl-C or SIGTERM): every invariant
+    ``incomplete (interrupted)``, nothing explored."""
+    names = resolve_invariants(spec, invariants)
+    results = tuple(Result(n, INCOMPLETE, bound=why) for n in names)
+    return Report(spec, System(spec), results, Stats(), engine, False, why,
+                  (f"not checked: the run was {why} before this spec",))
+
+
 def _run(spec: Spec, s: "planner.Search", names, bounds, options: Options, progress) -> SearchResult:
     """Run one search of a plan."""
     props = list(s.properties)
