@@ -287,6 +287,14 @@ def progress_option():
                         help="Show progress on stderr (default: on a terminal).")
 
 
+def allow_python_help(who: str = "a spec") -> str:
+    return (f"Let {who} run the merge function it names (merge = \"module:function\", or \"file.py:function\""
+            f" read from {who}'s folder); off by default. Only a plain function of two values defined with def at"
+            " the top level of your own module: never the standard library (os:popen is refused), nor a name the"
+            " file does not define (checked before it is imported). Importing runs the module's top-level code; a"
+            " line on stderr names what runs first.")
+
+
 @dataclasses.dataclass(frozen=True)
 class Search:
     """How ``check`` searches, built once from its options
@@ -406,9 +414,7 @@ def main():
               "Check each spec under this resolver, or under every resolver of the catalogue (all): one report,"
               " with its traces, per resolver; n/a lines say why a resolver cannot run (docs/z3.md).",
               metavar="NAME|all")
-@click.option("--allow-python", is_flag=True,
-              help="Let specs run the Python merge functions they name (merge = \"module:function\"); off by"
-                   " default: a spec must not run code unless asked.")
+@click.option("--allow-python", is_flag=True, help=allow_python_help())
 @progress_option()
 @output_option("the report", inputs=("specs",))
 @search_options
@@ -753,7 +759,11 @@ def conform_cmd(spec, target, runs, seed, limit, dsns, overrides, fmt, progress,
 def replay_cmd(spec, trace_file, invariants, overrides, fmt, output):
     """Re-execute a saved trace (from check --format json) against SPEC and
     confirm its violation.  Exit 1 when the violation reproduces, 0 when the
-    trace runs but the invariant now holds at its end, 2 when it does not fit.
+    trace runs but the invariant now holds, 2 when it does not fit — or when
+    it cannot be judged: a quiescent-state invariant (convergence,
+    no-lost-writes, ...) needs a trace that ends quiescent, not mid-way nor
+    at a write cut in a replication loop.  Every-state invariants are
+    judged at each state of the trace.
     """
     s = load(spec, overrides)
     todo = _traces_to_replay(trace_file, invariants)
@@ -764,7 +774,10 @@ def replay_cmd(spec, trace_file, invariants, overrides, fmt, output):
         if name not in INVARIANTS:
             raise BadInput(f"{trace_file}: results.invariant: unknown '{name}' (replcheck list invariants)")
         path = path_from_json(system, r["trace"].get("steps", []), trace_file)
-        outcomes.append(_replay_one(system, name, path))
+        outcome = _replay_one(system, name, path)
+        if outcome["outcome"] == "not-judged":   # nothing was judged: refuse, never "holds" (exit 0)
+            raise BadInput(f"{trace_file}: {outcome['why']}")
+        outcomes.append(outcome)
     if fmt == "json":
         _emit(json.dumps({"replayed": outcomes}, indent=2), output)
     else:
@@ -815,28 +828,48 @@ def _traces_to_replay(trace_file, invariants) -> list[dict]:
 
 
 def _replay_one(system, name, path) -> dict:
-    """Replay ``path`` and judge invariant ``name`` at its end: a dict with
-    ``outcome`` (reproduced, holds, not-judged) and its ``text``."""
+    """Replay ``path`` and judge invariant ``name``: an every-state
+    invariant at each state of the run (a safety violation may sit
+    mid-trace), a quiescent-state one at its end.  A dict with ``outcome``
+    (reproduced, holds, not-judged — then ``why``, one line) and its
+    ``text``."""
     trace, state = build_trace(system, path)
     inv = INVARIANTS[name]
     out = {"invariant": name, "steps": len(path), "anomaly": None, "message": None}
+    n = len(path)
     if st.is_looped(state) and inv.scope == QUIESCENT:
         # As the engine does (checks/verdict.py _unless_looped): a loop-cut state looks quiescent
         # but replication never ends there, so only quiescent-scope invariants are not judged;
         # every-state ones are, replication-terminates above all (its violation is this state).
         return {**out, "outcome": "not-judged",
-                "text": f"{name}: replayed {len(path)} steps, but a write was cut there after circling the"
-                        " topology (a replication loop): a quiescent-state invariant is not judged there"}
+                "why": f"{name}: the trace ({n} steps) ends where a write was cut after circling the topology (a"
+                       f" replication loop), which is not a quiescent state, and {name} is judged only at quiescent"
+                       " states; replay it with --invariant replication-terminates",
+                "text": f"{name}: not judged"}
     if inv.scope == QUIESCENT and not is_quiescent(system, system.successors(state)):
         return {**out, "outcome": "not-judged",
-                "text": f"{name}: replayed {len(path)} steps, but the end state is not quiescent;"
-                        " the invariant is only judged at quiescent states"}
-    v = inv.build(system)(state)
+                "why": f"{name}: the trace ({n} steps) does not end in a quiescent state (replication has not"
+                       f" finished), and {name} is judged only at quiescent states; replay a whole trace written"
+                       " by replcheck check --format json",
+                "text": f"{name}: not judged"}
+    judge = inv.build(system)
+    if inv.scope == QUIESCENT:
+        at, v = n, judge(state)
+    else:   # every state: the first that breaks it
+        s = system.initial_state()
+        at, v = 0, judge(s)
+        for i, a in enumerate(path, 1):
+            if v is not None:
+                break
+            s = system.step(s, a)
+            at, v = i, judge(s)
     if v is None:
+        where = "at the end" if inv.scope == QUIESCENT else "at every state"
         return {**out, "outcome": "holds",
-                "text": f"{name}: replayed {len(path)} steps; the invariant HOLDS at the end (not reproduced)"}
+                "text": f"{name}: replayed {n} steps; the invariant HOLDS {where} (not reproduced)"}
+    step = "" if at == n else f" at step {at} of {n}"
     return {**out, "outcome": "reproduced", "anomaly": v.anomaly, "message": v.message,
-            "text": f"{name}: replayed {len(path)} steps; violation reproduced: {v.anomaly}\n  {v.message}"}
+            "text": f"{name}: replayed {n} steps; violation reproduced{step}: {v.anomaly}\n  {v.message}"}
 
 
 # ---------------------------------------------------------------- z3 (issue 6)
@@ -997,7 +1030,7 @@ def drill_list_cmd(folder):
 @drill_group.command("check")
 @click.argument("answer", metavar="ANSWER.toml", type=click.Path())
 @drills_option("Where to find the drill (default: next to the answer, then the bundled drills).")
-@click.option("--allow-python", is_flag=True, help="Let an answer's merge = \"module:function\" run (off by default).")
+@click.option("--allow-python", is_flag=True, help=allow_python_help("an answer"))
 @output_option("the verdict", inputs=("answer",))
 def drill_check_cmd(answer, folder, allow_python, output):
     """Run the drill under ANSWER and print PASS/FAIL per required invariant,

@@ -351,8 +351,21 @@ def _changes(drill: Drill, answer: Answer) -> dict:
             raise NotApplicable(src, "home_by", f"no key of this workload has a home by {answer.home_by or 'your homes'}"
                                                 " (a home belongs to a key: routing by email needs rows keyed by email)")
     return dict(invariants=drill.invariants, drop_expect=True, rows_by_email=by_email, topology=answer.topology,
-                hub=hub, resolver=answer.resolver, retype_keys="written", merge=answer.merge, homes=homes,
+                hub=hub, resolver=answer.resolver, retype_keys="written", merge=_merge_ref(answer), homes=homes,
                 presets="drop")
+
+
+def _merge_ref(answer: Answer) -> str | None:
+    """The answer's ``merge``, a ``file.py:function`` path made absolute
+    from the answer's folder (the composed spec lives beside the drill)."""
+    ref = answer.merge
+    if not ref or ".py:" not in ref:
+        return ref
+    file, _, fn = ref.rpartition(":")
+    path = Path(file)
+    if not path.is_absolute():
+        path = Path(answer.source).parent / path
+    return f"{path.resolve()}:{fn}"
 
 
 def compose(drill: Drill, answer: Answer) -> dict:

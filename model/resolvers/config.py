@@ -19,7 +19,7 @@ from replcheck.model.errors import SpecError, did_you_mean
 OP_KINDS = ("set", "delete", "resolve", "incr", "decr", "add", "remove", "transfer")
 REQUIREMENTS = {"python": "runs a Python merge function: needs replcheck check --allow-python"}
 _KEY_FIELDS = {"type", "resolver", "initial", "rights", "merge", "delete_rule", "home"}
-_MERGE_RE = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_]\w*$")
+_MERGE_RE = re.compile(r"^(?:[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*|[^:]+\.py):[A-Za-z_]\w*$")   # module:function or file.py:function
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,8 @@ def _delete_rule(source, key, value, info):
 
 def _merge_ref(source, key, value):
     if not isinstance(value, str) or not _MERGE_RE.match(value):
-        raise SpecError(source, key, f"{value!r} is not \"package.module:function\", e.g. merge = \"examples.merges:concat_titles\"")
+        raise SpecError(source, key, f"{value!r} is not \"package.module:function\" nor \"file.py:function\", e.g."
+                                     " merge = \"examples.merges:concat_titles\" or \"merges.py:concat_titles\"")
     return value
 
 
