@@ -15,9 +15,13 @@ duration of a command:
   written to a wake-up socket (:func:`signal.set_wakeup_fd`) that a small
   watcher thread reads; it calls every registered *interrupter*
   (:func:`interruptible`; z3's ``Context.interrupt``), the call returns,
-  and the pending handler raises in the main thread.  z3's own Ctrl-C
-  handling (``ctrl_c``, which swallows the signal and lets the process go
-  on) is switched off while this is installed.
+  and the main thread goes on.  Inside z3 work (:func:`deferred`) the
+  handlers only *record* the stop — a :class:`KeyboardInterrupt` raised at
+  an arbitrary bytecode would surface inside z3's ``__del__`` methods as
+  "Exception ignored ... Traceback" — and the code turns it into a
+  :class:`KeyboardInterrupt` where it can (:func:`checkpoint`).  z3's own
+  Ctrl-C handling (``ctrl_c``, which swallows the signal and lets the
+  process go on) is switched off while this is installed.
 """
 
 from __future__ import annotations
@@ -29,6 +33,11 @@ from contextlib import contextmanager
 
 _interrupters: list = []
 _active: list = []
+_requested = [False]
+
+
+def _record(signum, frame):
+    _requested[0] = True
 
 
 def _raise(signum, frame):
@@ -109,3 +118,35 @@ def interruptible(stop):
         yield
     finally:
         _interrupters.remove(stop)
+
+
+@contextmanager
+def deferred():
+    """For the body (z3 work): Ctrl-C and SIGTERM are recorded, not raised;
+    :func:`checkpoint` raises them.  A stop still pending when the body ends
+    normally is raised then.  A no-op unless :func:`installed` is in force."""
+    if not _active or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    prev = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    for s, h in prev.items():
+        if h is not signal.SIG_IGN:
+            signal.signal(s, _record)
+    try:
+        yield
+    finally:
+        for s, h in prev.items():
+            signal.signal(s, h)
+    checkpoint()
+
+
+def requested() -> bool:
+    """Has a stop been recorded and not yet raised?"""
+    return _requested[0]
+
+
+def checkpoint() -> None:
+    """Raise :class:`KeyboardInterrupt` if a stop was recorded (once)."""
+    if _requested[0]:
+        _requested[0] = False
+        raise KeyboardInterrupt

@@ -792,12 +792,12 @@ def search(system, names, bounds=None, timeout_ms: int | None = None) -> SearchR
     deadline = min(limits) if limits else None
     found: dict[str, Found] = {}
     reached = [0]   # the unrolling depth, once the encoding is built
-    with context.fresh():   # no z3 state shared with earlier questions: the same spec, the same trace
-        try:
+    try:
+        with context.fresh():   # no z3 state shared with earlier questions: the same spec, the same trace
             return _search(system, tuple(names), bounds, deadline, found, t0, reached)
-        except (KeyboardInterrupt, _OutOfTime) as e:
-            cut = "interrupted" if isinstance(e, KeyboardInterrupt) else "max_seconds"
-            return SearchResult(ENGINE, _stats(None, reached[0], t0), False, cut, found)
+    except (KeyboardInterrupt, _OutOfTime) as e:   # a stop (checks/signals.py) or the deadline between calls
+        cut = "interrupted" if isinstance(e, KeyboardInterrupt) else "max_seconds"
+        return SearchResult(ENGINE, _stats(None, reached[0], t0), False, cut, found)
 
 
 class _OutOfTime(Exception):
@@ -836,7 +836,7 @@ def _search(system, names, bounds, deadline, found, t0, reached) -> SearchResult
                 solver.set("timeout", left)
             solver.push()
             solver.add(goal)
-            r = solver.check()
+            r = context.check(solver)
             model = solver.model() if r == z3.sat else None
             solver.pop()
             if r == z3.sat:

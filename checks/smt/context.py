@@ -40,10 +40,26 @@ def fresh():
     saved = _z3._main_ctx
     ctx = _z3._main_ctx = z3.Context()
     try:
-        with signals.interruptible(ctx.interrupt):
+        with signals.deferred(), signals.interruptible(ctx.interrupt):
             yield
+    except z3.Z3Exception:
+        signals.checkpoint()   # "canceled": the stop interrupted a z3 call; raise it as the stop
+        raise
     finally:
         _z3._main_ctx = saved
+
+
+def check(solver):
+    """``solver.check()``; a stop (Ctrl-C, SIGTERM) recorded meanwhile is
+    raised as :class:`KeyboardInterrupt` here (checks/signals.py)."""
+    from replcheck.checks import signals
+    try:
+        r = solver.check()
+    except z3.Z3Exception:
+        signals.checkpoint()
+        raise
+    signals.checkpoint()
+    return r
 
 
 def remaining_ms(deadline: float | None) -> int | None:

@@ -405,7 +405,7 @@ def _check(q: Query, timeout_ms: int) -> Verdict:
     solver.set("timeout", max(1, int(timeout_ms)))
     solver.add(cons + [z3.Or(bad_a, bad_b)])
     try:
-        r = solver.check()
+        r = context.check(solver)
     except KeyboardInterrupt:   # Ctrl-C or SIGTERM (checks/signals.py): nothing decided
         return Verdict(q, False, bounds_text(q), incomplete=True,
                        note="interrupted (Ctrl-C or SIGTERM) before z3 decided; nothing proved or refuted")
@@ -449,7 +449,7 @@ def _shrink(solver, size, model, deadline):
         solver.set("timeout", left)
         solver.add(size < best)
         try:
-            r = solver.check()
+            r = context.check(solver)
         except KeyboardInterrupt:   # stopped while shrinking: the counterexample so far is real
             return model, False
         if r == z3.sat:

@@ -563,7 +563,7 @@ def _check_laws(enc: Encoding, timeout_ms: int) -> LawsReport:
         s.add([enc.pairwise(x, y, ctx) for i, x in enumerate(states) for y in states[i + 1:]])
         s.add(z3.Or([x != y for x, y in zip(lhs[1], rhs[1])]))
         try:
-            r = s.check()
+            r = context.check(s)
         except KeyboardInterrupt:
             results.append(LawResult(law, False, undecided="interrupted"))
             continue

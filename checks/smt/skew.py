@@ -282,7 +282,7 @@ def _answer(solver, deadline) -> "z3.CheckSatResult":
             raise Undecided("timeout")
         solver.set("timeout", left)
     try:
-        r = solver.check()
+        r = context.check(solver)
     except KeyboardInterrupt:
         raise Undecided("interrupted") from None
     if r == z3.unknown:
