@@ -472,6 +472,21 @@ def _verdict_lines(reports) -> list[str]:
     return out
 
 
+_ANNOUNCED: set = set()
+
+
+def announce_python(spec) -> None:
+    """``--allow-python``: say on stderr what will run, before it runs
+    (each function once; model/resolvers/custom_merge.py checks the rules
+    and refuses, exit 2, before anything is imported)."""
+    from replcheck.model.resolvers.custom_merge import what_runs
+    for line in what_runs(spec):
+        if line not in _ANNOUNCED:
+            _ANNOUNCED.add(line)
+            click.echo(f"replcheck: --allow-python: running {line}; importing it runs that file's top-level code",
+                       err=True)
+
+
 def _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mode, search, bar):
     """Every spec of ``specs`` (under each of ``resolvers`` when given),
     checked: ``(reports, skipped lines)``.  Once the run is stopped (Ctrl-C,
@@ -497,6 +512,7 @@ def _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mod
         if "python" in spec.requires:
             if allow_python:
                 spec = dataclasses.replace(spec, allow_python=True)
+                announce_python(spec)
             elif expect_mode:
                 skipped.append(f"skipped  {spec.source}: needs --allow-python (requires = [\"python\"])")
                 continue
@@ -885,8 +901,9 @@ def timeout_option(what: str):
     """``--timeout SECONDS`` (also ``--max-seconds``, check's spelling) on
     every ``smt`` question: the time z3 gets for ``what``, shared by every
     solver call (each gets what is left)."""
-    return click.option("--timeout", "--max-seconds", "timeout_s", type=click.FloatRange(min=0, min_open=True),
-                        default=60, show_default=True, metavar="SECONDS", help=f"Time for z3 on {what}.")
+    return click.option("--timeout", "--max-seconds", "timeout_s", cls=_Aliased, aliases=("--max-seconds",),
+                        type=click.FloatRange(min=0, min_open=True), default=60, show_default=True,
+                        metavar="SECONDS", help=f"Time for z3 on {what} (also spelled --max-seconds, as in check).")
 
 
 def _ms(seconds: float) -> int:
@@ -1046,6 +1063,11 @@ def drill_check_cmd(answer, folder, allow_python, output):
     d = drill_mod.find_drill(ans.drill, folder, near=Path(answer).parent)
     if output:
         guard_output(output, d.path)   # the drill the answer names is an input too
+    if allow_python and ans.merge:
+        try:
+            announce_python(drill_mod.answer_spec(d, ans, True))
+        except drill_mod.NotApplicable:
+            pass   # check_answer says why, as without the flag
     outcome = drill_mod.check_answer(d, ans, allow_python)
     _emit(drill_mod.render_check(outcome), output)
     # a FAIL without a violated invariant (e.g. a vacuous pass) is still a failure: violated

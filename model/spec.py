@@ -410,6 +410,10 @@ def parse_spec(data: dict, source: str = "<spec>", invariant_names=None) -> Spec
         raw = system.get("edges")
         if not isinstance(raw, list) or not raw:
             raise SpecError(source, "system.edges", "a custom topology needs edges, e.g. edges = [\"a -> b\", \"b -> a\"]")
+        most = len(leaders) * (len(leaders) - 1)
+        if len(raw) > most:   # the size first: each link once
+            raise SpecError(source, "system.edges", f"{len(raw):,} edges; {len(leaders)} leaders have at most {most}"
+                                                    " links; list each link once")
         parsed = []
         for i, e in enumerate(raw):
             key = f"system.edges[{i}]"
@@ -423,6 +427,8 @@ def parse_spec(data: dict, source: str = "<spec>", invariant_names=None) -> Spec
             leader_ref(key, b)
             if a == b:
                 raise SpecError(source, key, f"self-loop '{a} -> {a}'; a link joins two different leaders")
+            if (a, b) in parsed:
+                raise SpecError(source, key, f"'{a} -> {b}' is listed twice; list each link once")
             parsed.append((a, b))
         edges = tuple(parsed)
     elif "edges" in system:

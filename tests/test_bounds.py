@@ -102,6 +102,19 @@ def test_the_leader_limit_comes_before_the_duplicate_check(tmp_path):
     one_line(run("check", dup), 2, "system.leaders", "'a' is listed twice")
 
 
+def test_custom_edges_are_counted_before_they_are_read(tmp_path):
+    p = tmp_path / "edges.toml"
+    edges = json.dumps(["a -> b"] * 200_000)
+    p.write_text(f'[system]\nleaders = ["a", "b"]\ntopology = "custom"\nedges = {edges}\n'
+                 '[[workload]]\nleader = "a"\nkey = "k"\nset = "v"\n')
+    t = time.monotonic()
+    one_line(run("check", p), 2, "system.edges", "at most 2 links")
+    assert time.monotonic() - t < 5
+    p.write_text('[system]\nleaders = ["a", "b"]\ntopology = "custom"\nedges = ["a -> b", "a -> b"]\n'
+                 '[[workload]]\nleader = "a"\nkey = "k"\nset = "v"\n')
+    one_line(run("check", p), 2, "system.edges[1]", "listed twice")
+
+
 def test_the_workload_limit_is_one_line(tmp_path):
     ops = "".join(f'\n[[workload]]\nleader = "a"\nkey = "k{i}"\nset = "v"\n' for i in range(61))
     p = tmp_path / "ops.toml"

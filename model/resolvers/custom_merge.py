@@ -32,9 +32,9 @@ refuses, before running anything:
   syntax tree) *before* the module is imported, so naming a missing
   function never runs the module's code.
 
-Then it prints one line on stderr naming the function and the file that
-will run (importing runs the module's top-level code, and its packages'),
-imports the module, and checks again that the object is a plain function
+Then the CLI prints one line on stderr naming the function and the file
+that will run (:func:`what_runs`; importing runs the module's top-level
+code, and its packages'), and this imports the module and checks again that the object is a plain function
 (``inspect.isfunction``) defined in that module (``__module__``) with two
 positional parameters.  Each function is loaded (and announced) once per
 process.
@@ -131,10 +131,31 @@ def _defined(file, fn_name: str, source: str, key: str, shown: str) -> None:
                                    " remote); nothing was run")
 
 
+def what_runs(spec) -> list[str]:
+    """What ``spec``'s merges will run, one line each (``the merge function
+    F from FILE (KEY)``), every rule of the module notes checked first and
+    nothing imported: the CLI prints these on stderr before the check runs
+    them (the model never prints)."""
+    refs = []
+    if getattr(spec, "merge", None):
+        refs.append((spec.merge, "system.merge"))
+    refs += [(ks.merge, f"keys.{ks.name}.merge") for ks in getattr(spec, "keys", ()) if getattr(ks, "merge", None)]
+    out = []
+    for ref, key in refs:
+        mod_ref, sep, fn_name = ref.rpartition(":")
+        if not sep or not mod_ref or not fn_name.isidentifier():
+            raise _refuse(spec.source, key, f"'{ref}' does not name a function; write merge ="
+                                            " \"package.module:function\" or \"file.py:function\"")
+        file, _, importable = _locate(mod_ref, spec.source, key)
+        _defined(file, fn_name, spec.source, key, mod_ref if importable else str(file))
+        out.append(f"the merge function {fn_name} from {file} ({key})")
+    return list(dict.fromkeys(out))
+
+
 def load_function(ref: str, source: str, key: str):
     """The merge function ``ref`` names (``module:function`` or
-    ``file.py:function``), under the rules of the module notes; prints
-    what will run on stderr before running it."""
+    ``file.py:function``), under the rules of the module notes
+    (:func:`what_runs` says beforehand what this will run)."""
     import importlib.util
     import inspect
     mod_ref, sep, fn_name = ref.rpartition(":")
@@ -147,8 +168,6 @@ def load_function(ref: str, source: str, key: str):
         return cached
     shown = mod_ref if importable else str(file)
     _defined(file, fn_name, source, key, shown)
-    print(f"replcheck: --allow-python: running the merge function {fn_name} from {file} ({key}); importing it"
-          " runs that file's top-level code", file=sys.stderr, flush=True)
     cwd = os.getcwd()
     added = importable and cwd not in sys.path
     if added:
