@@ -59,7 +59,8 @@ class Interrupted(BadInput):
 
     exit_code = EXIT_INCOMPLETE
 
-    def __init__(self, message="interrupted (Ctrl-C or SIGTERM) before anything was finished; nothing to report"):
+    def __init__(self, message="interrupted (Ctrl-C or SIGTERM) before a result could be shown; nothing was"
+                               " reported"):
         super().__init__(message)
 
 

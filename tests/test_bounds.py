@@ -277,6 +277,22 @@ def test_smt_stops_inside_z3(tmp_path, sig):
     assert code == 3 and after < 5 and "interrupted" in out
 
 
+def test_drill_solve_stops_and_reports_the_rest_not_finished(monkeypatch):
+    from replcheck.checks import drill
+    real, calls = drill.check, []
+
+    def check_then_stop(*a, **k):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+    monkeypatch.setattr(drill, "check", check_then_stop)
+    r = run("drill", "solve", "inventory", "--resolver", "lww,max,min,escrow,pn-counter")
+    assert r.exit_code == 3, r.output
+    assert "not finished: the run was interrupted" in r.output and "interrupted" in r.output
+    assert len(calls) == 3 and "Aborted" not in r.output
+
+
 def test_ctrl_c_while_rendering_prints_the_verdicts(monkeypatch):
     def slow(reports, minimise):
         raise KeyboardInterrupt
