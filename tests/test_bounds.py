@@ -293,6 +293,24 @@ def test_drill_solve_stops_and_reports_the_rest_not_finished(monkeypatch):
     assert len(calls) == 3 and "Aborted" not in r.output
 
 
+@pytest.mark.parametrize("args", [
+    ["smt", "laws", "max"],
+    ["smt", "skew", SPECS / "seed" / "skew-wall.toml", "--least-skew"],
+    ["smt", "iconfluence", Path(__file__).resolve().parent.parent / "queries" / "iconfluence" / "stock-decrement.toml"],
+    ["check", SEED, "--engine", "smt"],
+])
+def test_every_z3_question_stops_with_what_was_decided(monkeypatch, args):
+    """A stop inside a z3 call (checks/signals.py raises it from context.check) is a partial result, exit 3."""
+    from replcheck.checks.smt import context
+
+    def stopped(solver):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(context, "check", stopped)
+    r = run(*args)
+    assert r.exit_code == 3, r.output
+    assert "interrupted" in r.output.lower() and "Traceback" not in r.output and "Aborted" not in r.output
+
+
 def test_ctrl_c_while_rendering_prints_the_verdicts(monkeypatch):
     def slow(reports, minimise):
         raise KeyboardInterrupt
