@@ -115,6 +115,16 @@ def test_custom_edges_are_counted_before_they_are_read(tmp_path):
     one_line(run("check", p), 2, "system.edges[1]", "listed twice")
 
 
+def test_a_set_of_a_hundred_thousand_initial_elements_is_refused_at_once(tmp_path):
+    p = tmp_path / "set.toml"
+    p.write_text('[system]\nleaders = ["a", "b"]\n[keys."cart"]\ntype = "or-set"\n'
+                 f'initial = {json.dumps([f"e{i}" for i in range(100_000)])}\n'
+                 '[[workload]]\nleader = "a"\nkey = "cart"\nadd = "x"\n')
+    t = time.monotonic()
+    one_line(run("check", p), 2, "keys.cart.initial", "at most 1,000")
+    assert time.monotonic() - t < 5
+
+
 def test_the_workload_limit_is_one_line(tmp_path):
     ops = "".join(f'\n[[workload]]\nleader = "a"\nkey = "k{i}"\nset = "v"\n' for i in range(61))
     p = tmp_path / "ops.toml"

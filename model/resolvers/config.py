@@ -201,10 +201,16 @@ def parse_config(source, data, system, leaders, workload, resolver, clock):
     return dict(keys=tuple(keys), homes=homes, delete_rule=delete_rule, merge=merge, requires=requires)
 
 
+MAX_SET_ELEMENTS = 1_000   # a set key's initial elements (each state carries them)
+
+
 def _initial(source, key, v, info):
     if v is None:
         return None
     if info.family == "set":
+        if isinstance(v, list) and len(v) > MAX_SET_ELEMENTS:   # the size first: every state holds the set
+            raise SpecError(source, key, f"{len(v):,} elements; a set starts from at most {MAX_SET_ELEMENTS:,};"
+                                         " keep the elements the workload touches")
         if not isinstance(v, list) or not all(isinstance(x, (str, int)) and not isinstance(x, bool) for x in v):
             raise SpecError(source, key, "a set starts from a list of elements, e.g. initial = [\"milk\", \"eggs\"]")
         return tuple(dict.fromkeys(str(x) for x in v))
