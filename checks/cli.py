@@ -22,7 +22,8 @@ from replcheck.checks import matrix as matrix_mod
 from replcheck.checks import render_html, render_itf, render_json, render_markdown, render_text
 from replcheck.checks.invariants import INVARIANTS
 from replcheck.checks.trace import build_trace, path_from_json
-from replcheck.checks.verdict import ENGINES, HOLDS, INCOMPLETE, VIOLATED, Options, Verdict, check, load, meets
+from replcheck.checks.verdict import (ENGINES, HOLDS, INCOMPLETE, VIOLATED, Options, Verdict, check, load, meets,
+                                      not_run)
 from replcheck.model.clocks import CLOCKS
 from replcheck.model.errors import ReplcheckError
 from replcheck.model.resolvers import RESOLVERS
@@ -54,6 +55,17 @@ class InternalError(BadInput):
     exit_code = EXIT_INTERNAL
 
 
+class Interrupted(BadInput):
+    """Ctrl-C or SIGTERM before anything could be reported: one line, exit 3
+    (a stopped run is incomplete, README "Exit codes")."""
+
+    exit_code = EXIT_INCOMPLETE
+
+    def __init__(self, message="interrupted (Ctrl-C or SIGTERM) before a result could be shown; nothing was"
+                               " reported"):
+        super().__init__(message)
+
+
 class _Guarded(click.Group):
     """The one error policy of every command: a :class:`ReplcheckError` is
     bad input (exit 2, one line naming file, key and fix); input nested
@@ -63,10 +75,16 @@ class _Guarded(click.Group):
     reaches a user by default."""
 
     def invoke(self, ctx):
+        from replcheck.checks import signals
         try:
-            return super().invoke(ctx)
-        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
+            with signals.installed():   # SIGTERM stops as Ctrl-C does; both reach z3 (checks/signals.py)
+                return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
             raise
+        except KeyboardInterrupt:
+            # A stop outside any engine (which would have returned a partial result): nothing
+            # finished to show — exit 3, never click's "Aborted!" (exit 1 means "violation").
+            raise Interrupted() from None
         except ReplcheckError as e:
             err = BadInput(str(e))
             err.exit_code = getattr(e, "exit_code", EXIT_BAD_INPUT)   # TargetUnavailable: 3
@@ -272,6 +290,14 @@ def progress_option():
                         help="Show progress on stderr (default: on a terminal).")
 
 
+def allow_python_help(who: str = "a spec") -> str:
+    return (f"Let {who} run the merge function it names (merge = \"module:function\", or \"file.py:function\""
+            f" read from {who}'s folder); off by default. Only a plain function of two values defined with def at"
+            " the top level of your own module: never the standard library (os:popen is refused), nor a name the"
+            " file does not define (checked before it is imported). Importing runs the module's top-level code; a"
+            " line on stderr names what runs first.")
+
+
 @dataclasses.dataclass(frozen=True)
 class Search:
     """How ``check`` searches, built once from its options
@@ -283,9 +309,26 @@ class Search:
     max_states: int | None = None
     max_depth: int | None = None
     max_seconds: float | None = None
+    max_memory: int | None = None
 
     def bound(self, spec):
-        return spec.with_bounds(max_states=self.max_states, max_depth=self.max_depth, max_seconds=self.max_seconds)
+        return spec.with_bounds(max_states=self.max_states, max_depth=self.max_depth, max_seconds=self.max_seconds,
+                                max_memory=self.max_memory)
+
+
+class Size(click.ParamType):
+    """A memory size: ``4G``, ``512M``, ``1.5G`` or bytes (model/memory.py)."""
+
+    name = "SIZE"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        from replcheck.model.memory import parse_size
+        try:
+            return parse_size(value)
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
 
 
 def search_options(f):
@@ -294,7 +337,7 @@ def search_options(f):
     that cannot run."""
 
     @functools.wraps(f)
-    def command(*args, max_states, max_depth, max_seconds, engine, depth, por, dead_variables, symmetry,
+    def command(*args, max_states, max_depth, max_seconds, max_memory, engine, depth, por, dead_variables, symmetry,
                 stop_early, fingerprint, simulate, runs, seed, workers, **kwargs):
         if fingerprint and engine != "bfs":
             raise BadInput(f"--fingerprint: only the bfs engine keeps a visited set of fingerprints, not {engine};"
@@ -305,13 +348,17 @@ def search_options(f):
             raise BadInput("--workers: only --simulate runs in parallel; add --simulate or drop --workers")
         opts = Options(por=por, dead_variables=dead_variables, symmetry=symmetry, fingerprint=fingerprint,
                        simulate=runs if simulate else None, seed=seed, workers=workers, stop_early=stop_early)
-        search = Search(engine, opts, max_states, depth or max_depth, max_seconds)
+        search = Search(engine, opts, max_states, depth or max_depth, max_seconds, max_memory)
         return f(*args, search=search, **kwargs)
 
     for deco in reversed([
         click.option("--max-states", type=click.IntRange(min=1), help="Stop after this many distinct states."),
         click.option("--max-depth", type=click.IntRange(min=1), help="Do not expand states deeper than this."),
-        click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True), help="Stop after this long."),
+        click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True),
+                     help="Stop after this long (every engine; z3 gets what is left of it)."),
+        click.option("--max-memory", type=Size(), metavar="SIZE",
+                     help="Stop when the process holds this much memory, e.g. 4G or 512M (default: 75% of the"
+                          " memory available at the start): incomplete (max_memory), exit 3."),
         click.option("--engine", type=click.Choice(ENGINES), default="bfs", show_default=True,
                      help="bfs gives shortest counterexamples; dfs is a cross-check; smt is the symbolic engine"
                           " (docs/z3.md)."),
@@ -370,9 +417,7 @@ def main():
               "Check each spec under this resolver, or under every resolver of the catalogue (all): one report,"
               " with its traces, per resolver; n/a lines say why a resolver cannot run (docs/z3.md).",
               metavar="NAME|all")
-@click.option("--allow-python", is_flag=True,
-              help="Let specs run the Python merge functions they name (merge = \"module:function\"); off by"
-                   " default: a spec must not run code unless asked.")
+@click.option("--allow-python", is_flag=True, help=allow_python_help())
 @progress_option()
 @output_option("the report", inputs=("specs",))
 @search_options
@@ -394,23 +439,62 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolver
         reports, skipped = _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mode, search, bar)
     finally:
         bar.done()
+    stopped = any(rep.cut == "interrupted" for rep in reports)
+    if stopped:
+        click.echo("replcheck: interrupted (Ctrl-C or SIGTERM): what finished is shown; the rest is incomplete"
+                   " (interrupted)", err=True)
     if expect_mode:
         text, ok = _compare_expectations(reports, skipped)
         _emit(text, output)
-        _finish(HOLDS if ok else VIOLATED)
-    if fmt == "json":
-        _emit(render_json.render(reports), output)
-    elif fmt in RICH:
-        _emit(RICH[fmt](reports, minimise), output)
-    else:
-        _emit("\n\n".join([render_text.render(r) for r in reports] + (["\n".join(skipped)] if skipped else [])),
-              output)
+        _finish(HOLDS if ok else VIOLATED, [INCOMPLETE] if stopped else [])
+    try:
+        if fmt == "json":
+            text = render_json.render(reports)
+        elif fmt in RICH:
+            text = RICH[fmt](reports, minimise)
+        else:
+            text = "\n\n".join([render_text.render(r) for r in reports] + (["\n".join(skipped)] if skipped else []))
+    except KeyboardInterrupt:
+        # Stopped while rendering: the verdicts are known, the report is not written.
+        click.echo(f"replcheck: interrupted while rendering --format {fmt}; the report was not written;"
+                   " the verdicts:", err=True)
+        click.echo("\n".join(_verdict_lines(reports)))
+        _finish(INCOMPLETE, (r.verdict for rep in reports for r in rep.results))
+    _emit(text, output)
     _finish(r.verdict for rep in reports for r in rep.results)
+
+
+def _verdict_lines(reports) -> list[str]:
+    """One line per spec and invariant: the verdict (a fallback when the
+    full report cannot be rendered)."""
+    out = []
+    for rep in reports:
+        for r in rep.results:
+            detail = f" {r.anomaly}" if r.verdict == VIOLATED else f" ({r.bound})" if r.verdict == INCOMPLETE else ""
+            out.append(f"{rep.spec.source}: {r.invariant} {r.verdict}{detail}")
+    return out
+
+
+_ANNOUNCED: set = set()
+
+
+def announce_python(spec) -> None:
+    """``--allow-python``: say on stderr what will run, before it runs
+    (each function once; model/resolvers/custom_merge.py checks the rules
+    and refuses, exit 2, before anything is imported)."""
+    from replcheck.model.resolvers.custom_merge import what_runs
+    for line in what_runs(spec):
+        if line not in _ANNOUNCED:
+            _ANNOUNCED.add(line)
+            click.echo(f"replcheck: --allow-python: running {line}; importing it runs that file's top-level code",
+                       err=True)
 
 
 def _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mode, search, bar):
     """Every spec of ``specs`` (under each of ``resolvers`` when given),
-    checked: ``(reports, skipped lines)``."""
+    checked: ``(reports, skipped lines)``.  Once the run is stopped (Ctrl-C,
+    SIGTERM), the specs not reached get a report of ``incomplete
+    (interrupted)`` results (:func:`checks.verdict.not_run`)."""
     skipped: list[str] = []
     runs_of = [(p, load(p, overrides)) for p in _spec_files(specs)]
     if resolvers:   # one run per resolver (checks/smt/per_resolver.py)
@@ -423,6 +507,7 @@ def _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mod
             raise BadInput(f"--resolver {','.join(resolvers)}: no resolver can run this spec ("
                            + "; ".join(f"{r}: {v}" for _, r, v in each) + ")")
     reports = []
+    stopped = False
     for path, spec in runs_of:
         spec = search.bound(spec)
         if expect_mode and not spec.expect:
@@ -430,11 +515,21 @@ def _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mod
         if "python" in spec.requires:
             if allow_python:
                 spec = dataclasses.replace(spec, allow_python=True)
+                announce_python(spec)
             elif expect_mode:
                 skipped.append(f"skipped  {spec.source}: needs --allow-python (requires = [\"python\"])")
                 continue
-        reports.append(check(spec, invariants or None, engine=search.engine, progress=bar, options=search.options))
-        bar.done()
+        if not stopped:
+            try:
+                rep = check(spec, invariants or None, engine=search.engine, progress=bar, options=search.options)
+            except KeyboardInterrupt:   # stopped outside the search (planning, replaying a trace)
+                rep = None
+            stopped = rep is None or rep.cut == "interrupted"
+            bar.done()
+            if rep is not None:
+                reports.append(rep)
+                continue
+        reports.append(not_run(spec, invariants or None, search.engine))
     return reports, skipped
 
 
@@ -458,10 +553,14 @@ def _compare_expectations(reports, skipped=()) -> tuple[str, bool]:
     for rep in reports:
         got = {r.invariant: r for r in rep.results}
         bad = []
+        unfinished = []
         for inv, exp in rep.spec.expect:
             r = got.get(inv)
             if r is None:
                 bad.append(f"{inv}: expected {exp.verdict} but it was not checked (add it to [check] invariants)")
+                continue
+            if r.verdict == INCOMPLETE and r.bound == "interrupted":
+                unfinished.append(inv)   # not judged: neither as expected nor a mismatch
                 continue
             if not meets(r, exp):   # violated:X: X among the kinds reported (docs/spec-format.md)
                 want = exp.verdict + (f":{exp.anomaly}" if exp.anomaly else "")
@@ -472,14 +571,17 @@ def _compare_expectations(reports, skipped=()) -> tuple[str, bool]:
             all_ok = False
             lines.append(f"MISMATCH {rep.spec.source}")
             lines.extend(f"  {b}" for b in bad)
+        elif unfinished:
+            lines.append(f"interrupted {rep.spec.source}: {', '.join(unfinished)} not finished (Ctrl-C or SIGTERM)")
         else:
             summary = ", ".join(f"{r.invariant} {r.verdict}" + (" (vacuous)" if getattr(r, "vacuous", None) else "")
                                 for r in rep.results)
             lines.append(f"ok       {rep.spec.source}: {summary}")
     n_bad = sum(1 for line in lines if line.startswith("MISMATCH"))
+    n_cut = sum(1 for line in lines if line.startswith("interrupted"))
     lines.extend(skipped)
-    lines.append(f"{len(reports)} specs, {len(reports) - n_bad} as expected, {n_bad} mismatched"
-                 + (f", {len(skipped)} skipped" if skipped else ""))
+    lines.append(f"{len(reports)} specs, {len(reports) - n_bad - n_cut} as expected, {n_bad} mismatched"
+                 + (f", {n_cut} interrupted" if n_cut else "") + (f", {len(skipped)} skipped" if skipped else ""))
     return "\n".join(lines), all_ok
 
 
@@ -606,8 +708,11 @@ def matrix_cmd(spec, resolvers, topologies, invariants, fmt, minimize, progress,
             click.echo(f"\r  [{done + 1}/{total}] {topology} / {resolver} ...{' ' * 10}", err=True, nl=False)
 
     m = matrix_mod.run(spec, resolvers or None, topologies or None, invariants or None, tick)
+    if m.interrupted:
+        click.echo("replcheck: interrupted (Ctrl-C or SIGTERM): the combinations not finished are"
+                   " incomplete (interrupted)", err=True)
     _emit(matrix_mod.RENDERERS[fmt](m, minimize), output)
-    _finish(r.verdict for rep in m.checked() for r in rep.results)
+    _finish(m.verdicts, [INCOMPLETE] if m.interrupted else [])
 
 
 @main.command("conform")
@@ -673,7 +778,11 @@ def conform_cmd(spec, target, runs, seed, limit, dsns, overrides, fmt, progress,
 def replay_cmd(spec, trace_file, invariants, overrides, fmt, output):
     """Re-execute a saved trace (from check --format json) against SPEC and
     confirm its violation.  Exit 1 when the violation reproduces, 0 when the
-    trace runs but the invariant now holds at its end, 2 when it does not fit.
+    trace runs but the invariant now holds, 2 when it does not fit — or when
+    it cannot be judged: a quiescent-state invariant (convergence,
+    no-lost-writes, ...) needs a trace that ends quiescent, not mid-way nor
+    at a write cut in a replication loop.  Every-state invariants are
+    judged at each state of the trace.
     """
     s = load(spec, overrides)
     todo = _traces_to_replay(trace_file, invariants)
@@ -684,7 +793,10 @@ def replay_cmd(spec, trace_file, invariants, overrides, fmt, output):
         if name not in INVARIANTS:
             raise BadInput(f"{trace_file}: results.invariant: unknown '{name}' (replcheck list invariants)")
         path = path_from_json(system, r["trace"].get("steps", []), trace_file)
-        outcomes.append(_replay_one(system, name, path))
+        outcome = _replay_one(system, name, path)
+        if outcome["outcome"] == "not-judged":   # nothing was judged: refuse, never "holds" (exit 0)
+            raise BadInput(f"{trace_file}: {outcome['why']}")
+        outcomes.append(outcome)
     if fmt == "json":
         _emit(json.dumps({"replayed": outcomes}, indent=2), output)
     else:
@@ -735,28 +847,48 @@ def _traces_to_replay(trace_file, invariants) -> list[dict]:
 
 
 def _replay_one(system, name, path) -> dict:
-    """Replay ``path`` and judge invariant ``name`` at its end: a dict with
-    ``outcome`` (reproduced, holds, not-judged) and its ``text``."""
+    """Replay ``path`` and judge invariant ``name``: an every-state
+    invariant at each state of the run (a safety violation may sit
+    mid-trace), a quiescent-state one at its end.  A dict with ``outcome``
+    (reproduced, holds, not-judged — then ``why``, one line) and its
+    ``text``."""
     trace, state = build_trace(system, path)
     inv = INVARIANTS[name]
     out = {"invariant": name, "steps": len(path), "anomaly": None, "message": None}
+    n = len(path)
     if st.is_looped(state) and inv.scope == QUIESCENT:
         # As the engine does (checks/verdict.py _unless_looped): a loop-cut state looks quiescent
         # but replication never ends there, so only quiescent-scope invariants are not judged;
         # every-state ones are, replication-terminates above all (its violation is this state).
         return {**out, "outcome": "not-judged",
-                "text": f"{name}: replayed {len(path)} steps, but a write was cut there after circling the"
-                        " topology (a replication loop): a quiescent-state invariant is not judged there"}
+                "why": f"{name}: the trace ({n} steps) ends where a write was cut after circling the topology (a"
+                       f" replication loop), which is not a quiescent state, and {name} is judged only at quiescent"
+                       " states; replay it with --invariant replication-terminates",
+                "text": f"{name}: not judged"}
     if inv.scope == QUIESCENT and not is_quiescent(system, system.successors(state)):
         return {**out, "outcome": "not-judged",
-                "text": f"{name}: replayed {len(path)} steps, but the end state is not quiescent;"
-                        " the invariant is only judged at quiescent states"}
-    v = inv.build(system)(state)
+                "why": f"{name}: the trace ({n} steps) does not end in a quiescent state (replication has not"
+                       f" finished), and {name} is judged only at quiescent states; replay a whole trace written"
+                       " by replcheck check --format json",
+                "text": f"{name}: not judged"}
+    judge = inv.build(system)
+    if inv.scope == QUIESCENT:
+        at, v = n, judge(state)
+    else:   # every state: the first that breaks it
+        s = system.initial_state()
+        at, v = 0, judge(s)
+        for i, a in enumerate(path, 1):
+            if v is not None:
+                break
+            s = system.step(s, a)
+            at, v = i, judge(s)
     if v is None:
+        where = "at the end" if inv.scope == QUIESCENT else "at every state"
         return {**out, "outcome": "holds",
-                "text": f"{name}: replayed {len(path)} steps; the invariant HOLDS at the end (not reproduced)"}
+                "text": f"{name}: replayed {n} steps; the invariant HOLDS {where} (not reproduced)"}
+    step = "" if at == n else f" at step {at} of {n}"
     return {**out, "outcome": "reproduced", "anomaly": v.anomaly, "message": v.message,
-            "text": f"{name}: replayed {len(path)} steps; violation reproduced: {v.anomaly}\n  {v.message}"}
+            "text": f"{name}: replayed {n} steps; violation reproduced{step}: {v.anomaly}\n  {v.message}"}
 
 
 # ---------------------------------------------------------------- z3 (issue 6)
@@ -766,6 +898,19 @@ def smt_group():
     (docs/z3.md).  Exit 0: no loss possible / proved / i-confluent; 1: a
     counterexample; 2: bad input; 3: incomplete (laws: convergence not
     proved; iconfluence: z3 timed out)."""
+
+
+def timeout_option(what: str):
+    """``--timeout SECONDS`` (also ``--max-seconds``, check's spelling) on
+    every ``smt`` question: the time z3 gets for ``what``, shared by every
+    solver call (each gets what is left)."""
+    return click.option("--timeout", "--max-seconds", "timeout_s", cls=_Aliased, aliases=("--max-seconds",),
+                        type=click.FloatRange(min=0, min_open=True), default=60, show_default=True,
+                        metavar="SECONDS", help=f"Time for z3 on {what} (also spelled --max-seconds, as in check).")
+
+
+def _ms(seconds: float) -> int:
+    return max(1, round(seconds * 1000))
 
 
 @smt_group.command("skew")
@@ -779,9 +924,10 @@ def smt_group():
 @click.option("--least-skew", "--minimize", "least_skew", cls=_Aliased, aliases=("--minimize",), is_flag=True,
               help="Also find the least skew at which a causally later write is lost.")
 @click.option("--free-times", is_flag=True, help="Ignore the spec's time_ms: commits at any real time.")
+@timeout_option("the whole analysis; a question not answered by then is NOT DECIDED (exit 3)")
 @set_option()
 @output_option("the analysis", inputs=("spec",))
-def smt_skew_cmd(spec, max_skew, commit_ms, replication_ms, least_skew, free_times, overrides, output):
+def smt_skew_cmd(spec, max_skew, commit_ms, replication_ms, least_skew, free_times, timeout_s, overrides, output):
     """Under which clock offsets and commit times does LWW over wall clocks
     lose a write of SPEC?  Prints a witness timeline with every clock.
 
@@ -798,17 +944,18 @@ def smt_skew_cmd(spec, max_skew, commit_ms, replication_ms, least_skew, free_tim
         return None if x is None else Fraction(str(x))
 
     timing = skew.Timing(frac(commit_ms), frac(replication_ms), frac(max_skew), free_times)
-    report = skew.analyse(load(spec, overrides), timing, least_skew)
+    report = skew.analyse(load(spec, overrides), timing, least_skew, timeout_ms=_ms(timeout_s))
     _emit(smt_render.skew(report), output)
-    _finish(VIOLATED if report.lost_update or report.causally_later else HOLDS)
+    _finish(VIOLATED if report.lost_update or report.causally_later else INCOMPLETE if report.incomplete else HOLDS)
 
 
 @smt_group.command("laws")
 @click.argument("resolver", metavar="RESOLVER|MERGE.toml")
 @click.option("--tie-break", type=click.Choice(sorted(TIE_BREAKS)), default="leader", show_default=True,
               help="For lww: the rule on equal timestamps.")
+@timeout_option("the three laws together; a law not decided by then is NOT DECIDED (exit 3)")
 @output_option("the proof", inputs=lambda kw: [kw["resolver"]] if kw["resolver"].endswith(".toml") else [])
-def smt_laws_cmd(resolver, tie_break, output):
+def smt_laws_cmd(resolver, tie_break, timeout_s, output):
     """Prove or refute commutativity, associativity and idempotence of a
     resolver's merge (or of a custom merge in a TOML file).
 
@@ -822,19 +969,18 @@ def smt_laws_cmd(resolver, tie_break, output):
     from replcheck.checks.smt import render as smt_render
 
     if resolver.endswith(".toml"):
-        report = laws.check_laws(laws.load_custom(resolver))
+        report = laws.check_laws(laws.load_custom(resolver), _ms(timeout_s))
     else:
-        report = laws.report_for(resolver, tie_break)
+        report = laws.report_for(resolver, tie_break, _ms(timeout_s))
     _emit(smt_render.laws(report), output)
-    # incomplete: the laws hold for the value merge, but convergence is not proved
-    _finish(HOLDS if report.converges else VIOLATED if not report.proved else INCOMPLETE)
+    # incomplete: the laws hold for the value merge, but convergence is not proved; or a law was not decided
+    _finish(HOLDS if report.converges else VIOLATED if report.refuted else INCOMPLETE)
 
 
 @smt_group.command("iconfluence")
 @click.argument("query", metavar="QUERY.toml", type=click.Path())
-@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True), default=60, show_default=True,
-              metavar="SECONDS", help="Time for z3 on the whole question (solving, then shrinking the"
-                                      " counterexample); past it: exit 3 (incomplete), or an unshrunk counterexample.")
+@timeout_option("the whole question (solving, then shrinking the counterexample); past it: exit 3 (incomplete),"
+                " or an unshrunk counterexample")
 @output_option("the verdict", inputs=("query",))
 def smt_iconfluence_cmd(query, timeout_s, output):
     """Is QUERY's set of operations I-confluent for its invariant (Bailis et
@@ -848,7 +994,7 @@ def smt_iconfluence_cmd(query, timeout_s, output):
     from replcheck.checks.smt import iconfluence
     from replcheck.checks.smt import render as smt_render
 
-    verdict = iconfluence.check(iconfluence.load_query(query), timeout_ms=max(1, round(timeout_s * 1000)))
+    verdict = iconfluence.check(iconfluence.load_query(query), timeout_ms=_ms(timeout_s))
     _emit(smt_render.iconfluence(verdict), output)
     _finish(INCOMPLETE if verdict.incomplete else HOLDS if verdict.confluent else VIOLATED)
 
@@ -904,7 +1050,7 @@ def drill_list_cmd(folder):
 @drill_group.command("check")
 @click.argument("answer", metavar="ANSWER.toml", type=click.Path())
 @drills_option("Where to find the drill (default: next to the answer, then the bundled drills).")
-@click.option("--allow-python", is_flag=True, help="Let an answer's merge = \"module:function\" run (off by default).")
+@click.option("--allow-python", is_flag=True, help=allow_python_help("an answer"))
 @output_option("the verdict", inputs=("answer",))
 def drill_check_cmd(answer, folder, allow_python, output):
     """Run the drill under ANSWER and print PASS/FAIL per required invariant,
@@ -920,6 +1066,11 @@ def drill_check_cmd(answer, folder, allow_python, output):
     d = drill_mod.find_drill(ans.drill, folder, near=Path(answer).parent)
     if output:
         guard_output(output, d.path)   # the drill the answer names is an input too
+    if allow_python and ans.merge:
+        try:
+            announce_python(drill_mod.answer_spec(d, ans, True))
+        except drill_mod.NotApplicable:
+            pass   # check_answer says why, as without the flag
     outcome = drill_mod.check_answer(d, ans, allow_python)
     _emit(drill_mod.render_check(outcome), output)
     # a FAIL without a violated invariant (e.g. a vacuous pass) is still a failure: violated
@@ -972,6 +1123,8 @@ def _solve_verdict(cells) -> Verdict:
     does and some answer fails (or passes only vacuously); incomplete when
     every answer was cut by a bound or cannot run (n/a) — nothing shown wrong."""
     kinds = {c.verdict for c in cells}
+    if "interrupted" in kinds:   # stopped (Ctrl-C, SIGTERM): the table is partial, whatever it shows
+        return INCOMPLETE
     if "pass" in kinds:
         return HOLDS
     if kinds & {"fail", "vacuous"}:

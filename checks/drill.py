@@ -351,8 +351,21 @@ def _changes(drill: Drill, answer: Answer) -> dict:
             raise NotApplicable(src, "home_by", f"no key of this workload has a home by {answer.home_by or 'your homes'}"
                                                 " (a home belongs to a key: routing by email needs rows keyed by email)")
     return dict(invariants=drill.invariants, drop_expect=True, rows_by_email=by_email, topology=answer.topology,
-                hub=hub, resolver=answer.resolver, retype_keys="written", merge=answer.merge, homes=homes,
+                hub=hub, resolver=answer.resolver, retype_keys="written", merge=_merge_ref(answer), homes=homes,
                 presets="drop")
+
+
+def _merge_ref(answer: Answer) -> str | None:
+    """The answer's ``merge``, a ``file.py:function`` path made absolute
+    from the answer's folder (the composed spec lives beside the drill)."""
+    ref = answer.merge
+    if not ref or ".py:" not in ref:
+        return ref
+    file, _, fn = ref.rpartition(":")
+    path = Path(file)
+    if not path.is_absolute():
+        path = Path(answer.source).parent / path
+    return f"{path.resolve()}:{fn}"
 
 
 def compose(drill: Drill, answer: Answer) -> dict:
@@ -584,7 +597,7 @@ class Cell:
     """One combination of the answer space: its answer and what happened."""
 
     answer: Answer
-    verdict: str               # pass | fail | vacuous | n/a | incomplete
+    verdict: str               # pass | fail | vacuous | n/a | incomplete | interrupted (Ctrl-C, SIGTERM)
     failed: tuple[str, ...] = ()
     reason: str = ""
     worst_ms: int | None = None
@@ -616,32 +629,50 @@ def solve(drill: Drill, topologies=None, resolvers=None, routings=None, progress
     space = list(answer_space(drill, topologies, resolvers, routings))
     cells = []
     memo: dict[Spec, Cell] = {}
+    stopped = False
     for n, ans in enumerate(space):
+        if stopped:   # Ctrl-C / SIGTERM: the answers not reached are reported, not checked
+            cells.append(Cell(ans, INTERRUPTED, reason="not checked: the run was interrupted"))
+            continue
         if progress:
             progress(n, len(space), ans)
         try:
-            spec = answer_spec(drill, ans)
-        except NotApplicable as e:
-            cells.append(Cell(ans, "n/a", reason=f"{e.key}: {e.message}"))
-            continue
-        key = spec   # equal validated specs check alike
-        if key in memo:   # the answer does not change the spec (e.g. no key takes the resolver)
-            c = memo[key]
-            cells.append(Cell(ans, c.verdict, c.failed, c.reason, c.worst_ms))
-            continue
-        rep = check(spec)
-        failed = tuple(r.invariant for r in rep.results if r.verdict == VIOLATED)
-        verdict = "fail" if failed else "incomplete" if any(r.verdict == INCOMPLETE for r in rep.results) \
-            else "vacuous" if any(r.vacuous for r in rep.results) else "pass"
-        if verdict == "vacuous":
-            failed = tuple(r.invariant for r in rep.results if r.vacuous)
-        costs = [c.ms for c in cost(spec, rep.system)]
-        worst = None if any(c is None for c in costs) else max(costs, default=0)
-        memo[key] = cell = Cell(ans, verdict, failed, "", worst)
+            cell, stopped = _solve_one(drill, ans, memo)
+        except KeyboardInterrupt:
+            cell, stopped = Cell(ans, INTERRUPTED, reason="not checked: the run was interrupted"), True
         cells.append(cell)
-    if progress:
+    if progress and not stopped:
         progress(len(space), len(space), None)
     return cells
+
+
+INTERRUPTED = "interrupted"
+
+
+def _solve_one(drill: Drill, ans: Answer, memo: dict) -> tuple[Cell, bool]:
+    """The cell of one answer, and whether the run was stopped during it."""
+    try:
+        spec = answer_spec(drill, ans)
+    except NotApplicable as e:
+        return Cell(ans, "n/a", reason=f"{e.key}: {e.message}"), False
+    key = spec   # equal validated specs check alike
+    if key in memo:   # the answer does not change the spec (e.g. no key takes the resolver)
+        c = memo[key]
+        return Cell(ans, c.verdict, c.failed, c.reason, c.worst_ms), False
+    rep = check(spec)
+    stopped = rep.cut == "interrupted"
+    failed = tuple(r.invariant for r in rep.results if r.verdict == VIOLATED)
+    verdict = "fail" if failed else (INTERRUPTED if stopped else "incomplete") \
+        if any(r.verdict == INCOMPLETE for r in rep.results) \
+        else "vacuous" if any(r.vacuous for r in rep.results) else "pass"
+    if verdict == "vacuous":
+        failed = tuple(r.invariant for r in rep.results if r.vacuous)
+    costs = [c.ms for c in cost(spec, rep.system)]
+    worst = None if any(c is None for c in costs) else max(costs, default=0)
+    cell = Cell(ans, verdict, failed, "", worst)
+    if not stopped:
+        memo[key] = cell
+    return cell, stopped
 
 
 def cell_text(c: Cell) -> str:
@@ -689,5 +720,7 @@ def render_solve(drill: Drill, cells: list[Cell]) -> str:
         out.append("")
     passing = [c for c in cells if c.verdict == "pass"]
     checked = [c for c in cells if c.verdict != "n/a"]
-    out.append(f"{len(passing)} of {len(checked)} applicable answers pass ({len(cells) - len(checked)} n/a)")
+    stopped = sum(1 for c in cells if c.verdict == INTERRUPTED)
+    out.append(f"{len(passing)} of {len(checked)} applicable answers pass ({len(cells) - len(checked)} n/a)"
+               + (f"; {stopped} not finished: the run was interrupted (Ctrl-C or SIGTERM)" if stopped else ""))
     return "\n".join(out)

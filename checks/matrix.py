@@ -44,7 +44,7 @@ from replcheck.checks import escape as esc
 from replcheck.checks import render_markdown as md
 from replcheck.checks.explain import explain
 from replcheck.checks.invariants import INVARIANTS
-from replcheck.checks.verdict import HOLDS, INCOMPLETE, VIOLATED, Report, check, load
+from replcheck.checks.verdict import HOLDS, INCOMPLETE, VIOLATED, Report, Result, check, load
 from replcheck.model.errors import SpecError, did_you_mean
 from replcheck.model import variants
 from replcheck.model.resolvers import RESOLVERS
@@ -62,6 +62,15 @@ class NotApplicable:
 
 
 @dataclass(frozen=True)
+class NotRun:
+    """A combination not checked because the run was stopped (Ctrl-C or
+    SIGTERM): each of its cells is ``incomplete (interrupted)``."""
+
+    reason: str = "interrupted"
+    verdict: str = INCOMPLETE
+
+
+@dataclass(frozen=True)
 class Matrix:
     """Every combination's report, keyed by ``(topology, resolver)``."""
 
@@ -75,18 +84,33 @@ class Matrix:
         return self.reports[(topology, resolver)]
 
     def result(self, topology: str, resolver: str, invariant: str):
-        """The verdict of one cell, or the :class:`NotApplicable` of its row."""
+        """The verdict of one cell, or the :class:`NotApplicable` of its row
+        (a row not run: an ``incomplete (interrupted)`` result)."""
         rep = self.report(topology, resolver)
         if isinstance(rep, NotApplicable):
             return rep
+        if isinstance(rep, NotRun):
+            return Result(invariant, INCOMPLETE, bound=rep.reason)
         return next(r for r in rep.results if r.invariant == invariant)
 
     def checked(self) -> list[Report]:
-        return [rep for rep in self.reports.values() if not isinstance(rep, NotApplicable)]
+        return [rep for rep in self.reports.values() if isinstance(rep, Report)]
+
+    @property
+    def interrupted(self) -> bool:
+        """Was the run stopped (Ctrl-C, SIGTERM) before every combination was checked?"""
+        return any(isinstance(rep, NotRun) or rep.cut == "interrupted" for rep in self.reports.values()
+                   if not isinstance(rep, NotApplicable))
+
+    @property
+    def verdicts(self) -> list[str]:
+        """Every cell's verdict, the rows not run (interrupted) included."""
+        return [self.result(t, r, i).verdict for t in self.topologies for r in self.resolvers
+                for i in self.invariants if not isinstance(self.report(t, r), NotApplicable)]
 
     @property
     def worst(self) -> str:
-        verdicts = {r.verdict for rep in self.checked() for r in rep.results}
+        verdicts = set(self.verdicts)
         return VIOLATED if VIOLATED in verdicts else INCOMPLETE if INCOMPLETE in verdicts else HOLDS
 
 
@@ -141,8 +165,12 @@ def run(path, resolvers=None, topologies=None, invariants=None, progress=None) -
                         "replcheck list invariants")
     reports = {}
     total = len(resolvers) * len(topologies)
+    stopped = False
     for t in topologies:
         for r in resolvers:
+            if stopped:   # Ctrl-C / SIGTERM: the rest is reported as not run, not checked
+                reports[(t, r)] = NotRun()
+                continue
             if progress:
                 progress(len(reports), total, t, r)
             try:
@@ -152,8 +180,16 @@ def run(path, resolvers=None, topologies=None, invariants=None, progress=None) -
                     raise
                 reports[(t, r)] = NotApplicable(f"{e.key}: {e.message}")
                 continue
-            reports[(t, r)] = check(spec, invariants)
-    if progress:
+            except KeyboardInterrupt:
+                reports[(t, r)], stopped = NotRun(), True
+                continue
+            try:
+                reports[(t, r)] = rep = check(spec, invariants)
+            except KeyboardInterrupt:   # stopped outside the search (building the system, a replay)
+                reports[(t, r)], stopped = NotRun(), True
+                continue
+            stopped = rep.cut == "interrupted"
+    if progress and not stopped:
         progress(total, total, None, None)
     if all(isinstance(rep, NotApplicable) for rep in reports.values()):
         first = next(iter(reports.values()))
@@ -257,6 +293,8 @@ def rows(m: Matrix) -> list[dict]:
                        "vacuous": None, "message": None, "culprits": []}
                 if isinstance(res, NotApplicable):
                     row["message"] = res.reason
+                elif isinstance(m.report(t, r), NotRun):
+                    row.update(bound=res.bound, message="not checked: the run was interrupted")
                 else:
                     row.update(anomaly=res.anomaly, bound=res.bound, message=res.message, vacuous=res.vacuous,
                                steps=len(res.trace) if res.trace is not None else None, culprits=list(res.culprits))

@@ -39,6 +39,9 @@ class Verdict(StrEnum):
 HOLDS, VIOLATED, INCOMPLETE = Verdict.HOLDS, Verdict.VIOLATED, Verdict.INCOMPLETE
 ENGINES = ("bfs", "dfs", "smt")
 
+# Cuts after which nothing more runs: a stop asked for (Ctrl-C, SIGTERM) and the memory limit.
+STOPS = ("interrupted", "max_memory")
+
 # When a write is cut after circling the topology, states past the cut were
 # not explored: every other invariant's "holds" is only "incomplete".
 LOOP_BOUND = "replication-loop"
@@ -162,13 +165,22 @@ def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None, optio
         res = _run(spec, s, names, left, options, progress)
         runs.append(res)
         decided.update({prop.name: (s.system, res) for prop in s.properties})
+        if res.cut in STOPS:
+            # Ctrl-C / SIGTERM or the memory limit: no later phase runs; what it would
+            # have decided is incomplete with the same cut (README, "Exit codes").
+            for later in p.searches[len(runs):]:
+                decided.update({prop.name: (later.system, res) for prop in later.properties})
+            break
         if left.max_seconds:
             left = replace(left, max_seconds=max(left.max_seconds - res.stats.seconds, 0.001))
         if left.max_states:
             left = replace(left, max_states=max(left.max_states - res.stats.states, 1))
     res = _combine(runs)
     notes = p.notes
-    if len(runs) == 2:
+    if len(runs) < len(p.searches):
+        notes = (f"stopped in phase {len(runs)} of {len(p.searches)} ({res.cut}): the invariants of the later phase"
+                 " were not searched",) + notes
+    elif len(runs) == 2:
         st1, st2 = runs[0].stats, runs[1].stats
         ghost = [n for n in names if decided[n][1] is runs[1]]
         first = [n for n in names if decided[n][1] is runs[0]]
@@ -208,6 +220,16 @@ def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None, optio
             bound = LOOP_BOUND if looped and phase.complete else (phase.cut or "stopped early")
             results.append(Result(n, INCOMPLETE, bound=bound))
     return Report(spec, plain, tuple(results), res.stats, res.engine, res.complete, res.cut, notes)
+
+
+def not_run(spec: Spec, invariants=None, engine: str = "bfs", why: str = "interrupted") -> Report:
+    """The report of a spec that was not checked because the run was
+    stopped first (``why``: Ctrl-C or SIGTERM): every invariant
+    ``incomplete (interrupted)``, nothing explored."""
+    names = resolve_invariants(spec, invariants)
+    results = tuple(Result(n, INCOMPLETE, bound=why) for n in names)
+    return Report(spec, System(spec), results, Stats(), engine, False, why,
+                  (f"not checked: the run was {why} before this spec",))
 
 
 def _run(spec: Spec, s: "planner.Search", names, bounds, options: Options, progress) -> SearchResult:

@@ -27,6 +27,7 @@ from hashlib import blake2b
 from dataclasses import dataclass, field
 from typing import Callable
 
+from replcheck.model.memory import Watch, limit_of
 from replcheck.model.spec import Bounds
 
 EVERY = "every"
@@ -85,7 +86,8 @@ class SearchResult:
 
     ``complete`` is true only when every reachable state within the bounds
     was expanded; otherwise ``cut`` names the bound that stopped it
-    (``max_states``, ``max_depth``, ``max_seconds``, ``interrupted``) or is
+    (``max_states``, ``max_depth``, ``max_seconds``, ``max_memory``,
+    ``interrupted``: Ctrl-C or SIGTERM) or is
     ``None`` when the search stopped early because every property was
     already violated.  ``kinds``: per violated property with ``labels``,
     every label shown by a violating state the search judged (all of them
@@ -223,6 +225,7 @@ def bfs(system, properties, bounds: Bounds = Bounds(), progress: Callable | None
     max_depth = bounds.max_depth
     fault_base = _fault_base(system)
     deadline = t0 + bounds.max_seconds if bounds.max_seconds else None
+    memory = Watch(limit_of(bounds))
     next_report = t0 + progress_every
     frontier = [(init, 0)]
     depth = 0
@@ -240,6 +243,9 @@ def bfs(system, properties, bounds: Bounds = Bounds(), progress: Callable | None
                     now = time.monotonic()
                     if deadline is not None and now >= deadline:
                         cut = "max_seconds"
+                        break
+                    if memory.over():
+                        cut = "max_memory"
                         break
                     if progress is not None and now >= next_report:
                         stats.states, stats.seconds, stats.frontier = len(seen), now - t0, len(frontier) + len(nxt)
@@ -295,6 +301,11 @@ def dfs(system, properties, bounds: Bounds = Bounds(), stop_when=None,
     is then not complete and has no ``cut``); by default it runs to the end,
     keeping per property the counterexample of least run length (see
     :class:`_Judge`) and every label shown.
+
+    Paths are kept as BFS keeps them: one parent index and one action per
+    discovered state (two flat arrays), a stack entry being ``(state,
+    index, depth)`` — not a tuple of the whole path per entry, which grew
+    with depth times stack size (2 GB in a minute on 16 leaders).
     """
     found: dict[str, Found] = {}
     judge = _Judge(system, found)
@@ -303,7 +314,9 @@ def dfs(system, properties, bounds: Bounds = Bounds(), stop_when=None,
     fault_base = _fault_base(system)
     init = system.initial_state()
     seen = {init}
-    stack = [(init, ())]
+    parent = array("q", [-1])
+    act = array("l", [-1])
+    stack = [(init, 0, 0)]
     cut = None
     for p in properties:
         if p.scope == EVERY:
@@ -311,13 +324,14 @@ def dfs(system, properties, bounds: Bounds = Bounds(), stop_when=None,
     deadline = t0 + bounds.max_seconds if bounds.max_seconds else None
     try:
         cut = _dfs_loop(system, properties, bounds, stack, seen, found, stats, fault_base, deadline,
-                        set(stop_when or ()), progress, t0, judge)
+                        set(stop_when or ()), progress, t0, judge, parent, act)
     except _Cut as c:
         cut = c.args[0]
     except KeyboardInterrupt:
         cut = "interrupted"
     stats.states = len(seen)
     stats.seconds = time.monotonic() - t0
+    stats.frontier = len(stack)
     return SearchResult("dfs", stats, cut is None and not stack, cut, found, judge.kinds)
 
 
@@ -326,35 +340,41 @@ class _Cut(Exception):
 
 
 def _dfs_loop(system, properties, bounds, stack, seen, found, stats, fault_base, deadline, wanted=frozenset(),
-              progress=None, t0=0.0, judge=None):
+              progress=None, t0=0.0, judge=None, parent=None, act=None):
     """Run the depth-first search; the bound that cut it (max_depth,
-    max_states) or None; raises :class:`_Cut` on the deadline."""
+    max_states) or None; raises :class:`_Cut` on the deadline or the
+    memory limit."""
     steps = 0
     cut = None
     next_report = t0 + 1.0
+    memory = Watch(limit_of(bounds))
+    every = [p for p in properties if p.scope == EVERY]
+    quiet = [p for p in properties if p.scope == QUIESCENT]
     while stack:
         steps += 1
         if not steps & 1023:
             now = time.monotonic()
             if deadline is not None and now >= deadline:
                 raise _Cut("max_seconds")
+            if memory.over():
+                raise _Cut("max_memory")
             if progress is not None and now >= next_report:
                 stats.states, stats.seconds, stats.frontier = len(seen), now - t0, len(stack)
                 progress(stats)
                 next_report = now + 1.0
-        state, path = stack.pop()
-        stats.depth = max(stats.depth, len(path))
+        state, idx, depth = stack.pop()
+        if depth > stats.depth:
+            stats.depth = depth
         succ = system.successors(state)
         if not succ or succ[0][0] >= fault_base:
             stats.quiescent += 1
-            for p in properties:
-                if p.scope == QUIESCENT:
-                    judge(p, state, len(path), lambda: path)
+            for p in quiet:
+                judge(p, state, depth, lambda: _path(parent, act, idx))
             if wanted and wanted <= found.keys():
                 return None
             if not succ:
                 continue
-        if bounds.max_depth is not None and len(path) >= bounds.max_depth:
+        if bounds.max_depth is not None and depth >= bounds.max_depth:
             cut = cut or "max_depth"
             continue
         stats.transitions += len(succ)
@@ -362,10 +382,12 @@ def _dfs_loop(system, properties, bounds, stack, seen, found, stats, fault_base,
             if t in seen:
                 continue
             seen.add(t)
-            for p in properties:
-                if p.scope == EVERY:
-                    judge(p, t, len(path) + 1, lambda: path + (a,))
-            stack.append((t, path + (a,)))
+            i = len(parent)
+            parent.append(idx)
+            act.append(a)
+            for p in every:
+                judge(p, t, depth + 1, lambda: _path(parent, act, i))
+            stack.append((t, i, depth + 1))
         if bounds.max_states is not None and len(seen) >= bounds.max_states and stack:
             return "max_states"
     return cut
@@ -403,6 +425,7 @@ def simulate(system, properties, runs: int, seed: int = 0, bounds: Bounds = Boun
     deadline = t0 + bounds.max_seconds if bounds.max_seconds else None
     cut = "simulation"
     next_report = t0 + 1.0
+    memory = Watch(limit_of(bounds))
     try:
         for done, run in enumerate(run_ids):
             rng = run_rng(seed, run)
@@ -444,6 +467,9 @@ def simulate(system, properties, runs: int, seed: int = 0, bounds: Bounds = Boun
             now = time.monotonic()
             if deadline is not None and now >= deadline:
                 cut = "max_seconds"
+                break
+            if not done & 15 and memory.over():
+                cut = "max_memory"
                 break
             if progress is not None and now >= next_report:
                 stats.seconds, stats.frontier = now - t0, len(run_ids) - done - 1

@@ -41,6 +41,8 @@ class Bounds:
     max_states: int | None = 2_000_000
     max_depth: int | None = None
     max_seconds: float | None = 600.0
+    # Bytes of resident memory; None: 75% of what the machine has available (model/memory.py).
+    max_memory: int | None = None
 
 
 @dataclass(frozen=True)
@@ -251,6 +253,8 @@ def load_spec(path, overrides=(), invariant_names=None) -> Spec:
 
 
 # What any TOML/JSON reader of replcheck accepts (docs/spec-format.md "Errors").
+MAX_LEADERS = 16          # system.leaders: a state holds a vector per leader
+MAX_OPS = 60              # workload: a write set is a bit mask of the operations
 MAX_NESTING = 64          # arrays/tables inside each other; real files nest fewer than 10 levels
 INT_DIGITS = 4300         # Python's default int-str conversion limit (sys.get_int_max_str_digits)
 
@@ -377,11 +381,14 @@ def parse_spec(data: dict, source: str = "<spec>", invariant_names=None) -> Spec
     leaders = _str_list(source, "system.leaders", system["leaders"])
     if len(leaders) < 2:
         raise SpecError(source, "system.leaders", "needs at least two leaders for multi-leader replication")
-    if len(set(leaders)) != len(leaders):
-        dup = next(l for l in leaders if leaders.count(l) > 1)
-        raise SpecError(source, "system.leaders", f"'{dup}' is listed twice; leader names must be unique")
-    if len(leaders) > 16:
-        raise SpecError(source, "system.leaders", "at most 16 leaders are supported; split the scenario")
+    if len(leaders) > MAX_LEADERS:   # the size first: no work in proportion to an oversized list
+        raise SpecError(source, "system.leaders", f"{len(leaders):,} leaders; at most {MAX_LEADERS} are supported;"
+                                                  " split the scenario")
+    seen_leaders: set[str] = set()
+    for l in leaders:
+        if l in seen_leaders:
+            raise SpecError(source, "system.leaders", f"'{l}' is listed twice; leader names must be unique")
+        seen_leaders.add(l)
 
     def leader_ref(key, value):
         if value not in leaders:
@@ -403,6 +410,10 @@ def parse_spec(data: dict, source: str = "<spec>", invariant_names=None) -> Spec
         raw = system.get("edges")
         if not isinstance(raw, list) or not raw:
             raise SpecError(source, "system.edges", "a custom topology needs edges, e.g. edges = [\"a -> b\", \"b -> a\"]")
+        most = len(leaders) * (len(leaders) - 1)
+        if len(raw) > most:   # the size first: each link once
+            raise SpecError(source, "system.edges", f"{len(raw):,} edges; {len(leaders)} leaders have at most {most}"
+                                                    " links; list each link once")
         parsed = []
         for i, e in enumerate(raw):
             key = f"system.edges[{i}]"
@@ -416,6 +427,8 @@ def parse_spec(data: dict, source: str = "<spec>", invariant_names=None) -> Spec
             leader_ref(key, b)
             if a == b:
                 raise SpecError(source, key, f"self-loop '{a} -> {a}'; a link joins two different leaders")
+            if (a, b) in parsed:
+                raise SpecError(source, key, f"'{a} -> {b}' is listed twice; list each link once")
             parsed.append((a, b))
         edges = tuple(parsed)
     elif "edges" in system:
@@ -456,8 +469,9 @@ def _parse_workload(source, raw, leader_ref) -> tuple[OpSpec, ...]:
         raise SpecError(source, "workload", "missing; add at least one [[workload]] operation")
     if not isinstance(raw, list) or not all(isinstance(o, dict) for o in raw):
         raise SpecError(source, "workload", "must be an array of tables: write each operation as [[workload]]")
-    if len(raw) > 60:
-        raise SpecError(source, "workload", "at most 60 operations are supported; shorten the workload")
+    if len(raw) > MAX_OPS:
+        raise SpecError(source, "workload", f"{len(raw):,} operations; at most {MAX_OPS} are supported;"
+                                            " shorten the workload")
     ops: list[OpSpec] = []
     ids: set[str] = set()
     for i, o in enumerate(raw):

@@ -210,8 +210,9 @@ def test_replay_confirms_a_replication_loop(tmp_path):
     steps = next(x for x in data["results"] if x["invariant"] == "replication-terminates")["trace"]
     bare = tmp_path / "bare.json"
     bare.write_text(json.dumps(steps))
+    # ... and replay refuses it (exit 2, one line) rather than saying "holds" (issue 14, item 5)
     c = runner.invoke(main, ["replay", spec, str(bare), "--invariant", "convergence"])
-    assert c.exit_code == 0 and "a quiescent-state invariant is not judged there" in c.output
+    assert c.exit_code == 2 and "replication loop" in c.output and len(c.output.strip().splitlines()) == 1
 
 
 # ---------------------------------------------------------------- messages

@@ -761,15 +761,21 @@ def search(system, names, bounds=None, timeout_ms: int | None = None) -> SearchR
         Invariant names, each in :data:`COVERED_INVARIANTS`.
     bounds : model.spec.Bounds, optional
         ``max_depth`` is the unrolling depth ``K`` (default: the execution
-        bound ``E``, which covers every run).
+        bound ``E``, which covers every run); ``max_seconds`` bounds the
+        whole search: every z3 call gets what is left of it as its
+        ``timeout`` (cut ``max_seconds`` when it runs out).  Ctrl-C or
+        SIGTERM interrupts z3 (:mod:`checks.signals`): cut ``interrupted``.
+    timeout_ms : int, optional
+        A tighter bound than ``max_seconds``, in milliseconds.
 
     Returns
     -------
     model.search.SearchResult
         ``engine="smt"``; ``found`` holds one :class:`~model.search.Found`
         per violated invariant, whose path replays through ``system``;
-        ``complete`` is true only when ``K >= E``; otherwise ``cut`` is
-        ``"depth K"``.
+        ``complete`` is true only when ``K >= E`` and every question was
+        answered; otherwise ``cut`` is ``"depth K"``, ``max_seconds``,
+        ``interrupted`` or ``z3 unknown``.
 
     Examples
     --------
@@ -779,20 +785,32 @@ def search(system, names, bounds=None, timeout_ms: int | None = None) -> SearchR
     >>> sorted(search(s, ["convergence", "no-lost-writes"]).found)
     ['no-lost-writes']
     """
-    with context.fresh():   # no z3 state shared with earlier questions: the same spec, the same trace
-        return _search(system, tuple(names), bounds, timeout_ms)
-
-
-def _search(system, names, bounds, timeout_ms) -> SearchResult:
     t0 = time.monotonic()
+    limits = [t0 + timeout_ms / 1000] if timeout_ms else []
+    if bounds is not None and bounds.max_seconds:
+        limits.append(t0 + bounds.max_seconds)
+    deadline = min(limits) if limits else None
+    found: dict[str, Found] = {}
+    reached = [0]   # the unrolling depth, once the encoding is built
+    try:
+        with context.fresh():   # no z3 state shared with earlier questions: the same spec, the same trace
+            return _search(system, tuple(names), bounds, deadline, found, t0, reached)
+    except (KeyboardInterrupt, _OutOfTime) as e:   # a stop (checks/signals.py) or the deadline between calls
+        cut = "interrupted" if isinstance(e, KeyboardInterrupt) else "max_seconds"
+        return SearchResult(ENGINE, _stats(None, reached[0], t0), False, cut, found)
+
+
+class _OutOfTime(Exception):
+    """The deadline passed between two z3 calls."""
+
+
+def _search(system, names, bounds, deadline, found, t0, reached) -> SearchResult:
     covered(system.spec, names)
     enc = _Encoding(system)
     depth = bounds.max_depth if bounds is not None and bounds.max_depth is not None else enc.E
-    found: dict[str, Found] = {}
+    reached[0] = min(depth, enc.E)
     complete = depth >= enc.E
     solver = z3.Solver()
-    if timeout_ms:
-        solver.set("timeout", timeout_ms)
     solver.add(enc.constraints)
     quiescent = {"convergence": enc.diverged, "no-lost-writes": enc.lost, "durability": lambda: z3.BoolVal(False)}
     every = {"email-unique": enc.duplicate_email, "stock-non-negative": enc.negative_stock,
@@ -811,9 +829,14 @@ def _search(system, names, bounds, timeout_ms) -> SearchResult:
         else:
             continue  # replication-terminates: proved by routes()
         for kind, goal in goals:    # in a fixed order: the first satisfiable one is shown
+            left = context.remaining_ms(deadline)
+            if left is not None:
+                if time.monotonic() >= deadline:
+                    raise _OutOfTime()
+                solver.set("timeout", left)
             solver.push()
             solver.add(goal)
-            r = solver.check()
+            r = context.check(solver)
             model = solver.model() if r == z3.sat else None
             solver.pop()
             if r == z3.sat:
@@ -823,12 +846,14 @@ def _search(system, names, bounds, timeout_ms) -> SearchResult:
                 found[name] = Found(name, path, detail)
                 break
             if r != z3.unsat:
-                return SearchResult(ENGINE, _stats(enc, depth, t0), False, "z3 unknown", found)
+                late = deadline is not None and time.monotonic() >= deadline - 0.05
+                return SearchResult(ENGINE, _stats(enc, depth, t0), False, "max_seconds" if late else "z3 unknown",
+                                    found)
     stats = _stats(enc, min(depth, enc.E), t0)
     return SearchResult(ENGINE, stats, complete, None if complete else f"depth {depth}", found)
 
 
-def _stats(enc, depth, t0) -> Stats:
+def _stats(enc, depth, t0) -> Stats:   # enc: unused (None when the encoding was not finished)
     return Stats(states=0, transitions=0, depth=depth, quiescent=0, seconds=time.monotonic() - t0)
 
 

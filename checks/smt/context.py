@@ -27,10 +27,46 @@ import z3.z3 as _z3
 
 @contextmanager
 def fresh():
-    """Run the body with a new z3 main context (restored afterwards)."""
+    """Run the body with a new z3 main context (restored afterwards).
+
+    Under the CLI (:mod:`checks.signals` installed) Ctrl-C and SIGTERM
+    interrupt a running ``check`` through ``Context.interrupt`` and then
+    raise :class:`KeyboardInterrupt` as soon as it returns; z3's own Ctrl-C
+    handler, which would swallow the signal and let the command go on, is
+    off (issue 14)."""
+    from replcheck.checks import signals
+    if signals.active():
+        z3.set_param("ctrl_c", False)
     saved = _z3._main_ctx
-    _z3._main_ctx = z3.Context()
+    ctx = _z3._main_ctx = z3.Context()
     try:
-        yield
+        with signals.deferred(), signals.interruptible(ctx.interrupt):
+            yield
+    except z3.Z3Exception:
+        signals.checkpoint()   # "canceled": the stop interrupted a z3 call; raise it as the stop
+        raise
     finally:
         _z3._main_ctx = saved
+
+
+def check(solver):
+    """``solver.check()``; a stop (Ctrl-C, SIGTERM) recorded meanwhile is
+    raised as :class:`KeyboardInterrupt` here (checks/signals.py)."""
+    from replcheck.checks import signals
+    try:
+        r = solver.check()
+    except z3.Z3Exception:
+        signals.checkpoint()
+        raise
+    signals.checkpoint()
+    return r
+
+
+def remaining_ms(deadline: float | None) -> int | None:
+    """What is left until ``deadline`` (a :func:`time.monotonic` value) in
+    whole milliseconds, at least 1 — z3's ``timeout`` for the next call — or
+    ``None`` without a deadline."""
+    import time
+    if deadline is None:
+        return None
+    return max(1, int((deadline - time.monotonic()) * 1000))

@@ -404,7 +404,11 @@ def _check(q: Query, timeout_ms: int) -> Verdict:
     solver = z3.Solver()
     solver.set("timeout", max(1, int(timeout_ms)))
     solver.add(cons + [z3.Or(bad_a, bad_b)])
-    r = solver.check()
+    try:
+        r = context.check(solver)
+    except KeyboardInterrupt:   # Ctrl-C or SIGTERM (checks/signals.py): nothing decided
+        return Verdict(q, False, bounds_text(q), incomplete=True,
+                       note="interrupted (Ctrl-C or SIGTERM) before z3 decided; nothing proved or refuted")
     if r == z3.unsat:
         return Verdict(q, True, bounds_text(q))
     limit = f"{timeout_ms / 1000:g} s"
@@ -444,7 +448,10 @@ def _shrink(solver, size, model, deadline):
         solver.push()
         solver.set("timeout", left)
         solver.add(size < best)
-        r = solver.check()
+        try:
+            r = context.check(solver)
+        except KeyboardInterrupt:   # stopped while shrinking: the counterexample so far is real
+            return model, False
         if r == z3.sat:
             model = solver.model()
             best = model.eval(size, model_completion=True).as_long()

@@ -30,12 +30,18 @@ def skew(r: SkewReport) -> str:
            f" |offset| {bound}" + ("; real times free" if t.free_times else "")]
     out += [f"  note: {n}" for n in r.notes]
     out.append("")
+    undecided = dict(getattr(r, "undecided", ()))
     for label, w in (("lost-update", r.lost_update), ("causally-later-write-lost", r.causally_later)):
-        if w is None:
+        if label in undecided:
+            out.append(f"  {label:<26} NOT DECIDED: {_why(undecided[label])}")
+        elif w is None:
             out.append(f"  {label:<26} impossible within these bounds")
         else:
             out.append(f"  {label:<26} POSSIBLE: {w.message}")
             out += _timeline(w)
+    if "least-skew" in undecided:
+        out.append("")
+        out.append(f"  least skew for a causally later write to be lost: NOT DECIDED: {_why(undecided['least-skew'])}")
     if r.least is not None:
         out.append("")
         le = r.least
@@ -55,6 +61,15 @@ def skew(r: SkewReport) -> str:
     return "\n".join(out)
 
 
+def _why(reason: str) -> str:
+    """Why z3 gave no answer, for an incomplete result (exit 3)."""
+    if reason == "timeout":
+        return "z3 ran out of time (--timeout); raise it"
+    if reason == "interrupted":
+        return "interrupted (Ctrl-C or SIGTERM)"
+    return f"z3 could not decide ({reason})"
+
+
 def laws(r) -> str:
     """The laws, then the one convergence claim: "proved: converges" only
     when the merge is a join *and* the encoding is the resolver's whole
@@ -64,7 +79,9 @@ def laws(r) -> str:
     head = f"{r.resolver}: {r.states}" + (" (value merge only)" if partial else "")
     out = [head] + ([f"  ({r.source})"] if r.source else []) + [""]
     for law in r.laws:
-        if law.proved:
+        if getattr(law, "undecided", None):
+            out.append(f"  {law.law:<14} NOT DECIDED: {_why(law.undecided)}")
+        elif law.proved:
             out.append(f"  {law.law:<14} " + ("holds for the value merge" if partial else "proved"))
         else:
             out.append(f"  {law.law:<14} COUNTEREXAMPLE")
@@ -77,6 +94,8 @@ def laws(r) -> str:
         out += [f"    - {x}" for x in r.left_out]
     if r.converges:
         out.append("  proved: converges under any delivery order, grouping and re-delivery")
+    elif getattr(r, "incomplete", False) and not getattr(r, "refuted", True):
+        out.append("  convergence not decided: a law was not decided (incomplete)")
     elif not r.proved:
         out.append("  not a join: replicas can disagree depending on delivery order or repetition")
     else:

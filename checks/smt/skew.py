@@ -41,8 +41,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+import time
+
 import networkx as nx
 import z3
+
+from replcheck.checks.smt import context
+from replcheck.checks.smt.context import remaining_ms
 
 from replcheck.model.errors import SpecError
 from replcheck.model.resolvers import entry
@@ -120,6 +125,13 @@ class SkewReport:
     causally_later: Witness | None
     least: Least | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # Questions z3 did not answer (its time ran out, or Ctrl-C / SIGTERM), each with why:
+    # ((question, reason), ...), the question being lost-update, causally-later-write-lost or least-skew.
+    undecided: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def incomplete(self) -> bool:
+        return bool(self.undecided)
 
 
 def _num(v) -> Fraction:
@@ -256,51 +268,102 @@ def fmt(x: Fraction) -> str:
     return f"{float(x):.3f}".rstrip("0").rstrip(".")
 
 
-def _solve(enc, extra, anomaly):
+class Undecided(Exception):
+    """z3 did not answer: the deadline passed (``reason`` "timeout") or the
+    run was stopped (``"interrupted"``)."""
+
+
+def _answer(solver, deadline) -> "z3.CheckSatResult":
+    """``solver.check()`` with what is left until ``deadline`` as its
+    timeout; :class:`Undecided` when z3 does not answer."""
+    left = remaining_ms(deadline)
+    if left is not None:
+        if time.monotonic() >= deadline:
+            raise Undecided("timeout")
+        solver.set("timeout", left)
+    try:
+        r = context.check(solver)
+    except KeyboardInterrupt:
+        raise Undecided("interrupted") from None
+    if r == z3.unknown:
+        raise Undecided("timeout" if deadline is not None and time.monotonic() >= deadline - 0.05
+                        else solver.reason_unknown())
+    return r
+
+
+def _solve(enc, extra, anomaly, deadline=None):
     formula, cases = enc.goal(anomaly)
     s = z3.Solver()
     s.add(enc.c + extra + [formula])
-    if s.check() != z3.sat:
+    if _answer(s, deadline) != z3.sat:
         return None
     return enc.witness(s.model(), anomaly, cases)
 
 
-def least_skew(enc) -> Least:
+def least_skew(enc, deadline=None) -> Least:
     """The least skew at which a causally later write can be lost."""
     formula, cases = enc.goal(CAUSAL)
     opt = z3.Optimize()
     opt.add(enc.c + [formula])
     h = opt.minimize(enc.S)
-    if opt.check() != z3.sat:
+    if _answer(opt, deadline) != z3.sat:
         return Least(None)
     # (infinitesimal, value, epsilon): "35 + 1/2*epsilon" is an infimum the
     # model only approaches; the model itself sits somewhere above it.
     _, value, _ = h.lower_values()
     inf = _num(value)
-    at = _solve(enc, [enc.S <= inf], CAUSAL)
+    at = _solve(enc, [enc.S <= inf], CAUSAL, deadline)
     if at is not None:
         return Least(inf, True, at)
-    return Least(inf, False, _solve(enc, [enc.S <= inf + 1], CAUSAL))
+    return Least(inf, False, _solve(enc, [enc.S <= inf + 1], CAUSAL, deadline))
 
 
-def analyse(spec, timing: Timing = Timing(), minimize: bool = False) -> SkewReport:
+def analyse(spec, timing: Timing = Timing(), minimize: bool = False, timeout_ms: int | None = None) -> SkewReport:
     """Can LWW over wall clocks lose a write of ``spec`` within ``timing``?
+
+    ``timeout_ms`` bounds the whole analysis: every z3 call gets what is
+    left of it; a question not answered in time (or when Ctrl-C / SIGTERM
+    stops the run) is reported in ``undecided``, never as impossible.
 
     >>> from replcheck.checks.verdict import load
     >>> r = analyse(load("specs/seed/skew-wall.toml"), minimize=True)
     >>> (fmt(r.least.skew), r.least.attained)
     ('35', False)
     """
+    deadline = time.monotonic() + timeout_ms / 1000 if timeout_ms else None
+    with context.fresh():
+        return _analyse(spec, timing, minimize, deadline)
+
+
+def _analyse(spec, timing, minimize, deadline) -> SkewReport:
     enc = _Encoding(spec, timing)
     notes = []
     if spec.offsets:
         notes.append("the spec's fixed offsets (" + ", ".join(f"{l} {o:+d} ms" for l, o in spec.offsets)
                      + ") are replaced by variables")
-    feasible = z3.Solver()
-    feasible.add(enc.c)
-    if feasible.check() != z3.sat:
-        notes.append("no run fits these times: an `after` dependency cannot be met within the replication delay")
+    undecided: list[tuple[str, str]] = []
+    answers: dict = {}
+    questions = [("feasible", None), (LOST_UPDATE, None), (CAUSAL, None)] + ([("least-skew", None)] if minimize else [])
+    for q, _ in questions:
+        if undecided:   # the time is gone or the run was stopped: the rest is not asked
+            if q != "feasible":
+                undecided.append((q, undecided[0][1]))
+            continue
+        try:
+            if q == "feasible":
+                feasible = z3.Solver()
+                feasible.add(enc.c)
+                if _answer(feasible, deadline) != z3.sat:
+                    notes.append("no run fits these times: an `after` dependency cannot be met within the"
+                                 " replication delay")
+            elif q == "least-skew":
+                answers[q] = least_skew(enc, deadline)
+            else:
+                answers[q] = _solve(enc, [], q, deadline)
+        except Undecided as e:
+            undecided.append((q, str(e)))
     if any(o.time_ms is None for o in spec.workload) or timing.free_times:
         notes.append("ops without time_ms (or all, with --free-times) commit at any real time")
-    return SkewReport(spec.source, spec.name, timing, _solve(enc, [], LOST_UPDATE), _solve(enc, [], CAUSAL),
-                      least_skew(enc) if minimize else None, tuple(notes))
+    undecided = [(q, why) for q, why in undecided if q != "feasible"]
+    return SkewReport(spec.source, spec.name, timing, answers.get(LOST_UPDATE), answers.get(CAUSAL),
+                      answers.get("least-skew"), tuple(notes), tuple(undecided))

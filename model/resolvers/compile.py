@@ -108,31 +108,60 @@ def _is_int(v) -> bool:
     return _is_num(v) and float(v).is_integer()
 
 
+MAX_NUMBERS = 10_000   # distinct numbers the read-modify-writes of one register key may produce
+
+
+def reachable_numbers(starts, deltas, source="<spec>", key="keys") -> list[int]:
+    """Every number a chain of read-modify-writes can produce from one of
+    ``starts``: a start plus the amounts of some subset of ``deltas`` (each
+    operation commits once, so it adds its amount at most once to what it
+    read), ascending.  Refuses (a :class:`SpecError` naming ``key``) when
+    there would be more than :data:`MAX_NUMBERS` — before any of them is
+    made: ``incr = 1000000000`` adds two numbers, not a billion."""
+    sums = {0}
+    for d in deltas:
+        sums |= {x + d for x in sums}
+        if len(sums) > MAX_NUMBERS:
+            break
+    out = {s + x for s in starts for x in sums}
+    if len(out) > MAX_NUMBERS:
+        raise SpecError(source, key, f"its increments and decrements can produce more than {MAX_NUMBERS:,}"
+                                     " distinct numbers; use fewer read-modify-writes or amounts that repeat")
+    return sorted(out)
+
+
 def _intern_numbers(system, spec, keyspecs, entries):
-    """Every number a read-modify-write can produce gets a value id."""
+    """Every number a read-modify-write can produce gets a value id: only
+    the reachable ones (:func:`reachable_numbers`), not every integer of
+    their range."""
     extra = list(system.values)
+    known = set(extra)
+
+    def add(v):
+        if v not in known:
+            known.add(v)
+            extra.append(v)
+
     for k, key in enumerate(system.keys):
         entry = entries[k]
         ops = [op for op in system.ops if op.key == k]
         if entry.family != "register" or not any(op.kind in RMW for op in ops):
             continue
         ks = keyspecs.get(key)
-        starts = [0]
+        starts = {0}
         if ks is not None and ks.initial is not None:
-            starts.append(int(float(ks.initial)))
-        starts += [int(float(op.value)) for op in ops if op.kind in ("set", "resolve")]
-        up = sum(op.amount for op in ops if op.kind == "incr")
-        down = sum(op.amount for op in ops if op.kind == "decr")
-        for x in range(min(starts) - down, max(starts) + up + 1):
-            if str(x) not in extra:
-                extra.append(str(x))
+            starts.add(int(float(ks.initial)))
+        starts |= {int(float(op.value)) for op in ops if op.kind in ("set", "resolve")}
+        deltas = [op.amount if op.kind == "incr" else -op.amount for op in ops if op.kind in RMW]
+        where = f"keys.{key}" if ks is not None else "workload"
+        for x in reachable_numbers(sorted(starts), deltas, getattr(spec, "source", "<spec>"), where):
+            add(str(x))
     for ks in keyspecs.values():
-        if ks.initial is not None and isinstance(ks.initial, str) and ks.initial not in extra:
-            extra.append(ks.initial)
+        if ks.initial is not None and isinstance(ks.initial, str):
+            add(ks.initial)
         if isinstance(ks.initial, tuple):
             for e in ks.initial:
-                if e not in extra:
-                    extra.append(e)
+                add(e)
     return tuple(extra)
 
 

@@ -19,7 +19,7 @@ from replcheck.model.errors import SpecError, did_you_mean
 OP_KINDS = ("set", "delete", "resolve", "incr", "decr", "add", "remove", "transfer")
 REQUIREMENTS = {"python": "runs a Python merge function: needs replcheck check --allow-python"}
 _KEY_FIELDS = {"type", "resolver", "initial", "rights", "merge", "delete_rule", "home"}
-_MERGE_RE = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_]\w*$")
+_MERGE_RE = re.compile(r"^(?:[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*|[^:]+\.py):[A-Za-z_]\w*$")   # module:function or file.py:function
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,8 @@ def _delete_rule(source, key, value, info):
 
 def _merge_ref(source, key, value):
     if not isinstance(value, str) or not _MERGE_RE.match(value):
-        raise SpecError(source, key, f"{value!r} is not \"package.module:function\", e.g. merge = \"examples.merges:concat_titles\"")
+        raise SpecError(source, key, f"{value!r} is not \"package.module:function\" nor \"file.py:function\", e.g."
+                                     " merge = \"examples.merges:concat_titles\" or \"merges.py:concat_titles\"")
     return value
 
 
@@ -200,10 +201,16 @@ def parse_config(source, data, system, leaders, workload, resolver, clock):
     return dict(keys=tuple(keys), homes=homes, delete_rule=delete_rule, merge=merge, requires=requires)
 
 
+MAX_SET_ELEMENTS = 1_000   # a set key's initial elements (each state carries them)
+
+
 def _initial(source, key, v, info):
     if v is None:
         return None
     if info.family == "set":
+        if isinstance(v, list) and len(v) > MAX_SET_ELEMENTS:   # the size first: every state holds the set
+            raise SpecError(source, key, f"{len(v):,} elements; a set starts from at most {MAX_SET_ELEMENTS:,};"
+                                         " keep the elements the workload touches")
         if not isinstance(v, list) or not all(isinstance(x, (str, int)) and not isinstance(x, bool) for x in v):
             raise SpecError(source, key, "a set starts from a list of elements, e.g. initial = [\"milk\", \"eggs\"]")
         return tuple(dict.fromkeys(str(x) for x in v))

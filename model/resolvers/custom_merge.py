@@ -15,10 +15,29 @@ refuses unless the spec was loaded with ``allow_python`` (the CLI flag
 ``--allow-python``), and a spec that names a merge must declare
 ``requires = ["python"]``.
 
-Module resolution: the module is imported with the *current working
-directory* first on ``sys.path`` (as ``python -m`` does), then the usual
-path; run ``replcheck`` from the repository root to use
-``examples/merges.py`` as ``examples.merges``.
+What ``--allow-python`` allows (issue 14): a plain Python function of
+two values that the user wrote, nothing else.  :func:`load_function`
+refuses, before running anything:
+
+* a reference that is not ``MODULE:FUNCTION``; ``MODULE`` is either a
+  ``.py`` file path (relative paths are read from the spec's folder), or a
+  dotted module name found with the *current working directory* first on
+  ``sys.path`` (as ``python -m`` does; run ``replcheck`` from the
+  repository root to use ``examples/merges.py`` as ``examples.merges``);
+* a module of the standard library or built into Python (``os:popen``,
+  ``subprocess:run``, ``builtins:eval`` ...), or one that is not a ``.py``
+  source file;
+* a file that does not define ``FUNCTION`` with ``def`` at its top level
+  taking exactly two positional parameters — read from the source (its
+  syntax tree) *before* the module is imported, so naming a missing
+  function never runs the module's code.
+
+Then the CLI prints one line on stderr naming the function and the file
+that will run (:func:`what_runs`; importing runs the module's top-level
+code, and its packages'), and this imports the module and checks again that the object is a plain function
+(``inspect.isfunction``) defined in that module (``__module__``) with two
+positional parameters.  Each function is loaded (and announced) once per
+process.
 
 Metadata: the set of writes merged into the held value (ghost), to tell a
 conflict from a plain update.  Values produced by the function are interned
@@ -33,7 +52,6 @@ procedures; CouchDB/PouchDB application-level conflict resolution.
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 
@@ -44,26 +62,142 @@ SUMMARY = "custom merge: a Python function merge(local, remote) -> value, run on
 SOURCE = "docs/model.md §4; Cosmos DB merge procedures; CouchDB application merges"
 
 
+_LOADED: dict = {}
+
+
+def _refuse(source, key, why):
+    return SpecError(source, key, why)
+
+
+def _locate(mod_ref: str, source: str, key: str):
+    """The source file of ``mod_ref`` and the module name to load it under,
+    found without importing anything."""
+    from importlib.machinery import PathFinder
+    from pathlib import Path
+    if mod_ref.endswith(".py"):
+        file = Path(mod_ref)
+        if not file.is_absolute():
+            file = Path(source).parent / file
+        if not file.is_file():
+            raise _refuse(source, key, f"no Python file '{file}' (a .py path is read from the spec's folder);"
+                                       " name your merge file, e.g. merge = \"merges.py:my_merge\"")
+        file = file.resolve()
+        name = "replcheck_merge_" + "".join(c if c.isalnum() else "_" for c in file.stem)
+        return file, f"{name}_{abs(hash(str(file))):x}", False
+    parts = mod_ref.split(".")
+    if not all(p.isidentifier() for p in parts):
+        raise _refuse(source, key, f"'{mod_ref}' is neither a module name nor a .py file; write"
+                                   " merge = \"package.module:function\" or \"file.py:function\"")
+    if parts[0] in sys.stdlib_module_names or parts[0] in sys.builtin_module_names:
+        raise _refuse(source, key, f"'{mod_ref}' is part of Python's standard library; --allow-python runs only a"
+                                   " merge function you wrote, in your own module or .py file")
+    path = [os.getcwd(), *sys.path]
+    spec = None
+    for i in range(len(parts)):
+        spec = PathFinder.find_spec(".".join(parts[:i + 1]), path)
+        if spec is None:
+            break
+        if i < len(parts) - 1:
+            path = list(spec.submodule_search_locations or ())
+            if not path:
+                spec = None
+                break
+    if spec is None:
+        raise _refuse(source, key, f"cannot find module '{mod_ref}'; run replcheck from the folder that holds"
+                                   f" {parts[0]}/ (modules resolve against the current directory), or name a .py"
+                                   " file relative to the spec")
+    origin = spec.origin
+    if not origin or not origin.endswith(".py"):
+        raise _refuse(source, key, f"'{mod_ref}' is not a Python source file (.py); --allow-python runs only a"
+                                   " merge function you wrote")
+    return Path(origin), mod_ref, True
+
+
+def _defined(file, fn_name: str, source: str, key: str, shown: str) -> None:
+    """Refuse unless ``file`` defines ``fn_name`` with ``def`` at its top
+    level, with exactly two positional parameters (read, not run)."""
+    import ast
+    try:
+        tree = ast.parse(file.read_bytes(), str(file))
+    except (OSError, SyntaxError, ValueError) as e:
+        raise _refuse(source, key, f"cannot read {file} as Python ({type(e).__name__}); fix the file") from None
+    defs = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == fn_name]
+    if not defs:
+        raise _refuse(source, key, f"{shown} has no function '{fn_name}' defined at its top level (def {fn_name}"
+                                   "(local, remote): ...); nothing was run")
+    a = defs[-1].args
+    if len(a.posonlyargs) + len(a.args) != 2 or a.vararg or a.kwarg or a.kwonlyargs:
+        raise _refuse(source, key, f"{shown}: {fn_name} must take exactly two positional parameters (local,"
+                                   " remote); nothing was run")
+
+
+def what_runs(spec) -> list[str]:
+    """What ``spec``'s merges will run, one line each (``the merge function
+    F from FILE (KEY)``), every rule of the module notes checked first and
+    nothing imported: the CLI prints these on stderr before the check runs
+    them (the model never prints)."""
+    refs = []
+    if getattr(spec, "merge", None):
+        refs.append((spec.merge, "system.merge"))
+    refs += [(ks.merge, f"keys.{ks.name}.merge") for ks in getattr(spec, "keys", ()) if getattr(ks, "merge", None)]
+    out = []
+    for ref, key in refs:
+        mod_ref, sep, fn_name = ref.rpartition(":")
+        if not sep or not mod_ref or not fn_name.isidentifier():
+            raise _refuse(spec.source, key, f"'{ref}' does not name a function; write merge ="
+                                            " \"package.module:function\" or \"file.py:function\"")
+        file, _, importable = _locate(mod_ref, spec.source, key)
+        _defined(file, fn_name, spec.source, key, mod_ref if importable else str(file))
+        out.append(f"the merge function {fn_name} from {file} ({key})")
+    return list(dict.fromkeys(out))
+
+
 def load_function(ref: str, source: str, key: str):
-    """Import ``package.module:function`` (cwd first on the path)."""
-    mod_name, _, fn_name = ref.partition(":")
+    """The merge function ``ref`` names (``module:function`` or
+    ``file.py:function``), under the rules of the module notes
+    (:func:`what_runs` says beforehand what this will run)."""
+    import importlib.util
+    import inspect
+    mod_ref, sep, fn_name = ref.rpartition(":")
+    if not sep or not mod_ref or not fn_name.isidentifier():
+        raise _refuse(source, key, f"'{ref}' does not name a function; write merge = \"package.module:function\""
+                                   " or \"file.py:function\"")
+    file, mod_name, importable = _locate(mod_ref, source, key)
+    cached = _LOADED.get((str(file), fn_name))
+    if cached is not None:
+        return cached
+    shown = mod_ref if importable else str(file)
+    _defined(file, fn_name, source, key, shown)
     cwd = os.getcwd()
-    added = cwd not in sys.path
+    added = importable and cwd not in sys.path
     if added:
         sys.path.insert(0, cwd)
     try:
-        module = importlib.import_module(mod_name)
+        if importable:
+            module = importlib.import_module(mod_name)
+        else:
+            spec = importlib.util.spec_from_file_location(mod_name, file)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[mod_name] = module
+            spec.loader.exec_module(module)
     except ImportError as e:
-        raise SpecError(source, key, f"cannot import '{mod_name}' ({e}); run replcheck from the folder that"
-                                     f" holds {mod_name.split('.')[0]}/ (modules resolve against the current"
-                                     " directory)") from None
+        raise _refuse(source, key, f"cannot import '{mod_ref}' ({e}); run replcheck from the folder that"
+                                   f" holds {mod_ref.split('.')[0]}/ (modules resolve against the current"
+                                   " directory)") from None
+    except Exception as e:  # noqa: BLE001 - the user's module failed while loading: report, never a traceback
+        raise _refuse(source, key, f"importing {shown} raised {type(e).__name__}: {e}; fix the module") from None
     finally:
         if added:
             sys.path.remove(cwd)
     fn = getattr(module, fn_name, None)
-    if not callable(fn):
-        raise SpecError(source, key, f"'{mod_name}' has no function '{fn_name}'; name a function"
-                                     " merge(local, remote)")
+    if not (inspect.isfunction(fn) and fn.__module__ == module.__name__):
+        raise _refuse(source, key, f"{shown}:{fn_name} is not a plain Python function defined in {shown}; name a"
+                                   " function merge(local, remote) written there")
+    params = list(inspect.signature(fn).parameters.values())
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    if len(params) != 2 or any(p.kind not in positional for p in params):
+        raise _refuse(source, key, f"{shown}:{fn_name} must take exactly two positional parameters (local, remote)")
+    _LOADED[(str(file), fn_name)] = fn
     return fn
 
 
