@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,25 +18,11 @@ from click.testing import CliRunner
 
 from replcheck.checks.cli import main
 
-from conftest import ROOT, SPECS
+from conftest import ARGS, CHROMIUM, ROOT, SPECS
 
-CHROMIUM = os.environ.get("REPLCHECK_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 MERMAID_JS = Path(os.environ.get("REPLCHECK_MERMAID_JS")
                   or ROOT / ".ci" / "node" / "node_modules" / "mermaid" / "dist" / "mermaid.min.js")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 SEED = SPECS / "seed" / "alice-bob-lww.toml"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
-    if not Path(CHROMIUM).is_file():
-        pytest.skip(f"no chromium at {CHROMIUM}: .ci/run installs Debian's chromium (apt-get install -y chromium)")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -603,18 +603,6 @@ def test_spec_errors_are_one_line_when_used_as_a_library():
 
 
 # ------------------------------------------------------------------ in a real browser (tests/test_browser.py's setup)
-@pytest.fixture(scope="module")
-def browser():
-    from test_browser import ARGS, CHROMIUM
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
-    if not Path(CHROMIUM).is_file():
-        pytest.skip(f"no chromium at {CHROMIUM}: .ci/run installs Debian's chromium (apt-get install -y chromium)")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def page(browser):
     p = browser.new_page(viewport={"width": 1100, "height": 900})

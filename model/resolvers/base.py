@@ -167,6 +167,12 @@ class DataType:
         """Raise a SpecError when ``invariant`` cannot judge this key."""
 
     # -- no-lost-writes
+    def reflected(self, content, writes):
+        """The writes a leader's ``content`` reflects, for :meth:`losses`:
+        the writes held (a register's content), unless the type's view
+        shows fewer (a Y.Map key shows only its last integrated item)."""
+        return content
+
     def losses(self, system, state, k, live, reached):
         """Register rule (docs/model.md §5): a committed write ``w`` that reached a
         live leader is lost at live leader ``L`` when ``L`` does not hold it
@@ -187,8 +193,9 @@ class DataType:
         out = []
         if not candidates:
             return out
+        reflected = self.reflected
         for l in live:
-            held = st.content(state, l, k)
+            held = tuple(reflected(st.content(state, l, k), writes))
             held_mask = 0
             for h in held:
                 held_mask |= 1 << h

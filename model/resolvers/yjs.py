@@ -81,9 +81,8 @@ Checked against pycrdt 0.14.13 on every run of small specs
 
 from __future__ import annotations
 
-from replcheck.model import state as st
 from replcheck.model.errors import SpecError
-from replcheck.model.resolvers.base import CAUSALLY_LATER, LOST_UPDATE, DataType, Loss, is_rejected
+from replcheck.model.resolvers.base import DataType
 
 SUMMARY = ("Y.Map (Yjs/yrs, pycrdt): the last item in YATA order wins — a set after seeing another wins,"
            " concurrent sets from one base: the higher client id; a delete hides the item it deleted;"
@@ -267,37 +266,10 @@ class YMapKey(DataType):
         return "applied" if last == w else "ordered before the current item (YATA): not shown"
 
     # ------------------------------------------------------ no-lost-writes
-    def losses(self, system, state, k, live, reached):
-        """The register rule (docs/model.md §5) with the writes the view
-        reflects (:meth:`held`) as the held ones."""
-        writes = st.writes(state)
-        committed = 0
-        superseded = 0
-        for i in self.ctx.key_ops:
-            meta = writes[i]
-            if meta is not None and not is_rejected(meta):
-                committed |= 1 << i
-                superseded |= meta[1]
-        candidates = committed & ~superseded & reached
-        out = []
-        if not candidates:
-            return out
-        for l in live:
-            held = self.held(st.content(state, l, k), writes)
-            held_mask = 0
-            for h in held:
-                held_mask |= 1 << h
-            lost = candidates & ~held_mask
-            w = 0
-            while lost:
-                if lost & 1:
-                    hb = writes[w][1]
-                    later = any((hb >> h) & 1 for h in held)
-                    out.append(Loss(l, w, held, CAUSALLY_LATER if later else LOST_UPDATE))
-                lost >>= 1
-                w += 1
-        return out
-
+    def reflected(self, content, writes):
+        """The register rule (docs/model.md §5, DataType.losses) with the
+        writes the view reflects (:meth:`held`) as the held ones."""
+        return self.held(content, writes)
 
 def build(ctx) -> YMapKey:
     spec = ctx.spec
