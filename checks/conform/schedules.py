@@ -73,10 +73,6 @@ class Enumeration:
     cut: str | None
 
 
-def _fault_text(system: System, action: int) -> str:
-    return system.action_name(action)
-
-
 def macro_steps(system: System, state) -> list[tuple[Step, object]]:
     """``[(step, next_state)]`` from ``state``: each enabled commit and
     fault, and each link flushed whole (if the model can deliver its
@@ -98,11 +94,10 @@ def macro_steps(system: System, state) -> list[tuple[Step, object]]:
             cur = nxt
             ok = True
             while st.link(cur, x):
-                nxt_action = next((a for a, _ in system.successors(cur) if a == action), None)
-                if nxt_action is None:
+                cur = dict(system.successors(cur)).get(action)
+                if cur is None:
                     ok = False      # the model cannot take the rest of the queue right away
                     break
-                cur = system.step(cur, action)
                 actions.append(action)
             if ok:
                 s_, d = system.edges[x]
@@ -111,7 +106,7 @@ def macro_steps(system: System, state) -> list[tuple[Step, object]]:
                 out.append((Step("deliver", dst, src, None, n, tuple(actions),
                                  f"deliver {src} -> {dst} ({n} message{'s' if n > 1 else ''})"), cur))
         elif kind in ("cut", "heal"):
-            out.append((Step("fault", "", None, None, 0, (action,), _fault_text(system, action)), nxt))
+            out.append((Step("fault", "", None, None, 0, (action,), system.action_name(action)), nxt))
         # anything else (crash, duplicate, lose, ...) is refused before enumeration (run.applicable)
     return out
 
