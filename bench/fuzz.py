@@ -24,7 +24,6 @@ import argparse
 import collections
 import concurrent.futures as cf
 import json
-import os
 import shlex
 import shutil
 import statistics

@@ -713,6 +713,9 @@ def _sigint(rng, case: Case) -> Case:
     """Ctrl-C (SIGINT to the process group) 1-3 s into a long run."""
     if case.command in SPEC_COMMANDS:
         case = _big(rng, case)
+        if case.command == "matrix":       # several rows: Ctrl-C must stop the whole matrix, not one row
+            i = case.argv.index("--resolver")
+            case.argv[i + 1] += ",lww,max,first-writer-wins"
     elif case.command == "drill solve":   # the bundled drill, the whole catalogue
         case.argv = ["drill", "solve", rng.choice(["user-auth", "issue-tracker", "inventory"])]
         case.files, case.inputs = {}, []

@@ -880,27 +880,7 @@ def mutate_bytes(rng: random.Random, raw: bytes, n: int | None = None) -> tuple[
     return raw, done
 
 
-# --------------------------------------------------------- documents
-def mutate_document(rng: random.Random, tree, raw: bytes, kind: str = "toml", donors=(), byte_share=0.25,
-                    after=None) -> tuple[bytes, list[str]]:
-    """One mutated file: tree level (then serialised) or, with probability
-    ``byte_share``, byte level on ``raw``; sometimes both.  ``after(tree)``
-    may edit the mutated tree before it is written (the campaign restores
-    conservative bounds with it)."""
-    dumps = dumps_toml if kind == "toml" else dumps_json
-    r = rng.random()
-    if r < byte_share:
-        return mutate_bytes(rng, raw)
-    t, done = mutate_tree(rng, tree, donors=donors)
-    if after is not None:
-        after(t)
-    data = dumps(t)
-    if r > 0.95:
-        data, more = mutate_bytes(rng, data, 1)
-        done += more
-    return data, done
-
-
+# --------------------------------------------------------- command line
 def fuzz_name(rng: random.Random, valid=()) -> str:
     """A name for a command-line slot: a valid one, a typo of one, a payload,
     a list with an unknown member, or an oddity."""

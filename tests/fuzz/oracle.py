@@ -10,7 +10,8 @@ child before exec).  :func:`classify` turns the outcome into findings:
 traceback      "Traceback (most recent call last)" or "Exception ignored in"
                on stderr or stdout
 internal       exit 4 ("internal error: ..."; a bug replcheck caught)
-hang           the run outlived its timeout although bounds were passed
+hang           the run outlived its timeout although bounds were passed (or,
+               after Ctrl-C, ran on for more than CTRL_C_GRACE seconds)
 oom            the memory limit was hit: MemoryError, "out of memory", or a
                death by SIGKILL/SIGSEGV/SIGABRT/SIGBUS
 wrong-exit     see :func:`exit_findings` (codes outside 0-4, exit 0/1 with an
@@ -47,6 +48,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 MEMORY_LIMIT = 2 * 1024 ** 3
+CTRL_C_GRACE = 5.0          # seconds a run may take to stop after Ctrl-C
 KINDS = ("traceback", "internal", "hang", "oom", "wrong-exit", "injection", "unsafe-file")
 
 
@@ -132,7 +134,6 @@ def _execute_tty(cmd, cwd, environ, timeout, mem):
     colour codes only when its stream is not a terminal, so a pipe hides
     an escape sequence that a terminal receives."""
     import pty
-    import select
     import tty
     masters, slaves = [], []
     for _ in range(2):
@@ -406,8 +407,11 @@ def classify(case: Case, res: Result) -> list[Finding]:
 
     # hangs and memory first: the rest is meaningless for a killed run
     if res.timed_out:
-        add("hang", "timeout", f"no exit within {case.timeout:.0f} s" + ("" if case.bounded else " (after bounds)"),
-            f"hang: {case.command}")
+        add("hang", "timeout", f"no exit within {case.timeout:.0f} s" + ("" if case.bounded else " (after bounds)")
+            + (f" (Ctrl-C after {case.interrupt_after} s)" if case.interrupt_after else ""), f"hang: {case.command}")
+    elif case.interrupt_after and res.seconds - case.interrupt_after > CTRL_C_GRACE:
+        add("hang", "ctrl-c-ignored", f"ran {res.seconds - case.interrupt_after:.0f} s more after Ctrl-C",
+            f"ctrl-c-ignored: {case.command}")
     oom = "MemoryError" in err or "out of memory" in err.lower() or "std::bad_alloc" in err
     if res.rc is not None and res.rc < 0 and not res.timed_out:
         sig = -res.rc

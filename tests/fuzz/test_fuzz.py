@@ -46,7 +46,7 @@ SAMPLE = {"check": 12, "replay": 7, "explain": 6, "matrix": 4, "topology": 6, "c
           "smt laws": 6, "smt iconfluence": 6, "drill list": 2, "drill check": 6, "drill solve": 3,
           "export promela": 5, "list": 2}
 #: One forced probe of each kind (command, probe, index).
-PROBES = [("smt skew", "big", 0), ("check", "big", 1), ("matrix", "sigint", 0), ("smt skew", "sigint", 5), ("check", "python", 0),
+PROBES = [("smt skew", "big", 0), ("check", "big", 1), ("check", "sigint", 0), ("smt skew", "sigint", 5), ("check", "python", 0),
           ("check", "python", 1), ("topology", "o-input", 0), ("check", "o-alias", 1), ("check", "o-alias", 2), ("replay", "o-input", 0),
           ("smt iconfluence", "o-input", 0), ("smt laws", "o-input", 3), ("drill check", "o-input", 0),
           ("export promela", "o-missing", 0), ("matrix", "o-missing", 1), ("check", "o-bundled", 0),
