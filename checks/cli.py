@@ -18,6 +18,8 @@ from pathlib import Path
 import click
 
 from replcheck.bundled import locate
+from replcheck.checks.budget import TOTAL, Budget
+from replcheck.checks import escape as esc
 from replcheck.checks import matrix as matrix_mod
 from replcheck.checks import render_html, render_itf, render_json, render_markdown, render_text
 from replcheck.checks.invariants import INVARIANTS
@@ -207,7 +209,7 @@ def output_option(what="the output", inputs=()):
                 guard_output(kwargs["output"], *paths)
             return f(*args, **kwargs)
 
-        return click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
+        return click.option("-o", "--output", type=click.Path(), metavar="FILE",
                             help=f"Write {what} to FILE (default: stdout).")(command)
     return deco
 
@@ -218,6 +220,11 @@ def guard_output(output, *inputs) -> None:
     read-only file, or one of ``inputs`` (paths, tuples of paths or folders
     of specs) — a run must never overwrite what it reads."""
     out = Path(output)
+    if str(output).endswith(("/", os.sep)) and not out.is_dir():
+        raise BadInput(f"{output}: -o: names a folder (it ends in '/'), and no such folder exists; give a file"
+                       " path, e.g. out.txt")
+    if out.is_symlink():
+        out = out.resolve()   # the file written is the link's target (write_output)
     folder = out.parent
     if not folder.is_dir():
         raise BadInput(f"{output}: -o: the folder '{folder}' does not exist; create it first or choose another"
@@ -331,6 +338,21 @@ class Size(click.ParamType):
             self.fail(str(e), param, ctx)
 
 
+def total_seconds_option(per: str):
+    """``--total-seconds``: the whole command's time (checks/budget.py);
+    ``--max-seconds`` / ``[bounds]`` stay per run."""
+    return click.option("--total-seconds", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+                        help=f"Bound the whole command (every {per} together; --max-seconds bounds each run):"
+                             " runs not started by then are incomplete (total_seconds), exit 3.")
+
+
+def _say_total(n_not_run: int, seconds, what: str) -> None:
+    """One stderr line when ``--total-seconds`` kept runs from starting."""
+    if n_not_run:
+        click.echo(f"replcheck: --total-seconds {seconds:g} ran out: {n_not_run} {what} not started are incomplete"
+                   " (total_seconds)", err=True)
+
+
 def search_options(f):
     """Add check's search options and hand the command one :class:`Search`
     (``search=``) instead of fourteen parameters; refuses combinations
@@ -418,11 +440,12 @@ def main():
               " with its traces, per resolver; n/a lines say why a resolver cannot run (docs/z3.md).",
               metavar="NAME|all")
 @click.option("--allow-python", is_flag=True, help=allow_python_help())
+@total_seconds_option("spec and resolver")
 @progress_option()
 @output_option("the report", inputs=("specs",))
 @search_options
-def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolvers, allow_python, progress, output,
-              search):
+def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolvers, allow_python, total_seconds,
+              progress, output, search):
     """Explore every interleaving of SPECS (files or folders) and report a
     verdict per invariant, with the shortest counterexample when one fails.
 
@@ -436,13 +459,15 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolver
     minimise = _minimise_flag(fmt, minimize)
     bar = _Progress(sys.stderr.isatty() if progress is None else progress)
     try:
-        reports, skipped = _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mode, search, bar)
+        reports, skipped = _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mode, search, bar,
+                                      Budget.start(total_seconds))
     finally:
         bar.done()
-    stopped = any(rep.cut == "interrupted" for rep in reports)
-    if stopped:
+    stopped = any(rep.cut in ("interrupted", TOTAL) for rep in reports)
+    if any(rep.cut == "interrupted" for rep in reports):
         click.echo("replcheck: interrupted (Ctrl-C or SIGTERM): what finished is shown; the rest is incomplete"
                    " (interrupted)", err=True)
+    _say_total(sum(1 for rep in reports if rep.cut == TOTAL), total_seconds, "runs")
     if expect_mode:
         text, ok = _compare_expectations(reports, skipped)
         _emit(text, output)
@@ -453,7 +478,7 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolver
         elif fmt in RICH:
             text = RICH[fmt](reports, minimise)
         else:
-            text = "\n\n".join([render_text.render(r) for r in reports] + (["\n".join(skipped)] if skipped else []))
+            text = "\n\n".join([render_text.render(r) for r in reports] + ([esc.terminal_lines(skipped)] if skipped else []))
     except KeyboardInterrupt:
         # Stopped while rendering: the verdicts are known, the report is not written.
         click.echo(f"replcheck: interrupted while rendering --format {fmt}; the report was not written;"
@@ -490,11 +515,13 @@ def announce_python(spec) -> None:
                        err=True)
 
 
-def _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mode, search, bar):
+def _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mode, search, bar, budget=Budget()):
     """Every spec of ``specs`` (under each of ``resolvers`` when given),
     checked: ``(reports, skipped lines)``.  Once the run is stopped (Ctrl-C,
     SIGTERM), the specs not reached get a report of ``incomplete
-    (interrupted)`` results (:func:`checks.verdict.not_run`)."""
+    (interrupted)`` results (:func:`checks.verdict.not_run`); once
+    ``budget`` (``--total-seconds``) is spent, ``incomplete
+    (total_seconds)`` ones, and each run's time is clamped to what is left."""
     skipped: list[str] = []
     runs_of = [(p, load(p, overrides)) for p in _spec_files(specs)]
     if resolvers:   # one run per resolver (checks/smt/per_resolver.py)
@@ -519,7 +546,11 @@ def _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mod
             elif expect_mode:
                 skipped.append(f"skipped  {spec.source}: needs --allow-python (requires = [\"python\"])")
                 continue
+        if not stopped and budget.spent:
+            reports.append(not_run(spec, invariants or None, search.engine, why=TOTAL))
+            continue
         if not stopped:
+            spec = budget.bound(spec)
             try:
                 rep = check(spec, invariants or None, engine=search.engine, progress=bar, options=search.options)
             except KeyboardInterrupt:   # stopped outside the search (planning, replaying a trace)
@@ -559,7 +590,7 @@ def _compare_expectations(reports, skipped=()) -> tuple[str, bool]:
             if r is None:
                 bad.append(f"{inv}: expected {exp.verdict} but it was not checked (add it to [check] invariants)")
                 continue
-            if r.verdict == INCOMPLETE and r.bound == "interrupted":
+            if r.verdict == INCOMPLETE and r.bound in ("interrupted", TOTAL):
                 unfinished.append(inv)   # not judged: neither as expected nor a mismatch
                 continue
             if not meets(r, exp):   # violated:X: X among the kinds reported (docs/spec-format.md)
@@ -572,7 +603,8 @@ def _compare_expectations(reports, skipped=()) -> tuple[str, bool]:
             lines.append(f"MISMATCH {rep.spec.source}")
             lines.extend(f"  {b}" for b in bad)
         elif unfinished:
-            lines.append(f"interrupted {rep.spec.source}: {', '.join(unfinished)} not finished (Ctrl-C or SIGTERM)")
+            why = "Ctrl-C or SIGTERM" if rep.cut == "interrupted" else "--total-seconds ran out before it"
+            lines.append(f"interrupted {rep.spec.source}: {', '.join(unfinished)} not finished ({why})")
         else:
             summary = ", ".join(f"{r.invariant} {r.verdict}" + (" (vacuous)" if getattr(r, "vacuous", None) else "")
                                 for r in rep.results)
@@ -582,7 +614,7 @@ def _compare_expectations(reports, skipped=()) -> tuple[str, bool]:
     lines.extend(skipped)
     lines.append(f"{len(reports)} specs, {len(reports) - n_bad - n_cut} as expected, {n_bad} mismatched"
                  + (f", {n_cut} interrupted" if n_cut else "") + (f", {len(skipped)} skipped" if skipped else ""))
-    return "\n".join(lines), all_ok
+    return esc.terminal_lines(lines), all_ok
 
 
 def _emit(text: str, output) -> None:
@@ -686,9 +718,12 @@ def explain_cmd(spec, invariants, overrides, fmt, minimize, observed, output):
 @names_option("--invariant", "invariants", "An invariant column (default: the spec's).", aliases=("--invariants",))
 @format_option(["text", "markdown", "csv", "json"])
 @minimize_option(True, help="Minimise the counterexamples linked from the Markdown tables.")
+@click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Bound each combination's run (default: the spec's [bounds] max_seconds).")
+@total_seconds_option("combination")
 @progress_option()
 @output_option(inputs=("spec",))
-def matrix_cmd(spec, resolvers, topologies, invariants, fmt, minimize, progress, output):
+def matrix_cmd(spec, resolvers, topologies, invariants, fmt, minimize, max_seconds, total_seconds, progress, output):
     """Check SPEC under every resolver x topology combination and print the
     verdicts: resolvers as rows, invariants as columns, one table per
     topology (a star's hub: the spec's, else its first leader).
@@ -707,10 +742,12 @@ def matrix_cmd(spec, resolvers, topologies, invariants, fmt, minimize, progress,
         else:
             click.echo(f"\r  [{done + 1}/{total}] {topology} / {resolver} ...{' ' * 10}", err=True, nl=False)
 
-    m = matrix_mod.run(spec, resolvers or None, topologies or None, invariants or None, tick)
+    m = matrix_mod.run(spec, resolvers or None, topologies or None, invariants or None, tick,
+                       Budget.start(total_seconds), max_seconds)
     if m.interrupted:
         click.echo("replcheck: interrupted (Ctrl-C or SIGTERM): the combinations not finished are"
                    " incomplete (interrupted)", err=True)
+    _say_total(m.not_started, total_seconds, "combinations")
     _emit(matrix_mod.RENDERERS[fmt](m, minimize), output)
     _finish(m.verdicts, [INCOMPLETE] if m.interrupted else [])
 
@@ -726,11 +763,14 @@ def matrix_cmd(spec, resolvers, topologies, invariants, fmt, minimize, progress,
               help="Run at most this many schedules; more is reported as a cut (exit 3).")
 @click.option("--dsn", "dsns", multiple=True, metavar="LEADER=DSN",
               help="Use a PostgreSQL node you already run for LEADER (repeat for every leader; docs/conformance.md).")
+@click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Bound the whole run, enumeration and execution (default: the spec's [bounds] max_seconds);"
+                   " schedules not run by then are a cut (exit 3).")
 @set_option()
 @format_option(["text", "json", "markdown"])
 @progress_option()
 @output_option("the report", inputs=("spec",))
-def conform_cmd(spec, target, runs, seed, limit, dsns, overrides, fmt, progress, output):
+def conform_cmd(spec, target, runs, seed, limit, dsns, max_seconds, overrides, fmt, progress, output):
     """Run SPEC's schedules on a real product and compare every step with
     the model: each node's rows against the model's leader, and what the
     client was told.  Exit 0 every schedule agrees, 1 a disagreement, 2 bad
@@ -745,6 +785,8 @@ def conform_cmd(spec, target, runs, seed, limit, dsns, overrides, fmt, progress,
     from replcheck.checks.conform import render as conform_render
     from replcheck.checks.conform.run import conform, exit_code
     spec_obj = load(spec, overrides)
+    if max_seconds is not None:
+        spec_obj = spec_obj.with_bounds(max_seconds=max_seconds)
     given = {}
     for d in dsns:
         leader, sep, dsn = d.partition("=")
@@ -798,9 +840,9 @@ def replay_cmd(spec, trace_file, invariants, overrides, fmt, output):
             raise BadInput(f"{trace_file}: {outcome['why']}")
         outcomes.append(outcome)
     if fmt == "json":
-        _emit(json.dumps({"replayed": outcomes}, indent=2), output)
+        _emit(json.dumps({"replayed": [{**o, "text": "\n".join(o["text"])} for o in outcomes]}, indent=2), output)
     else:
-        _emit("\n".join(o["text"] for o in outcomes), output)
+        _emit(esc.terminal_lines(line for o in outcomes for line in o["text"]), output)
     # reproduced: the violation is there (1); otherwise the trace ran and nothing is violated at its end (0)
     _finish(VIOLATED if o["outcome"] == "reproduced" else HOLDS for o in outcomes)
 
@@ -864,13 +906,13 @@ def _replay_one(system, name, path) -> dict:
                 "why": f"{name}: the trace ({n} steps) ends where a write was cut after circling the topology (a"
                        f" replication loop), which is not a quiescent state, and {name} is judged only at quiescent"
                        " states; replay it with --invariant replication-terminates",
-                "text": f"{name}: not judged"}
+                "text": (f"{name}: not judged",)}
     if inv.scope == QUIESCENT and not is_quiescent(system, system.successors(state)):
         return {**out, "outcome": "not-judged",
                 "why": f"{name}: the trace ({n} steps) does not end in a quiescent state (replication has not"
                        f" finished), and {name} is judged only at quiescent states; replay a whole trace written"
                        " by replcheck check --format json",
-                "text": f"{name}: not judged"}
+                "text": (f"{name}: not judged",)}
     judge = inv.build(system)
     if inv.scope == QUIESCENT:
         at, v = n, judge(state)
@@ -885,10 +927,10 @@ def _replay_one(system, name, path) -> dict:
     if v is None:
         where = "at the end" if inv.scope == QUIESCENT else "at every state"
         return {**out, "outcome": "holds",
-                "text": f"{name}: replayed {n} steps; the invariant HOLDS {where} (not reproduced)"}
+                "text": (f"{name}: replayed {n} steps; the invariant HOLDS {where} (not reproduced)",)}
     step = "" if at == n else f" at step {at} of {n}"
     return {**out, "outcome": "reproduced", "anomaly": v.anomaly, "message": v.message,
-            "text": f"{name}: replayed {n} steps; violation reproduced{step}: {v.anomaly}\n  {v.message}"}
+            "text": (f"{name}: replayed {n} steps; violation reproduced{step}: {v.anomaly}", f"  {v.message}")}
 
 
 # ---------------------------------------------------------------- z3 (issue 6)
@@ -1063,9 +1105,9 @@ def drill_check_cmd(answer, folder, allow_python, output):
     """
     from replcheck.checks import drill as drill_mod
     ans = drill_mod.load_answer(answer)
-    d = drill_mod.find_drill(ans.drill, folder, near=Path(answer).parent)
+    d = drill_mod.find_drill(ans.drill, folder, near=Path(answer).parent, source=answer)
     if output:
-        guard_output(output, d.path)   # the drill the answer names is an input too
+        guard_output(output, d.path, folder)   # the drill the answer names, and --drills, are inputs too
     if allow_python and ans.merge:
         try:
             announce_python(drill_mod.answer_spec(d, ans, True))
@@ -1086,9 +1128,10 @@ def drill_check_cmd(answer, folder, allow_python, output):
 @names_option("--resolver", "resolvers", "A resolver to try (default: the whole catalogue).",
               aliases=("--resolvers",))
 @names_option("--routing", "routings", "none, home-leader or home-leader:<basis> (default: all).", metavar="R")
+@total_seconds_option("answer")
 @progress_option()
 @output_option("the table")
-def drill_solve_cmd(name, folder, topologies, resolvers, routings, progress, output):
+def drill_solve_cmd(name, folder, topologies, resolvers, routings, total_seconds, progress, output):
     """Try every topology x resolver x routing (x layout) of the catalogue on
     DRILL and print which pass: the instructor's answer space.  Combinations
     the workload cannot run are n/a, with the reason.  Exit 0 when some
@@ -1112,8 +1155,10 @@ def drill_solve_cmd(name, folder, topologies, resolvers, routings, progress, out
 
     d = drill_mod.find_drill(name, folder)
     if output:
-        guard_output(output, d.path)
-    cells = drill_mod.solve(d, topologies or None, resolvers or None, routings or None, tick)
+        guard_output(output, d.path, folder)   # --drills is an input too
+    cells = drill_mod.solve(d, topologies or None, resolvers or None, routings or None, tick,
+                            Budget.start(total_seconds))
+    _say_total(sum(1 for c in cells if c.reason == drill_mod.NOT_STARTED), total_seconds, "answers")
     _emit(drill_mod.render_solve(d, cells), output)
     _finish(_solve_verdict(cells))
 

@@ -59,6 +59,8 @@ from pathlib import Path
 
 from replcheck import bundled
 
+from replcheck.checks import escape as esc
+from replcheck.checks.budget import Budget
 from replcheck.checks.anomalies import meaning
 from replcheck.checks.invariants import INVARIANTS
 from replcheck.checks.trace import build_trace
@@ -182,13 +184,15 @@ def _bad_drill_name(name) -> str | None:
     return None
 
 
-def find_drill(name: str, folder=None, near=None) -> Drill:
+def find_drill(name: str, folder=None, near=None, source=None) -> Drill:
     """The drill called ``name``: looked up next to an answer (``near``:
     the answer's folder and its parent), in ``folder``, then in the
-    bundled drills."""
+    bundled drills.  ``source`` is the file that named the drill (an
+    answer): an unknown name is that file's error, not its folder's."""
+    where = str(source or near or folder or DRILLS_DIR)
     bad = _bad_drill_name(name)
     if bad:
-        raise SpecError(str(near or folder or DRILLS_DIR), "drill", f"{bad} (replcheck drill list)")
+        raise SpecError(where, "drill", f"{bad} (replcheck drill list)")
     places = []
     if near is not None:
         places += [Path(near), Path(near).parent]
@@ -200,8 +204,7 @@ def find_drill(name: str, folder=None, near=None) -> Drill:
         if p.is_file():
             return load_drill(p)
     known = sorted({p.stem for place in places if place.is_dir() for p in place.glob("*.toml")})
-    raise SpecError(str(near or folder or DRILLS_DIR), "drill", f"unknown drill '{name}'{did_you_mean(name, known)}"
-                                                               " (replcheck drill list)")
+    raise SpecError(where, "drill", f"unknown drill '{name}'{did_you_mean(name, known)} (replcheck drill list)")
 
 
 # ----------------------------------------------------------------- answers
@@ -576,7 +579,7 @@ def render_check(o: Outcome) -> str:
                    f" ({', '.join(failed)})")
     else:
         out.append("  NOT SETTLED: a search bound cut the check before a verdict")
-    return "\n".join(out)
+    return esc.terminal_lines(out)
 
 
 def render_list(drills) -> str:
@@ -588,7 +591,7 @@ def render_list(drills) -> str:
         out.append(f"  {d.question}")
         out.append(f"  requires {', '.join(d.invariants)}; homes by {homes}{extra}  ({d.path})")
         out.append("")
-    return "\n".join(out).rstrip()
+    return esc.terminal_lines(out).rstrip()
 
 
 # ------------------------------------------------------------------- solve
@@ -620,8 +623,15 @@ def answer_space(drill: Drill, topologies=None, resolvers=None, routings=None):
                                  source=f"solve {drill.name}")
 
 
-def solve(drill: Drill, topologies=None, resolvers=None, routings=None, progress=None) -> list[Cell]:
-    """Check ``drill`` under every answer of :func:`answer_space`."""
+NOT_STARTED = "not checked: --total-seconds ran out first"
+
+
+def solve(drill: Drill, topologies=None, resolvers=None, routings=None, progress=None,
+          budget: Budget = Budget()) -> list[Cell]:
+    """Check ``drill`` under every answer of :func:`answer_space`;
+    ``budget`` (``--total-seconds``) bounds them all together: each
+    answer's time is clamped to what is left, and the answers not started
+    once it is spent are ``incomplete`` (:data:`NOT_STARTED`)."""
     for name, given, known in (("--topology", topologies, TOPOLOGIES), ("--resolver", resolvers, RESOLVERS)):
         for x in given or ():
             if x not in known:
@@ -634,10 +644,13 @@ def solve(drill: Drill, topologies=None, resolvers=None, routings=None, progress
         if stopped:   # Ctrl-C / SIGTERM: the answers not reached are reported, not checked
             cells.append(Cell(ans, INTERRUPTED, reason="not checked: the run was interrupted"))
             continue
+        if budget.spent:
+            cells.append(Cell(ans, "incomplete", reason=NOT_STARTED))
+            continue
         if progress:
             progress(n, len(space), ans)
         try:
-            cell, stopped = _solve_one(drill, ans, memo)
+            cell, stopped = _solve_one(drill, ans, memo, budget)
         except KeyboardInterrupt:
             cell, stopped = Cell(ans, INTERRUPTED, reason="not checked: the run was interrupted"), True
         cells.append(cell)
@@ -649,7 +662,7 @@ def solve(drill: Drill, topologies=None, resolvers=None, routings=None, progress
 INTERRUPTED = "interrupted"
 
 
-def _solve_one(drill: Drill, ans: Answer, memo: dict) -> tuple[Cell, bool]:
+def _solve_one(drill: Drill, ans: Answer, memo: dict, budget: Budget = Budget()) -> tuple[Cell, bool]:
     """The cell of one answer, and whether the run was stopped during it."""
     try:
         spec = answer_spec(drill, ans)
@@ -659,7 +672,7 @@ def _solve_one(drill: Drill, ans: Answer, memo: dict) -> tuple[Cell, bool]:
     if key in memo:   # the answer does not change the spec (e.g. no key takes the resolver)
         c = memo[key]
         return Cell(ans, c.verdict, c.failed, c.reason, c.worst_ms), False
-    rep = check(spec)
+    rep = check(budget.bound(spec))
     stopped = rep.cut == "interrupted"
     failed = tuple(r.invariant for r in rep.results if r.verdict == VIOLATED)
     verdict = "fail" if failed else (INTERRUPTED if stopped else "incomplete") \
@@ -670,7 +683,7 @@ def _solve_one(drill: Drill, ans: Answer, memo: dict) -> tuple[Cell, bool]:
     costs = [c.ms for c in cost(spec, rep.system)]
     worst = None if any(c is None for c in costs) else max(costs, default=0)
     cell = Cell(ans, verdict, failed, "", worst)
-    if not stopped:
+    if not stopped and not (verdict == "incomplete" and budget.deadline is not None):   # a clamped run is not the answer's
         memo[key] = cell
     return cell, stopped
 
@@ -721,6 +734,8 @@ def render_solve(drill: Drill, cells: list[Cell]) -> str:
     passing = [c for c in cells if c.verdict == "pass"]
     checked = [c for c in cells if c.verdict != "n/a"]
     stopped = sum(1 for c in cells if c.verdict == INTERRUPTED)
+    late = sum(1 for c in cells if c.reason == NOT_STARTED)
     out.append(f"{len(passing)} of {len(checked)} applicable answers pass ({len(cells) - len(checked)} n/a)"
-               + (f"; {stopped} not finished: the run was interrupted (Ctrl-C or SIGTERM)" if stopped else ""))
-    return "\n".join(out)
+               + (f"; {stopped} not finished: the run was interrupted (Ctrl-C or SIGTERM)" if stopped else "")
+               + (f"; {late} not started: --total-seconds ran out (incomplete)" if late else ""))
+    return esc.terminal_lines(out)

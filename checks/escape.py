@@ -50,6 +50,13 @@ def terminal(text) -> str:
     return one_line(text)
 
 
+def terminal_lines(lines) -> str:
+    """``lines`` joined for a terminal, each through :func:`terminal`: a
+    line break inside one element (a name or value from the input) is
+    shown as ``\\n``, never starts a new line of the report."""
+    return "\n".join(terminal(line) for line in lines)
+
+
 # CommonMark 0.31 §2.4: any ASCII punctuation may be backslash-escaped, and is
 # then a literal character.  Escaped everywhere: the characters that open
 # inline syntax — \ (an escape), ` (code span), * and _ (emphasis), [ and ]

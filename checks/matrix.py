@@ -42,6 +42,7 @@ from dataclasses import dataclass
 
 from replcheck.checks import escape as esc
 from replcheck.checks import render_markdown as md
+from replcheck.checks.budget import TOTAL, Budget
 from replcheck.checks.explain import explain
 from replcheck.checks.invariants import INVARIANTS
 from replcheck.checks.verdict import HOLDS, INCOMPLETE, VIOLATED, Report, Result, check, load
@@ -64,7 +65,8 @@ class NotApplicable:
 @dataclass(frozen=True)
 class NotRun:
     """A combination not checked because the run was stopped (Ctrl-C or
-    SIGTERM): each of its cells is ``incomplete (interrupted)``."""
+    SIGTERM: ``incomplete (interrupted)``) or the command's time was spent
+    (``--total-seconds``: ``incomplete (total_seconds)``)."""
 
     reason: str = "interrupted"
     verdict: str = INCOMPLETE
@@ -99,8 +101,13 @@ class Matrix:
     @property
     def interrupted(self) -> bool:
         """Was the run stopped (Ctrl-C, SIGTERM) before every combination was checked?"""
-        return any(isinstance(rep, NotRun) or rep.cut == "interrupted" for rep in self.reports.values()
-                   if not isinstance(rep, NotApplicable))
+        return any(rep.reason == "interrupted" if isinstance(rep, NotRun) else rep.cut == "interrupted"
+                   for rep in self.reports.values() if not isinstance(rep, NotApplicable))
+
+    @property
+    def not_started(self) -> int:
+        """Combinations not started because ``--total-seconds`` was spent."""
+        return sum(1 for rep in self.reports.values() if isinstance(rep, NotRun) and rep.reason == TOTAL)
 
     @property
     def verdicts(self) -> list[str]:
@@ -149,13 +156,17 @@ def combination(spec, resolver: str, topology: str) -> Spec:
     return spec.variant(resolver=resolver, retype_keys="declared", topology=topology, presets="retry")
 
 
-def run(path, resolvers=None, topologies=None, invariants=None, progress=None) -> Matrix:
+def run(path, resolvers=None, topologies=None, invariants=None, progress=None, budget: Budget = Budget(),
+        max_seconds: float | None = None) -> Matrix:
     """Check the spec at ``path`` under every combination.
 
     ``resolvers`` default to the whole catalogue (:data:`RESOLVERS`),
     ``topologies`` to the spec's own, ``invariants`` to the spec's.
     ``progress(done, total, topology, resolver)`` is called before each
-    combination.
+    combination.  ``budget`` (``--total-seconds``) bounds the whole matrix:
+    each combination's time is clamped to what is left, and those not
+    started once it is spent are ``incomplete (total_seconds)``;
+    ``max_seconds`` replaces the spec's ``[bounds] max_seconds`` for each.
     """
     base = load(path)
     resolvers = _names(base, "--resolver", tuple(resolvers or RESOLVERS), RESOLVERS, "replcheck list resolvers")
@@ -171,6 +182,9 @@ def run(path, resolvers=None, topologies=None, invariants=None, progress=None) -
             if stopped:   # Ctrl-C / SIGTERM: the rest is reported as not run, not checked
                 reports[(t, r)] = NotRun()
                 continue
+            if budget.spent:
+                reports[(t, r)] = NotRun(TOTAL)
+                continue
             if progress:
                 progress(len(reports), total, t, r)
             try:
@@ -184,7 +198,7 @@ def run(path, resolvers=None, topologies=None, invariants=None, progress=None) -
                 reports[(t, r)], stopped = NotRun(), True
                 continue
             try:
-                reports[(t, r)] = rep = check(spec, invariants)
+                reports[(t, r)] = rep = check(budget.bound(spec.with_bounds(max_seconds=max_seconds)), invariants)
             except KeyboardInterrupt:   # stopped outside the search (building the system, a replay)
                 reports[(t, r)], stopped = NotRun(), True
                 continue
@@ -294,7 +308,8 @@ def rows(m: Matrix) -> list[dict]:
                 if isinstance(res, NotApplicable):
                     row["message"] = res.reason
                 elif isinstance(m.report(t, r), NotRun):
-                    row.update(bound=res.bound, message="not checked: the run was interrupted")
+                    row.update(bound=res.bound, message="not checked: the run was interrupted"
+                               if res.bound == "interrupted" else "not checked: --total-seconds ran out first")
                 else:
                     row.update(anomaly=res.anomaly, bound=res.bound, message=res.message, vacuous=res.vacuous,
                                steps=len(res.trace) if res.trace is not None else None, culprits=list(res.culprits))

@@ -228,8 +228,9 @@ def not_run(spec: Spec, invariants=None, engine: str = "bfs", why: str = "interr
     ``incomplete (interrupted)``, nothing explored."""
     names = resolve_invariants(spec, invariants)
     results = tuple(Result(n, INCOMPLETE, bound=why) for n in names)
-    return Report(spec, System(spec), results, Stats(), engine, False, why,
-                  (f"not checked: the run was {why} before this spec",))
+    note = ("not checked: the command's --total-seconds ran out before this run" if why == "total_seconds"
+            else f"not checked: the run was {why} before this spec")
+    return Report(spec, System(spec), results, Stats(), engine, False, why, (note,))
 
 
 def _run(spec: Spec, s: "planner.Search", names, bounds, options: Options, progress) -> SearchResult:

@@ -20,12 +20,15 @@ from dataclasses import dataclass
 from replcheck.model.topology import Topology
 
 
-def _walk(topo: Topology, origin: int, down=frozenset(), cut_links=frozenset(), latency=None):
+def _walk(topo: Topology, origin: int, down=frozenset(), cut_links=frozenset(), latency=None, until=None):
     """Fastest arrival of ``origin``'s write at every leader: ``{leader: (cost, path)}``.
 
     Cost is the hop count, or the summed link latency when ``latency`` maps
     links to ms.  Crashed leaders (``down``) neither receive nor forward;
-    ``cut_links`` carry nothing.
+    ``cut_links`` carry nothing.  With ``until`` (a set of leaders) the walk
+    stops as soon as every one of them has been reached: the leaders
+    reached so far are then a subset of the full answer holding ``until``
+    (the exploration order is the same, so nothing else changes).
     """
     best: dict[int, tuple] = {}
     heap = []
@@ -41,6 +44,8 @@ def _walk(topo: Topology, origin: int, down=frozenset(), cut_links=frozenset(), 
         settled.add((node, sender))
         if node not in best:
             best[node] = (cost, path)
+            if until is not None and until <= best.keys():
+                break
         if node == origin:
             continue  # origin drops its own write (or never gets it: visited)
         for t in topo.forward_targets(node, sender):
@@ -55,6 +60,13 @@ def _walk(topo: Topology, origin: int, down=frozenset(), cut_links=frozenset(), 
 def receivers(topo: Topology, origin: int, down=frozenset(), cut_links=frozenset()) -> frozenset:
     """Leaders that receive ``origin``'s writes."""
     return frozenset(_walk(topo, origin, down, cut_links))
+
+
+def _loses(topo: Topology, origin: int, wanted: frozenset, down=frozenset(), cut_links=frozenset()) -> bool:
+    """Does some leader of ``wanted`` stop receiving ``origin``'s writes
+    under the fault?  (The walk stops once all of them are reached: on a
+    dense mesh that is after the first hop, not after every walk.)"""
+    return bool(wanted - frozenset(_walk(topo, origin, down, cut_links, until=wanted)))
 
 
 @dataclass(frozen=True)
@@ -86,12 +98,12 @@ def analyse(topo: Topology, latency=None, fifo: bool = True) -> Analysis:
         for a in range(n):
             if a == x:
                 continue
-            if (base[a] - {x}) - receivers(topo, a, down=frozenset([x])):
+            if _loses(topo, a, base[a] - {x}, down=frozenset([x])):
                 spof.append(x)
                 break
     spof_links = []
     for e in topo.edges:
-        if any(base[a] - receivers(topo, a, cut_links=frozenset([e])) for a in range(n)):
+        if any(_loses(topo, a, base[a], cut_links=frozenset([e])) for a in range(n)):
             spof_links.append(e)
     worst = None
     if latency:

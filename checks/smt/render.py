@@ -6,6 +6,7 @@ results, in the lecture-slide voice of ``checks/render_text.py``.
 
 from __future__ import annotations
 
+from replcheck.checks import escape as esc
 from replcheck.checks.smt.skew import SkewReport, Witness, fmt
 
 
@@ -58,7 +59,7 @@ def skew(r: SkewReport) -> str:
             if le.witness is not None:
                 out.append(f"    witness: {le.witness.message}")
                 out += _timeline(le.witness)
-    return "\n".join(out)
+    return esc.terminal_lines(out)
 
 
 def _why(reason: str) -> str:
@@ -101,7 +102,7 @@ def laws(r) -> str:
     else:
         out.append(f"  convergence NOT proved: the laws cover only the value merge; the rules left out can make"
                    f" leaders diverge (replcheck check SPEC --set system.resolver={r.resolver} judges them)")
-    return "\n".join(out)
+    return esc.terminal_lines(out)
 
 
 def iconfluence(v) -> str:

@@ -128,7 +128,7 @@ def _limits(mem: int):
     return preexec
 
 
-def _execute_tty(cmd, cwd, environ, timeout, mem):
+def _execute_tty(cmd, cwd, environ, timeout, mem, interrupt_after=None):
     """Run ``cmd`` with stdout and stderr on two pseudo-terminals (raw mode,
     so no CR is added): what a user at a terminal sees.  click strips ANSI
     colour codes only when its stream is not a terminal, so a pipe hides
@@ -147,7 +147,7 @@ def _execute_tty(cmd, cwd, environ, timeout, mem):
     for sl in slaves:
         os.close(sl)
     try:
-        return _read_ttys(proc, masters, t0, timeout)
+        return _read_ttys(proc, masters, t0, timeout, interrupt_after)
     except BaseException:
         _kill(proc)
         raise
@@ -159,13 +159,24 @@ def _execute_tty(cmd, cwd, environ, timeout, mem):
                 pass
 
 
-def _read_ttys(proc, masters, t0, timeout):
+def _read_ttys(proc, masters, t0, timeout, interrupt_after=None):
+    """Read both terminals until the run ends; with ``interrupt_after``,
+    SIGINT goes to the process group then and the run has ``timeout`` more
+    (as in :func:`_wait`)."""
     import select
     bufs = {masters[0]: bytearray(), masters[1]: bytearray()}
     live = list(masters)
     timed_out = False
+    end = t0 + timeout + (interrupt_after or 0)
     while live:
-        left = timeout - (time.monotonic() - t0)
+        now = time.monotonic()
+        if interrupt_after is not None and now - t0 >= interrupt_after:
+            interrupt_after = None
+            try:
+                os.killpg(proc.pid, signal.SIGINT)
+            except OSError:
+                pass
+        left = end - now
         if left <= 0:
             timed_out = True
             try:
@@ -173,7 +184,8 @@ def _read_ttys(proc, masters, t0, timeout):
             except OSError:
                 pass
             break
-        ready, _, _ = select.select(live, [], [], min(left, 0.5))
+        wait = min(left, 0.5) if interrupt_after is None else min(left, 0.5, max(0.0, t0 + interrupt_after - now))
+        ready, _, _ = select.select(live, [], [], wait)
         for fd in ready:
             try:
                 chunk = os.read(fd, 65536)
@@ -199,7 +211,7 @@ def execute(argv: list[str], cwd: Path, timeout: float, mem: int = MEMORY_LIMIT,
     if env is not None and "REPLCHECK_DEBUG" in env:
         environ["REPLCHECK_DEBUG"] = env["REPLCHECK_DEBUG"]
     if tty:
-        return _execute_tty(replcheck_argv0() + list(argv), cwd, environ, timeout, mem)
+        return _execute_tty(replcheck_argv0() + list(argv), cwd, environ, timeout, mem, interrupt_after)
     t0 = time.monotonic()
     proc = subprocess.Popen(replcheck_argv0() + list(argv), cwd=cwd, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environ, preexec_fn=_limits(mem))
