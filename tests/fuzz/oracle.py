@@ -120,6 +120,10 @@ class Finding:
 def _limits(mem: int):
     def preexec():
         os.setsid()
+        # A run must take Ctrl-C as a foreground command does: a campaign started in the background
+        # (nohup, `cmd &` in a script, CI) has SIGINT ignored, and an ignored signal is inherited
+        # across exec — Python then leaves it ignored, so every sigint probe would "hang".
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         try:
             resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
         except (ValueError, OSError):
