@@ -942,13 +942,18 @@ def smt_group():
     proved; iconfluence: z3 timed out)."""
 
 
-def timeout_option(what: str):
+def timeout_option(what: str, default: float | None = 60, default_text: str | None = None):
     """``--timeout SECONDS`` (also ``--max-seconds``, check's spelling) on
     every ``smt`` question: the time z3 gets for ``what``, shared by every
     solver call (each gets what is left)."""
     return click.option("--timeout", "--max-seconds", "timeout_s", cls=_Aliased, aliases=("--max-seconds",),
-                        type=click.FloatRange(min=0, min_open=True), default=60, show_default=True,
+                        type=click.FloatRange(min=0, min_open=True), default=default,
+                        show_default=default_text or True,
                         metavar="SECONDS", help=f"Time for z3 on {what} (also spelled --max-seconds, as in check).")
+
+
+#: smt skew's time when neither --timeout nor the spec's [bounds] says less (seconds).
+SKEW_TIMEOUT = 60.0
 
 
 def _ms(seconds: float) -> int:
@@ -966,7 +971,8 @@ def _ms(seconds: float) -> int:
 @click.option("--least-skew", "--minimize", "least_skew", cls=_Aliased, aliases=("--minimize",), is_flag=True,
               help="Also find the least skew at which a causally later write is lost.")
 @click.option("--free-times", is_flag=True, help="Ignore the spec's time_ms: commits at any real time.")
-@timeout_option("the whole analysis; a question not answered by then is NOT DECIDED (exit 3)")
+@timeout_option("the whole analysis; a question not answered by then is NOT DECIDED (exit 3)", None,
+                "the spec's [bounds] max_seconds, at most 60")
 @set_option()
 @output_option("the analysis", inputs=("spec",))
 def smt_skew_cmd(spec, max_skew, commit_ms, replication_ms, least_skew, free_times, timeout_s, overrides, output):
@@ -986,7 +992,10 @@ def smt_skew_cmd(spec, max_skew, commit_ms, replication_ms, least_skew, free_tim
         return None if x is None else Fraction(str(x))
 
     timing = skew.Timing(frac(commit_ms), frac(replication_ms), frac(max_skew), free_times)
-    report = skew.analyse(load(spec, overrides), timing, least_skew, timeout_ms=_ms(timeout_s))
+    spec_obj = load(spec, overrides)
+    if timeout_s is None:   # the spec's [bounds] max_seconds, at most a minute (docs/z3.md "Time")
+        timeout_s = min(SKEW_TIMEOUT, spec_obj.bounds.max_seconds or SKEW_TIMEOUT)
+    report = skew.analyse(spec_obj, timing, least_skew, timeout_ms=_ms(timeout_s))
     _emit(smt_render.skew(report), output)
     _finish(VIOLATED if report.lost_update or report.causally_later else INCOMPLETE if report.incomplete else HOLDS)
 

@@ -498,11 +498,16 @@ def multi_line_cause(lines: list[str]) -> str:
     return "several messages: " + _norm(lines[0])
 
 
+PYTHON_NOTICE = "replcheck: --allow-python: running "
+
+
 def exit_findings(case: Case, res: Result, out: str, err: str) -> list[Finding]:
     """The exit-code rules of README "Exit codes"."""
     f: list[Finding] = []
     rc = res.rc
-    lines = [line for line in err.splitlines() if line.strip()]
+    # The --allow-python notice (what will run, docs/resolvers.md) is printed before any verdict or error.
+    lines = [line for line in err.splitlines() if line.strip() and not line.startswith(PYTHON_NOTICE)]
+    err = "\n".join(lines)
     first = lines[0] if lines else ""
 
     def add(rule, detail, sig):
@@ -560,6 +565,15 @@ FENCE = re.compile(r"^(```+|~~~+)([^\n]*)\n(.*?)^\1[ \t]*$", re.M | re.S)
 INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1", re.S)
 TERMINAL = re.compile(r"[\x00-\x08\x0b-\x1a\x1c-\x1f]|\x1b|[\x80-\x9f]")
 CSV_LEAD = tuple("=+-@\t\r")
+
+
+def _backslash_escaped(text: str, i: int) -> bool:
+    """Is ``text[i]`` escaped (an odd run of backslashes before it)?  A
+    CommonMark backslash escape makes ``\\<`` a literal ``<`` (§2.4)."""
+    n = 0
+    while i - n - 1 >= 0 and text[i - n - 1] == "\\":
+        n += 1
+    return n % 2 == 1
 
 
 def _md_outside_code(md: str) -> tuple[str, list[tuple[str, str]]]:
@@ -639,7 +653,7 @@ def injection_findings(case: Case, rendered: str, err: str) -> list[Finding]:
         add("terminal-file", f"ESC in {fmt} output", "ESC")
     if fmt == "markdown":
         rest, fences = _md_outside_code(rendered)
-        m = MARK_TAG.search(rest)
+        m = next((m for m in MARK_TAG.finditer(rest) if not _backslash_escaped(rest, m.start())), None)
         if m:
             add("markdown-html", f"raw HTML from the input outside code: {rest[max(0, m.start() - 60):m.end() + 60]!r}",
                 m.group(0))
