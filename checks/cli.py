@@ -7,6 +7,7 @@ met), 1 a violation was found (or an expectation was not met), 2 bad input,
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import functools
 import json
@@ -470,7 +471,7 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolver
     _say_total(sum(1 for rep in reports if rep.cut == TOTAL), total_seconds, "runs")
     if expect_mode:
         text, ok = _compare_expectations(reports, skipped)
-        _emit(text, output)
+        _emit(text, output, "the expectations report")
         _finish(HOLDS if ok else VIOLATED, [INCOMPLETE] if stopped else [])
     try:
         if fmt == "json":
@@ -485,7 +486,9 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolver
                    " the verdicts:", err=True)
         click.echo("\n".join(_verdict_lines(reports)))
         _finish(INCOMPLETE, (r.verdict for rep in reports for r in rep.results))
-    _emit(text, output)
+    counts = collections.Counter(r.verdict for rep in reports for r in rep.results)
+    summary = ", ".join(f"{counts[v]} {v}" for v in (VIOLATED, INCOMPLETE, HOLDS) if counts[v])
+    _emit(text, output, f"the report ({fmt}; {summary or 'no verdicts'})")
     _finish(r.verdict for rep in reports for r in rep.results)
 
 
@@ -617,9 +620,13 @@ def _compare_expectations(reports, skipped=()) -> tuple[str, bool]:
     return esc.terminal_lines(lines), all_ok
 
 
-def _emit(text: str, output) -> None:
+def _emit(text: str, output, what: str = "the output") -> None:
+    """``text`` on stdout, or written to ``output`` — then one line on
+    stderr says what was written where (README "Exit codes": the exit code
+    is still the verdict's, so a script can tell the two apart)."""
     if output:
         write_output(output, text + "\n")
+        click.echo(f"replcheck: wrote {what} to {esc.terminal(output)}", err=True)
     else:
         click.echo(text)
 
@@ -707,8 +714,11 @@ def explain_cmd(spec, invariants, overrides, fmt, minimize, observed, output):
                 else:
                     section = observe.html_section(product, outcome)
                     text = text.replace("</main>", section + "</main>", 1)
-    _emit(text, output)
-    _finish(r.verdict for r in report.results if chosen is None or r.invariant in chosen)
+    _emit(text, output, f"the lecture artefact ({fmt})")
+    # The artefact is the product: written is success (exit 0), whatever verdict it shows; a shown
+    # verdict a bound left unsettled is still exit 3 (README "Exit codes", explain).
+    shown = [r for r in report.results if chosen is None or r.invariant in chosen]
+    _finish(INCOMPLETE if any(r.verdict == INCOMPLETE for r in shown) else HOLDS)
 
 
 @main.command("matrix")

@@ -498,7 +498,8 @@ def multi_line_cause(lines: list[str]) -> str:
     return "several messages: " + _norm(lines[0])
 
 
-PYTHON_NOTICE = "replcheck: --allow-python: running "
+#: Lines on stderr that inform, not err: what --allow-python will run (docs/resolvers.md) and what -o wrote.
+NOTICES = ("replcheck: --allow-python: running ", "replcheck: wrote ")
 
 
 def exit_findings(case: Case, res: Result, out: str, err: str) -> list[Finding]:
@@ -506,7 +507,7 @@ def exit_findings(case: Case, res: Result, out: str, err: str) -> list[Finding]:
     f: list[Finding] = []
     rc = res.rc
     # The --allow-python notice (what will run, docs/resolvers.md) is printed before any verdict or error.
-    lines = [line for line in err.splitlines() if line.strip() and not line.startswith(PYTHON_NOTICE)]
+    lines = [line for line in err.splitlines() if line.strip() and not line.startswith(NOTICES)]
     err = "\n".join(lines)
     first = lines[0] if lines else ""
 
