@@ -442,11 +442,14 @@ def main():
               metavar="NAME|all")
 @click.option("--allow-python", is_flag=True, help=allow_python_help())
 @total_seconds_option("spec and resolver")
+@click.option("-q", "--quiet", is_flag=True, help="Text: the verdict lines only.")
+@click.option("-v", "--verbose", is_flag=True, help="Text: also the engine's figures (transitions, depth, states/s)"
+                                                   " and which reductions ran.")
 @progress_option()
 @output_option("the report", inputs=("specs",))
 @search_options
 def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolvers, allow_python, total_seconds,
-              progress, output, search):
+              quiet, verbose, progress, output, search):
     """Explore every interleaving of SPECS (files or folders) and report a
     verdict per invariant, with the shortest counterexample when one fails.
 
@@ -458,6 +461,11 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolver
       replcheck check specs/seed/alice-bob-lww.toml --format html -o trace.html
     """
     minimise = _minimise_flag(fmt, minimize)
+    if (quiet or verbose) and (fmt != "text" or expect_mode):
+        raise BadInput(f"{'-q' if quiet else '-v'}: applies to the text report, not --format {fmt}"
+                       + (" or --expect" if expect_mode else "") + "; drop it")
+    if quiet and verbose:
+        raise BadInput("-q and -v: choose one (verdicts only, or the engine's figures too)")
     bar = _Progress(sys.stderr.isatty() if progress is None else progress)
     try:
         reports, skipped = _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mode, search, bar,
@@ -479,7 +487,10 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolver
         elif fmt in RICH:
             text = RICH[fmt](reports, minimise)
         else:
-            text = "\n\n".join([render_text.render(r) for r in reports] + ([esc.terminal_lines(skipped)] if skipped else []))
+            style = _verdict_style(output)
+            level = 0 if quiet else 2 if verbose else 1
+            text = "\n\n".join([render_text.render(r, level, style) for r in reports]
+                               + ([esc.terminal_lines(skipped)] if skipped else []))
     except KeyboardInterrupt:
         # Stopped while rendering: the verdicts are known, the report is not written.
         click.echo(f"replcheck: interrupted while rendering --format {fmt}; the report was not written;"
@@ -490,6 +501,17 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolver
     summary = ", ".join(f"{counts[v]} {v}" for v in (VIOLATED, INCOMPLETE, HOLDS) if counts[v])
     _emit(text, output, f"the report ({fmt}; {summary or 'no verdicts'})")
     _finish(r.verdict for rep in reports for r in rep.results)
+
+
+_COLOURS = {"VIOLATED": dict(fg="red", bold=True), "holds": dict(fg="green"), "incomplete": dict(fg="yellow")}
+
+
+def _verdict_style(output):
+    """Colour for the verdict words: only on a terminal (stdout, not ``-o``),
+    never when ``NO_COLOR`` is set (https://no-color.org) or ``TERM=dumb``."""
+    if output or not sys.stdout.isatty() or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return lambda word: word
+    return lambda word: click.style(word, **_COLOURS.get(word, {}))
 
 
 def _verdict_lines(reports) -> list[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from replcheck.checks import escape as esc
 from replcheck.checks.explain import Counterexample, Frame, counterexamples
-from replcheck.checks.render_text import stats_line, system_line
+from replcheck.checks.render_text import engine_notes, stats_line, summary_line, system_line
 from replcheck.checks.trace import event_write
 from replcheck.checks.verdict import HOLDS, INCOMPLETE, Report
 
@@ -197,9 +197,15 @@ def render(report: Report, minimise: bool = True, invariants=None, prefix: str =
         out += [f"_{esc.md_text(s.description)}_", ""]
     out += [f"{esc.md_code(s.source)} - {system_line(report, esc.md_text)}", "",
             "## Verdicts", "", verdict_table(report, links), "",
-            "\n".join(esc.md_text(x) for x in stats_line(report).split("\n")), ""]
+            esc.md_text(summary_line(report)), ""]
     for cx in cxs:
         out.append(counterexample_section(cx, 2, links[cx.invariant]))
+    notes = engine_notes(report)
+    if notes:   # the engine's figures and reductions: for the curious, folded (issue 16)
+        out += ["", "<details><summary>How the search ran</summary>", "",
+                esc.md_text(stats_line(report).split("\n")[0]), ""]
+        out += [f"- {esc.md_text(n)}" for n in notes]
+        out += ["", "</details>"]
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -475,6 +475,8 @@ def _name_forms(name: str) -> list[str]:
 
 
 def _names_input(case: Case, line: str) -> bool:
+    if case.output and f"{case.output}: -o:" in line:   # an -o error names the -o path (".", "d/")
+        return True
     sk = _skeleton(line)
     for n in list(case.inputs) + list(case.names) + ([case.output] if case.output else []):
         if not n:
