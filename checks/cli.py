@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import click
@@ -1000,20 +1001,26 @@ def _ms(seconds: float) -> int:
               help="Time from a write's timestamp to its shipping.")
 @click.option("--replication-ms", type=click.FloatRange(min=0), default=60, show_default=True,
               help="Least delay of one replication link (longer delays are allowed).")
-@click.option("--least-skew", "--minimize", "least_skew", cls=_Aliased, aliases=("--minimize",), is_flag=True,
-              help="Also find the least skew at which a causally later write is lost.")
+@click.option("--least-skew/--no-least-skew", "--minimize", "least_skew", cls=_Aliased, aliases=("--minimize",),
+              default=True, show_default=True,
+              help="Find the least skew at which a causally later write is lost (when the spec's time_ms leave"
+                   " none, it is asked again with the times free).")
 @click.option("--free-times", is_flag=True, help="Ignore the spec's time_ms: commits at any real time.")
+@click.option("-v", "--verbose", is_flag=True, help="Show every witness's timeline, not only the least skew's.")
 @timeout_option("the whole analysis; a question not answered by then is NOT DECIDED (exit 3)", None,
                 "the spec's [bounds] max_seconds, at most 60")
 @set_option()
 @output_option("the analysis", inputs=("spec",))
-def smt_skew_cmd(spec, max_skew, commit_ms, replication_ms, least_skew, free_times, timeout_s, overrides, output):
+def smt_skew_cmd(spec, max_skew, commit_ms, replication_ms, least_skew, free_times, verbose, timeout_s, overrides,
+                 output):
     """Under which clock offsets and commit times does LWW over wall clocks
-    lose a write of SPEC?  Prints a witness timeline with every clock.
+    lose a write of SPEC, and from which skew on is a causally later write
+    lost?  Prints the least skew with one witness timeline (every clock).
 
     \b
     Example:
-      replcheck smt skew specs/seed/skew-wall.toml --least-skew
+      replcheck smt skew specs/seed/alice-bob-lww.toml
+      replcheck smt skew specs/seed/skew-wall.toml --max-skew 50
     """
     from fractions import Fraction
 
@@ -1027,9 +1034,16 @@ def smt_skew_cmd(spec, max_skew, commit_ms, replication_ms, least_skew, free_tim
     spec_obj = load(spec, overrides)
     if timeout_s is None:   # the spec's [bounds] max_seconds, at most a minute (docs/z3.md "Time")
         timeout_s = min(SKEW_TIMEOUT, spec_obj.bounds.max_seconds or SKEW_TIMEOUT)
+    begun = time.monotonic()
     report = skew.analyse(spec_obj, timing, least_skew, timeout_ms=_ms(timeout_s))
-    _emit(smt_render.skew(report), output)
-    _finish(VIOLATED if report.lost_update or report.causally_later else INCOMPLETE if report.incomplete else HOLDS)
+    freed = None
+    pinned = any(o.time_ms is not None for o in spec_obj.workload)
+    if least_skew and not free_times and pinned and report.least is not None and report.least.skew is None:
+        left = timeout_s - (time.monotonic() - begun)   # the same time budget: what is left of it
+        freed = skew.analyse(spec_obj, dataclasses.replace(timing, free_times=True), True, timeout_ms=_ms(max(left, 0.001)))
+    _emit(smt_render.skew(report, freed, verbose), output)
+    incomplete = report.incomplete or (freed is not None and freed.incomplete)
+    _finish(VIOLATED if report.lost_update or report.causally_later else INCOMPLETE if incomplete else HOLDS)
 
 
 @smt_group.command("laws")

@@ -23,7 +23,13 @@ def _timeline(w: Witness) -> list[str]:
     return out
 
 
-def skew(r: SkewReport) -> str:
+def skew(r: SkewReport, freed: SkewReport | None = None, verbose: bool = False) -> str:
+    """The skew analysis as people ask it (issue 16): can a write be lost,
+    and from which clock skew on is a *causally later* write lost — the
+    least skew first, with one witness timeline.  ``freed`` is the same
+    analysis with the ops' real times free, asked when the spec's own
+    ``time_ms`` leave no causally later write to lose; ``verbose`` shows
+    every witness's timeline, not only the least skew's."""
     t = r.timing
     bound = "unbounded" if t.max_skew is None else f"<= {fmt(t.max_skew)} ms"
     out = [f"{r.source}: {r.name}",
@@ -32,6 +38,7 @@ def skew(r: SkewReport) -> str:
     out += [f"  note: {n}" for n in r.notes]
     out.append("")
     undecided = dict(getattr(r, "undecided", ()))
+    shown_least = r.least is not None and r.least.witness is not None
     for label, w in (("lost-update", r.lost_update), ("causally-later-write-lost", r.causally_later)):
         if label in undecided:
             out.append(f"  {label:<26} NOT DECIDED: {_why(undecided[label])}")
@@ -39,7 +46,20 @@ def skew(r: SkewReport) -> str:
             out.append(f"  {label:<26} impossible within these bounds")
         else:
             out.append(f"  {label:<26} POSSIBLE: {w.message}")
-            out += _timeline(w)
+            # one timeline by default: the least skew's when there is one, else the causal witness's
+            if verbose or (label == "causally-later-write-lost" and not shown_least):
+                out += _timeline(w)
+    out += _least(r, undecided)
+    if freed is not None:
+        out.append("")
+        out.append("  with the ops' real times free (the spec's time_ms leave no causally later write):")
+        out += ["  " + line for line in _least(freed, dict(getattr(freed, "undecided", ())))[1:]]
+    return esc.terminal_lines(out)
+
+
+def _least(r: SkewReport, undecided: dict) -> list[str]:
+    """The least-skew answer and its witness (empty when not asked)."""
+    out = []
     if "least-skew" in undecided:
         out.append("")
         out.append(f"  least skew for a causally later write to be lost: NOT DECIDED: {_why(undecided['least-skew'])}")
@@ -59,7 +79,7 @@ def skew(r: SkewReport) -> str:
             if le.witness is not None:
                 out.append(f"    witness: {le.witness.message}")
                 out += _timeline(le.witness)
-    return esc.terminal_lines(out)
+    return out
 
 
 def _why(reason: str) -> str:
