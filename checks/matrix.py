@@ -238,20 +238,44 @@ def topology_label(m: Matrix, topology: str) -> str:
 
 
 def render_text(m: Matrix) -> str:
-    """The tables for a terminal (names from the spec through
-    :func:`checks.escape.terminal`)."""
+    """One table for a terminal (issue 16): a row per resolver, a column per
+    (topology, invariant); an n/a cell carries a footnote number whose
+    reason is listed once below the table.  Names from the spec go through
+    :func:`checks.escape.terminal`."""
     t_ = esc.terminal
-    out = [t_(f"{m.base.source}: {m.base.name}") + f" - {len(m.resolvers)} resolvers x {len(m.topologies)} topologies",
-           ""]
-    for t in m.topologies:
-        rows = [["resolver", *m.invariants]]
-        rows += [[r, *(cell_text(m.result(t, r, i)) for i in m.invariants)] for r in m.resolvers]
-        rows = [[t_(v) for v in row] for row in rows]
-        widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
-        out.append(f"topology: {t_(topology_label(m, t))}")
-        out += ["  " + "  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in rows]
-        out += [f"  n/a {t_(x)}" for x in not_applicable(m, t)]
+    nr, nt = len(m.resolvers), len(m.topologies)
+    out = [t_(f"{m.base.source}: {m.base.name}") + f" - {nr} resolver{'s' if nr != 1 else ''} x {nt}"
+           f" topolog{'ies' if nt != 1 else 'y'}", ""]
+    notes: dict[str, int] = {}
+
+    def cell(t, r, i):
+        res = m.result(t, r, i)
+        if isinstance(res, NotApplicable):
+            n = notes.setdefault(res.reason, len(notes) + 1)
+            return f"n/a [{n}]"
+        return cell_text(res)
+
+    cols = [(t, i) for t in m.topologies for i in m.invariants]
+    heads = [["", *(topology_label(m, t) if k == 0 else "" for t in m.topologies
+                    for k, _ in enumerate(m.invariants))],
+             ["resolver", *(i for _, i in cols)]]
+    rows = [[r, *(cell(t, r, i) for t, i in cols)] for r in m.resolvers]
+    table = [[t_(v) for v in row] for row in heads + rows]
+    if len(m.topologies) == 1:
+        table = table[1:]   # one topology: it is in the title line, no spanning header
+        out.insert(1, f"topology: {t_(topology_label(m, m.topologies[0]))}")
+    widths = [max(len(row[c]) for row in table) for c in range(len(table[0]))]
+    out += ["  " + "  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in table]
+    if notes:
         out.append("")
+        by_reason: dict[str, list[str]] = {}
+        for t in m.topologies:
+            for r in m.resolvers:
+                rep = m.report(t, r)
+                if isinstance(rep, NotApplicable) and r not in by_reason.setdefault(rep.reason, []):
+                    by_reason[rep.reason].append(r)
+        for reason, n in notes.items():
+            out.append(t_(f"  [{n}] {', '.join(by_reason.get(reason, []))}: {reason}"))
     return "\n".join(out).rstrip()
 
 
