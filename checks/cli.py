@@ -754,9 +754,11 @@ def explain_cmd(spec, invariants, overrides, fmt, minimize, observed, output):
 @click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Bound each combination's run (default: the spec's [bounds] max_seconds).")
 @total_seconds_option("combination")
+@set_option()
 @progress_option()
 @output_option(inputs=("spec",))
-def matrix_cmd(spec, resolvers, topologies, invariants, fmt, minimize, max_seconds, total_seconds, progress, output):
+def matrix_cmd(spec, resolvers, topologies, invariants, fmt, minimize, max_seconds, total_seconds, overrides, progress,
+               output):
     """Check SPEC under every resolver x topology combination and print the
     verdicts: resolvers as rows, invariants as columns, one table per
     topology (a star's hub: the spec's, else its first leader).
@@ -776,7 +778,7 @@ def matrix_cmd(spec, resolvers, topologies, invariants, fmt, minimize, max_secon
             click.echo(f"\r  [{done + 1}/{total}] {topology} / {resolver} ...{' ' * 10}", err=True, nl=False)
 
     m = matrix_mod.run(spec, resolvers or None, topologies or None, invariants or None, tick,
-                       Budget.start(total_seconds), max_seconds)
+                       Budget.start(total_seconds), max_seconds, overrides)
     if m.interrupted:
         click.echo("replcheck: interrupted (Ctrl-C or SIGTERM): the combinations not finished are"
                    " incomplete (interrupted)", err=True)
@@ -1007,12 +1009,13 @@ def _ms(seconds: float) -> int:
                    " none, it is asked again with the times free).")
 @click.option("--free-times", is_flag=True, help="Ignore the spec's time_ms: commits at any real time.")
 @click.option("-v", "--verbose", is_flag=True, help="Show every witness's timeline, not only the least skew's.")
+@format_option(["text", "json"])
 @timeout_option("the whole analysis; a question not answered by then is NOT DECIDED (exit 3)", None,
                 "the spec's [bounds] max_seconds, at most 60")
 @set_option()
 @output_option("the analysis", inputs=("spec",))
-def smt_skew_cmd(spec, max_skew, commit_ms, replication_ms, least_skew, free_times, verbose, timeout_s, overrides,
-                 output):
+def smt_skew_cmd(spec, max_skew, commit_ms, replication_ms, least_skew, free_times, verbose, fmt, timeout_s,
+                 overrides, output):
     """Under which clock offsets and commit times does LWW over wall clocks
     lose a write of SPEC, and from which skew on is a causally later write
     lost?  Prints the least skew with one witness timeline (every clock).
@@ -1041,7 +1044,11 @@ def smt_skew_cmd(spec, max_skew, commit_ms, replication_ms, least_skew, free_tim
     if least_skew and not free_times and pinned and report.least is not None and report.least.skew is None:
         left = timeout_s - (time.monotonic() - begun)   # the same time budget: what is left of it
         freed = skew.analyse(spec_obj, dataclasses.replace(timing, free_times=True), True, timeout_ms=_ms(max(left, 0.001)))
-    _emit(smt_render.skew(report, freed, verbose), output)
+    if fmt == "json":
+        from replcheck.checks import render_answers_json as aj
+        _emit(aj.dumps(aj.skew(report, freed)), output, "the analysis (json)")
+    else:
+        _emit(smt_render.skew(report, freed, verbose), output)
     incomplete = report.incomplete or (freed is not None and freed.incomplete)
     _finish(VIOLATED if report.lost_update or report.causally_later else INCOMPLETE if incomplete else HOLDS)
 
@@ -1051,8 +1058,9 @@ def smt_skew_cmd(spec, max_skew, commit_ms, replication_ms, least_skew, free_tim
 @click.option("--tie-break", type=click.Choice(sorted(TIE_BREAKS)), default="leader", show_default=True,
               help="For lww: the rule on equal timestamps.")
 @timeout_option("the three laws together; a law not decided by then is NOT DECIDED (exit 3)")
+@format_option(["text", "json"])
 @output_option("the proof", inputs=lambda kw: [kw["resolver"]] if kw["resolver"].endswith(".toml") else [])
-def smt_laws_cmd(resolver, tie_break, timeout_s, output):
+def smt_laws_cmd(resolver, tie_break, timeout_s, fmt, output):
     """Prove or refute commutativity, associativity and idempotence of a
     resolver's merge (or of a custom merge in a TOML file).
 
@@ -1069,7 +1077,11 @@ def smt_laws_cmd(resolver, tie_break, timeout_s, output):
         report = laws.check_laws(laws.load_custom(resolver), _ms(timeout_s))
     else:
         report = laws.report_for(resolver, tie_break, _ms(timeout_s))
-    _emit(smt_render.laws(report), output)
+    if fmt == "json":
+        from replcheck.checks import render_answers_json as aj
+        _emit(aj.dumps(aj.laws(report)), output, "the proof (json)")
+    else:
+        _emit(smt_render.laws(report), output)
     # incomplete: the laws hold for the value merge, but convergence is not proved; or a law was not decided
     _finish(HOLDS if report.converges else VIOLATED if report.refuted else INCOMPLETE)
 
@@ -1138,18 +1150,26 @@ def drills_option(help="A folder of drills (default: the bundled)."):
 
 @drill_group.command("list")
 @drills_option()
-def drill_list_cmd(folder):
+@format_option(["text", "json"])
+@output_option("the list")
+def drill_list_cmd(folder, fmt, output):
     """Show every drill: what it asks and the invariants an answer must keep."""
     from replcheck.checks import drill as drill_mod
-    click.echo(drill_mod.render_list(drill_mod.list_drills(folder)))
+    drills = drill_mod.list_drills(folder)
+    if fmt == "json":
+        from replcheck.checks import render_answers_json as aj
+        _emit(aj.dumps(aj.drill_list(drills)), output, "the list (json)")
+    else:
+        _emit(drill_mod.render_list(drills), output, "the list")
 
 
 @drill_group.command("check")
 @click.argument("answer", metavar="ANSWER.toml", type=click.Path())
 @drills_option("Where to find the drill (default: next to the answer, then the bundled drills).")
 @click.option("--allow-python", is_flag=True, help=allow_python_help("an answer"))
+@format_option(["text", "json"])
 @output_option("the verdict", inputs=("answer",))
-def drill_check_cmd(answer, folder, allow_python, output):
+def drill_check_cmd(answer, folder, allow_python, fmt, output):
     """Run the drill under ANSWER and print PASS/FAIL per required invariant,
     the counterexample for each failure and the answer's cost.  Exit 0 when
     every invariant holds, 1 when one fails, 2 on bad input, 3 incomplete.
@@ -1169,7 +1189,11 @@ def drill_check_cmd(answer, folder, allow_python, output):
         except drill_mod.NotApplicable:
             pass   # check_answer says why, as without the flag
     outcome = drill_mod.check_answer(d, ans, allow_python)
-    _emit(drill_mod.render_check(outcome), output)
+    if fmt == "json":
+        from replcheck.checks import render_answers_json as aj
+        _emit(aj.dumps(aj.drill_check(outcome)), output, "the verdict (json)")
+    else:
+        _emit(drill_mod.render_check(outcome), output)
     # a FAIL without a violated invariant (e.g. a vacuous pass) is still a failure: violated
     _finish(HOLDS if outcome.passed else INCOMPLETE if outcome.incomplete and not any(
         r.verdict == VIOLATED for r in outcome.report.results) else VIOLATED)
@@ -1184,9 +1208,10 @@ def drill_check_cmd(answer, folder, allow_python, output):
               aliases=("--resolvers",))
 @names_option("--routing", "routings", "none, home-leader or home-leader:<basis> (default: all).", metavar="R")
 @total_seconds_option("answer")
+@format_option(["text", "json"])
 @progress_option()
 @output_option("the table")
-def drill_solve_cmd(name, folder, topologies, resolvers, routings, total_seconds, progress, output):
+def drill_solve_cmd(name, folder, topologies, resolvers, routings, total_seconds, fmt, progress, output):
     """Try every topology x resolver x routing (x layout) of the catalogue on
     DRILL and print which pass: the instructor's answer space.  Combinations
     the workload cannot run are n/a, with the reason.  Exit 0 when some
@@ -1214,7 +1239,11 @@ def drill_solve_cmd(name, folder, topologies, resolvers, routings, total_seconds
     cells = drill_mod.solve(d, topologies or None, resolvers or None, routings or None, tick,
                             Budget.start(total_seconds))
     _say_total(sum(1 for c in cells if c.reason == drill_mod.NOT_STARTED), total_seconds, "answers")
-    _emit(drill_mod.render_solve(d, cells), output)
+    if fmt == "json":
+        from replcheck.checks import render_answers_json as aj
+        _emit(aj.dumps(aj.drill_solve(d, cells)), output, "the table (json)")
+    else:
+        _emit(drill_mod.render_solve(d, cells), output)
     _finish(_solve_verdict(cells))
 
 

@@ -157,7 +157,7 @@ def combination(spec, resolver: str, topology: str) -> Spec:
 
 
 def run(path, resolvers=None, topologies=None, invariants=None, progress=None, budget: Budget = Budget(),
-        max_seconds: float | None = None) -> Matrix:
+        max_seconds: float | None = None, overrides=()) -> Matrix:
     """Check the spec at ``path`` under every combination.
 
     ``resolvers`` default to the whole catalogue (:data:`RESOLVERS`),
@@ -166,9 +166,10 @@ def run(path, resolvers=None, topologies=None, invariants=None, progress=None, b
     combination.  ``budget`` (``--total-seconds``) bounds the whole matrix:
     each combination's time is clamped to what is left, and those not
     started once it is spent are ``incomplete (total_seconds)``;
-    ``max_seconds`` replaces the spec's ``[bounds] max_seconds`` for each.
+    ``max_seconds`` replaces the spec's ``[bounds] max_seconds`` for each;
+    ``overrides`` are ``--set KEY=VALUE`` edits of the base spec.
     """
-    base = load(path)
+    base = load(path, list(overrides))
     resolvers = _names(base, "--resolver", tuple(resolvers or RESOLVERS), RESOLVERS, "replcheck list resolvers")
     topologies = _names(base, "--topology", tuple(topologies or (base.topology,)), TOPOLOGIES,
                         "replcheck list topologies")
