@@ -502,6 +502,8 @@ def multi_line_cause(lines: list[str]) -> str:
 
 #: Lines on stderr that inform, not err: what --allow-python will run (docs/resolvers.md) and what -o wrote.
 NOTICES = ("replcheck: --allow-python: running ", "replcheck: wrote ")
+#: After Ctrl-C: the line saying what the partial result is (README "Stopping"); the exit code stays the verdict's.
+INTERRUPT_NOTICES = ("replcheck: interrupted (Ctrl-C or SIGTERM): ",)
 
 
 def exit_findings(case: Case, res: Result, out: str, err: str) -> list[Finding]:
@@ -509,7 +511,8 @@ def exit_findings(case: Case, res: Result, out: str, err: str) -> list[Finding]:
     f: list[Finding] = []
     rc = res.rc
     # The --allow-python notice (what will run, docs/resolvers.md) is printed before any verdict or error.
-    lines = [line for line in err.splitlines() if line.strip() and not line.startswith(NOTICES)]
+    notices = NOTICES + (INTERRUPT_NOTICES if case.interrupt_after else ())
+    lines = [line for line in err.splitlines() if line.strip() and not line.startswith(notices)]
     err = "\n".join(lines)
     first = lines[0] if lines else ""
 
