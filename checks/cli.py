@@ -660,7 +660,17 @@ def _emit(text: str, output, what: str = "the output") -> None:
 def list_cmd(what):
     """Print what exists, each with its one-line meaning."""
     if what == "resolvers":
-        rows = [(r.name, f"{r.summary} [{r.source}]") for r in RESOLVERS.values()]
+        # Coverage columns (issue 13): the family, then which engines and questions cover the entry —
+        # every entry has the explicit engine; smt, laws, promela (SPIN), skew and a conform target vary.
+        def covered(r):
+            names = {"promela": "spin", "conform": f"conform:{r.conform[0]}" if r.conform else ""}
+            return " ".join(names.get(e, e) for e in r.engines())
+        cover = {r.name: covered(r) for r in RESOLVERS.values()}
+        fam = max(len(r.family) for r in RESOLVERS.values())
+        cw = max(len(c) for c in cover.values())
+        click.echo(f"{'resolver':<28}  {'family':<{fam}}  {'covered by':<{cw}}  meaning [source]")
+        rows = [(r.name, f"{r.family:<{fam}}  {cover[r.name]:<{cw}}  {r.summary} [{r.source}]")
+                for r in RESOLVERS.values()]
     elif what == "topologies":
         rows = list(TOPOLOGIES.items())
     elif what == "invariants":
@@ -672,7 +682,7 @@ def list_cmd(what):
         rows = list(LOOP_PREVENTION.items())
     else:
         rows = list(TIE_BREAKS.items())
-    width = max(len(n) for n, _ in rows)
+    width = max(len(n) for n, _ in rows) if what != "resolvers" else 28
     for name, meaning in rows:
         click.echo(f"{name:<{width}}  {meaning}")
 
