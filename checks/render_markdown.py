@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from replcheck.checks import escape as esc
 from replcheck.checks.explain import Counterexample, Frame, counterexamples
-from replcheck.checks.render_text import engine_notes, stats_line, summary_line, system_line
+from replcheck.checks.render_text import also_text, engine_notes, stats_line, summary_line, system_line
 from replcheck.checks.trace import event_write
 from replcheck.checks.verdict import HOLDS, INCOMPLETE, Report
 
@@ -179,6 +179,8 @@ def verdict_table(report: Report, links: dict[str, str] | None = None) -> str:
         else:
             anomaly = cell(r.anomaly or "")
             name = f"[{anomaly}](#{links[r.invariant]})" if r.invariant in links else anomaly
+            also = also_text(r).strip()   # every anomaly kind found, as the text report says (issue 13)
+            name += f" {cell(also)}" if also else ""
             rows.append(f"| {cell(r.invariant)} | **VIOLATED** | {name} | {len(r.trace) if r.trace else ''} |")
     return "\n".join(rows)
 
