@@ -3,7 +3,10 @@
 names, the same limits; every bundled spec valid; known-bad specs refused by both."""
 
 import json
+import os
 import re
+import shutil
+import subprocess
 import tomllib
 from importlib.resources import files
 
@@ -245,3 +248,23 @@ def test_the_full_example_of_the_docs_passes_both():
     data = tomllib.loads(example)
     assert errors(data) == []
     spec_mod.parse_spec(data, "<docs/spec-format.md>", INVARIANTS)
+
+
+TAPLO = os.environ.get("REPLCHECK_TAPLO") or shutil.which("taplo")
+
+
+@pytest.mark.skipif(TAPLO is None, reason="no taplo on PATH (pip install taplo, or set REPLCHECK_TAPLO)")
+def test_taplo_reads_the_schema_as_docs_spec_format_md_shows(tmp_path):
+    # The .taplo.toml rule of docs/spec-format.md "Editors: the JSON Schema", run by taplo itself.
+    (tmp_path / "checks" / "schema").mkdir(parents=True)
+    shutil.copy(SCHEMA_FILE, tmp_path / "checks" / "schema")
+    shutil.copytree(ROOT / "specs", tmp_path / "specs")
+    (tmp_path / ".taplo.toml").write_text('[[rule]]\ninclude = ["specs/**/*.toml"]\nexclude = ["specs/drills/answers/**"]'
+                                          '\n\n[rule.schema]\npath = "./checks/schema/spec.schema.json"\n')
+    run = lambda *args: subprocess.run([TAPLO, "check", *args], cwd=tmp_path, capture_output=True, text=True)
+    ok = run()
+    assert ok.returncode == 0, ok.stderr
+    seed = tmp_path / "specs" / "seed" / "alice-bob-lww.toml"
+    seed.write_text(seed.read_text().replace('resolver = "lww"', 'resolver = "lvw"'))
+    bad = run("specs/seed/alice-bob-lww.toml")
+    assert bad.returncode != 0 and '"lvw" is not one of' in bad.stderr + bad.stdout
