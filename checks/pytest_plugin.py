@@ -193,15 +193,6 @@ def run_check(spec, allow: bool):
     return report
 
 
-class ExpectationMissed(Exception):
-    """A spec's report misses expectations (the judgements that say so)."""
-
-    def __init__(self, report, missed):
-        super().__init__(failure_text(report, missed))
-        self.report = report
-        self.missed = missed
-
-
 def failure_text(report, missed) -> str:
     """What a failed expectation shows: a headline (``MISMATCH`` or ``not
     settled``), the ``--expect`` lines, and the text report of those
@@ -241,12 +232,10 @@ class ExpectationItem(pytest.Item):
         report = self.parent.report()
         missed = _missed(report, {self.name})
         if missed:
-            raise ExpectationMissed(report, missed)
+            pytest.fail(failure_text(report, missed), pytrace=False)
 
     def repr_failure(self, excinfo, style=None):
         from replcheck.model.errors import ReplcheckError
-        if isinstance(excinfo.value, ExpectationMissed):
-            return str(excinfo.value)
         if isinstance(excinfo.value, ReplcheckError):   # e.g. a merge function refused: one line
             return f"replcheck: {excinfo.value}"
         return super().repr_failure(excinfo, style)
