@@ -24,10 +24,10 @@ from replcheck.checks.budget import TOTAL, Budget
 from replcheck.checks import escape as esc
 from replcheck.checks import matrix as matrix_mod
 from replcheck.checks import render_html, render_itf, render_json, render_markdown, render_text
+from replcheck.checks.expectations import compare as _compare_expectations   # one judge: also the pytest plugin's
 from replcheck.checks.invariants import INVARIANTS
 from replcheck.checks.trace import build_trace, path_from_json
-from replcheck.checks.verdict import (ENGINES, HOLDS, INCOMPLETE, VIOLATED, Options, Verdict, check, load, meets,
-                                      not_run)
+from replcheck.checks.verdict import (ENGINES, HOLDS, INCOMPLETE, VIOLATED, Options, Verdict, check, load, not_run)
 from replcheck.model.clocks import CLOCKS
 from replcheck.model.errors import ReplcheckError
 from replcheck.model.resolvers import RESOLVERS
@@ -603,44 +603,6 @@ def _minimise_flag(fmt: str, minimize) -> bool:
         raise BadInput(f"--minimize: applies to --format markdown, html or itf, not {fmt};"
                        " drop --minimize or pick one of those formats")
     return minimize
-
-def _compare_expectations(reports, skipped=()) -> tuple[str, bool]:
-    lines = []
-    all_ok = True
-    for rep in reports:
-        got = {r.invariant: r for r in rep.results}
-        bad = []
-        unfinished = []
-        for inv, exp in rep.spec.expect:
-            r = got.get(inv)
-            if r is None:
-                bad.append(f"{inv}: expected {exp.verdict} but it was not checked (add it to [check] invariants)")
-                continue
-            if r.verdict == INCOMPLETE and r.bound in ("interrupted", TOTAL):
-                unfinished.append(inv)   # not judged: neither as expected nor a mismatch
-                continue
-            if not meets(r, exp):   # violated:X: X among the kinds reported (docs/spec-format.md)
-                want = exp.verdict + (f":{exp.anomaly}" if exp.anomaly else "")
-                kinds = ",".join(r.anomalies or ((r.anomaly,) if r.anomaly else ()))
-                have = r.verdict + (f":{kinds}" if kinds else "") + (f" ({r.bound})" if r.bound else "")
-                bad.append(f"{inv}: expected {want}, got {have}")
-        if bad:
-            all_ok = False
-            lines.append(f"MISMATCH {rep.spec.source}")
-            lines.extend(f"  {b}" for b in bad)
-        elif unfinished:
-            why = "Ctrl-C or SIGTERM" if rep.cut == "interrupted" else "--total-seconds ran out before it"
-            lines.append(f"interrupted {rep.spec.source}: {', '.join(unfinished)} not finished ({why})")
-        else:
-            summary = ", ".join(f"{r.invariant} {r.verdict}" + (" (vacuous)" if getattr(r, "vacuous", None) else "")
-                                for r in rep.results)
-            lines.append(f"ok       {rep.spec.source}: {summary}")
-    n_bad = sum(1 for line in lines if line.startswith("MISMATCH"))
-    n_cut = sum(1 for line in lines if line.startswith("interrupted"))
-    lines.extend(skipped)
-    lines.append(f"{len(reports)} specs, {len(reports) - n_bad - n_cut} as expected, {n_bad} mismatched"
-                 + (f", {n_cut} interrupted" if n_cut else "") + (f", {len(skipped)} skipped" if skipped else ""))
-    return esc.terminal_lines(lines), all_ok
 
 
 def _emit(text: str, output, what: str = "the output") -> None:
