@@ -479,9 +479,12 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolver
                    " (interrupted)", err=True)
     _say_total(sum(1 for rep in reports if rep.cut == TOTAL), total_seconds, "runs")
     if expect_mode:
-        text, ok = _compare_expectations(reports, skipped)
+        own = {str(p): load(p, overrides).resolver for p in _spec_files(specs)} if resolvers else None
+        text, ok = _compare_expectations(reports, skipped, own)
         _emit(text, output, "the expectations report")
-        _finish(HOLDS if ok else VIOLATED, [INCOMPLETE] if stopped else [])
+        compared = [rep for rep in reports if not own or rep.spec.resolver == own.get(rep.spec.source)]
+        # nothing compared (every run under another resolver): not a pass — incomplete, exit 3
+        _finish(HOLDS if ok else VIOLATED, [INCOMPLETE] if stopped or not compared else [])
     try:
         if fmt == "json":
             text = render_json.render(reports)

@@ -85,14 +85,27 @@ def judge(report: Report) -> tuple[Judgement, ...]:
     return tuple(out)
 
 
-def compare(reports, skipped=()) -> tuple[str, bool]:
+def compare(reports, skipped=(), own_resolver=None) -> tuple[str, bool]:
     """``replcheck check --expect``'s text for ``reports`` (one line per
     spec: ``ok``, ``MISMATCH`` with the lines that differ, or
     ``interrupted``; then ``skipped`` and a summary) and whether every
-    expectation was met."""
+    expectation was met.
+
+    ``own_resolver`` maps a spec's source to the resolver its file names:
+    ``[expect]`` states the verdicts of *that* resolver, so a report made
+    under another one (``check --resolver X --expect``) is shown
+    (``other``) but not compared — decision, docs/spec-format.md."""
     lines = []
     all_ok = True
+    n_other = 0
     for rep in reports:
+        own = (own_resolver or {}).get(rep.spec.source)
+        if own is not None and rep.spec.resolver != own:
+            n_other += 1
+            summary = ", ".join(f"{r.invariant} {r.verdict}" for r in rep.results)
+            lines.append(f"other    {rep.spec.source} under {rep.spec.resolver}: {summary} (not compared: its"
+                         f" [expect] states the verdicts of {own})")
+            continue
         judged = judge(rep)
         bad = [j.line for j in judged if j.status == MISMATCH]
         unfinished = [j.invariant for j in judged if j.status == UNFINISHED]
@@ -110,6 +123,8 @@ def compare(reports, skipped=()) -> tuple[str, bool]:
     n_bad = sum(1 for line in lines if line.startswith("MISMATCH"))
     n_cut = sum(1 for line in lines if line.startswith("interrupted"))
     lines.extend(skipped)
-    lines.append(f"{len(reports)} specs, {len(reports) - n_bad - n_cut} as expected, {n_bad} mismatched"
-                 + (f", {n_cut} interrupted" if n_cut else "") + (f", {len(skipped)} skipped" if skipped else ""))
+    n = len(reports) - n_other
+    lines.append(f"{n} specs, {n - n_bad - n_cut} as expected, {n_bad} mismatched"
+                 + (f", {n_cut} interrupted" if n_cut else "") + (f", {len(skipped)} skipped" if skipped else "")
+                 + (f", {n_other} runs under other resolvers shown, not compared" if n_other else ""))
     return esc.terminal_lines(lines), all_ok

@@ -68,3 +68,11 @@ def test_matrix_takes_set_like_every_spec_command():
     code, out = run("matrix", SPECS / "seed" / "alice-bob-lww.toml", "--resolver", "lww",
                     "--set", 'system.topology="ring"')
     assert code == 1 and "topology: ring" in out
+
+
+def test_expect_under_other_resolvers_is_shown_not_compared():
+    seed = SPECS / "seed" / "alice-bob-lww.toml"
+    code, out = run("check", seed, "--expect", "--resolver", "mv-register,lww")
+    assert code == 0 and out.startswith("other    ") and "not compared" in out and "MISMATCH" not in out
+    code, out = run("check", seed, "--expect", "--resolver", "mv-register")
+    assert code == 3 and "0 specs, 0 as expected" in out
