@@ -443,6 +443,9 @@ def main():
               metavar="NAME|all")
 @click.option("--allow-python", is_flag=True, help=allow_python_help())
 @total_seconds_option("spec and resolver")
+@click.option("--show-outcomes", is_flag=True,
+              help="Also list the distinct ways a run can end (each leader's values), with one shortest run reaching"
+                   " each and the ops local checks rejected in it (text and json).")
 @click.option("-q", "--quiet", is_flag=True, help="Text: the verdict lines only.")
 @click.option("-v", "--verbose", is_flag=True, help="Text: also the engine's figures (transitions, depth, states/s)"
                                                    " and which reductions ran.")
@@ -450,7 +453,7 @@ def main():
 @output_option("the report", inputs=("specs",))
 @search_options
 def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolvers, allow_python, total_seconds,
-              quiet, verbose, progress, output, search):
+              show_outcomes, quiet, verbose, progress, output, search):
     """Explore every interleaving of SPECS (files or folders) and report a
     verdict per invariant, with the shortest counterexample when one fails.
 
@@ -467,6 +470,9 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolver
                        + (" or --expect" if expect_mode else "") + "; drop it")
     if quiet and verbose:
         raise BadInput("-q and -v: choose one (verdicts only, or the engine's figures too)")
+    if show_outcomes and (fmt not in ("text", "json") or expect_mode):
+        raise BadInput(f"--show-outcomes: lists outcomes in the text or json report, not --format {fmt}"
+                       + (" or --expect" if expect_mode else "") + "; drop it")
     bar = _Progress(sys.stderr.isatty() if progress is None else progress)
     try:
         reports, skipped = _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mode, search, bar,
@@ -486,14 +492,17 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolver
         # nothing compared (every run under another resolver): not a pass — incomplete, exit 3
         _finish(HOLDS if ok else VIOLATED, [INCOMPLETE] if stopped or not compared else [])
     try:
+        ends = _outcomes(reports) if show_outcomes else None
         if fmt == "json":
-            text = render_json.render(reports)
+            text = render_json.render(reports, ends)
         elif fmt in RICH:
             text = RICH[fmt](reports, minimise)
         else:
             style = _verdict_style(output)
             level = 0 if quiet else 2 if verbose else 1
-            text = "\n\n".join([render_text.render(r, level, style) for r in reports]
+            text = "\n\n".join([render_text.render(r, level, style)
+                                + (("\n" + esc.terminal_lines(["", *ends[k][1]])) if ends else "")
+                                for k, r in enumerate(reports)]
                                + ([esc.terminal_lines(skipped)] if skipped else []))
     except KeyboardInterrupt:
         # Stopped while rendering: the verdicts are known, the report is not written.
@@ -505,6 +514,21 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolver
     summary = ", ".join(f"{counts[v]} {v}" for v in (VIOLATED, INCOMPLETE, HOLDS) if counts[v])
     _emit(text, output, f"the report ({fmt}; {summary or 'no verdicts'})")
     _finish(r.verdict for rep in reports for r in rep.results)
+
+
+def _outcomes(reports) -> list:
+    """``--show-outcomes``: per report, ``(json, text lines)`` of the
+    distinct quiescent outcomes (checks/outcomes.py), each explored within
+    the spec's own bounds."""
+    from replcheck.checks import outcomes as oc
+    from replcheck.model.system import System
+    out = []
+    for rep in reports:
+        system = System(rep.spec)
+        b = rep.spec.bounds
+        o = oc.outcomes(system, b.max_states, b.max_seconds)
+        out.append((oc.to_json(system, o), oc.render_text(system, o)))
+    return out
 
 
 _COLOURS = {"VIOLATED": dict(fg="red", bold=True), "holds": dict(fg="green"), "incomplete": dict(fg="yellow")}
