@@ -455,6 +455,8 @@ delete = { table = "orders", where = "orders.id == n" }
     ('columns = ["id", "qty"]', 'columns = ["id", "qty"]\nmerge = { qt = "local" }', "tables.orders.merge.qt",
      "did you mean 'qty'"),
     ('columns = ["id", "qty"]', 'columns = ["id", "qty"]\nmerge = "local"', "tables.orders.merge", "column ="),
+    ('columns = ["id", "qty"]', 'columns = ["id", "qty"]\nmerge = { qty = "nope" }', "tables.orders.merge.qty",
+     "unknown name 'nope'"),
     ('invariant = "forall o in orders: o.qty >= 0"', 'invariant = [1]', "invariant", "list of them"),
 ])
 def test_bad_input_is_one_line_naming_the_file_and_key(tmp_path, old, new, key, words):

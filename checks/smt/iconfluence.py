@@ -232,7 +232,7 @@ def _merge_rows(q: Query, t: TableDecl, anc: _State, local: _State, remote: _Sta
     for (lp, lc), (rp, rc), (_, ac) in zip(local.rows[t.name][:n], remote.rows[t.name][:n], anc.rows[t.name]):
         cols = list(lc)
         for i, c in enumerate(t.columns):
-            if c in updated:
+            if c in updated or c in merges:     # a declared merge is compiled (and checked) even if unused
                 key = f"tables.{t.name}.merge.{c}" if c in merges else f"tables.{t.name}.merge"
                 tree = merges.get(c) or parse(DEFAULT_COLUMN_MERGE, q.source, key)
                 cols[i] = _typed(q, tree, {"local": lc[i], "remote": rc[i], "ancestor": ac[i]}, key, "int")
