@@ -503,3 +503,13 @@ def test_mutated_foreign_key_queries_raise_only_one_line_errors(tmp_path):
         except ReplcheckError as e:
             assert "\n" not in str(e), (inp.mutations, str(e))
     assert ran >= 1
+
+
+def test_an_undecided_query_is_exit_3_never_a_verdict(tmp_path):
+    text = (FK / "cascading-delete.toml").read_text().replace("max_ops = 2", "max_ops = 4").replace("rows = 2", "rows = 4")
+    p = tmp_path / "big.toml"
+    p.write_text(text)
+    res = CliRunner().invoke(main, ["smt", "iconfluence", str(p), "--timeout", "0.2"])
+    assert res.exit_code == 3, res.output
+    assert "INCOMPLETE" in res.output and "expected: i-confluent (not decided)" in res.output
+    assert "i-confluent  (proved" not in res.output and "NOT i-confluent" not in res.output

@@ -431,13 +431,14 @@ def to_z3(tree, env: dict, source: str = "<expr>", key: str = "expr", universe: 
                 fail(f"unknown name '{t[1]}'{did_you_mean(t[1], scope)} (known here: {known})")
             return scope[t[1]]
         if tag == "field":
-            row = go(("var", t[1]), scope)
+            _, name, col = t
+            row = go(("var", name), scope)
             if not isinstance(row, Row):
-                fail(f"'{t[1]}.{t[2]}' reads a column of a row, but '{t[1]}' is {_kind(row)} here; bind a row with"
-                     f" forall {t[1][:1] or 'r'} in TABLE: ...")
-            v = row.column(t[2])
+                fail(f"'{name}.{col}' reads a column of a row, but '{name}' is {_kind(row)} here; bind a row with"
+                     f" forall {name} in TABLE: ...")
+            v = row.column(col)
             if v is None:
-                fail(f"{row.table} has no column '{t[2]}'{did_you_mean(t[2], row.columns)}"
+                fail(f"{row.table} has no column '{col}'{did_you_mean(col, row.columns)}"
                      f" (columns: {', '.join(row.columns)})")
             return v
         if tag == "let":

@@ -45,8 +45,8 @@ import z3
 
 from replcheck.checks.smt import context
 from replcheck.checks.smt.expr import EMPTY, QueryError, Row, Table, kind, parse, to_z3
-from replcheck.checks.smt.query import (BRANCHES, DEFAULT_COLUMN_MERGE, Delete, Op, Query, TableDecl, Update,
-                                        Var, load_query)
+from replcheck.checks.smt.query import (BRANCHES, DEFAULT_COLUMN_MERGE, Delete, Op, Query, TableDecl, Var,
+                                        load_query)
 from replcheck.model.errors import did_you_mean
 
 __all__ = ["BRANCHES", "Query", "Op", "Var", "TableDecl", "Step", "Verdict", "load_query", "check", "bounds_text"]
