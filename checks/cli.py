@@ -1089,8 +1089,9 @@ def smt_laws_cmd(resolver, tie_break, timeout_s, fmt, output):
 @click.argument("query", metavar="QUERY.toml", type=click.Path())
 @timeout_option("the whole question (solving, then shrinking the counterexample); past it: exit 3 (incomplete),"
                 " or an unshrunk counterexample")
+@format_option(["text", "json"])
 @output_option("the verdict", inputs=("query",))
-def smt_iconfluence_cmd(query, timeout_s, output):
+def smt_iconfluence_cmd(query, timeout_s, fmt, output):
     """Is QUERY's set of operations I-confluent for its invariant (Bailis et
     al., VLDB 2015)?  Prints ancestor / branch A / branch B / merge when not.
     Exit 3 when z3 cannot decide within --timeout.
@@ -1103,7 +1104,11 @@ def smt_iconfluence_cmd(query, timeout_s, output):
     from replcheck.checks.smt import render as smt_render
 
     verdict = iconfluence.check(iconfluence.load_query(query), timeout_ms=_ms(timeout_s))
-    _emit(smt_render.iconfluence(verdict), output)
+    if fmt == "json":
+        from replcheck.checks import render_answers_json as aj
+        _emit(aj.dumps(aj.iconfluence(verdict)), output, "the verdict (json)")
+    else:
+        _emit(smt_render.iconfluence(verdict), output)
     _finish(INCOMPLETE if verdict.incomplete else HOLDS if verdict.confluent else VIOLATED)
 
 

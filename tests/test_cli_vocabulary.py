@@ -34,7 +34,7 @@ DOCUMENTED = {
     "export promela": {"--invariant", "--set", "-o"},
     "smt skew": {"--set", "-o", "--format"},
     "smt laws": {"-o", "--format"},
-    "smt iconfluence": {"-o"},
+    "smt iconfluence": {"-o", "--format"},
     "drill check": {"-o", "--format"},
     "drill solve": {"--resolver", "--topology", "-o", "--format"},
     "drill list": {"-o", "--format"},

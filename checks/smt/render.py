@@ -140,11 +140,11 @@ def iconfluence(v) -> str:
     if v.incomplete:
         out.append(f"  INCOMPLETE  (nothing proved or refuted within {v.bounds})")
         out.append(f"  {v.note}")
-        return "\n".join(out + _expected(q, None))
+        return esc.terminal_lines(out + _expected(q, None))
     if v.confluent:
         out.append(f"  i-confluent  (proved for {v.bounds})")
         out.append("  no coordination is needed to keep the invariant within these bounds")
-        return "\n".join(out + _expected(q, "i-confluent"))
+        return esc.terminal_lines(out + _expected(q, "i-confluent"))
     out.append(f"  NOT i-confluent  (counterexample within {v.bounds})")
     out.append(f"    ancestor   {v.ancestor}")
     for name, steps in (("A", v.branch_a), ("B", v.branch_b)):
@@ -159,7 +159,7 @@ def iconfluence(v) -> str:
     out.append(f"    merge at {v.merged_at} {v.merged}   <- violates {q.invariant_text}")
     if not v.minimal:
         out.append(f"  {v.note}")
-    return "\n".join(out + _expected(q, "not i-confluent"))
+    return esc.terminal_lines(out + _expected(q, "not i-confluent"))
 
 
 def _expected(q, verdict) -> list[str]:
