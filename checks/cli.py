@@ -1211,11 +1211,15 @@ def drill_check_cmd(answer, folder, allow_python, fmt, output):
 @names_option("--resolver", "resolvers", "A resolver to try (default: the whole catalogue).",
               aliases=("--resolvers",))
 @names_option("--routing", "routings", "none, home-leader or home-leader:<basis> (default: all).", metavar="R")
+@click.option("--faults", "fault_budgets", multiple=True, metavar="BUDGET",
+              help="A fault budget to sweep (repeatable): none, or key=value pairs joined by +, e.g. crashes=1 or"
+                   " partitions=1+heals=1; each answer is checked under each (default: the drill's own faults).")
 @total_seconds_option("answer")
 @format_option(["text", "json"])
 @progress_option()
 @output_option("the table")
-def drill_solve_cmd(name, folder, topologies, resolvers, routings, total_seconds, fmt, progress, output):
+def drill_solve_cmd(name, folder, topologies, resolvers, routings, fault_budgets, total_seconds, fmt, progress,
+                    output):
     """Try every topology x resolver x routing (x layout) of the catalogue on
     DRILL and print which pass: the instructor's answer space.  Combinations
     the workload cannot run are n/a, with the reason.  Exit 0 when some
@@ -1240,8 +1244,9 @@ def drill_solve_cmd(name, folder, topologies, resolvers, routings, total_seconds
     d = drill_mod.find_drill(name, folder)
     if output:
         guard_output(output, d.path, folder)   # --drills is an input too
+    budgets = drill_mod.parse_budgets(fault_budgets, str(d.path)) if fault_budgets else None
     cells = drill_mod.solve(d, topologies or None, resolvers or None, routings or None, tick,
-                            Budget.start(total_seconds))
+                            Budget.start(total_seconds), budgets)
     _say_total(sum(1 for c in cells if c.reason == drill_mod.NOT_STARTED), total_seconds, "answers")
     if fmt == "json":
         from replcheck.checks import render_answers_json as aj
