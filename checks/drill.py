@@ -444,7 +444,10 @@ def answer_spec(drill: Drill, answer: Answer, allow_python: bool = False) -> Spe
     if answer.merge and not allow_python:
         raise SpecError(answer.source, "merge", "names a Python merge function, which runs code; pass"
                                                 " --allow-python to run it")
-    spec = drill.spec.variant(**changes)
+    try:
+        spec = drill.spec.variant(**changes)
+    except NotApplicable as e:   # the answer's choice cannot run the drill: the answer is what is wrong
+        raise NotApplicable(answer.source, e.key, f"{e.message} (drill {drill.name} under this answer)") from None
     if answer.faults:
         spec = _with_faults(spec, answer)
     if allow_python:

@@ -89,8 +89,9 @@ def to_text(spec: Spec) -> str:
         red = sorted({x["redundant"] for x in per})
         span = (lambda v: str(v[0]) if len(v) == 1 else f"{v[0]}-{v[-1]}")
         loops = any(x["loops"] for x in per)
-        out.append(f"  {c['loop_prevention']:<8} {span(sent)} sent, {span(red)} redundant per write"
-                   + (" - copies circle forever (a replication loop; the model cuts them)" if loops else "")
+        plus = "+" if loops else ""   # a looping write's count is a lower bound (cut by the model or the cap)
+        out.append(f"  {c['loop_prevention']:<8} {span(sent)}{plus} sent, {span(red)}{plus} redundant per write"
+                   + (" - copies circle or multiply without end (a replication loop; the model cuts them)" if loops else "")
                    + ("   <- this spec" if c["this_spec"] else ""))
     verdict = "preserved" if d["causal_order_by_construction"] else "NOT guaranteed"
     out.append(f"causal order by construction: {verdict} ({d['causal_order_reason']})")

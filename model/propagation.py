@@ -87,7 +87,7 @@ class Cost:
     loops: bool = False
 
 
-def messages_per_write(topo: Topology, origin: int, mode: str, max_copies: int = 100_000) -> Cost:
+def messages_per_write(topo: Topology, origin: int, mode: str, max_copies: int = 5_000) -> Cost:
     """The delivery cost of one write of ``origin`` under loop prevention
     ``mode``, following the model's forwarding rule exactly (model/system.py
     ``_commit``/``_deliver``): the origin sends to its origin targets; every
@@ -95,7 +95,9 @@ def messages_per_write(topo: Topology, origin: int, mode: str, max_copies: int =
     origin under ``origin`` (dropped), to an already visited leader under
     ``visited``, and past as many hops as the graph has links (a loop).  The
     counts do not depend on delivery order (no faults, every copy
-    delivered)."""
+    delivered).  Past ``max_copies`` copies (memoryless forwarding on a
+    dense graph multiplies them until the hop cap) the write counts as
+    looping: ``sent`` is then the cap, a lower bound."""
     hops_cap = len(topo.edges)
     sent = useful = 0
     have = {origin}

@@ -230,7 +230,8 @@ def bfs(system, properties, bounds: Bounds = Bounds(), progress: Callable | None
     frontier = [(init, 0)]
     depth = 0
     cut = None
-    expanded = 0
+    expanded = 0        # work done: states popped plus successors computed (a wide fan-out counts)
+    next_check = 1024
     wanted = set(stop_when) if stop_when is not None else _stop_set(properties)
     nxt: list = []
     try:
@@ -239,7 +240,8 @@ def bfs(system, properties, bounds: Bounds = Bounds(), progress: Callable | None
             stats.depth = depth
             for state, idx in frontier:
                 expanded += 1
-                if not expanded & 1023:
+                if expanded >= next_check:
+                    next_check = expanded + 1024
                     now = time.monotonic()
                     if deadline is not None and now >= deadline:
                         cut = "max_seconds"
@@ -252,6 +254,7 @@ def bfs(system, properties, bounds: Bounds = Bounds(), progress: Callable | None
                         progress(stats)
                         next_report = now + progress_every
                 succ = system.successors(state)
+                expanded += len(succ)   # 16 leaders fully meshed: hundreds per state, so the clock is read by work
                 if not succ or succ[0][0] >= fault_base:
                     stats.quiescent += 1
                     for p in quiet:
@@ -344,7 +347,8 @@ def _dfs_loop(system, properties, bounds, stack, seen, found, stats, fault_base,
     """Run the depth-first search; the bound that cut it (max_depth,
     max_states) or None; raises :class:`_Cut` on the deadline or the
     memory limit."""
-    steps = 0
+    steps = 0           # work done: states popped plus successors computed (a wide fan-out counts)
+    next_check = 1024
     cut = None
     next_report = t0 + 1.0
     memory = Watch(limit_of(bounds))
@@ -352,7 +356,8 @@ def _dfs_loop(system, properties, bounds, stack, seen, found, stats, fault_base,
     quiet = [p for p in properties if p.scope == QUIESCENT]
     while stack:
         steps += 1
-        if not steps & 1023:
+        if steps >= next_check:
+            next_check = steps + 1024
             now = time.monotonic()
             if deadline is not None and now >= deadline:
                 raise _Cut("max_seconds")
@@ -366,6 +371,7 @@ def _dfs_loop(system, properties, bounds, stack, seen, found, stats, fault_base,
         if depth > stats.depth:
             stats.depth = depth
         succ = system.successors(state)
+        steps += len(succ)
         if not succ or succ[0][0] >= fault_base:
             stats.quiescent += 1
             for p in quiet:

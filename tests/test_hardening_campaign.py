@@ -197,3 +197,15 @@ def test_ctrl_c_while_starting_is_one_line_exit_3():
     assert proc.returncode in (0, 1, 3), (proc.returncode, err)   # finished first (fast machine) or stopped
     if proc.returncode == 3:
         assert len(err.strip().splitlines()) == 1
+
+
+# ------------------------------------------- a wide fan-out and the clock
+@pytest.mark.parametrize("engine", ["dfs", "bfs"])
+def test_max_seconds_holds_when_every_state_has_hundreds_of_successors(engine):
+    """The campaign's 16-leader full mesh: the clock was read every 1,024
+    states popped — 80 s for a 10 s bound; now successors count as work."""
+    spec = load(REPRO / "dense-dfs.toml").with_bounds(max_seconds=2)
+    t0 = time.monotonic()
+    rep = check(spec, engine=engine)
+    assert time.monotonic() - t0 < 30   # a regression guard on a loaded machine, not a benchmark
+    assert rep.cut == "max_seconds" and all(r.verdict in ("incomplete", "violated") for r in rep.results)
