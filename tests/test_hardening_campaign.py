@@ -108,7 +108,7 @@ def test_topology_on_a_dense_16_leader_mesh_is_quick():
     t0 = time.monotonic()
     code, out = run(["topology", REPRO / "dense-topology.toml"])
     assert code == 0, out
-    assert time.monotonic() - t0 < 20   # was 35 s; a regression, not a benchmark
+    assert time.monotonic() - t0 < 60   # was 35 s idle (minutes loaded); a hang guard, not a benchmark
     assert "single points of failure" in out.lower() or "links:" in out
 
 
@@ -207,5 +207,5 @@ def test_max_seconds_holds_when_every_state_has_hundreds_of_successors(engine):
     spec = load(REPRO / "dense-dfs.toml").with_bounds(max_seconds=2)
     t0 = time.monotonic()
     rep = check(spec, engine=engine)
-    assert time.monotonic() - t0 < 30   # a regression guard on a loaded machine, not a benchmark
+    assert time.monotonic() - t0 < 60   # was 80 s for a 10 s bound; a hang guard, not a benchmark
     assert rep.cut == "max_seconds" and all(r.verdict in ("incomplete", "violated") for r in rep.results)
