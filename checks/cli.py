@@ -131,10 +131,16 @@ class _Progress:
     def __init__(self, enabled: bool):
         self.enabled = enabled
         self.shown = False
+        self.announced: set = set()
 
     def __call__(self, stats):
         if not self.enabled:
             return
+        new = [v for v in getattr(stats, "violated", ()) if v not in self.announced]
+        if new:   # a long run says so as soon as it knows; the search goes on for the other invariants
+            self.announced.update(new)
+            click.echo(f"\r  {', '.join(new)} VIOLATED after {stats.states:,} states ({stats.seconds:.1f} s); the"
+                       " search goes on for the other invariants" + " " * 10, err=True)
         self.shown = True
         click.echo(f"\r  {stats.states:>12,} states  {stats.states_per_second:>9,.0f}/s  depth {stats.depth:>3}"
                    f"  frontier {stats.frontier:>10,}", err=True, nl=False)
@@ -143,6 +149,7 @@ class _Progress:
         if self.shown:
             click.echo("", err=True)
             self.shown = False
+        self.announced = set()
 
 
 # ------------------------------------------------- one exit policy (issue 13)

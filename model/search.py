@@ -74,6 +74,7 @@ class Stats:
     quiescent: int = 0
     seconds: float = 0.0
     frontier: int = 0
+    violated: tuple = ()   # properties violated so far (for progress: a long run announces them early)
 
     @property
     def states_per_second(self) -> float:
@@ -251,6 +252,7 @@ def bfs(system, properties, bounds: Bounds = Bounds(), progress: Callable | None
                         break
                     if progress is not None and now >= next_report:
                         stats.states, stats.seconds, stats.frontier = len(seen), now - t0, len(frontier) + len(nxt)
+                        stats.violated = tuple(found)
                         progress(stats)
                         next_report = now + progress_every
                 succ = system.successors(state)
@@ -365,6 +367,7 @@ def _dfs_loop(system, properties, bounds, stack, seen, found, stats, fault_base,
                 raise _Cut("max_memory")
             if progress is not None and now >= next_report:
                 stats.states, stats.seconds, stats.frontier = len(seen), now - t0, len(stack)
+                stats.violated = tuple(found)
                 progress(stats)
                 next_report = now + 1.0
         state, idx, depth = stack.pop()
@@ -479,6 +482,7 @@ def simulate(system, properties, runs: int, seed: int = 0, bounds: Bounds = Boun
                 break
             if progress is not None and now >= next_report:
                 stats.seconds, stats.frontier = now - t0, len(run_ids) - done - 1
+                stats.violated = tuple(found)
                 progress(stats)
                 next_report = now + 1.0
     except KeyboardInterrupt:
