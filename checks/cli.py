@@ -21,7 +21,7 @@ from replcheck.bundled import locate
 from replcheck.checks.budget import TOTAL, Budget
 from replcheck.checks import escape as esc
 from replcheck.checks import matrix as matrix_mod
-from replcheck.checks import render_html, render_itf, render_json, render_markdown, render_text
+from replcheck.checks import render_html, render_itf, render_json, render_markdown, render_png, render_svg, render_text
 from replcheck.checks.invariants import INVARIANTS
 from replcheck.checks.trace import build_trace, path_from_json
 from replcheck.checks.verdict import (ENGINES, HOLDS, INCOMPLETE, VIOLATED, Options, Verdict, check, load, meets,
@@ -429,10 +429,12 @@ def main():
 @click.argument("specs", nargs=-1, required=True, type=click.Path())
 @names_option("--invariant", "invariants", "Check only this invariant (default: the spec's [check] list).")
 @set_option()
-@format_option(["text", "json", "markdown", "html", "itf"],
+@format_option(["text", "json", "markdown", "html", "itf", "svg", "png"],
                help="markdown: Mermaid sequence diagrams; html: a self-contained trace viewer;"
-                    " itf: the Apalache/Quint trace format.")
-@minimize_option(None, help="Drop trace events the violation does not need (default: on for markdown and html).")
+                    " itf: the Apalache/Quint trace format; svg: 16:9 slides (a long trace: one file per page with"
+                    " -o, NAME-1.svg, NAME-2.svg, ...); png: the same through chromium (needs -o).")
+@minimize_option(None, help="Drop trace events the violation does not need (default: on for markdown, html, svg"
+                            " and png).")
 @click.option("--expect", "expect_mode", is_flag=True,
               help="Compare every verdict with the spec's [expect] table; exit 0 only if all match.")
 @names_option("--resolver", "resolvers",
@@ -457,6 +459,7 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolver
       replcheck check specs/seed/alice-bob-lww.toml --format html -o trace.html
     """
     minimise = _minimise_flag(fmt, minimize)
+    _slides_first(fmt, output)
     bar = _Progress(sys.stderr.isatty() if progress is None else progress)
     try:
         reports, skipped = _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mode, search, bar,
@@ -473,7 +476,9 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolver
         _emit(text, output)
         _finish(HOLDS if ok else VIOLATED, [INCOMPLETE] if stopped else [])
     try:
-        if fmt == "json":
+        if fmt in SLIDES:
+            slides = render_svg.pages(reports, minimise)
+        elif fmt == "json":
             text = render_json.render(reports)
         elif fmt in RICH:
             text = RICH[fmt](reports, minimise)
@@ -485,7 +490,10 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolver
                    " the verdicts:", err=True)
         click.echo("\n".join(_verdict_lines(reports)))
         _finish(INCOMPLETE, (r.verdict for rep in reports for r in rep.results))
-    _emit(text, output)
+    if fmt in SLIDES:
+        _emit_slides(slides, fmt, output, specs)
+    else:
+        _emit(text, output)
     _finish(r.verdict for rep in reports for r in rep.results)
 
 
@@ -566,13 +574,45 @@ def _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mod
 
 # The renderings of issue 7; each takes (reports, minimise) and returns a string.
 RICH = {"markdown": render_markdown.render_many, "html": render_html.render_many, "itf": render_itf.render}
+# Slides (docs/rendering.md "SVG and PNG"): pages (checks/render_svg.py), one file each with -o.
+SLIDES = ("svg", "png")
+
+
+def _slides_first(fmt: str, output) -> None:
+    """--format png, before any work: refused without -o (a PNG is binary,
+    not for a terminal or a pipe) and without chromium (one line, exit 2)."""
+    if fmt == "png":
+        if not output:
+            raise BadInput("--format png: needs -o FILE.png (a PNG is not written to the terminal); or use --format"
+                           " svg, which can be")
+        render_png.chromium()
+
+
+def _emit_slides(pages, fmt: str, output, inputs) -> None:
+    """Slides out: without -o, every SVG page stacked in one document on
+    stdout; with -o FILE, FILE itself for one page, else FILE-1, FILE-2,
+    ... beside it (checked as -o is), named on stderr."""
+    if not output:
+        click.echo(render_svg.stacked(pages), nl=False)
+        return
+    paths = render_svg.page_paths(output, len(pages))
+    if len(paths) > 1:
+        for path in paths:
+            guard_output(path, inputs)
+    if fmt == "png":
+        render_png.write(pages, paths)
+    else:
+        for page, path in zip(pages, paths):
+            write_output(path, page.svg)
+    if len(paths) > 1:
+        click.echo(f"replcheck: {len(paths)} pages: wrote {esc.terminal(', '.join(paths))}", err=True)
 
 
 def _minimise_flag(fmt: str, minimize) -> bool:
     """--minimize is on by default for the renderings people look at; text
     and JSON stay the engine's shortest trace (JSON is what replay reads)."""
     if minimize is None:
-        return fmt in ("markdown", "html")
+        return fmt in ("markdown", "html", "svg", "png")
     if minimize and fmt in ("text", "json"):
         raise BadInput(f"--minimize: applies to --format markdown, html or itf, not {fmt};"
                        " drop --minimize or pick one of those formats")
@@ -672,7 +712,9 @@ def topology_cmd(spec, overrides, fmt, output):
 @click.argument("spec", type=click.Path())
 @names_option("--invariant", "invariants", "The invariant to explain (default: the first violated one).")
 @set_option()
-@format_option(["markdown", "html"], default="markdown")
+@format_option(["markdown", "html", "svg", "png"], default="markdown",
+               help="svg: 16:9 slides (a long trace: one file per page with -o, NAME-1.svg, ...); png: the same"
+                    " through chromium (needs -o).")
 @minimize_option(True)
 @click.option("--observed", type=click.Choice(["pglogical", "pycrdt"]), metavar="TARGET",
               help="Also run the counterexample on the real product and show what it did (docs/conformance.md).")
@@ -687,6 +729,9 @@ def explain_cmd(spec, invariants, overrides, fmt, minimize, observed, output):
       replcheck explain specs/seed/alice-bob-lww.toml --invariant no-lost-writes --format html -o lww.html
       replcheck explain specs/conformance/pglogical/update-skew-last-update-wins.toml --observed pglogical
     """
+    _slides_first(fmt, output)
+    if observed and fmt in SLIDES:
+        raise BadInput(f"--observed: shown in --format markdown or html, not {fmt}")
     spec_obj = load(spec, overrides)
     if observed:
         from replcheck.checks.conform.run import applicable
@@ -694,6 +739,9 @@ def explain_cmd(spec, invariants, overrides, fmt, minimize, observed, output):
     report = check(spec_obj, list(invariants) or None)
     chosen = list(invariants) or [r.invariant for r in report.results if r.verdict == VIOLATED][:1]
     chosen = chosen or None  # nothing violated: the page shows every verdict
+    if fmt in SLIDES:
+        _emit_slides(render_svg.pages([report], minimize, invariants=chosen), fmt, output, (spec,))
+        _finish(r.verdict for r in report.results if chosen is None or r.invariant in chosen)
     render = render_markdown.render if fmt == "markdown" else render_html.render
     text = render(report, minimize, invariants=chosen)
     if observed:

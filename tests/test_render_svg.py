@@ -188,3 +188,73 @@ def test_page_paths_number_pages_before_the_suffix():
     assert render_svg.page_paths("out/trace.svg", 1) == ("out/trace.svg",)
     assert render_svg.page_paths("out/trace.svg", 3) == ("out/trace-1.svg", "out/trace-2.svg", "out/trace-3.svg")
     assert render_svg.page_paths("slides", 2) == ("slides-1", "slides-2")
+
+
+# ------------------------------------------------------------------ the command line
+def run(*args):
+    from click.testing import CliRunner
+    from replcheck.checks.cli import main
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_check_prints_the_pages_as_one_document_on_stdout():
+    r = run("check", SEED, "--format", "svg")
+    assert r.exit_code == 1 and r.stderr == ""
+    root = ET.fromstring(r.stdout)
+    assert root.get("viewBox") == "0 0 1600 900"
+    assert "minimised: all 6 steps are needed" in "".join(_texts(r.stdout))
+    r = run("check", EIGHTEEN, "--format", "svg", "--no-minimize")
+    assert r.exit_code == 1 and len(ET.fromstring(r.stdout).findall(f"{NS}svg")) == 3
+    assert "the engine's trace, 18 steps (not minimised)" in "".join(_texts(r.stdout))
+
+
+def test_o_writes_one_file_per_page(tmp_path):
+    one = tmp_path / "seed.svg"
+    r = run("explain", SEED, "--format", "svg", "-o", one)
+    assert r.stderr == "" and ET.parse(one).getroot().get("height") == "900"
+    r = run("check", EIGHTEEN, "--format", "svg", "-o", tmp_path / "trace.svg")
+    assert r.exit_code == 1                                   # the verdict's exit code, as for every format
+    names = [f"trace-{i}.svg" for i in (1, 2, 3)]
+    assert sorted(p.name for p in tmp_path.glob("trace*")) == names
+    assert r.stderr.splitlines() == [f"replcheck: 3 pages: wrote {', '.join(str(tmp_path / n) for n in names)}"]
+    for i, n in enumerate(names, 1):
+        assert f"page {i} of 3" in _texts((tmp_path / n).read_text())
+
+
+def test_png_needs_o_and_chromium_and_says_so_in_one_line(tmp_path, monkeypatch):
+    r = run("check", SEED, "--format", "png")
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr.splitlines() == ["replcheck: --format png: needs -o FILE.png (a PNG is not written to the"
+                                     " terminal); or use --format svg, which can be"]
+    import shutil
+    monkeypatch.delenv("REPLCHECK_CHROMIUM", raising=False)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    for cmd in ("check", "explain"):
+        r = run(cmd, SEED, "--format", "png", "-o", tmp_path / "x.png")
+        assert r.exit_code == 2 and r.stdout == ""
+        assert r.stderr.splitlines() == ["replcheck: --format png: needs chromium to draw the PNG and none is"
+                                         " installed; install it (sudo apt-get install chromium) or use --format svg"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_observed_is_for_markdown_and_html():
+    r = run("explain", SEED, "--format", "svg", "--observed", "pglogical")
+    assert r.exit_code == 2 and r.stderr.strip() == "replcheck: --observed: shown in --format markdown or html, not svg"
+
+
+def _png_size(path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def test_png_through_chromium(tmp_path):
+    from replcheck.checks import render_png
+    try:
+        render_png.chromium()
+    except render_png.PngError as e:
+        pytest.skip(str(e))
+    r = run("explain", SEED, "--format", "png", "-o", tmp_path / "seed.png")
+    assert r.exit_code == 1, r.output
+    assert _png_size(tmp_path / "seed.png") == (1600 * render_png.SCALE, 900 * render_png.SCALE)
+    assert [p.name for p in tmp_path.iterdir()] == ["seed.png"]        # no temporary file left behind
