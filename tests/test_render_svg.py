@@ -258,3 +258,23 @@ def test_png_through_chromium(tmp_path):
     assert r.exit_code == 1, r.output
     assert _png_size(tmp_path / "seed.png") == (1600 * render_png.SCALE, 900 * render_png.SCALE)
     assert [p.name for p in tmp_path.iterdir()] == ["seed.png"]        # no temporary file left behind
+
+
+def _trust_cases():
+    from test_trust_render import CASES
+    return CASES
+
+
+@pytest.mark.parametrize("name,pair", _trust_cases(), ids=[f"{n}:{'+'.join(p)}" for n, p in _trust_cases()])
+def test_every_key_type_and_op_renders_as_slides(name, pair):
+    """The counterexamples tests/test_trust_render.py renders in the other
+    formats (every resolver and table type, every op pair, with a crash):
+    well-formed pages with every step's label whole."""
+    from test_trust_render import _spec
+    report = check(_spec(name, pair, faults=True))
+    pages = render_svg.pages([report])
+    shown = _squeezed("".join(t for p in pages for t in _texts(p.svg)))
+    for cx in counterexamples(report):
+        for f in cx.steps:
+            assert _squeezed(escape.svg_shown(render_svg.step_label(cx, f))) in shown
+        assert _squeezed(escape.svg_shown(cx.message)) in shown
