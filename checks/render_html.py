@@ -262,7 +262,8 @@ def explanation(cx: Counterexample) -> str:
 
 def viewer(cx: Counterexample, anchor: str, explain: bool = True) -> str:
     """One counterexample: explanation (unless the page already shows it
-    above), SVG diagram, controls, state table."""
+    above), the step controls, the diagram (:func:`sequence`), the state
+    table."""
     system = cx.system
     n = len(cx.steps)
     rows = []

@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from replcheck.checks import escape as esc
 from replcheck.checks.explain import Counterexample, counterexamples
@@ -64,6 +65,15 @@ class Page:
     height: int
 
 
+class _Block(NamedTuple):
+    """Lines of the header in one style."""
+
+    size: int
+    bold: bool
+    colour: str
+    lines: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class _Row:
     """One row of the body, its label already wrapped: a step (``frame``
@@ -83,8 +93,8 @@ class _Sheet:
     """A counterexample's (or a report's) layout: what every page of it
     repeats, and its rows split into pages."""
 
-    header: tuple[tuple[int, bool, str, tuple[str, ...]], ...]   # (size, bold, colour, lines): page 1
-    more: tuple[tuple[int, bool, str, tuple[str, ...]], ...]     # the following pages: title and verdict only
+    header: tuple[_Block, ...]   # page 1
+    more: tuple[_Block, ...]     # the following pages: title and verdict only
     lanes: tuple[str, ...]
     lane_x: tuple[float, ...]
     heads: tuple[tuple[str, ...], ...]
@@ -171,14 +181,14 @@ def _header(title: str, verdict: str, verdict_fill: str, lines: tuple[str, ...])
     """What the pages of a sheet start with: title, verdict and context on
     the first; title and verdict on the others (more room for the rows)."""
     span = W - 2 * M
-    more = ((TITLE, True, INK, wrap(esc.svg_shown(title), span, TITLE, True)),
-            (SUB, True, verdict_fill, wrap(esc.svg_shown(verdict), span, SUB, True)))
-    first = more + tuple((META, False, GREY, wrap(esc.svg_shown(x), span, META)) for x in lines if x)
+    more = (_Block(TITLE, True, INK, wrap(esc.svg_shown(title), span, TITLE, True)),
+            _Block(SUB, True, verdict_fill, wrap(esc.svg_shown(verdict), span, SUB, True)))
+    first = more + tuple(_Block(META, False, GREY, wrap(esc.svg_shown(x), span, META)) for x in lines if x)
     return first, more
 
 
 def _height(header) -> float:
-    return sum(len(lines) * size * LH for size, _, _, lines in header) + 8 * (len(header) - 1)
+    return sum(len(b.lines) * b.size * LH for b in header) + 8 * (len(header) - 1)
 
 
 def _fill(rows: list[_Row], first: float, room: float) -> tuple[tuple[_Row, ...], ...]:
@@ -356,9 +366,9 @@ def _draw(sheet: _Sheet, rows: tuple[_Row, ...], first: bool, number: int, total
     out: list[str] = []
     header = sheet.header if first else sheet.more
     top = M
-    for size, bold, fill, lines in header:
-        out += _lines(M, top, size, lines, bold, fill)
-        top += len(lines) * size * LH + 8
+    for b in header:
+        out += _lines(M, top, b.size, b.lines, b.bold, b.colour)
+        top += len(b.lines) * b.size * LH + 8
     heads_top = M + _height(header) + 20
     body_top = _body_top(_height(header), sheet.heads_height)
     body_bottom = body_top + sum(r.height for r in rows)
@@ -408,8 +418,9 @@ def _draw(sheet: _Sheet, rows: tuple[_Row, ...], first: bool, number: int, total
         out += _legend(legend_y)
     out.append(_text(W - M, legend_y - FOOT * LH / 2, FOOT, f"page {number} of {total}", fill=GREY, anchor="end"))
     out += _lines(M, height - M / 2 - len(sheet.notes) * FOOT * LH, FOOT, sheet.notes, fill=GREY)
+    title = sheet.header[0]
     what = (f"{sheet.cx.report.spec.name}: {sheet.cx.invariant} violated ({sheet.cx.anomaly})" if sheet.cx
-            else sheet.header[0][3][0])
+            else " ".join(title.lines))
     head = [f'<title>{esc.svg_text(what)} - page {number} of {total}</title>',
             f'<rect width="{W}" height="{height}" fill="#ffffff"/>']
     return Page("\n".join(head + out), W, height)

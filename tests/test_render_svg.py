@@ -22,7 +22,7 @@ from replcheck.checks.wrap import width, wrap
 from conftest import SPECS, make_spec
 
 SEED = SPECS / "seed" / "alice-bob-lww.toml"
-EIGHTEEN = SPECS / "seed" / "three-editors-lww.toml"
+EIGHTEEN = SPECS / "lecture" / "three-editors-lww.toml"
 NS = "{http://www.w3.org/2000/svg}"
 # What the pages are drawn with: nothing that runs, links, loads or styles from outside.
 ELEMENTS = {"svg", "title", "rect", "text", "line", "path", "circle"}
