@@ -23,7 +23,7 @@ from replcheck.bundled import locate
 from replcheck.checks.budget import TOTAL, Budget
 from replcheck.checks import escape as esc
 from replcheck.checks import matrix as matrix_mod
-from replcheck.checks import render_html, render_itf, render_json, render_markdown, render_text
+from replcheck.checks import render_html, render_itf, render_json, render_markdown, render_png, render_svg, render_text
 from replcheck.checks.expectations import compare as _compare_expectations   # one judge: also the pytest plugin's
 from replcheck.checks.invariants import INVARIANTS
 from replcheck.checks.trace import build_trace, path_from_json
@@ -438,10 +438,12 @@ def main():
 @click.argument("specs", nargs=-1, required=True, type=click.Path())
 @names_option("--invariant", "invariants", "Check only this invariant (default: the spec's [check] list).")
 @set_option()
-@format_option(["text", "json", "markdown", "html", "itf"],
+@format_option(["text", "json", "markdown", "html", "itf", "svg", "png"],
                help="markdown: Mermaid sequence diagrams; html: a self-contained trace viewer;"
-                    " itf: the Apalache/Quint trace format.")
-@minimize_option(None, help="Drop trace events the violation does not need (default: on for markdown and html).")
+                    " itf: the Apalache/Quint trace format; svg: 16:9 slides (a long trace: one file per page with"
+                    " -o, NAME-1.svg, NAME-2.svg, ...); png: the same through chromium (needs -o).")
+@minimize_option(None, help="Drop trace events the violation does not need (default: on for markdown, html, svg"
+                            " and png).")
 @click.option("--expect", "expect_mode", is_flag=True,
               help="Compare every verdict with the spec's [expect] table; exit 0 only if all match.")
 @names_option("--resolver", "resolvers",
@@ -480,6 +482,7 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolver
     if show_outcomes and (fmt not in ("text", "json") or expect_mode):
         raise BadInput(f"--show-outcomes: lists outcomes in the text or json report, not --format {fmt}"
                        + (" or --expect" if expect_mode else "") + "; drop it")
+    _slides_first(fmt, output)
     bar = _Progress(sys.stderr.isatty() if progress is None else progress)
     try:
         reports, skipped = _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mode, search, bar,
@@ -500,7 +503,9 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolver
         _finish(HOLDS if ok else VIOLATED, [INCOMPLETE] if stopped or not compared else [])
     try:
         ends = _outcomes(reports) if show_outcomes else None
-        if fmt == "json":
+        if fmt in SLIDES:
+            slides = render_svg.pages(reports, minimise)
+        elif fmt == "json":
             text = render_json.render(reports, ends)
         elif fmt in RICH:
             text = RICH[fmt](reports, minimise)
@@ -519,7 +524,10 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolver
         _finish(INCOMPLETE, (r.verdict for rep in reports for r in rep.results))
     counts = collections.Counter(r.verdict for rep in reports for r in rep.results)
     summary = ", ".join(f"{counts[v]} {v}" for v in (VIOLATED, INCOMPLETE, HOLDS) if counts[v])
-    _emit(text, output, f"the report ({fmt}; {summary or 'no verdicts'})")
+    if fmt in SLIDES:
+        _emit_slides(slides, fmt, output, specs)
+    else:
+        _emit(text, output, f"the report ({fmt}; {summary or 'no verdicts'})")
     _finish(r.verdict for rep in reports for r in rep.results)
 
 
@@ -626,13 +634,45 @@ def _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mod
 
 # The renderings of issue 7; each takes (reports, minimise) and returns a string.
 RICH = {"markdown": render_markdown.render_many, "html": render_html.render_many, "itf": render_itf.render}
+# Slides (docs/rendering.md "SVG and PNG"): pages (checks/render_svg.py), one file each with -o.
+SLIDES = ("svg", "png")
+
+
+def _slides_first(fmt: str, output) -> None:
+    """--format png, before any work: refused without -o (a PNG is binary,
+    not for a terminal or a pipe) and without chromium (one line, exit 2)."""
+    if fmt == "png":
+        if not output:
+            raise BadInput("--format png: needs -o FILE.png (a PNG is not written to the terminal); or use --format"
+                           " svg, which can be")
+        render_png.chromium()
+
+
+def _emit_slides(pages, fmt: str, output, inputs) -> None:
+    """Slides out: without -o, every SVG page stacked in one document on
+    stdout; with -o FILE, FILE itself for one page, else FILE-1, FILE-2,
+    ... beside it (checked as -o is), named on stderr."""
+    if not output:
+        click.echo(render_svg.stacked(pages), nl=False)
+        return
+    paths = render_svg.page_paths(output, len(pages))
+    if len(paths) > 1:
+        for path in paths:
+            guard_output(path, inputs)
+    if fmt == "png":
+        render_png.write(pages, paths)
+    else:
+        for page, path in zip(pages, paths):
+            write_output(path, page.svg)
+    if len(paths) > 1:
+        click.echo(f"replcheck: {len(paths)} pages: wrote {esc.terminal(', '.join(paths))}", err=True)
 
 
 def _minimise_flag(fmt: str, minimize) -> bool:
     """--minimize is on by default for the renderings people look at; text
     and JSON stay the engine's shortest trace (JSON is what replay reads)."""
     if minimize is None:
-        return fmt in ("markdown", "html")
+        return fmt in ("markdown", "html", "svg", "png")
     if minimize and fmt in ("text", "json"):
         raise BadInput(f"--minimize: applies to --format markdown, html or itf, not {fmt};"
                        " drop --minimize or pick one of those formats")
@@ -708,7 +748,9 @@ def topology_cmd(spec, overrides, fmt, output):
 @click.argument("spec", type=click.Path())
 @names_option("--invariant", "invariants", "The invariant to explain (default: the first violated one).")
 @set_option()
-@format_option(["markdown", "html"], default="markdown")
+@format_option(["markdown", "html", "svg", "png"], default="markdown",
+               help="svg: 16:9 slides (a long trace: one file per page with -o, NAME-1.svg, ...); png: the same"
+                    " through chromium (needs -o).")
 @minimize_option(True)
 @click.option("--observed", type=click.Choice(["pglogical", "pycrdt"]), metavar="TARGET",
               help="Also run the counterexample on the real product and show what it did (docs/conformance.md).")
@@ -723,6 +765,9 @@ def explain_cmd(spec, invariants, overrides, fmt, minimize, observed, output):
       replcheck explain specs/seed/alice-bob-lww.toml --invariant no-lost-writes --format html -o lww.html
       replcheck explain specs/conformance/pglogical/update-skew-last-update-wins.toml --observed pglogical
     """
+    _slides_first(fmt, output)
+    if observed and fmt in SLIDES:
+        raise BadInput(f"--observed: shown in --format markdown or html, not {fmt}")
     spec_obj = load(spec, overrides)
     if observed:
         from replcheck.checks.conform.run import applicable
@@ -730,6 +775,9 @@ def explain_cmd(spec, invariants, overrides, fmt, minimize, observed, output):
     report = check(spec_obj, list(invariants) or None)
     chosen = list(invariants) or [r.invariant for r in report.results if r.verdict == VIOLATED][:1]
     chosen = chosen or None  # nothing violated: the page shows every verdict
+    if fmt in SLIDES:
+        _emit_slides(render_svg.pages([report], minimize, invariants=chosen), fmt, output, (spec,))
+        _finish(r.verdict for r in report.results if chosen is None or r.invariant in chosen)
     render = render_markdown.render if fmt == "markdown" else render_html.render
     text = render(report, minimize, invariants=chosen)
     if observed:
