@@ -458,6 +458,12 @@ def parse_spec(data: dict, source: str = "<spec>", invariant_names=None) -> Spec
     invariants, bounds, expect = _parse_checks(source, data, invariant_names)
     faults = _parse_faults(source, data.get("faults", {}), leader_ref)
     catalogue = resolver_config.parse_config(source, data, system, leaders, workload, resolver, clock)
+    if faults.failovers:
+        rows = [k.name for k in catalogue["keys"] if k.home_by]
+        if rows:
+            raise SpecError(source, "faults.failovers", f"a failover moves a key's home, and per-row homes"
+                                                        f" (keys.{rows[0]}.home_by) do not fail over; drop the"
+                                                        " failover or the table's home_by")
     return Spec(source, name, description, leaders, topology, hub, edges, loop, resolver, clock, tie_break,
                 tuple(sorted(offsets)), links, workload, invariants, bounds, expect, faults, link_kinds,
                 latency, commit_ms, **catalogue, _data=copy.deepcopy(data),

@@ -90,3 +90,17 @@ def test_bad_override(tmp_path):
 def test_impossible_cli_bound_is_rejected(tmp_path):
     r, _ = _run(tmp_path, GOOD, "--max-states", "0")
     assert r.exit_code == 2
+
+
+# Per-row homes (docs/model.md "Per-row homes").
+@pytest.mark.parametrize("mutate,key,fragment", [
+    (lambda s: s.replace('clock = "wall"', 'clock = "wall"\nhomes = { "kk" = "eu-west" }'), "system.homes.kk",
+     "matches no key or row the workload writes; did you mean 'k'? (keys: k)"),
+    (lambda s: s + '\n[keys."k"]\nhome_by = "user"\n', "keys.k.home_by", 'only a table (type = "users") has rows'),
+])
+def test_bad_homes_give_one_line(tmp_path, mutate, key, fragment):
+    r, path = _run(tmp_path, mutate(GOOD))
+    assert r.exit_code == 2, r.output
+    lines = [x for x in r.output.splitlines() if x.strip()]
+    assert len(lines) == 1, r.output
+    assert lines[0].startswith(f"replcheck: {path}: {key}") and fragment in lines[0], lines[0]
