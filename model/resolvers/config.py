@@ -1,7 +1,7 @@
 """Spec keys of the resolver catalogue: ``[keys."name"]`` (with a table's
 per-row homes, ``home_by``), ``system.homes``, ``system.delete_rule``,
-``system.merge``, ``requires`` and the workload ops ``resolve``, ``incr``,
-``decr``, ``add``, ``remove``, ``transfer``.
+``system.merge``, ``requires``, the workload ops ``resolve``, ``incr``,
+``decr``, ``add``, ``remove``, ``transfer`` and a delete's ``if_version``.
 
 :mod:`model.spec` calls :func:`parse_op` for each workload op and
 :func:`parse_config` once the workload is known; every mistake is a
@@ -195,6 +195,8 @@ def parse_config(source, data, system, leaders, workload, resolver, clock):
                             f" change the op or the key's type ([keys.\"{op.key}\"])")
         if info.name == "goldengate-usedelta" or (op.kind in ("incr", "decr") and info.family == "register"):
             _numeric_register(source, i, op, ks, workload)
+        if getattr(op, "if_version", None):
+            _observed_delete(source, i, op, info, ks, system)
         if op.kind == "transfer" and op.target == op.leader:
             raise SpecError(source, f"workload[{i}].transfer.to", "a leader cannot transfer rights to itself;"
                                                                   " name another leader")
@@ -327,6 +329,25 @@ def _homes_match(source, homes, keys, workload):
                             f"no system.homes prefix matches a row of '{table}' by {basis} (rows: {_shown(rs)}),"
                             f" so every row would sit at the first leader; add homes, e.g. system.homes ="
                             f" {{ \"{rs[0]}\" = \"<leader>\" }} (or give the table one home: home = \"<leader>\")")
+
+
+# What a delete's ``if_version`` may name (docs/model.md "Observed deletes").
+IF_VERSION = {"observed": "the version its leader shows when it commits: the delete removes only that version"}
+
+
+def _observed_delete(source, i, op, info, ks, system):
+    """An observed delete (``if_version = "observed"``) is modelled on lww
+    registers whose deletes compete as writes (model/resolvers/lww.py)."""
+    key = f"workload[{i}].if_version"
+    rule = (ks.delete_rule if ks is not None else None) or (system.get("delete_rule") if info.delete_configurable
+                                                          else None) or info.delete_rule
+    if info.name != "lww":
+        raise SpecError(source, key, f"an observed delete is modelled on lww keys; '{op.key}' is under {info.name};"
+                                     f" use resolver = \"lww\" for it (or remove if_version: a tombstone delete)")
+    if rule != "as-write":
+        where = f"keys.{op.key}.delete_rule" if ks is not None and ks.delete_rule else "system.delete_rule"
+        raise SpecError(source, key, f"an observed delete is its own delete rule (it removes only the version it"
+                                     f" read), so it cannot also follow {where} = \"{rule}\"; remove one of them")
 
 
 def _requires(source, v):
