@@ -500,7 +500,7 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolver
         _emit(text, output, "the expectations report")
         compared = [rep for rep in reports if not own or rep.spec.resolver == own.get(rep.spec.source)]
         # nothing compared (every run under another resolver): not a pass — incomplete, exit 3
-        _finish(HOLDS if ok else VIOLATED, [INCOMPLETE] if stopped or not compared else [])
+        _finish(HOLDS if ok else VIOLATED, [INCOMPLETE] if stopped or (own and not compared) else [])
     try:
         ends = _outcomes(reports) if show_outcomes else None
         if fmt in SLIDES:
