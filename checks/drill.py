@@ -54,6 +54,7 @@ back``.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -706,6 +707,9 @@ def answer_space(drill: Drill, topologies=None, resolvers=None, routings=None, f
 
 NOT_STARTED = "not checked: --total-seconds ran out first"
 
+#: The width drill solve's tables wrap at (the resolver lists and n/a reasons).
+WIDTH = 120
+
 
 def solve(drill: Drill, topologies=None, resolvers=None, routings=None, progress=None,
           budget: Budget = Budget(), faults=None) -> list[Cell]:
@@ -810,9 +814,19 @@ def render_solve(drill: Drill, cells: list[Cell]) -> str:
                                                                                      for x in kv[0]])]
         if len(table) > 1:
             widths = [max(len(row[i]) for row in table) for i in range(len(topologies))]
-            out += ["  " + "  ".join([*(v.ljust(w) for v, w in zip(row, widths)), row[-1]]) for row in table]
+            for row in table:   # the resolvers column wraps under itself (issue 16: no 600-character rows)
+                lead = "  " + "  ".join(v.ljust(w) for v, w in zip(row, widths)) + "  "
+                if WIDTH - len(lead) < 40:   # wide cells: the resolvers go under the row, indented
+                    out.append(lead.rstrip())
+                    out += textwrap.wrap(row[-1], WIDTH, initial_indent="      ", subsequent_indent="      ",
+                                         break_on_hyphens=False)
+                    continue
+                lines = textwrap.wrap(row[-1], WIDTH - len(lead), break_on_hyphens=False) or [""]
+                out.append(lead + lines[0])
+                out += [" " * len(lead) + more for more in lines[1:]]
         for why, rs in na.items():
-            out.append(f"  n/a {', '.join(rs)}: {why}")
+            out += textwrap.wrap(f"n/a {', '.join(rs)}: {why}", WIDTH, initial_indent="  ", subsequent_indent="      ",
+                                 break_on_hyphens=False)
         out.append("")
     passing = [c for c in cells if c.verdict == "pass"]
     checked = [c for c in cells if c.verdict != "n/a"]

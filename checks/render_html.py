@@ -23,7 +23,7 @@ from replcheck.checks.escape import html_text as escape   # html.escape, control
 from replcheck.checks.escape import terminal
 from replcheck.checks.explain import Counterexample, counterexamples
 from replcheck.checks.render_markdown import MESSAGE_KINDS, ROLE_LABEL, _outcome, anchor_id
-from replcheck.checks.render_text import stats_line, system_line
+from replcheck.checks.render_text import also_text, stats_line, system_line
 from replcheck.checks.trace import event_write
 from replcheck.checks.verdict import HOLDS, INCOMPLETE, Report
 
@@ -306,6 +306,8 @@ def _verdicts(report: Report, links: dict[str, str]) -> str:
         else:
             what = f' <a href="#{links[r.invariant]}">{escape(r.anomaly or "")}</a>' if r.invariant in links \
                 else f" {escape(r.anomaly or '')}"
+            also = also_text(r).strip()   # every anomaly kind found, as the text report says (issue 13)
+            what += f" {escape(also)}" if also else ""
         shown = "VIOLATED" if r.verdict not in (HOLDS, INCOMPLETE) else r.verdict
         items.append(f'<li>{escape(r.invariant)} <span class="v-{r.verdict}">{shown}</span>{what}</li>')
     items.append("</ul>")

@@ -53,3 +53,12 @@ def test_solve_sweeps_fault_budgets():
 def test_solve_refuses_a_budget_that_is_not_one():
     code, out = run("drill", "solve", "inventory", "--faults", "crashes")
     assert code == 2 and "--faults" in out and len(out.strip().splitlines()) == 1
+
+
+def test_solve_tables_wrap_at_120_columns():
+    """Issue 16: `drill solve` printed 600-character rows (every resolver of a
+    row on one line); the resolver lists and n/a reasons wrap now."""
+    d = drill_mod.find_drill("user-auth")
+    text = drill_mod.render_solve(d, drill_mod.solve(d, ["all-to-all"]))
+    assert max(len(line) for line in text.splitlines()) <= drill_mod.WIDTH
+    assert "pglogical-first-update-wins" in text
