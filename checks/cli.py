@@ -1226,9 +1226,10 @@ def drill_list_cmd(folder, fmt, output):
 @click.argument("answer", metavar="ANSWER.toml", type=click.Path())
 @drills_option("Where to find the drill (default: next to the answer, then the bundled drills).")
 @click.option("--allow-python", is_flag=True, help=allow_python_help("an answer"))
+@set_option(help="Override a key of the drill's spec, e.g. --set system.latency_ms=100 (repeatable).")
 @format_option(["text", "json"])
 @output_option("the verdict", inputs=("answer",))
-def drill_check_cmd(answer, folder, allow_python, fmt, output):
+def drill_check_cmd(answer, folder, allow_python, overrides, fmt, output):
     """Run the drill under ANSWER and print PASS/FAIL per required invariant,
     the counterexample for each failure and the answer's cost.  Exit 0 when
     every invariant holds, 1 when one fails, 2 on bad input, 3 incomplete.
@@ -1239,7 +1240,7 @@ def drill_check_cmd(answer, folder, allow_python, fmt, output):
     """
     from replcheck.checks import drill as drill_mod
     ans = drill_mod.load_answer(answer)
-    d = drill_mod.find_drill(ans.drill, folder, near=Path(answer).parent, source=answer)
+    d = drill_mod.find_drill(ans.drill, folder, near=Path(answer).parent, source=answer, overrides=overrides)
     if output:
         guard_output(output, d.path, folder)   # the drill the answer names, and --drills, are inputs too
     if allow_python and ans.merge:
@@ -1270,11 +1271,12 @@ def drill_check_cmd(answer, folder, allow_python, fmt, output):
               help="A fault budget to sweep (repeatable): none, or key=value pairs joined by +, e.g. crashes=1 or"
                    " partitions=1+heals=1; each answer is checked under each (default: the drill's own faults).")
 @total_seconds_option("answer")
+@set_option(help="Override a key of the drill's spec, e.g. --set system.latency_ms=100 (repeatable).")
 @format_option(["text", "json"])
 @progress_option()
 @output_option("the table")
-def drill_solve_cmd(name, folder, topologies, resolvers, routings, fault_budgets, total_seconds, fmt, progress,
-                    output):
+def drill_solve_cmd(name, folder, topologies, resolvers, routings, fault_budgets, total_seconds, overrides, fmt,
+                    progress, output):
     """Try every topology x resolver x routing (x layout) of the catalogue on
     DRILL and print which pass: the instructor's answer space.  Combinations
     the workload cannot run are n/a, with the reason.  Exit 0 when some
@@ -1296,7 +1298,7 @@ def drill_solve_cmd(name, folder, topologies, resolvers, routings, fault_budgets
         else:
             click.echo(f"\r  [{done + 1}/{total}] {ans.label[:70]:<70}", err=True, nl=False)
 
-    d = drill_mod.find_drill(name, folder)
+    d = drill_mod.find_drill(name, folder, overrides=overrides)
     if output:
         guard_output(output, d.path, folder)   # --drills is an input too
     budgets = drill_mod.parse_budgets(fault_budgets, str(d.path)) if fault_budgets else None

@@ -129,13 +129,14 @@ def _rules(source, key, raw, leaders) -> tuple[tuple[str, str], ...]:
     return tuple(raw.items())
 
 
-def load_drill(path) -> Drill:
-    """Read a drill scenario (a spec with a ``[drill]`` table)."""
+def load_drill(path, overrides=()) -> Drill:
+    """Read a drill scenario (a spec with a ``[drill]`` table); ``overrides``
+    are ``--set KEY=VALUE`` edits of its spec (e.g. ``system.latency_ms=100``)."""
     p = Path(path)
     source = str(p)
     if not bundled.locate(p).is_file():
         raise SpecError(str(bundled.locate(p)), "", "no such drill file")
-    spec = load_spec(p, invariant_names=INVARIANTS)   # the scenario itself must be a valid spec
+    spec = load_spec(p, list(overrides), invariant_names=INVARIANTS)   # the scenario itself must be a valid spec
     d = variants.extra_table(spec, "drill")
     if not isinstance(d, dict):
         raise SpecError(source, "drill", "missing [drill] table; add title, question and homes")
@@ -186,7 +187,7 @@ def _bad_drill_name(name) -> str | None:
     return None
 
 
-def find_drill(name: str, folder=None, near=None, source=None) -> Drill:
+def find_drill(name: str, folder=None, near=None, source=None, overrides=()) -> Drill:
     """The drill called ``name``: looked up next to an answer (``near``:
     the answer's folder and its parent), in ``folder``, then in the
     bundled drills.  ``source`` is the file that named the drill (an
@@ -204,7 +205,7 @@ def find_drill(name: str, folder=None, near=None, source=None) -> Drill:
     for place in places:
         p = place / f"{name}.toml"
         if p.is_file():
-            return load_drill(p)
+            return load_drill(p, overrides)
     known = sorted({p.stem for place in places if place.is_dir() for p in place.glob("*.toml")})
     raise SpecError(where, "drill", f"unknown drill '{name}'{did_you_mean(name, known)} (replcheck drill list)")
 

@@ -35,8 +35,8 @@ DOCUMENTED = {
     "smt skew": {"--set", "-o", "--format"},
     "smt laws": {"-o", "--format"},
     "smt iconfluence": {"-o", "--format"},
-    "drill check": {"-o", "--format"},
-    "drill solve": {"--resolver", "--topology", "-o", "--format"},
+    "drill check": {"--set", "-o", "--format"},
+    "drill solve": {"--resolver", "--topology", "--set", "-o", "--format"},
     "drill list": {"-o", "--format"},
     "list": set(),
 }

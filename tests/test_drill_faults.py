@@ -62,3 +62,14 @@ def test_solve_tables_wrap_at_120_columns():
     text = drill_mod.render_solve(d, drill_mod.solve(d, ["all-to-all"]))
     assert max(len(line) for line in text.splitlines()) <= drill_mod.WIDTH
     assert "pglogical-first-update-wins" in text
+
+
+def test_set_edits_the_drills_spec_for_check_and_solve():
+    """Issue 16, one vocabulary: --set wherever a spec is involved — here the
+    drill's (a slower network makes the routed answer cost more)."""
+    from tests.conftest import SPECS
+    answer = SPECS / "drills" / "answers" / "inventory-home-leader.toml"
+    code, out = run("drill", "check", answer, "--set", "system.latency_ms=100")
+    assert code == 0 and "205 ms  (routed to us-east: 100 + 5 + 100 ms)" in out
+    code, out = run("drill", "check", answer, "--set", "system.latency_ms=-1")
+    assert code == 2 and len(out.strip().splitlines()) == 1 and "latency_ms" in out
