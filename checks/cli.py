@@ -13,13 +13,13 @@ import functools
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import click
 
 from replcheck.bundled import locate
+from replcheck.checks.atomic import replacing
 from replcheck.checks.budget import TOTAL, Budget
 from replcheck.checks import escape as esc
 from replcheck.checks import matrix as matrix_mod
@@ -261,34 +261,19 @@ def guard_output(output, *inputs) -> None:
 
 
 def write_output(output, text: str) -> None:
-    """Write ``text`` to ``output`` atomically: a temporary file in the same
-    folder, then :func:`os.replace`, so an interrupted or failed write never
-    leaves a truncated file (the old one, if any, stays).  A failure (disk
-    full, permissions) is one line, exit 2."""
-    target = Path(output)
-    if target.is_symlink():
-        target = target.resolve()
-    tmp = None
+    """Write ``text`` to ``output`` atomically (:func:`checks.atomic.replacing`:
+    a temporary file in the same folder, then :func:`os.replace`), so an
+    interrupted or failed write never leaves a truncated file (the old one,
+    if any, stays).  A failure (disk full, permissions) is one line, exit 2."""
     try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, (target.stat().st_mode & 0o7777) if target.exists() else 0o666 & ~mask)
-        os.replace(tmp, target)
-        tmp = None
+        with replacing(output) as tmp:
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
     except OSError as e:
         raise BadInput(f"{output}: cannot write the output ({e.strerror or e}); free some space or choose another"
                        " output path") from None
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
 
 
 def format_option(choices, default="text", help=None):

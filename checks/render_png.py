@@ -22,6 +22,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from replcheck.checks.atomic import replacing
 from replcheck.model.errors import ReplcheckError
 
 SCALE = 2          # device pixels per SVG px
@@ -65,11 +66,7 @@ def write(pages, paths, browser: str | None = None) -> None:
 
 
 def _shoot(browser: str, source: Path, width: int, height: int, target: Path, profile: Path) -> None:
-    if target.is_symlink():
-        target = target.resolve()
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".png")
-    os.close(fd)
-    try:
+    with replacing(target, ".png") as tmp:   # checks/atomic.py: a failed draw never leaves a broken file
         cmd = [browser, *FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}",
                f"--screenshot={tmp}", source.as_uri()]
         try:
@@ -84,14 +81,3 @@ def _shoot(browser: str, source: Path, width: int, height: int, target: Path, pr
             last = (done.stderr.decode("utf-8", "replace").strip().splitlines() or [""])[-1][:200]
             raise PngError(f"--format png: chromium failed to draw {target.name} (exit {done.returncode}"
                            + (f": {last}" if last else "") + "); use --format svg")
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, (target.stat().st_mode & 0o7777) if target.exists() else 0o666 & ~mask)
-        os.replace(tmp, target)
-        tmp = None
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass

@@ -31,7 +31,7 @@ from typing import NamedTuple
 
 from replcheck.checks import escape as esc
 from replcheck.checks.explain import Counterexample, counterexamples
-from replcheck.checks.render_markdown import MESSAGE_KINDS, ROLE_LABEL, _outcome, _what
+from replcheck.checks.render_markdown import MESSAGE_KINDS, ROLE_LABEL, _outcome, _what, delivery_label
 from replcheck.checks.render_text import system_line
 from replcheck.checks.verdict import HOLDS, INCOMPLETE, VIOLATED, Report
 from replcheck.checks.wrap import FONT_FAMILY, width, wrap
@@ -146,14 +146,7 @@ def step_label(cx: Counterexample, f) -> str:
         return f.step.text
     if ev.kind == "lose":
         return f"{_what(cx, ev)} lost in transit, resent later"
-    label = f"{_what(cx, ev)} {_outcome(ev)}"
-    if ev.kind == "duplicate":
-        label += " (a copy stays on the link)"
-    if ev.forwarded_to:
-        label += f", forwarded to {', '.join(ev.forwarded_to)}"
-    if ev.loop:
-        label += " - REPLICATION LOOP"
-    return label
+    return delivery_label(cx, ev)
 
 
 def _row(text: str, column: float, badge: str = "", role: str | None = None, frame=None) -> _Row:
