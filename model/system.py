@@ -168,16 +168,7 @@ class System:
         ops = self.ops
         self.resolver = KeyTypes(self.types, self.routing)
         if spec.faults.failovers:
-            from replcheck.model.resolvers.register import Register
-            routed = [k for k in range(len(self.keys)) if self.routing.routed[k]]
-            if not routed:
-                raise SpecError(spec.source, "faults.failovers", "no key has a home leader, so nothing can fail"
-                                " over; use resolver = \"home-leader\" with system.homes, or [keys.\"k\"] home")
-            bad = [self.keys[k] for k in routed
-                   if not isinstance(getattr(self.types[k], "inner", self.types[k]), Register)]
-            if bad:
-                raise SpecError(spec.source, "faults.failovers", f"failover is modelled for register keys only,"
-                                f" not '{bad[0]}'; give that key no home or drop the failover")
+            self._check_failover_keys(spec)
 
         # Flat lookup tables for the hot path (_deliver runs once per transition).
         self._apply_k = tuple(t.apply for t in self.types)
@@ -726,6 +717,27 @@ class System:
         return state[5]
 
     # ---------------------------------------------------------------- failover
+    def _check_failover_keys(self, spec) -> None:
+        """Refuse ``faults.failovers`` unless some key has a home and every
+        key with a home can fail over: a register under any resolver whose
+        rule compares or keeps writes of two homes (lww under any clock,
+        mv-register, the register presets; the type's ``fails_over``).
+        Counters, sets, tables and Y.Map keys keep their homes fixed
+        (docs/model.md "Failover of home leaders")."""
+        routed = [k for k in range(len(self.keys)) if self.routing.routed[k]]
+        if not routed:
+            raise SpecError(spec.source, "faults.failovers", "no key has a home leader, so nothing can fail"
+                            " over; give a key one: [keys.\"k\"] home = \"<leader>\", or system.homes"
+                            " (or resolver = \"home-leader\")")
+        for k in routed:
+            t = getattr(self.types[k], "inner", self.types[k])
+            if not getattr(t, "fails_over", False):
+                name = t.ctx.entry.name if t.ctx is not None else "?"
+                raise SpecError(spec.source, "faults.failovers",
+                                f"key '{self.keys[k]}' ({name}, a {t.family}) has a home that cannot fail over:"
+                                f" failover is modelled for register keys (lww, mv-register, the register"
+                                f" presets; not yjs-map); give '{self.keys[k]}' no home or drop faults.failovers")
+
     def _forward_open(self, F, issuer: int, home: int) -> bool:
         """Whether op traffic from ``issuer`` reaches the committing leader
         ``home`` in fault state ``F`` (:func:`model.routing.forward_open`)."""
