@@ -716,7 +716,10 @@ class System:
     def _event_time(self, state, action: int) -> int | None:
         """The real time at which ``action`` would happen at the earliest."""
         if action < self.nops:
-            return self._due(action, self._committer(state, action))
+            home, op = self._committer(state, action), self.ops[action]
+            if self.offline_periods and home != op.leader and (self.offline_leaders(state[2]) >> op.leader) & 1:
+                return op.time_ms   # refused at the offline leader: no forward is made (_refuse_offline)
+            return self._due(action, home)
         if not self._latency:
             return None
         kind, j, pos = self.decode(action)

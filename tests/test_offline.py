@@ -195,3 +195,20 @@ def test_the_cli_names_the_file_and_key_without_a_traceback(tmp_path):
     r = CliRunner().invoke(main, ["check", str(p)])
     assert r.exit_code == 2 and "Traceback" not in r.output
     assert r.output.strip().startswith(f"replcheck: {p}: faults.offline[0].ops: unknown op 'x'")
+
+
+def test_a_timed_routed_offline_edit_is_refused_at_its_own_time_not_after_a_forward():
+    """With time_ms and latency the refusal happens when the phone's client
+    issues the edit (0 ms); no forward to the cloud is made, so it is not
+    due a latency later (60 ms): the laptop's local edit of another key at
+    30 ms cannot come first."""
+    from replcheck.checks.invariants import INVARIANTS
+    from replcheck.model import parse_spec
+    data = _data("lww", home="cloud")
+    data["system"]["latency_ms"] = 60
+    data["workload"][0]["time_ms"] = 0
+    data["workload"][1].update(time_ms=30, key="todo")
+    system = System(parse_spec(data, "<test>", INVARIANTS))
+    first = [a for a, _ in system.successors(system.initial_state())]
+    assert first == [system.op_index["phone-edit"]]
+    assert _verdicts(parse_spec(data, "<test>", INVARIANTS))["offline-available"] == ("violated", "unavailable-offline")
