@@ -176,3 +176,18 @@ def test_failover_without_any_home_names_both_ways_to_give_one():
                            "workload": [{"id": "x", "leader": "a", "key": "k", "set": "v"}],
                            "faults": {"failovers": 1}}, "<test>", INVARIANTS))
     assert "[keys.\"k\"] home" in str(e.value) and "system.homes" in str(e.value)
+
+
+def test_system_homes_under_another_resolver_is_refused_with_the_per_key_fix():
+    """system.homes homes keys only under home-leader: under lww the key
+    has no home, and a failover says how to give it one."""
+    from replcheck.checks.invariants import INVARIANTS
+    from replcheck.model import parse_spec
+    data = {"system": {"leaders": list(ORDER), "resolver": "lww", "homes": {"doc": "us-east"}},
+            "workload": [{"id": "phone", "leader": "us-east", "key": "doc", "set": "Bob"}],
+            "faults": {"failovers": 1}}
+    with pytest.raises(SpecError) as e:
+        System(parse_spec(data, "<test>", INVARIANTS))
+    assert "'doc' (lww) has no home" in str(e.value) and "[keys.\"doc\"] home" in str(e.value)
+    data["system"]["resolver"] = "home-leader"
+    System(parse_spec(data, "<test>", INVARIANTS))   # routed by system.homes: fails over
