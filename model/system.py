@@ -678,6 +678,9 @@ class System:
         queue order depends on them), and nothing that can disable a
         delivery (no faults, FIFO links only).  Returns ``(ok, reason)``.
         """
+        if self.offline_periods:   # whatever other faults por comes to allow (docs/model.md "Offline periods")
+            return False, ("an offline period holds a leader's links and refuses its routed ops, which the reduced"
+                           " system does not model")
         if self.general:
             return False, "faults or non-FIFO links can disable or reorder a delivery"
         if self.forwards:

@@ -212,3 +212,14 @@ def test_a_timed_routed_offline_edit_is_refused_at_its_own_time_not_after_a_forw
     first = [a for a, _ in system.successors(system.initial_state())]
     assert first == [system.op_index["phone-edit"]]
     assert _verdicts(parse_spec(data, "<test>", INVARIANTS))["offline-available"] == ("violated", "unavailable-offline")
+
+
+def test_partial_order_reduction_is_never_applied_with_an_offline_period():
+    """An all-to-all mv-register spec is the reduction's home ground; an
+    offline period must keep it off, whatever faults por comes to allow."""
+    data = _data("mv-register")
+    data["system"] = {"leaders": ["cloud", "phone", "laptop"], "resolver": "mv-register"}
+    from replcheck.checks.invariants import INVARIANTS
+    from replcheck.model import parse_spec
+    ok, why = System(parse_spec(data, "<test>", INVARIANTS)).por_applicable()
+    assert not ok and "offline period" in why
