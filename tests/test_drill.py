@@ -28,6 +28,7 @@ PINNED = {
     "issue-tracker-mv-register": (False, {"causal-order": "causality-violation"}),
     "notes-mv-register": (True, {}),
     "notes-lww": (False, {"no-lost-writes": "lost-update"}),
+    "notes-home-cloud": (False, {"offline-available": "unavailable-offline"}),
     "metrics-g-counter": (True, {}),
     "metrics-lww": (False, {"no-lost-writes": "lost-update"}),
 }
