@@ -27,7 +27,8 @@ from replcheck.checks import render_html, render_itf, render_json, render_markdo
 from replcheck.checks.expectations import compare as _compare_expectations   # one judge: also the pytest plugin's
 from replcheck.checks.invariants import INVARIANTS
 from replcheck.checks.trace import build_trace, path_from_json
-from replcheck.checks.verdict import (ENGINES, HOLDS, INCOMPLETE, VIOLATED, Options, Verdict, check, load, not_run)
+from replcheck.checks.verdict import (ENGINES, HOLDS, INCOMPLETE, VIOLATED, Options, Report, Verdict, check, load,
+                                       not_run)
 from replcheck.model.clocks import CLOCKS
 from replcheck.model.errors import ReplcheckError
 from replcheck.model.resolvers import RESOLVERS
@@ -355,6 +356,32 @@ def _say_total(n_not_run: int, seconds, what: str) -> None:
                    " (total_seconds)", err=True)
 
 
+def cluster_option(workers: bool = False):
+    """``--cluster local|ADDRESS`` (replcheck.cluster, the optional extra
+    ``replcheck[cluster]``); with ``workers``, also ``--workers N``: the
+    CPUs of a local cluster (``check`` has its own ``--workers``)."""
+    def deco(f):
+        f = click.option("--cluster", metavar="local|ADDRESS",
+                         help="Run the independent runs (and a single exhaustive search) on Ray: local starts a"
+                              " runtime on this machine, HOST:PORT joins `ray start --head` (docs/scale-out.md);"
+                              " needs pip install 'replcheck[cluster]'.")(f)
+        if workers:
+            f = click.option("--workers", type=click.IntRange(min=1), metavar="N",
+                             help="CPUs of --cluster local (default: every core).")(f)
+        return f
+    return deco
+
+
+def _cluster_of(address, workers):
+    """The :class:`replcheck.cluster.Cluster` of ``--cluster`` (``None``: this process)."""
+    if address is None:
+        if workers is not None and workers > 1:
+            raise BadInput("--workers: only with --cluster local; add --cluster local or drop --workers")
+        return None
+    from replcheck import cluster
+    return cluster.parse(address, workers)
+
+
 def search_options(f):
     """Add check's search options and hand the command one :class:`Search`
     (``search=``) instead of fourteen parameters; refuses combinations
@@ -368,7 +395,7 @@ def search_options(f):
                            " drop --fingerprint or use --engine bfs")
         if simulate and engine != "bfs":
             raise BadInput(f"--simulate: random runs replace the exhaustive engines; drop --engine {engine}")
-        if workers > 1 and not simulate:
+        if workers > 1 and not simulate and kwargs.get("cluster") is None:
             raise BadInput("--workers: only --simulate runs in parallel; add --simulate or drop --workers")
         opts = Options(por=por, dead_variables=dead_variables, symmetry=symmetry, fingerprint=fingerprint,
                        simulate=runs if simulate else None, seed=seed, workers=workers, stop_early=stop_early)
@@ -411,7 +438,8 @@ def search_options(f):
         click.option("--seed", type=int, default=0, show_default=True,
                      help="Random seed for --simulate (reproducible)."),
         click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-                     help="Processes for --simulate (a parallel swarm; use 2 on a 2-core machine)."),
+                     help="Processes for --simulate (a parallel swarm; use 2 on a 2-core machine); with --cluster"
+                          " local, the cluster's CPUs."),
     ]):
         command = deco(command)
     return command
@@ -447,10 +475,11 @@ def main():
 @click.option("-v", "--verbose", is_flag=True, help="Text: also the engine's figures (transitions, depth, states/s)"
                                                    " and which reductions ran.")
 @progress_option()
+@cluster_option()
 @output_option("the report", inputs=("specs",))
 @search_options
 def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolvers, allow_python, total_seconds,
-              quiet, verbose, progress, output, search):
+              quiet, verbose, progress, cluster, output, search):
     """Explore every interleaving of SPECS (files or folders) and report a
     verdict per invariant, with the shortest counterexample when one fails.
 
@@ -470,7 +499,8 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolver
     bar = _Progress(sys.stderr.isatty() if progress is None else progress)
     try:
         reports, skipped = _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mode, search, bar,
-                                      Budget.start(total_seconds))
+                                      Budget.start(total_seconds),
+                                      _cluster_of(cluster, search.options.workers if cluster else None))
     finally:
         bar.done()
     stopped = any(rep.cut in ("interrupted", TOTAL) for rep in reports)
@@ -544,7 +574,8 @@ def announce_python(spec) -> None:
                        err=True)
 
 
-def _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mode, search, bar, budget=Budget()):
+def _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mode, search, bar, budget=Budget(),
+               cluster=None):
     """Every spec of ``specs`` (under each of ``resolvers`` when given),
     checked: ``(reports, skipped lines)``.  Once the run is stopped (Ctrl-C,
     SIGTERM), the specs not reached get a report of ``incomplete
@@ -580,6 +611,9 @@ def _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mod
             continue
         if not stopped:
             spec = budget.bound(spec)
+            if cluster is not None:   # checked below, on the cluster (replcheck.cluster.sweep)
+                reports.append(spec)
+                continue
             try:
                 rep = check(spec, invariants or None, engine=search.engine, progress=bar, options=search.options)
             except KeyboardInterrupt:   # stopped outside the search (planning, replaying a trace)
@@ -590,6 +624,13 @@ def _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mod
                 reports.append(rep)
                 continue
         reports.append(not_run(spec, invariants or None, search.engine))
+    if cluster is not None:
+        from replcheck.cluster import sweep
+        todo = [i for i, r in enumerate(reports) if not isinstance(r, Report)]
+        done = sweep.check_specs(cluster, [reports[i] for i in todo], invariants or None, search.engine,
+                                 search.options, budget, bar)
+        for i, rep in zip(todo, done):
+            reports[i] = rep
     return reports, skipped
 
 
@@ -731,9 +772,10 @@ def explain_cmd(spec, invariants, overrides, fmt, minimize, observed, output):
 @total_seconds_option("combination")
 @set_option()
 @progress_option()
+@cluster_option(workers=True)
 @output_option(inputs=("spec",))
 def matrix_cmd(spec, resolvers, topologies, invariants, fmt, minimize, max_seconds, total_seconds, overrides, progress,
-               output):
+               cluster, workers, output):
     """Check SPEC under every resolver x topology combination and print the
     verdicts: resolvers as rows, invariants as columns, one table per
     topology (a star's hub: the spec's, else its first leader).
@@ -752,8 +794,13 @@ def matrix_cmd(spec, resolvers, topologies, invariants, fmt, minimize, max_secon
         else:
             click.echo(f"\r  [{done + 1}/{total}] {topology} / {resolver} ...{' ' * 10}", err=True, nl=False)
 
+    on = _cluster_of(cluster, workers)
+    mapper = None
+    if on is not None:
+        from replcheck.cluster import sweep
+        mapper = sweep.mapper(on)
     m = matrix_mod.run(spec, resolvers or None, topologies or None, invariants or None, tick,
-                       Budget.start(total_seconds), max_seconds, overrides)
+                       Budget.start(total_seconds), max_seconds, overrides, mapper)
     if m.interrupted:
         click.echo("replcheck: interrupted (Ctrl-C or SIGTERM): the combinations not finished are"
                    " incomplete (interrupted)", err=True)
@@ -1185,8 +1232,10 @@ def drill_check_cmd(answer, folder, allow_python, fmt, output):
 @total_seconds_option("answer")
 @format_option(["text", "json"])
 @progress_option()
+@cluster_option(workers=True)
 @output_option("the table")
-def drill_solve_cmd(name, folder, topologies, resolvers, routings, total_seconds, fmt, progress, output):
+def drill_solve_cmd(name, folder, topologies, resolvers, routings, total_seconds, fmt, progress, cluster, workers,
+                    output):
     """Try every topology x resolver x routing (x layout) of the catalogue on
     DRILL and print which pass: the instructor's answer space.  Combinations
     the workload cannot run are n/a, with the reason.  Exit 0 when some
@@ -1211,8 +1260,13 @@ def drill_solve_cmd(name, folder, topologies, resolvers, routings, total_seconds
     d = drill_mod.find_drill(name, folder)
     if output:
         guard_output(output, d.path, folder)   # --drills is an input too
+    on = _cluster_of(cluster, workers)
+    mapper = None
+    if on is not None:
+        from replcheck.cluster import sweep
+        mapper = sweep.mapper(on)
     cells = drill_mod.solve(d, topologies or None, resolvers or None, routings or None, tick,
-                            Budget.start(total_seconds))
+                            Budget.start(total_seconds), mapper)
     _say_total(sum(1 for c in cells if c.reason == drill_mod.NOT_STARTED), total_seconds, "answers")
     if fmt == "json":
         from replcheck.checks import render_answers_json as aj

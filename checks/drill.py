@@ -60,7 +60,7 @@ from pathlib import Path
 from replcheck import bundled
 
 from replcheck.checks import escape as esc
-from replcheck.checks.budget import Budget
+from replcheck.checks.budget import TOTAL, Budget
 from replcheck.checks.anomalies import meaning
 from replcheck.checks.invariants import INVARIANTS
 from replcheck.checks.trace import build_trace
@@ -627,11 +627,14 @@ NOT_STARTED = "not checked: --total-seconds ran out first"
 
 
 def solve(drill: Drill, topologies=None, resolvers=None, routings=None, progress=None,
-          budget: Budget = Budget()) -> list[Cell]:
+          budget: Budget = Budget(), mapper=None) -> list[Cell]:
     """Check ``drill`` under every answer of :func:`answer_space`;
     ``budget`` (``--total-seconds``) bounds them all together: each
     answer's time is clamped to what is left, and the answers not started
-    once it is spent are ``incomplete`` (:data:`NOT_STARTED`)."""
+    once it is spent are ``incomplete`` (:data:`NOT_STARTED`).
+    ``mapper`` (``--cluster``, replcheck.cluster.sweep): checks the
+    answers' distinct specs elsewhere first — ``mapper([(spec, None), ...],
+    budget, on_done)`` returns a Report or why none was made, in order."""
     for name, given, known in (("--topology", topologies, TOPOLOGIES), ("--resolver", resolvers, RESOLVERS)):
         for x in given or ():
             if x not in known:
@@ -640,6 +643,24 @@ def solve(drill: Drill, topologies=None, resolvers=None, routings=None, progress
     cells = []
     memo: dict[Spec, Cell] = {}
     stopped = False
+    checked = None
+    if mapper is not None:
+        checked, first = {}, []
+        for ans in space:
+            try:
+                spec = answer_spec(drill, ans)
+            except NotApplicable:
+                continue
+            if spec not in checked:
+                checked[spec] = None
+                first.append(ans)
+        specs = list(checked)
+
+        def on_done(i):
+            if progress and i + 1 < len(specs):
+                progress(i, len(specs), first[i + 1])
+        for spec, rep in zip(specs, mapper([(s, None) for s in specs], budget, on_done)):
+            checked[spec] = rep
     for n, ans in enumerate(space):
         if stopped:   # Ctrl-C / SIGTERM: the answers not reached are reported, not checked
             cells.append(Cell(ans, INTERRUPTED, reason="not checked: the run was interrupted"))
@@ -650,7 +671,7 @@ def solve(drill: Drill, topologies=None, resolvers=None, routings=None, progress
         if progress:
             progress(n, len(space), ans)
         try:
-            cell, stopped = _solve_one(drill, ans, memo, budget)
+            cell, stopped = _solve_one(drill, ans, memo, budget, checked)
         except KeyboardInterrupt:
             cell, stopped = Cell(ans, INTERRUPTED, reason="not checked: the run was interrupted"), True
         cells.append(cell)
@@ -662,8 +683,9 @@ def solve(drill: Drill, topologies=None, resolvers=None, routings=None, progress
 INTERRUPTED = "interrupted"
 
 
-def _solve_one(drill: Drill, ans: Answer, memo: dict, budget: Budget = Budget()) -> tuple[Cell, bool]:
-    """The cell of one answer, and whether the run was stopped during it."""
+def _solve_one(drill: Drill, ans: Answer, memo: dict, budget: Budget = Budget(), checked=None) -> tuple[Cell, bool]:
+    """The cell of one answer, and whether the run was stopped during it
+    (``checked``: the reports a ``mapper`` made, by spec)."""
     try:
         spec = answer_spec(drill, ans)
     except NotApplicable as e:
@@ -672,7 +694,11 @@ def _solve_one(drill: Drill, ans: Answer, memo: dict, budget: Budget = Budget())
     if key in memo:   # the answer does not change the spec (e.g. no key takes the resolver)
         c = memo[key]
         return Cell(ans, c.verdict, c.failed, c.reason, c.worst_ms), False
-    rep = check(budget.bound(spec))
+    rep = check(budget.bound(spec)) if checked is None else checked[spec]
+    if rep == TOTAL:
+        return Cell(ans, "incomplete", reason=NOT_STARTED), False
+    if isinstance(rep, str):
+        return Cell(ans, INTERRUPTED, reason="not checked: the run was interrupted"), True
     stopped = rep.cut == "interrupted"
     failed = tuple(r.invariant for r in rep.results if r.verdict == VIOLATED)
     verdict = "fail" if failed else (INTERRUPTED if stopped else "incomplete") \
