@@ -135,3 +135,34 @@ def test_cluster_runs_print_what_local_runs_print(cluster, args):
     remote = CliRunner().invoke(main, args + ["--cluster", "local"])
     assert remote.exit_code == local.exit_code, remote.output
     assert _SECONDS.sub("", remote.output) == _SECONDS.sub("", local.output)
+
+
+def test_sweep_stopped_is_partial_and_honest(cluster, monkeypatch):
+    """A stop while the tasks run (Ctrl-C, SIGTERM: a KeyboardInterrupt in the
+    driver): what finished keeps its report, the rest is interrupted."""
+    from replcheck.checks import matrix
+    from replcheck.cluster import sweep
+    real_wait, calls = ray.wait, []
+
+    def wait(*a, **k):
+        calls.append(1)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        return real_wait(*a, **k)
+    monkeypatch.setattr(ray, "wait", wait)
+    m = matrix.run(SEED, ["lww", "mv-register"], mapper=sweep.mapper(cluster))
+    assert m.interrupted
+    assert all(isinstance(rep, matrix.NotRun) or rep.cut in (None, "interrupted") for rep in m.reports.values())
+
+
+def test_sweep_total_seconds_spent_runs_nothing(cluster):
+    from replcheck.checks import matrix
+    from replcheck.checks.budget import TOTAL, Budget
+    from replcheck.cluster import sweep
+    import time
+    budget = Budget.start(0.01)
+    time.sleep(0.05)
+    got = sweep.check_many(cluster, [(load(SEED), None, "bfs", None)] * 2, budget)
+    assert got == [TOTAL, TOTAL]
+    m = matrix.run(SEED, ["lww"], budget=budget, mapper=sweep.mapper(cluster))
+    assert m.not_started == 1
