@@ -497,10 +497,10 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolver
     if quiet and verbose:
         raise BadInput("-q and -v: choose one (verdicts only, or the engine's figures too)")
     bar = _Progress(sys.stderr.isatty() if progress is None else progress)
+    on = _cluster_of(cluster, search.options.workers if cluster and search.options.workers > 1 else None)
     try:
         reports, skipped = _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mode, search, bar,
-                                      Budget.start(total_seconds),
-                                      _cluster_of(cluster, search.options.workers if cluster else None))
+                                      Budget.start(total_seconds), on)
     finally:
         bar.done()
     stopped = any(rep.cut in ("interrupted", TOTAL) for rep in reports)
