@@ -133,6 +133,7 @@ _SECONDS = re.compile(r"in [0-9.]+ s|[0-9,]+ states/s")
 def test_cluster_runs_print_what_local_runs_print(cluster, args):
     local = CliRunner().invoke(main, args)
     remote = CliRunner().invoke(main, args + ["--cluster", "local"])
+    assert local.exit_code in (0, 1), local.output   # a verdict, not an error on both sides
     assert remote.exit_code == local.exit_code, remote.output
     assert _SECONDS.sub("", remote.output) == _SECONDS.sub("", local.output)
 
