@@ -13,17 +13,17 @@ import functools
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import click
 
 from replcheck.bundled import locate
+from replcheck.checks.atomic import replacing
 from replcheck.checks.budget import TOTAL, Budget
 from replcheck.checks import escape as esc
 from replcheck.checks import matrix as matrix_mod
-from replcheck.checks import render_html, render_itf, render_json, render_markdown, render_text
+from replcheck.checks import render_html, render_itf, render_json, render_markdown, render_png, render_svg, render_text
 from replcheck.checks.expectations import compare as _compare_expectations   # one judge: also the pytest plugin's
 from replcheck.checks.invariants import INVARIANTS
 from replcheck.checks.trace import build_trace, path_from_json
@@ -132,10 +132,16 @@ class _Progress:
     def __init__(self, enabled: bool):
         self.enabled = enabled
         self.shown = False
+        self.announced: set = set()
 
     def __call__(self, stats):
         if not self.enabled:
             return
+        new = [v for v in getattr(stats, "violated", ()) if v not in self.announced]
+        if new:   # a long run says so as soon as it knows; the search goes on for the other invariants
+            self.announced.update(new)
+            click.echo(f"\r  {', '.join(new)} VIOLATED after {stats.states:,} states ({stats.seconds:.1f} s); the"
+                       " search goes on for the other invariants" + " " * 10, err=True)
         self.shown = True
         click.echo(f"\r  {stats.states:>12,} states  {stats.states_per_second:>9,.0f}/s  depth {stats.depth:>3}"
                    f"  frontier {stats.frontier:>10,}", err=True, nl=False)
@@ -144,6 +150,7 @@ class _Progress:
         if self.shown:
             click.echo("", err=True)
             self.shown = False
+        self.announced = set()
 
 
 # ------------------------------------------------- one exit policy (issue 13)
@@ -255,34 +262,19 @@ def guard_output(output, *inputs) -> None:
 
 
 def write_output(output, text: str) -> None:
-    """Write ``text`` to ``output`` atomically: a temporary file in the same
-    folder, then :func:`os.replace`, so an interrupted or failed write never
-    leaves a truncated file (the old one, if any, stays).  A failure (disk
-    full, permissions) is one line, exit 2."""
-    target = Path(output)
-    if target.is_symlink():
-        target = target.resolve()
-    tmp = None
+    """Write ``text`` to ``output`` atomically (:func:`checks.atomic.replacing`:
+    a temporary file in the same folder, then :func:`os.replace`), so an
+    interrupted or failed write never leaves a truncated file (the old one,
+    if any, stays).  A failure (disk full, permissions) is one line, exit 2."""
     try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, (target.stat().st_mode & 0o7777) if target.exists() else 0o666 & ~mask)
-        os.replace(tmp, target)
-        tmp = None
+        with replacing(output) as tmp:
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
     except OSError as e:
         raise BadInput(f"{output}: cannot write the output ({e.strerror or e}); free some space or choose another"
                        " output path") from None
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
 
 
 def format_option(choices, default="text", help=None):
@@ -459,10 +451,12 @@ def main():
 @click.argument("specs", nargs=-1, required=True, type=click.Path())
 @names_option("--invariant", "invariants", "Check only this invariant (default: the spec's [check] list).")
 @set_option()
-@format_option(["text", "json", "markdown", "html", "itf"],
+@format_option(["text", "json", "markdown", "html", "itf", "svg", "png"],
                help="markdown: Mermaid sequence diagrams; html: a self-contained trace viewer;"
-                    " itf: the Apalache/Quint trace format.")
-@minimize_option(None, help="Drop trace events the violation does not need (default: on for markdown and html).")
+                    " itf: the Apalache/Quint trace format; svg: 16:9 slides (a long trace: one file per page with"
+                    " -o, NAME-1.svg, NAME-2.svg, ...); png: the same through chromium (needs -o).")
+@minimize_option(None, help="Drop trace events the violation does not need (default: on for markdown, html, svg"
+                            " and png).")
 @click.option("--expect", "expect_mode", is_flag=True,
               help="Compare every verdict with the spec's [expect] table; exit 0 only if all match.")
 @names_option("--resolver", "resolvers",
@@ -471,6 +465,9 @@ def main():
               metavar="NAME|all")
 @click.option("--allow-python", is_flag=True, help=allow_python_help())
 @total_seconds_option("spec and resolver")
+@click.option("--show-outcomes", is_flag=True,
+              help="Also list the distinct ways a run can end (each leader's values), with one shortest run reaching"
+                   " each and the ops local checks rejected in it (text and json).")
 @click.option("-q", "--quiet", is_flag=True, help="Text: the verdict lines only.")
 @click.option("-v", "--verbose", is_flag=True, help="Text: also the engine's figures (transitions, depth, states/s)"
                                                    " and which reductions ran.")
@@ -479,7 +476,7 @@ def main():
 @output_option("the report", inputs=("specs",))
 @search_options
 def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolvers, allow_python, total_seconds,
-              quiet, verbose, progress, cluster, output, search):
+              show_outcomes, quiet, verbose, progress, cluster, output, search):
     """Explore every interleaving of SPECS (files or folders) and report a
     verdict per invariant, with the shortest counterexample when one fails.
 
@@ -496,6 +493,10 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolver
                        + (" or --expect" if expect_mode else "") + "; drop it")
     if quiet and verbose:
         raise BadInput("-q and -v: choose one (verdicts only, or the engine's figures too)")
+    if show_outcomes and (fmt not in ("text", "json") or expect_mode):
+        raise BadInput(f"--show-outcomes: lists outcomes in the text or json report, not --format {fmt}"
+                       + (" or --expect" if expect_mode else "") + "; drop it")
+    _slides_first(fmt, output)
     bar = _Progress(sys.stderr.isatty() if progress is None else progress)
     on = _cluster_of(cluster, search.options.workers if cluster and search.options.workers > 1 else None)
     try:
@@ -514,16 +515,21 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolver
         _emit(text, output, "the expectations report")
         compared = [rep for rep in reports if not own or rep.spec.resolver == own.get(rep.spec.source)]
         # nothing compared (every run under another resolver): not a pass — incomplete, exit 3
-        _finish(HOLDS if ok else VIOLATED, [INCOMPLETE] if stopped or not compared else [])
+        _finish(HOLDS if ok else VIOLATED, [INCOMPLETE] if stopped or (own and not compared) else [])
     try:
-        if fmt == "json":
-            text = render_json.render(reports)
+        ends = _outcomes(reports) if show_outcomes else None
+        if fmt in SLIDES:
+            slides = render_svg.pages(reports, minimise)
+        elif fmt == "json":
+            text = render_json.render(reports, ends)
         elif fmt in RICH:
             text = RICH[fmt](reports, minimise)
         else:
             style = _verdict_style(output)
             level = 0 if quiet else 2 if verbose else 1
-            text = "\n\n".join([render_text.render(r, level, style) for r in reports]
+            text = "\n\n".join([render_text.render(r, level, style)
+                                + (("\n" + esc.terminal_lines(["", *ends[k][1]])) if ends else "")
+                                for k, r in enumerate(reports)]
                                + ([esc.terminal_lines(skipped)] if skipped else []))
     except KeyboardInterrupt:
         # Stopped while rendering: the verdicts are known, the report is not written.
@@ -533,8 +539,26 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolver
         _finish(INCOMPLETE, (r.verdict for rep in reports for r in rep.results))
     counts = collections.Counter(r.verdict for rep in reports for r in rep.results)
     summary = ", ".join(f"{counts[v]} {v}" for v in (VIOLATED, INCOMPLETE, HOLDS) if counts[v])
-    _emit(text, output, f"the report ({fmt}; {summary or 'no verdicts'})")
+    if fmt in SLIDES:
+        _emit_slides(slides, fmt, output, specs)
+    else:
+        _emit(text, output, f"the report ({fmt}; {summary or 'no verdicts'})")
     _finish(r.verdict for rep in reports for r in rep.results)
+
+
+def _outcomes(reports) -> list:
+    """``--show-outcomes``: per report, ``(json, text lines)`` of the
+    distinct quiescent outcomes (checks/outcomes.py), each explored within
+    the spec's own bounds."""
+    from replcheck.checks import outcomes as oc
+    from replcheck.model.system import System
+    out = []
+    for rep in reports:
+        system = System(rep.spec)
+        b = rep.spec.bounds
+        o = oc.outcomes(system, b.max_states, b.max_seconds)
+        out.append((oc.to_json(system, o), oc.render_text(system, o)))
+    return out
 
 
 _COLOURS = {"VIOLATED": dict(fg="red", bold=True), "holds": dict(fg="green"), "incomplete": dict(fg="yellow")}
@@ -636,13 +660,45 @@ def _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mod
 
 # The renderings of issue 7; each takes (reports, minimise) and returns a string.
 RICH = {"markdown": render_markdown.render_many, "html": render_html.render_many, "itf": render_itf.render}
+# Slides (docs/rendering.md "SVG and PNG"): pages (checks/render_svg.py), one file each with -o.
+SLIDES = ("svg", "png")
+
+
+def _slides_first(fmt: str, output) -> None:
+    """--format png, before any work: refused without -o (a PNG is binary,
+    not for a terminal or a pipe) and without chromium (one line, exit 2)."""
+    if fmt == "png":
+        if not output:
+            raise BadInput("--format png: needs -o FILE.png (a PNG is not written to the terminal); or use --format"
+                           " svg, which can be")
+        render_png.chromium()
+
+
+def _emit_slides(pages, fmt: str, output, inputs) -> None:
+    """Slides out: without -o, every SVG page stacked in one document on
+    stdout; with -o FILE, FILE itself for one page, else FILE-1, FILE-2,
+    ... beside it (checked as -o is), named on stderr."""
+    if not output:
+        click.echo(render_svg.stacked(pages), nl=False)
+        return
+    paths = render_svg.page_paths(output, len(pages))
+    if len(paths) > 1:
+        for path in paths:
+            guard_output(path, inputs)
+    if fmt == "png":
+        render_png.write(pages, paths)
+    else:
+        for page, path in zip(pages, paths):
+            write_output(path, page.svg)
+    if len(paths) > 1:
+        click.echo(f"replcheck: {len(paths)} pages: wrote {esc.terminal(', '.join(paths))}", err=True)
 
 
 def _minimise_flag(fmt: str, minimize) -> bool:
     """--minimize is on by default for the renderings people look at; text
     and JSON stay the engine's shortest trace (JSON is what replay reads)."""
     if minimize is None:
-        return fmt in ("markdown", "html")
+        return fmt in ("markdown", "html", "svg", "png")
     if minimize and fmt in ("text", "json"):
         raise BadInput(f"--minimize: applies to --format markdown, html or itf, not {fmt};"
                        " drop --minimize or pick one of those formats")
@@ -718,7 +774,9 @@ def topology_cmd(spec, overrides, fmt, output):
 @click.argument("spec", type=click.Path())
 @names_option("--invariant", "invariants", "The invariant to explain (default: the first violated one).")
 @set_option()
-@format_option(["markdown", "html"], default="markdown")
+@format_option(["markdown", "html", "svg", "png"], default="markdown",
+               help="svg: 16:9 slides (a long trace: one file per page with -o, NAME-1.svg, ...); png: the same"
+                    " through chromium (needs -o).")
 @minimize_option(True)
 @click.option("--observed", type=click.Choice(["pglogical", "pycrdt"]), metavar="TARGET",
               help="Also run the counterexample on the real product and show what it did (docs/conformance.md).")
@@ -733,6 +791,9 @@ def explain_cmd(spec, invariants, overrides, fmt, minimize, observed, output):
       replcheck explain specs/seed/alice-bob-lww.toml --invariant no-lost-writes --format html -o lww.html
       replcheck explain specs/conformance/pglogical/update-skew-last-update-wins.toml --observed pglogical
     """
+    _slides_first(fmt, output)
+    if observed and fmt in SLIDES:
+        raise BadInput(f"--observed: shown in --format markdown or html, not {fmt}")
     spec_obj = load(spec, overrides)
     if observed:
         from replcheck.checks.conform.run import applicable
@@ -740,6 +801,9 @@ def explain_cmd(spec, invariants, overrides, fmt, minimize, observed, output):
     report = check(spec_obj, list(invariants) or None)
     chosen = list(invariants) or [r.invariant for r in report.results if r.verdict == VIOLATED][:1]
     chosen = chosen or None  # nothing violated: the page shows every verdict
+    if fmt in SLIDES:
+        _emit_slides(render_svg.pages([report], minimize, invariants=chosen), fmt, output, (spec,))
+        _finish(r.verdict for r in report.results if chosen is None or r.invariant in chosen)
     render = render_markdown.render if fmt == "markdown" else render_html.render
     text = render(report, minimize, invariants=chosen)
     if observed:
@@ -1112,8 +1176,9 @@ def smt_laws_cmd(resolver, tie_break, timeout_s, fmt, output):
 @click.argument("query", metavar="QUERY.toml", type=click.Path())
 @timeout_option("the whole question (solving, then shrinking the counterexample); past it: exit 3 (incomplete),"
                 " or an unshrunk counterexample")
+@format_option(["text", "json"])
 @output_option("the verdict", inputs=("query",))
-def smt_iconfluence_cmd(query, timeout_s, output):
+def smt_iconfluence_cmd(query, timeout_s, fmt, output):
     """Is QUERY's set of operations I-confluent for its invariant (Bailis et
     al., VLDB 2015)?  Prints ancestor / branch A / branch B / merge when not.
     Exit 3 when z3 cannot decide within --timeout.
@@ -1126,7 +1191,11 @@ def smt_iconfluence_cmd(query, timeout_s, output):
     from replcheck.checks.smt import render as smt_render
 
     verdict = iconfluence.check(iconfluence.load_query(query), timeout_ms=_ms(timeout_s))
-    _emit(smt_render.iconfluence(verdict), output)
+    if fmt == "json":
+        from replcheck.checks import render_answers_json as aj
+        _emit(aj.dumps(aj.iconfluence(verdict)), output, "the verdict (json)")
+    else:
+        _emit(smt_render.iconfluence(verdict), output)
     _finish(INCOMPLETE if verdict.incomplete else HOLDS if verdict.confluent else VIOLATED)
 
 
@@ -1189,9 +1258,10 @@ def drill_list_cmd(folder, fmt, output):
 @click.argument("answer", metavar="ANSWER.toml", type=click.Path())
 @drills_option("Where to find the drill (default: next to the answer, then the bundled drills).")
 @click.option("--allow-python", is_flag=True, help=allow_python_help("an answer"))
+@set_option(help="Override a key of the drill's spec, e.g. --set system.latency_ms=100 (repeatable).")
 @format_option(["text", "json"])
 @output_option("the verdict", inputs=("answer",))
-def drill_check_cmd(answer, folder, allow_python, fmt, output):
+def drill_check_cmd(answer, folder, allow_python, overrides, fmt, output):
     """Run the drill under ANSWER and print PASS/FAIL per required invariant,
     the counterexample for each failure and the answer's cost.  Exit 0 when
     every invariant holds, 1 when one fails, 2 on bad input, 3 incomplete.
@@ -1202,7 +1272,7 @@ def drill_check_cmd(answer, folder, allow_python, fmt, output):
     """
     from replcheck.checks import drill as drill_mod
     ans = drill_mod.load_answer(answer)
-    d = drill_mod.find_drill(ans.drill, folder, near=Path(answer).parent, source=answer)
+    d = drill_mod.find_drill(ans.drill, folder, near=Path(answer).parent, source=answer, overrides=overrides)
     if output:
         guard_output(output, d.path, folder)   # the drill the answer names, and --drills, are inputs too
     if allow_python and ans.merge:
@@ -1229,13 +1299,17 @@ def drill_check_cmd(answer, folder, allow_python, fmt, output):
 @names_option("--resolver", "resolvers", "A resolver to try (default: the whole catalogue).",
               aliases=("--resolvers",))
 @names_option("--routing", "routings", "none, home-leader or home-leader:<basis> (default: all).", metavar="R")
+@click.option("--faults", "fault_budgets", multiple=True, metavar="BUDGET",
+              help="A fault budget to sweep (repeatable): none, or key=value pairs joined by +, e.g. crashes=1 or"
+                   " partitions=1+heals=1; each answer is checked under each (default: the drill's own faults).")
 @total_seconds_option("answer")
+@set_option(help="Override a key of the drill's spec, e.g. --set system.latency_ms=100 (repeatable).")
 @format_option(["text", "json"])
 @progress_option()
 @cluster_option(workers=True)
 @output_option("the table")
-def drill_solve_cmd(name, folder, topologies, resolvers, routings, total_seconds, fmt, progress, cluster, workers,
-                    output):
+def drill_solve_cmd(name, folder, topologies, resolvers, routings, fault_budgets, total_seconds, overrides, fmt,
+                    progress, cluster, workers, output):
     """Try every topology x resolver x routing (x layout) of the catalogue on
     DRILL and print which pass: the instructor's answer space.  Combinations
     the workload cannot run are n/a, with the reason.  Exit 0 when some
@@ -1257,16 +1331,17 @@ def drill_solve_cmd(name, folder, topologies, resolvers, routings, total_seconds
         else:
             click.echo(f"\r  [{done + 1}/{total}] {ans.label[:70]:<70}", err=True, nl=False)
 
-    d = drill_mod.find_drill(name, folder)
+    d = drill_mod.find_drill(name, folder, overrides=overrides)
     if output:
         guard_output(output, d.path, folder)   # --drills is an input too
+    budgets = drill_mod.parse_budgets(fault_budgets, str(d.path)) if fault_budgets else None
     on = _cluster_of(cluster, workers)
     mapper = None
     if on is not None:
         from replcheck.cluster import sweep
         mapper = sweep.mapper(on)
     cells = drill_mod.solve(d, topologies or None, resolvers or None, routings or None, tick,
-                            Budget.start(total_seconds), mapper)
+                            Budget.start(total_seconds), budgets, mapper)
     _say_total(sum(1 for c in cells if c.reason == drill_mod.NOT_STARTED), total_seconds, "answers")
     if fmt == "json":
         from replcheck.checks import render_answers_json as aj

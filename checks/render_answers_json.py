@@ -17,7 +17,7 @@ from replcheck.checks.render_json import SCHEMA_VERSION, result_json
 
 SCHEMA = {"smt-skew": "smt-skew.schema.json", "smt-laws": "smt-laws.schema.json",
           "drill-check": "drill-check.schema.json", "drill-solve": "drill-solve.schema.json",
-          "drill-list": "drill-list.schema.json"}
+          "drill-list": "drill-list.schema.json", "smt-iconfluence": "smt-iconfluence.schema.json"}
 
 
 def _ms(x: Fraction | None):
@@ -107,6 +107,26 @@ def drill_solve(drill, cells) -> dict:
             "cells": [{"answer": _answer(c.answer), "verdict": c.verdict, "failed": list(c.failed),
                        "reason": c.reason or None, "worst_ms": c.worst_ms} for c in cells],
             "passing": sum(1 for c in cells if c.verdict == "pass")}
+
+
+def iconfluence(v) -> dict:
+    """``smt iconfluence``: proved, refuted (the ancestor, each branch's
+    operations with the state after each, the merge-time effects and the
+    merged state), or undecided (docs/z3.md §3)."""
+    q = v.query
+    verdict = "incomplete" if v.incomplete else "i-confluent" if v.confluent else "not i-confluent"
+    cx = None
+    if not v.incomplete and not v.confluent:
+        cx = {"ancestor": v.ancestor,
+              "branches": {name: [{"op": st.op, "params": dict(st.params), "state": st.state} for st in steps]
+                           for name, steps in (("A", v.branch_a), ("B", v.branch_b))},
+              "merge_effects": list(v.merge_effects), "merged_at": v.merged_at, "merged": v.merged,
+              "minimal": v.minimal}
+    expect = getattr(q, "expect", "") or None
+    return {"kind": "smt-iconfluence", "schema": SCHEMA_VERSION, "query": q.source, "name": q.name,
+            "invariant": q.invariant_text, "bounds": v.bounds, "verdict": verdict, "counterexample": cx,
+            "note": v.note or None, "expect": expect,
+            "as_expected": None if expect is None or v.incomplete else expect == verdict}
 
 
 def drill_list(drills) -> dict:

@@ -66,6 +66,21 @@ def _outcome(ev) -> str:
     }.get(ev.outcome, ev.outcome)
 
 
+def delivery_label(cx: Counterexample, ev) -> str:
+    """What a delivery (or duplicate) did, in the words every diagram uses
+    (Mermaid here, the SVG slides in checks/render_svg.py): the write, its
+    outcome at the receiver, a copy left on the link, where it was
+    forwarded, a replication loop."""
+    label = f"{_what(cx, ev)} {_outcome(ev)}"
+    if ev.kind == "duplicate":
+        label += " (a copy stays on the link)"
+    if ev.forwarded_to:
+        label += f", forwarded to {', '.join(ev.forwarded_to)}"
+    if ev.loop:
+        label += " - REPLICATION LOOP"
+    return label
+
+
 MESSAGE_KINDS = ("deliver", "drop", "duplicate", "lose")
 
 
@@ -107,13 +122,7 @@ def mermaid(cx: Counterexample) -> str:
             out.append(f"    {src}--){at}: {mermaid_text(f'{f.index}. {_what(cx, ev)} lost in transit, resent later')}")
             continue
         arrow = {"discarded": "-x", "dropped": "--x", "duplicate": "-->>"}.get(ev.outcome, "->>")
-        label = f"{f.index}. {_what(cx, ev)} {_outcome(ev)}"
-        if ev.kind == "duplicate":
-            label += " (a copy stays on the link)"
-        if ev.forwarded_to:
-            label += f", forwarded to {', '.join(ev.forwarded_to)}"
-        if ev.loop:
-            label += " - REPLICATION LOOP"
+        label = f"{f.index}. {delivery_label(cx, ev)}"
         out.append(f"    {src}{arrow}{at}: {mermaid_text(label)}")
     first, last = "L0", f"L{system.n - 1}"
     out.append(f"    Note over {first},{last}: {mermaid_text(f'{cx.invariant} violated: {cx.anomaly}')}")

@@ -150,6 +150,9 @@ def summary_line(report: Report) -> str:
     that was every reachable state (``-v`` adds the engine's figures and
     notes: :func:`stats_line`)."""
     st = report.stats
+    not_run = [n for n in report.reductions if n.startswith("not checked:")]
+    if not_run:   # a run stopped before it started says so, not "explored 0 states"
+        return not_run[0]
     if report.engine in ("simulation", "smt"):
         return stats_line(report).split("\n")[0]
     if report.complete:

@@ -35,6 +35,9 @@ CASES = [
     ("drill-check.schema.json", ["drill", "check", SPECS / "drills" / "answers" / "inventory-escrow.toml"], 0),
     ("drill-solve.schema.json", ["drill", "solve", "inventory", "--resolver", "lww,escrow,pn-counter"], 0),
     ("drill-list.schema.json", ["drill", "list"], 0),
+    ("smt-iconfluence.schema.json", ["smt", "iconfluence", ROOT / "queries" / "iconfluence" / "stock-decrement.toml"], 1),
+    ("smt-iconfluence.schema.json", ["smt", "iconfluence",
+                                     ROOT / "queries" / "iconfluence" / "foreign-keys" / "cascading-delete.toml"], 0),
 ]
 
 

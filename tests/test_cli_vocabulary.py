@@ -34,9 +34,9 @@ DOCUMENTED = {
     "export promela": {"--invariant", "--set", "-o"},
     "smt skew": {"--set", "-o", "--format"},
     "smt laws": {"-o", "--format"},
-    "smt iconfluence": {"-o"},
-    "drill check": {"-o", "--format"},
-    "drill solve": {"--resolver", "--topology", "-o", "--format", "--cluster"},
+    "smt iconfluence": {"-o", "--format"},
+    "drill check": {"--set", "-o", "--format"},
+    "drill solve": {"--resolver", "--topology", "--set", "-o", "--format", "--cluster"},
     "drill list": {"-o", "--format"},
     "list": set(),
 }

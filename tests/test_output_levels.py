@@ -63,3 +63,23 @@ def test_markdown_folds_the_engine_notes_after_the_counterexamples():
     md = run("check", SEED, "--format", "markdown").output
     assert md.index("## Verdicts") < md.index("<details><summary>How the search ran</summary>")
     assert md.rstrip().endswith("</details>")
+
+
+def test_a_long_run_announces_a_violation_on_stderr_as_soon_as_the_progress_sees_it():
+    """Progress sees the properties violated so far (Stats.violated) and says
+    each once; the report still comes at the end."""
+    from replcheck.model.search import Stats
+    from click.testing import CliRunner as _R   # noqa: F401  (the real CLI path is the search's progress)
+    bar = cli._Progress(True)
+    seen = []
+    orig = cli.click.echo
+    try:
+        cli.click.echo = lambda msg="", **kw: seen.append(msg)
+        bar(Stats(states=10, seconds=1.0, violated=("causal-order",)))
+        bar(Stats(states=20, seconds=2.0, violated=("causal-order",)))
+        bar(Stats(states=30, seconds=3.0, violated=("causal-order", "no-lost-writes")))
+    finally:
+        cli.click.echo = orig
+    said = [m for m in seen if "VIOLATED" in m]
+    assert len(said) == 2 and "causal-order VIOLATED after 10 states" in said[0]
+    assert "no-lost-writes VIOLATED after 30 states" in said[1] and "goes on" in said[1]

@@ -126,6 +126,11 @@ def laws(r) -> str:
 
 
 def iconfluence(v) -> str:
+    """The verdict; for a counterexample the ancestor, each branch's
+    operations with the state after each, the merge-time effects that
+    applied, and the merged state that breaks the invariant.  A query that
+    states ``expect`` gets a last line saying whether the verdict is the
+    expected one."""
     q = v.query
     out = [f"{q.source}: {q.name}"]
     if q.description:
@@ -135,11 +140,11 @@ def iconfluence(v) -> str:
     if v.incomplete:
         out.append(f"  INCOMPLETE  (nothing proved or refuted within {v.bounds})")
         out.append(f"  {v.note}")
-        return "\n".join(out)
+        return esc.terminal_lines(out + _expected(q, None))
     if v.confluent:
         out.append(f"  i-confluent  (proved for {v.bounds})")
         out.append("  no coordination is needed to keep the invariant within these bounds")
-        return "\n".join(out)
+        return esc.terminal_lines(out + _expected(q, "i-confluent"))
     out.append(f"  NOT i-confluent  (counterexample within {v.bounds})")
     out.append(f"    ancestor   {v.ancestor}")
     for name, steps in (("A", v.branch_a), ("B", v.branch_b)):
@@ -149,7 +154,22 @@ def iconfluence(v) -> str:
             args = ", ".join(f"{p}={x}" for p, x in s.params)
             head = f"branch {name}" if i == 0 else "        "
             out.append(f"    {head}   {s.op}({args}) -> {s.state}")
+    for i, e in enumerate(getattr(v, "merge_effects", ())):
+        out.append(f"    {'at merge' if i == 0 else '        '}   {e}")
     out.append(f"    merge at {v.merged_at} {v.merged}   <- violates {q.invariant_text}")
     if not v.minimal:
         out.append(f"  {v.note}")
-    return "\n".join(out)
+    return esc.terminal_lines(out + _expected(q, "not i-confluent"))
+
+
+def _expected(q, verdict) -> list[str]:
+    """The query's ``expect``, compared with the verdict (nothing when the
+    query states none)."""
+    expect = getattr(q, "expect", "")
+    if not expect:
+        return []
+    if verdict is None:
+        return [f"  expected: {expect} (not decided)"]
+    if verdict == expect:
+        return [f"  expected: {expect} (as the query states)"]
+    return [f"  UNEXPECTED: the query expects {expect}"]

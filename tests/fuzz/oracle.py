@@ -568,7 +568,8 @@ def exit_findings(case: Case, res: Result, out: str, err: str) -> list[Finding]:
 # ----------------------------------------------------------- injections
 MARK_TAG = re.compile(r"<(?:x-inj|img src=x|!--x-inj)", re.I)
 FENCE = re.compile(r"^(```+|~~~+)([^\n]*)\n(.*?)^\1[ \t]*$", re.M | re.S)
-INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1", re.S)
+# A code span opens at a backtick run not escaped by a backslash (CommonMark 0.31 §6.1: "\\`" is a literal).
+INLINE_CODE = re.compile(r"(?<!\\)(`+)(?:(?!\1).)+?\1", re.S)
 TERMINAL = re.compile(r"[\x00-\x08\x0b-\x1a\x1c-\x1f]|\x1b|[\x80-\x9f]")
 CSV_LEAD = tuple("=+-@\t\r")
 

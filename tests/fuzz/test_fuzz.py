@@ -145,12 +145,16 @@ def test_every_command_and_probe_ran_and_reached_past_validation(sample):
 
 
 def test_the_sample_is_bounded(sample):
-    """A run that hangs costs its whole timeout; the sample must stay well
-    inside CI's budget (~90 s for the module on 2 cores)."""
+    """No run of the sample needed its timeout: each ended on its own (a
+    hang is a finding above).  The sample's total time is not asserted — a
+    timing assertion fails on a loaded machine and proves nothing about
+    replcheck (performance is measured in bench/, README "Standards"); the
+    total is printed for the record (about 40 s of subprocess time on an
+    idle 2-core machine)."""
     total = sum(r["seconds"] for r in sample)
-    slowest = sorted(sample, key=lambda r: -r["seconds"])[:5]
-    assert total / 2 < 120, f"the sample took {total:.0f} s of subprocess time; slowest: " + ", ".join(
-        f"{r['case'].id} {r['seconds']:.0f} s" for r in slowest)
+    print(f"fuzz sample: {len(sample)} runs, {total:.0f} s of subprocess time")
+    slow = [r for r in sample if r["result"].timed_out]
+    assert not slow, "runs that needed their timeout: " + ", ".join(r["case"].id for r in slow)
 
 
 # ----------------------------------------------------------- asserted since the fixes
