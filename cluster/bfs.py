@@ -336,13 +336,12 @@ def check(cluster, spec, invariants=None, engine: str = "bfs", progress=None, op
     :func:`search` on ``cluster``: the planner, the replay of each
     counterexample on the plain system, the anomaly kinds, vacuity and the
     shortest-trace proof stay verdict.check's own — only the search it
-    runs is swapped.  Both phases of a two-phase plan (bfs, then the
+    runs is another (its ``runner``).  Both phases of a two-phase plan (bfs, then the
     ghost-reading dfs) run as distributed BFS: an exhaustive search of the
     same reachable states.  ``metrics``: a list that gets each search's
     :class:`Metrics`."""
     from replcheck.checks import verdict
     options = options or verdict.Options()
-    original = verdict._run
 
     def run(spec_, s, names, bounds, options_, progress_):
         if engine == "bfs" and s.engine in ("bfs", "dfs") and options_.simulate is None:
@@ -351,10 +350,6 @@ def check(cluster, spec, invariants=None, engine: str = "bfs", progress=None, op
             if metrics is not None:
                 metrics.append(m)
             return res
-        return original(spec_, s, names, bounds, options_, progress_)
+        return verdict.run_search(spec_, s, names, bounds, options_, progress_)
 
-    verdict._run = run
-    try:
-        return verdict.check(spec, invariants, engine=engine, progress=progress, options=options)
-    finally:
-        verdict._run = original
+    return verdict.check(spec, invariants, engine=engine, progress=progress, options=options, runner=run)

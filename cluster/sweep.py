@@ -116,8 +116,9 @@ def mapper(cluster, engine: str = "bfs", options=None):
 
 def check_specs(cluster, specs, invariants, engine, options, budget: Budget = Budget(), progress=None) -> list:
     """``check``'s runs on ``cluster``: one run alone with the exhaustive
-    bfs engine is a distributed search (:mod:`replcheck.cluster.bfs`);
-    several runs are Ray tasks, one per run.  Reports in order; a run not
+    bfs engine is a distributed search (:mod:`replcheck.cluster.bfs`), one
+    ``--simulate`` run alone a swarm split over the cluster
+    (:mod:`replcheck.cluster.swarm`); several runs are Ray tasks, one per run.  Reports in order; a run not
     made has its :func:`checks.verdict.not_run` report."""
     from replcheck.checks.verdict import not_run
     if not specs:
@@ -128,6 +129,14 @@ def check_specs(cluster, specs, invariants, engine, options, budget: Budget = Bu
         try:
             return [bfs.check(cluster, specs[0], invariants, engine=engine, progress=progress, options=options)]
         except KeyboardInterrupt:   # stopped outside the search (planning, a replay)
+            return [not_run(specs[0], invariants, engine)]
+    if len(specs) == 1 and options.simulate is not None:
+        from replcheck.checks.verdict import check
+        from replcheck.cluster import swarm
+        try:
+            return [check(specs[0], invariants, engine=engine, progress=progress, options=options,
+                          runner=swarm.runner(cluster))]
+        except KeyboardInterrupt:
             return [not_run(specs[0], invariants, engine)]
     got = check_many(cluster, [(s, invariants, engine, options) for s in specs], budget)
     return [rep if not isinstance(rep, str) else not_run(spec, invariants, engine, why=rep)
