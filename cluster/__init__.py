@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copyreg
 import os
+import sys
 from dataclasses import dataclass
 
 from replcheck.model.errors import ReplcheckError
@@ -82,20 +83,65 @@ class Cluster:
                 ray.init(num_cpus=self.workers or os.cpu_count() or 1, **quiet)
             else:
                 _probe(self.address)
-                ray.init(address=self.address, **quiet)
+                with _stderr_held() as held:
+                    ray.init(address=self.address, **quiet)
+                held.release()   # joined: what Ray said is shown; a failure's retries are replaced by one line
         except ClusterError:
             raise
         except KeyboardInterrupt:
             raise
         except Exception as e:  # noqa: BLE001 - Ray raises ConnectionError, ValueError, RuntimeError...
-            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise ClusterError(f"--cluster {self.address}: cannot join a Ray cluster there ({first});"
-                               " start one with `ray start --head` or use --cluster local") from None
+            raise ClusterError(_join_error(self.address, e)) from None
         finally:
             for sig, h in handlers.items():
                 if h is not None:
                     signal.signal(sig, h)
         return ray
+
+
+class _stderr_held:
+    """Hold what is written to file descriptor 2 (Ray's C++ core logs a
+    warning per retry there, which ``logging_level`` does not reach) until
+    :meth:`release`; dropped if it is never released."""
+
+    def __enter__(self):
+        import tempfile
+        sys.stderr.flush()
+        self.file = tempfile.TemporaryFile()
+        self.saved = os.dup(2)
+        os.dup2(self.file.fileno(), 2)
+        return self
+
+    def __exit__(self, *exc):
+        sys.stderr.flush()
+        os.dup2(self.saved, 2)
+        os.close(self.saved)
+        return False
+
+    def release(self) -> None:
+        self.file.seek(0)
+        text = self.file.read().decode("utf-8", "replace")
+        self.file.close()
+        if text:
+            sys.stderr.write(text)
+            sys.stderr.flush()
+
+
+def _join_error(address: str, e: BaseException) -> str:
+    """The one line for a Ray head that could not be joined.  A head with
+    token authentication (Ray's default since 2.5x when a token exists)
+    refuses a driver that does not send it, and Ray never sends the token to
+    an explicit address by itself: that is said, with the fix."""
+    chain, seen = [], e
+    while seen is not None and len(chain) < 10:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    if any(type(x).__name__ == "AuthenticationError" or "InvalidAuthToken" in str(x) for x in chain):
+        return (f"--cluster {address}: the Ray head wants its authentication token; set RAY_AUTH_MODE=token"
+                " (the token in RAY_AUTH_TOKEN or ~/.ray/auth_token, as on the head)")
+    first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return (f"--cluster {address}: cannot join a Ray cluster there ({first});"
+            " start one with `ray start --head` or use --cluster local")
 
 
 def get(ray, refs):

@@ -3,9 +3,12 @@ started with Ray's own CLI, ``ray start --head``, and prints what the local
 run prints.
 
 The head is started here on 127.0.0.1 with a free port (``--block``, so
-ending that one process stops the head and only it), the commands run as
-``replcheck`` subprocesses (a process joins one Ray cluster), and the head
-is stopped after.  Skipped when Ray is not installed.
+ending that one process stops the head and only it), with Ray's token
+authentication on and a token of its own (``RAY_AUTH_MODE=token``,
+``RAY_AUTH_TOKEN``: nothing read from or written to ``~/.ray``); the
+commands run as ``replcheck`` subprocesses (a process joins one Ray
+cluster) with the same two variables, and the head is stopped after.
+Skipped when Ray is not installed.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -26,6 +30,13 @@ pytest.importorskip("ray")
 ROOT = Path(__file__).resolve().parents[1]
 SEED = str(ROOT / "specs" / "seed" / "alice-bob-lww.toml")
 BIN = Path(sys.executable).parent
+TOKEN = uuid.uuid4().hex
+AUTH = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": TOKEN}
+
+
+def _env(auth: bool) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAY_AUTH", "RAY_ADDRESS"))}
+    return {**env, "NO_COLOR": "1", "RAY_USAGE_STATS_ENABLED": "0", **(AUTH if auth else {})}
 _SECONDS = re.compile(r"in [0-9.]+ s|[0-9,]+ states/s")
 
 
@@ -43,7 +54,7 @@ def head(tmp_path_factory):
         pytest.skip("the ray CLI is not installed beside this Python")
     port = _free_port()
     log = tmp_path_factory.mktemp("ray-head") / "head.log"
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    env = _env(auth=True)
     with open(log, "wb") as out:
         proc = subprocess.Popen([str(ray_bin), "start", "--head", "--block", "--node-ip-address=127.0.0.1",
                                  f"--port={port}", "--num-cpus=2", "--include-dashboard=false",
@@ -64,7 +75,7 @@ def head(tmp_path_factory):
                 time.sleep(1)
         yield address
     finally:
-        proc.send_signal(signal.SIGINT)   # --block: Ctrl-C stops the head's own processes
+        proc.send_signal(signal.SIGTERM)   # --block: the head drains and stops its own processes
         try:
             proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
@@ -72,10 +83,9 @@ def head(tmp_path_factory):
             proc.wait()
 
 
-def _replcheck(*args, timeout=900):
-    env = {**os.environ, "NO_COLOR": "1", "RAY_USAGE_STATS_ENABLED": "0"}
+def _replcheck(*args, timeout=900, auth=True):
     return subprocess.run([str(BIN / "replcheck"), *args], capture_output=True, text=True, timeout=timeout,
-                          env=env, cwd=ROOT)
+                          env=_env(auth), cwd=ROOT)
 
 
 @pytest.mark.parametrize("args", [
@@ -90,6 +100,13 @@ def test_joining_a_ray_head_prints_what_the_local_run_prints(head, args):
     assert local.returncode in (0, 1), local.stderr   # a verdict on both sides, not an error
     assert remote.returncode == local.returncode, remote.stderr
     assert _SECONDS.sub("", remote.stdout) == _SECONDS.sub("", local.stdout)
+
+
+def test_joining_without_the_token_is_one_line_exit_2(head):
+    r = _replcheck("check", SEED, "--cluster", head, auth=False, timeout=600)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "RAY_AUTH_MODE=token" in lines[0], r.stderr
 
 
 def test_an_address_nothing_answers_is_one_line_exit_2():
