@@ -1255,22 +1255,30 @@ def drill_list_cmd(folder, fmt, output):
 
 
 @drill_group.command("check")
-@click.argument("answer", metavar="ANSWER.toml", type=click.Path())
+@click.argument("answer", metavar="ANSWER.toml|FOLDER", type=click.Path())
 @drills_option("Where to find the drill (default: next to the answer, then the bundled drills).")
 @click.option("--allow-python", is_flag=True, help=allow_python_help("an answer"))
 @set_option(help="Override a key of the drill's spec, e.g. --set system.latency_ms=100 (repeatable).")
 @format_option(["text", "json"])
+@cluster_option(workers=True)
 @output_option("the verdict", inputs=("answer",))
-def drill_check_cmd(answer, folder, allow_python, overrides, fmt, output):
+def drill_check_cmd(answer, folder, allow_python, overrides, fmt, cluster, workers, output):
     """Run the drill under ANSWER and print PASS/FAIL per required invariant,
-    the counterexample for each failure and the answer's cost.  Exit 0 when
-    every invariant holds, 1 when one fails, 2 on bad input, 3 incomplete.
+    the counterexample for each failure and the answer's cost.  Given a
+    FOLDER, grade every answer file in it (*.toml, by name; each names its
+    drill) and end with one line per answer.  Exit 0 when every invariant
+    holds (every answer passes), 1 when one fails, 2 on bad input, 3
+    incomplete.
 
     \b
     Example:
       replcheck drill check specs/drills/answers/inventory-escrow.toml
+      replcheck drill check specs/drills/answers/
     """
     from replcheck.checks import drill as drill_mod
+    if Path(answer).is_dir():
+        return _grade_folder(answer, folder, allow_python, overrides, fmt, _cluster_of(cluster, workers), output)
+    on = _cluster_of(cluster, workers)
     ans = drill_mod.load_answer(answer)
     d = drill_mod.find_drill(ans.drill, folder, near=Path(answer).parent, source=answer, overrides=overrides)
     if output:
@@ -1280,15 +1288,70 @@ def drill_check_cmd(answer, folder, allow_python, overrides, fmt, output):
             announce_python(drill_mod.answer_spec(d, ans, True))
         except drill_mod.NotApplicable:
             pass   # check_answer says why, as without the flag
-    outcome = drill_mod.check_answer(d, ans, allow_python)
+    report = None
+    if on is not None:
+        report = _answer_reports(on, [(d, ans)], allow_python)[0]
+    outcome = drill_mod.check_answer(d, ans, allow_python, report=report)
     if fmt == "json":
         from replcheck.checks import render_answers_json as aj
         _emit(aj.dumps(aj.drill_check(outcome)), output, "the verdict (json)")
     else:
         _emit(drill_mod.render_check(outcome), output)
-    # a FAIL without a violated invariant (e.g. a vacuous pass) is still a failure: violated
-    _finish(HOLDS if outcome.passed else INCOMPLETE if outcome.incomplete and not any(
-        r.verdict == VIOLATED for r in outcome.report.results) else VIOLATED)
+    _finish(_answer_verdict(outcome))
+
+
+def _answer_verdict(outcome) -> Verdict:
+    """An answer's outcome as a verdict: a FAIL without a violated invariant
+    (e.g. a vacuous pass) is still a failure: violated."""
+    return HOLDS if outcome.passed else INCOMPLETE if outcome.incomplete and not any(
+        r.verdict == VIOLATED for r in outcome.report.results) else VIOLATED
+
+
+def _answer_reports(on, pairs, allow_python) -> list:
+    """The check reports of ``(drill, answer)`` pairs made on the cluster
+    ``on`` (replcheck.cluster.sweep), one Ray task per distinct spec, in
+    order; a run stopped (Ctrl-C, SIGTERM) has its ``not_run`` report."""
+    from replcheck.checks import drill as drill_mod
+    from replcheck.cluster import sweep
+    specs = [drill_mod.answer_spec(d, a, allow_python) for d, a in pairs]
+    distinct = list(dict.fromkeys(specs))
+    got = sweep.check_many(on, [(s, None, "bfs", None) for s in distinct])
+    by_spec = {s: (rep if isinstance(rep, Report) else not_run(s, None, "bfs", why=rep))
+               for s, rep in zip(distinct, got)}
+    return [by_spec[s] for s in specs]
+
+
+def _grade_folder(path, folder, allow_python, overrides, fmt, on, output):
+    """``drill check FOLDER``: every answer file loaded and its drill found
+    first (a bad one is bad input, named, before anything runs), then each
+    checked (on the cluster ``on`` when given) and reported in name order."""
+    from replcheck.checks import drill as drill_mod
+    files = drill_mod.answer_files(path)
+    if not files:
+        raise BadInput(f"{path}: no answer files (*.toml) in this folder; give a folder of drill answers")
+    pairs = []
+    for f in files:
+        ans = drill_mod.load_answer(f)
+        d = drill_mod.find_drill(ans.drill, folder, near=f.parent, source=str(f), overrides=overrides)
+        if output:
+            guard_output(output, d.path, folder)
+        if allow_python and ans.merge:
+            try:
+                announce_python(drill_mod.answer_spec(d, ans, True))
+            except drill_mod.NotApplicable:
+                pass
+        pairs.append((d, ans))
+    for d, ans in pairs:   # a combination the model cannot run is bad input, as for one answer
+        drill_mod.answer_spec(d, ans, allow_python)
+    reports = _answer_reports(on, pairs, allow_python) if on is not None else [None] * len(pairs)
+    outcomes = [drill_mod.check_answer(d, ans, allow_python, report=rep) for (d, ans), rep in zip(pairs, reports)]
+    if fmt == "json":
+        from replcheck.checks import render_answers_json as aj
+        _emit(aj.dumps(aj.drill_grade(path, outcomes)), output, "the grades (json)")
+    else:
+        _emit("\n\n".join([drill_mod.render_check(o) for o in outcomes]
+                           + [drill_mod.render_grades(path, outcomes)]), output, "the grades")
+    _finish([_answer_verdict(o) for o in outcomes])
 
 
 @drill_group.command("solve")

@@ -594,12 +594,14 @@ def _finish(system: System, path) -> str:
     return " | ".join(parts)
 
 
-def check_answer(drill: Drill, answer: Answer, allow_python: bool = False, explore_rejections: bool = True) -> Outcome:
+def check_answer(drill: Drill, answer: Answer, allow_python: bool = False, explore_rejections: bool = True,
+                 report: Report | None = None) -> Outcome:
     """Run ``drill`` under ``answer``: a verdict per required invariant,
     the cost, the ops a local check refuses, and — for an every-state
-    violation — what the leaders end with if replication runs on."""
+    violation — what the leaders end with if replication runs on.
+    ``report``: the check of the answer's spec, made elsewhere (``--cluster``)."""
     spec = answer_spec(drill, answer, allow_python)
-    report = check(spec)
+    report = check(spec) if report is None else report
     system = report.system
     finish = {}
     for r in report.results:
@@ -660,6 +662,33 @@ def render_check(o: Outcome) -> str:
                    f" ({', '.join(failed)})")
     else:
         out.append("  NOT SETTLED: a search bound cut the check before a verdict")
+    return esc.terminal_lines(out)
+
+
+def answer_files(folder) -> list[Path]:
+    """The answer files of a folder to grade: its ``*.toml``, sorted by name (not its sub-folders)."""
+    return sorted(p for p in Path(folder).glob("*.toml") if p.is_file())
+
+
+def status(o: Outcome) -> str:
+    """``pass``, ``vacuous``, ``fail`` or ``incomplete`` (as ``drill check --format json`` says)."""
+    return ("pass" if o.passed else "vacuous" if o.vacuous
+            else "fail" if any(r.verdict == VIOLATED for r in o.report.results) else "incomplete")
+
+
+STATUS_WORDS = {"pass": "PASS", "fail": "FAIL", "vacuous": "VACUOUS", "incomplete": "NOT SETTLED"}
+
+
+def render_grades(folder, outcomes) -> str:
+    """``drill check FOLDER``: one line per answer after their reports, and the counts."""
+    counts = {k: sum(1 for o in outcomes if status(o) == k) for k in STATUS_WORDS}
+    width = max(len(Path(o.answer.source).name) for o in outcomes)
+    out = [f"graded {len(outcomes)} answer{'s' if len(outcomes) != 1 else ''} in {folder}: "
+           + ", ".join(f"{n} {STATUS_WORDS[k]}" for k, n in counts.items())]
+    for o in outcomes:
+        failed = [r.invariant for r in o.report.results if r.verdict == VIOLATED]
+        out.append(f"  {STATUS_WORDS[status(o)]:<11}  {Path(o.answer.source).name:<{width}}  drill {o.drill.name}"
+                   + (f"  ({', '.join(failed)})" if failed else ""))
     return esc.terminal_lines(out)
 
 

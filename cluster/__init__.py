@@ -80,7 +80,9 @@ class Cluster:
         handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
             if self.local:
-                ray.init(num_cpus=self.workers or os.cpu_count() or 1, **quiet)
+                # address="local": always a new runtime of our own, never a `ray start` head that
+                # happens to run on this machine (which a bare ray.init() would join)
+                ray.init(address="local", num_cpus=self.workers or os.cpu_count() or 1, **quiet)
             else:
                 _probe(self.address)
                 with _stderr_held() as held:

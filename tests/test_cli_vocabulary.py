@@ -35,7 +35,7 @@ DOCUMENTED = {
     "smt skew": {"--set", "-o", "--format"},
     "smt laws": {"-o", "--format"},
     "smt iconfluence": {"-o", "--format"},
-    "drill check": {"--set", "-o", "--format"},
+    "drill check": {"--set", "-o", "--format", "--cluster"},
     "drill solve": {"--resolver", "--topology", "--set", "-o", "--format", "--cluster"},
     "drill list": {"-o", "--format"},
     "list": set(),

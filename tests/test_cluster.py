@@ -5,8 +5,9 @@ On a 2-worker local Ray cluster: the bundled seed specs and a fixed sample
 of the differential oracle's generated specs (tests/differential/) must
 have, with the distributed BFS, the same verdicts, anomaly kinds, vacuity,
 state, quiescent-state and transition counts, and shortest-trace lengths as
-the local engine; ``matrix``, ``check --resolver`` and ``drill solve``
-print the same output.  Skipped when Ray is not installed (the optional
+the local engine; ``matrix``, ``check --resolver``, ``check --simulate``,
+``drill solve`` and ``drill check`` (one answer, or a folder graded) print
+the same output.  Skipped when Ray is not installed (the optional
 extra ``replcheck[cluster]``); the one-line error without Ray is tested
 either way.
 """
@@ -31,7 +32,8 @@ SEED = str(ROOT / "specs" / "seed" / "alice-bob-lww.toml")
 def test_cluster_without_ray_is_one_line_exit_2(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)   # import ray raises ImportError
     for args in (["matrix", SEED, "--cluster", "local"], ["check", SEED, "--cluster", "local"],
-                 ["drill", "solve", "inventory", "--cluster", "local"]):
+                 ["drill", "solve", "inventory", "--cluster", "local"],
+                 ["drill", "check", str(ROOT / "specs" / "drills" / "answers"), "--cluster", "local"]):
         r = CliRunner().invoke(main, args)
         assert r.exit_code == 2, (args, r.output)
         assert r.output.strip().count("\n") == 0 and "replcheck[cluster]" in r.output, r.output
@@ -131,7 +133,10 @@ _SECONDS = re.compile(r"in [0-9.]+ s|[0-9,]+ states/s")
     ["drill", "solve", "inventory", "--resolver", "lww,mv-register"],
     ["check", SEED, "--simulate", "--runs", "40", "--seed", "3"],
     ["check", str(ROOT / "specs" / "seed" / "skew-wall.toml"), "--simulate", "--runs", "30", "--seed", "5", "-v"],
-], ids=["matrix", "check-resolvers", "check-one", "drill-solve", "simulate", "simulate-verbose"])
+    ["drill", "check", str(ROOT / "specs" / "drills" / "answers" / "notes-lww.toml")],
+    ["drill", "check", str(ROOT / "specs" / "drills" / "answers")],
+], ids=["matrix", "check-resolvers", "check-one", "drill-solve", "simulate", "simulate-verbose", "drill-check",
+        "drill-check-folder"])
 def test_cluster_runs_print_what_local_runs_print(cluster, args):
     local = CliRunner().invoke(main, args)
     remote = CliRunner().invoke(main, args + ["--cluster", "local"])

@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -81,6 +82,14 @@ def head(tmp_path_factory):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+        # `ray start` records its head for bare ray.init() calls; `ray stop` would remove that record,
+        # ending one --block process does not: remove it if it still names this head.
+        current = Path(tempfile.gettempdir()) / "ray" / "ray_current_cluster"
+        try:
+            if current.read_text().strip().endswith(f":{port}"):
+                current.unlink()
+        except OSError:
+            pass
 
 
 def _replcheck(*args, timeout=900, auth=True):
