@@ -5,15 +5,19 @@ nothing here imports it until ``--cluster`` is asked for, and the
 single-process engine stays the default.
 
 * :mod:`replcheck.cluster.sweep` runs a command's independent runs (``check``
-  over several specs or ``--resolver all``, ``matrix``, ``drill solve``) as
-  Ray tasks and hands them back in the local order;
+  over several specs or ``--resolver all``, ``matrix``, ``drill solve``,
+  ``drill check``) as Ray tasks and hands them back in the local order;
 * :mod:`replcheck.cluster.bfs` is the distributed exhaustive search: a
   hash-partitioned, level-synchronous breadth-first search over Ray actors
   (the PReach design), on the same compiled model and reductions as the
   local engine.
+* :mod:`replcheck.cluster.swarm` runs one ``--simulate`` swarm's chunks of
+  run numbers as Ray tasks, merged as the local swarm merges them.
 
-``--cluster local`` starts a Ray runtime on this machine
-(``ray.init(num_cpus=N)``, N = ``--workers`` or the machine's cores);
+Both plug into :func:`checks.verdict.check` through its ``runner`` hook.
+
+``--cluster local`` starts a Ray runtime of its own on this machine
+(``ray.init(address="local", num_cpus=N)``, N = ``--workers`` or the machine's cores);
 ``--cluster HOST:PORT`` (or ``auto``) joins a cluster started with
 ``ray start --head`` (docs/scale-out.md).
 """
