@@ -1344,7 +1344,14 @@ def _grade_folder(path, folder, allow_python, overrides, fmt, on, output):
     for d, ans in pairs:   # a combination the model cannot run is bad input, as for one answer
         drill_mod.answer_spec(d, ans, allow_python)
     reports = _answer_reports(on, pairs, allow_python) if on is not None else [None] * len(pairs)
-    outcomes = [drill_mod.check_answer(d, ans, allow_python, report=rep) for (d, ans), rep in zip(pairs, reports)]
+    outcomes, stopped = [], False
+    for (d, ans), rep in zip(pairs, reports):
+        if stopped and (rep is None or rep.cut == "interrupted"):   # Ctrl-C / SIGTERM: the rest is not checked
+            rep = not_run(drill_mod.answer_spec(d, ans, allow_python))
+        o = drill_mod.check_answer(d, ans, allow_python, report=rep,
+                                   explore_rejections=not (rep is not None and rep.cut == "interrupted"))
+        stopped = stopped or o.report.cut == "interrupted"
+        outcomes.append(o)
     if fmt == "json":
         from replcheck.checks import render_answers_json as aj
         _emit(aj.dumps(aj.drill_grade(path, outcomes)), output, "the grades (json)")

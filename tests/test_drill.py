@@ -204,3 +204,23 @@ def test_drill_check_of_a_folder_refuses_a_bad_answer_before_running_any(tmp_pat
     empty.mkdir()
     r = _run("drill", "check", str(empty))
     assert r.returncode == 2 and "no answer files" in r.stderr and r.stderr.count("\n") == 1, r.stderr
+
+
+def test_drill_check_of_a_folder_stopped_checks_no_further_answer(tmp_path, monkeypatch):
+    """Ctrl-C / SIGTERM while grading: the answer being checked is
+    interrupted, the ones after it are not checked (never run on), exit 3."""
+    from click.testing import CliRunner
+    from replcheck.checks.cli import main
+    from replcheck.checks.verdict import not_run
+    for f in ("notes-mv-register.toml", "user-auth-home-by-email.toml", "metrics-g-counter.toml"):
+        (tmp_path / f).write_text((ANSWERS / f).read_text())
+    calls = []
+
+    def stopped_check(spec, *a, **k):   # the first search is stopped: as a real stop leaves it
+        calls.append(spec)
+        return not_run(spec)
+    monkeypatch.setattr(D, "check", stopped_check)
+    r = CliRunner().invoke(main, ["drill", "check", str(tmp_path)])
+    assert len(calls) == 1, len(calls)
+    assert r.exit_code == 3, r.output
+    assert "graded 3 answers" in r.output and "0 PASS, 0 FAIL, 0 VACUOUS, 3 NOT SETTLED" in r.output, r.output
