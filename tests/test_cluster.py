@@ -159,8 +159,13 @@ def test_sweep_stopped_is_partial_and_honest(cluster, monkeypatch):
         return real_wait(*a, **k)
     monkeypatch.setattr(ray, "wait", wait)
     m = matrix.run(SEED, ["lww", "mv-register"], mapper=sweep.mapper(cluster))
-    assert m.interrupted
+    assert calls, "the stop was never delivered"
     assert all(isinstance(rep, matrix.NotRun) or rep.cut in (None, "interrupted") for rep in m.reports.values())
+    # Warm workers may finish both tiny runs before the cancel lands: then every
+    # row is complete and "interrupted" would be a false claim.  Otherwise the
+    # matrix says it was interrupted.
+    unfinished = [rep for rep in m.reports.values() if isinstance(rep, matrix.NotRun) or rep.cut is not None]
+    assert m.interrupted == bool(unfinished)
 
 
 def test_sweep_total_seconds_spent_runs_nothing(cluster):
