@@ -208,7 +208,15 @@ def test_dfs_keeps_parent_pointers_not_paths():
 
 
 # ------------------------------------------------ 4. Ctrl-C and SIGTERM
-def stop(args, sig, delay=3.0, cwd=None):
+def _children(pid: int) -> list[str]:
+    """The child processes of ``pid`` (Linux /proc)."""
+    try:
+        return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+
+
+def stop(args, sig, delay=3.0, cwd=None, workers=0):
     """Run the CLI, send ``sig`` once it is working; ``(exit code, stdout,
     stderr, seconds after the signal)``.  With ``--progress`` in ``args`` it
     is working when the first progress line arrives (a loaded machine may
@@ -231,6 +239,14 @@ def stop(args, sig, delay=3.0, cwd=None):
     if "--progress" in args:
         assert started.wait(30), "no progress line"
         time.sleep(0.3)
+    elif workers:
+        # a swarm is working once its worker processes exist (a signal during start-up
+        # is the start-up's own stop: one line on stderr, nothing on stdout)
+        t_end = time.monotonic() + 30
+        while len(_children(p.pid)) < workers and time.monotonic() < t_end:
+            time.sleep(0.1)
+        assert len(_children(p.pid)) >= workers, "the swarm's workers never started"
+        time.sleep(0.5)
     else:
         time.sleep(delay)
     assert p.poll() is None, "finished before the signal: make the case bigger"
@@ -277,7 +293,7 @@ def test_matrix_stops_at_the_first_signal(tmp_path):
 def test_swarm_stops_without_aborted(tmp_path):
     """Before: --simulate --workers 2 ended in Aborted!, exit 1."""
     code, out, err, after = stop(["check", leaders_spec(tmp_path, 10), "--simulate", "--workers", "2",
-                                  "--runs", "100000000", "--invariant", "convergence"], signal.SIGINT)
+                                  "--runs", "100000000", "--invariant", "convergence"], signal.SIGINT, workers=2)
     assert code == 3 and after < 8
     assert "interrupted" in out
 
