@@ -497,6 +497,12 @@ def _crash_oracle_spec():
             "faults": {"crashes": 1}, "check": {"invariants": ["convergence", "no-lost-writes", "durability"]}}
 
 
+def test_the_oracle_agrees_on_a_crash_spec():
+    from tests.differential import oracle
+    o = oracle.compare(_crash_oracle_spec(), ("reduced-vs-plain", "judged-reachable", "replay"))
+    assert not o.disagreements and o.made["judged-reachable"] and o.tags["judged-reachable under crashes"]
+
+
 def test_seeded_bug_forgetting_a_crashed_leaders_state_is_caught(monkeypatch):
     """Seeded: a leader is kept whole only until it crashes, then forgotten
     like a done one, so a crashed leader is rebuilt at quiescence as if it
