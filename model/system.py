@@ -451,8 +451,9 @@ class System:
                     break
         base = self.nops
         edges = self.edges
+        deaf = self._deaf(F)
         for j, q in enumerate(links):
-            if q and not (crashed >> edges[j][1]) & 1:
+            if q and not (deaf >> edges[j][1]) & 1:
                 out.append((base + j, settle(self._deliver(state, j))))
         if doom:
             left = doomed & ~crashed
@@ -561,6 +562,12 @@ class System:
                 if i is not None and not (ops[i].after_mask & ~leaders[l][0]):
                     return state
         return self._materialize(state)
+
+    @staticmethod
+    def _deaf(faults) -> int:
+        """The leaders no delivery can reach: the crashed ones (a crash
+        disables the deliveries to its leader and no other; docs/faults.md)."""
+        return faults[0]
 
     def _kept_whole(self, faults) -> int:
         """The leaders a crash-reduced state keeps whole (never forgotten,

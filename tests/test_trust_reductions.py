@@ -531,3 +531,17 @@ def test_seeded_bug_a_crash_that_also_drops_sent_messages_is_caught(monkeypatch)
     data["faults"] = {"crashes": 1, "lose_unsent": True}
     o = oracle.compare(data, ("judged-reachable", "reduced-vs-plain"))
     assert any(d.comparison == "judged-reachable" for d in o.disagreements), o.disagreements
+
+
+def test_seeded_bug_a_crash_that_silences_its_leader_early_is_caught(monkeypatch):
+    """Seeded: a leader chosen to crash receives nothing even before its
+    crash (the crash disables deliveries it should not).  The oracle sees
+    reachable states never judged: those where it received something
+    first."""
+    from replcheck.model import faults as fl
+    from tests.differential import oracle
+    monkeypatch.setattr(System, "_deaf", staticmethod(lambda faults: faults[0] | (
+        faults[fl.DOOMED] if len(faults) > fl.DOOMED else 0)))
+    o = oracle.compare(_crash_oracle_spec(), ("judged-reachable",))
+    assert any(d.comparison == "judged-reachable" and "never judged" in d.detail for d in o.disagreements), \
+        o.disagreements
