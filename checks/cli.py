@@ -7,23 +7,27 @@ met), 1 a violation was found (or an expectation was not met), 2 bad input,
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import functools
 import json
 import os
 import sys
-import tempfile
+import time
 from pathlib import Path
 
 import click
 
 from replcheck.bundled import locate
+from replcheck.checks.atomic import replacing
+from replcheck.checks.budget import TOTAL, Budget
+from replcheck.checks import escape as esc
 from replcheck.checks import matrix as matrix_mod
-from replcheck.checks import render_html, render_itf, render_json, render_markdown, render_text
+from replcheck.checks import render_html, render_itf, render_json, render_markdown, render_png, render_svg, render_text
+from replcheck.checks.expectations import compare as _compare_expectations   # one judge: also the pytest plugin's
 from replcheck.checks.invariants import INVARIANTS
 from replcheck.checks.trace import build_trace, path_from_json
-from replcheck.checks.verdict import (ENGINES, HOLDS, INCOMPLETE, VIOLATED, Options, Verdict, check, load, meets,
-                                      not_run)
+from replcheck.checks.verdict import (ENGINES, HOLDS, INCOMPLETE, VIOLATED, Options, Verdict, check, load, not_run)
 from replcheck.model.clocks import CLOCKS
 from replcheck.model.errors import ReplcheckError
 from replcheck.model.resolvers import RESOLVERS
@@ -127,10 +131,16 @@ class _Progress:
     def __init__(self, enabled: bool):
         self.enabled = enabled
         self.shown = False
+        self.announced: set = set()
 
     def __call__(self, stats):
         if not self.enabled:
             return
+        new = [v for v in getattr(stats, "violated", ()) if v not in self.announced]
+        if new:   # a long run says so as soon as it knows; the search goes on for the other invariants
+            self.announced.update(new)
+            click.echo(f"\r  {', '.join(new)} VIOLATED after {stats.states:,} states ({stats.seconds:.1f} s); the"
+                       " search goes on for the other invariants" + " " * 10, err=True)
         self.shown = True
         click.echo(f"\r  {stats.states:>12,} states  {stats.states_per_second:>9,.0f}/s  depth {stats.depth:>3}"
                    f"  frontier {stats.frontier:>10,}", err=True, nl=False)
@@ -139,6 +149,7 @@ class _Progress:
         if self.shown:
             click.echo("", err=True)
             self.shown = False
+        self.announced = set()
 
 
 # ------------------------------------------------- one exit policy (issue 13)
@@ -207,7 +218,7 @@ def output_option(what="the output", inputs=()):
                 guard_output(kwargs["output"], *paths)
             return f(*args, **kwargs)
 
-        return click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
+        return click.option("-o", "--output", type=click.Path(), metavar="FILE",
                             help=f"Write {what} to FILE (default: stdout).")(command)
     return deco
 
@@ -218,6 +229,11 @@ def guard_output(output, *inputs) -> None:
     read-only file, or one of ``inputs`` (paths, tuples of paths or folders
     of specs) — a run must never overwrite what it reads."""
     out = Path(output)
+    if str(output).endswith(("/", os.sep)) and not out.is_dir():
+        raise BadInput(f"{output}: -o: names a folder (it ends in '/'), and no such folder exists; give a file"
+                       " path, e.g. out.txt")
+    if out.is_symlink():
+        out = out.resolve()   # the file written is the link's target (write_output)
     folder = out.parent
     if not folder.is_dir():
         raise BadInput(f"{output}: -o: the folder '{folder}' does not exist; create it first or choose another"
@@ -245,34 +261,19 @@ def guard_output(output, *inputs) -> None:
 
 
 def write_output(output, text: str) -> None:
-    """Write ``text`` to ``output`` atomically: a temporary file in the same
-    folder, then :func:`os.replace`, so an interrupted or failed write never
-    leaves a truncated file (the old one, if any, stays).  A failure (disk
-    full, permissions) is one line, exit 2."""
-    target = Path(output)
-    if target.is_symlink():
-        target = target.resolve()
-    tmp = None
+    """Write ``text`` to ``output`` atomically (:func:`checks.atomic.replacing`:
+    a temporary file in the same folder, then :func:`os.replace`), so an
+    interrupted or failed write never leaves a truncated file (the old one,
+    if any, stays).  A failure (disk full, permissions) is one line, exit 2."""
     try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, (target.stat().st_mode & 0o7777) if target.exists() else 0o666 & ~mask)
-        os.replace(tmp, target)
-        tmp = None
+        with replacing(output) as tmp:
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
     except OSError as e:
         raise BadInput(f"{output}: cannot write the output ({e.strerror or e}); free some space or choose another"
                        " output path") from None
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
 
 
 def format_option(choices, default="text", help=None):
@@ -329,6 +330,21 @@ class Size(click.ParamType):
             return parse_size(value)
         except ValueError as e:
             self.fail(str(e), param, ctx)
+
+
+def total_seconds_option(per: str):
+    """``--total-seconds``: the whole command's time (checks/budget.py);
+    ``--max-seconds`` / ``[bounds]`` stay per run."""
+    return click.option("--total-seconds", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+                        help=f"Bound the whole command (every {per} together; --max-seconds bounds each run):"
+                             " runs not started by then are incomplete (total_seconds), exit 3.")
+
+
+def _say_total(n_not_run: int, seconds, what: str) -> None:
+    """One stderr line when ``--total-seconds`` kept runs from starting."""
+    if n_not_run:
+        click.echo(f"replcheck: --total-seconds {seconds:g} ran out: {n_not_run} {what} not started are incomplete"
+                   " (total_seconds)", err=True)
 
 
 def search_options(f):
@@ -407,10 +423,12 @@ def main():
 @click.argument("specs", nargs=-1, required=True, type=click.Path())
 @names_option("--invariant", "invariants", "Check only this invariant (default: the spec's [check] list).")
 @set_option()
-@format_option(["text", "json", "markdown", "html", "itf"],
+@format_option(["text", "json", "markdown", "html", "itf", "svg", "png"],
                help="markdown: Mermaid sequence diagrams; html: a self-contained trace viewer;"
-                    " itf: the Apalache/Quint trace format.")
-@minimize_option(None, help="Drop trace events the violation does not need (default: on for markdown and html).")
+                    " itf: the Apalache/Quint trace format; svg: 16:9 slides (a long trace: one file per page with"
+                    " -o, NAME-1.svg, NAME-2.svg, ...); png: the same through chromium (needs -o).")
+@minimize_option(None, help="Drop trace events the violation does not need (default: on for markdown, html, svg"
+                            " and png).")
 @click.option("--expect", "expect_mode", is_flag=True,
               help="Compare every verdict with the spec's [expect] table; exit 0 only if all match.")
 @names_option("--resolver", "resolvers",
@@ -418,11 +436,18 @@ def main():
               " with its traces, per resolver; n/a lines say why a resolver cannot run (docs/z3.md).",
               metavar="NAME|all")
 @click.option("--allow-python", is_flag=True, help=allow_python_help())
+@total_seconds_option("spec and resolver")
+@click.option("--show-outcomes", is_flag=True,
+              help="Also list the distinct ways a run can end (each leader's values), with one shortest run reaching"
+                   " each and the ops local checks rejected in it (text and json).")
+@click.option("-q", "--quiet", is_flag=True, help="Text: the verdict lines only.")
+@click.option("-v", "--verbose", is_flag=True, help="Text: also the engine's figures (transitions, depth, states/s)"
+                                                   " and which reductions ran.")
 @progress_option()
 @output_option("the report", inputs=("specs",))
 @search_options
-def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolvers, allow_python, progress, output,
-              search):
+def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolvers, allow_python, total_seconds,
+              show_outcomes, quiet, verbose, progress, output, search):
     """Explore every interleaving of SPECS (files or folders) and report a
     verdict per invariant, with the shortest counterexample when one fails.
 
@@ -434,34 +459,87 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolver
       replcheck check specs/seed/alice-bob-lww.toml --format html -o trace.html
     """
     minimise = _minimise_flag(fmt, minimize)
+    if (quiet or verbose) and (fmt != "text" or expect_mode):
+        raise BadInput(f"{'-q' if quiet else '-v'}: applies to the text report, not --format {fmt}"
+                       + (" or --expect" if expect_mode else "") + "; drop it")
+    if quiet and verbose:
+        raise BadInput("-q and -v: choose one (verdicts only, or the engine's figures too)")
+    if show_outcomes and (fmt not in ("text", "json") or expect_mode):
+        raise BadInput(f"--show-outcomes: lists outcomes in the text or json report, not --format {fmt}"
+                       + (" or --expect" if expect_mode else "") + "; drop it")
+    _slides_first(fmt, output)
     bar = _Progress(sys.stderr.isatty() if progress is None else progress)
     try:
-        reports, skipped = _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mode, search, bar)
+        reports, skipped = _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mode, search, bar,
+                                      Budget.start(total_seconds))
     finally:
         bar.done()
-    stopped = any(rep.cut == "interrupted" for rep in reports)
-    if stopped:
+    stopped = any(rep.cut in ("interrupted", TOTAL) for rep in reports)
+    if any(rep.cut == "interrupted" for rep in reports):
         click.echo("replcheck: interrupted (Ctrl-C or SIGTERM): what finished is shown; the rest is incomplete"
                    " (interrupted)", err=True)
+    _say_total(sum(1 for rep in reports if rep.cut == TOTAL), total_seconds, "runs")
     if expect_mode:
-        text, ok = _compare_expectations(reports, skipped)
-        _emit(text, output)
-        _finish(HOLDS if ok else VIOLATED, [INCOMPLETE] if stopped else [])
+        own = {str(p): load(p, overrides).resolver for p in _spec_files(specs)} if resolvers else None
+        text, ok = _compare_expectations(reports, skipped, own)
+        _emit(text, output, "the expectations report")
+        compared = [rep for rep in reports if not own or rep.spec.resolver == own.get(rep.spec.source)]
+        # nothing compared (every run under another resolver): not a pass — incomplete, exit 3
+        _finish(HOLDS if ok else VIOLATED, [INCOMPLETE] if stopped or (own and not compared) else [])
     try:
-        if fmt == "json":
-            text = render_json.render(reports)
+        ends = _outcomes(reports) if show_outcomes else None
+        if fmt in SLIDES:
+            slides = render_svg.pages(reports, minimise)
+        elif fmt == "json":
+            text = render_json.render(reports, ends)
         elif fmt in RICH:
             text = RICH[fmt](reports, minimise)
         else:
-            text = "\n\n".join([render_text.render(r) for r in reports] + (["\n".join(skipped)] if skipped else []))
+            style = _verdict_style(output)
+            level = 0 if quiet else 2 if verbose else 1
+            text = "\n\n".join([render_text.render(r, level, style)
+                                + (("\n" + esc.terminal_lines(["", *ends[k][1]])) if ends else "")
+                                for k, r in enumerate(reports)]
+                               + ([esc.terminal_lines(skipped)] if skipped else []))
     except KeyboardInterrupt:
         # Stopped while rendering: the verdicts are known, the report is not written.
         click.echo(f"replcheck: interrupted while rendering --format {fmt}; the report was not written;"
                    " the verdicts:", err=True)
         click.echo("\n".join(_verdict_lines(reports)))
         _finish(INCOMPLETE, (r.verdict for rep in reports for r in rep.results))
-    _emit(text, output)
+    counts = collections.Counter(r.verdict for rep in reports for r in rep.results)
+    summary = ", ".join(f"{counts[v]} {v}" for v in (VIOLATED, INCOMPLETE, HOLDS) if counts[v])
+    if fmt in SLIDES:
+        _emit_slides(slides, fmt, output, specs)
+    else:
+        _emit(text, output, f"the report ({fmt}; {summary or 'no verdicts'})")
     _finish(r.verdict for rep in reports for r in rep.results)
+
+
+def _outcomes(reports) -> list:
+    """``--show-outcomes``: per report, ``(json, text lines)`` of the
+    distinct quiescent outcomes (checks/outcomes.py), each explored within
+    the spec's own bounds."""
+    from replcheck.checks import outcomes as oc
+    from replcheck.model.system import System
+    out = []
+    for rep in reports:
+        system = System(rep.spec)
+        b = rep.spec.bounds
+        o = oc.outcomes(system, b.max_states, b.max_seconds)
+        out.append((oc.to_json(system, o), oc.render_text(system, o)))
+    return out
+
+
+_COLOURS = {"VIOLATED": dict(fg="red", bold=True), "holds": dict(fg="green"), "incomplete": dict(fg="yellow")}
+
+
+def _verdict_style(output):
+    """Colour for the verdict words: only on a terminal (stdout, not ``-o``),
+    never when ``NO_COLOR`` is set (https://no-color.org) or ``TERM=dumb``."""
+    if output or not sys.stdout.isatty() or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return lambda word: word
+    return lambda word: click.style(word, **_COLOURS.get(word, {}))
 
 
 def _verdict_lines(reports) -> list[str]:
@@ -490,11 +568,13 @@ def announce_python(spec) -> None:
                        err=True)
 
 
-def _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mode, search, bar):
+def _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mode, search, bar, budget=Budget()):
     """Every spec of ``specs`` (under each of ``resolvers`` when given),
     checked: ``(reports, skipped lines)``.  Once the run is stopped (Ctrl-C,
     SIGTERM), the specs not reached get a report of ``incomplete
-    (interrupted)`` results (:func:`checks.verdict.not_run`)."""
+    (interrupted)`` results (:func:`checks.verdict.not_run`); once
+    ``budget`` (``--total-seconds``) is spent, ``incomplete
+    (total_seconds)`` ones, and each run's time is clamped to what is left."""
     skipped: list[str] = []
     runs_of = [(p, load(p, overrides)) for p in _spec_files(specs)]
     if resolvers:   # one run per resolver (checks/smt/per_resolver.py)
@@ -519,7 +599,11 @@ def _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mod
             elif expect_mode:
                 skipped.append(f"skipped  {spec.source}: needs --allow-python (requires = [\"python\"])")
                 continue
+        if not stopped and budget.spent:
+            reports.append(not_run(spec, invariants or None, search.engine, why=TOTAL))
+            continue
         if not stopped:
+            spec = budget.bound(spec)
             try:
                 rep = check(spec, invariants or None, engine=search.engine, progress=bar, options=search.options)
             except KeyboardInterrupt:   # stopped outside the search (planning, replaying a trace)
@@ -535,59 +619,58 @@ def _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mod
 
 # The renderings of issue 7; each takes (reports, minimise) and returns a string.
 RICH = {"markdown": render_markdown.render_many, "html": render_html.render_many, "itf": render_itf.render}
+# Slides (docs/rendering.md "SVG and PNG"): pages (checks/render_svg.py), one file each with -o.
+SLIDES = ("svg", "png")
+
+
+def _slides_first(fmt: str, output) -> None:
+    """--format png, before any work: refused without -o (a PNG is binary,
+    not for a terminal or a pipe) and without chromium (one line, exit 2)."""
+    if fmt == "png":
+        if not output:
+            raise BadInput("--format png: needs -o FILE.png (a PNG is not written to the terminal); or use --format"
+                           " svg, which can be")
+        render_png.chromium()
+
+
+def _emit_slides(pages, fmt: str, output, inputs) -> None:
+    """Slides out: without -o, every SVG page stacked in one document on
+    stdout; with -o FILE, FILE itself for one page, else FILE-1, FILE-2,
+    ... beside it (checked as -o is), named on stderr."""
+    if not output:
+        click.echo(render_svg.stacked(pages), nl=False)
+        return
+    paths = render_svg.page_paths(output, len(pages))
+    if len(paths) > 1:
+        for path in paths:
+            guard_output(path, inputs)
+    if fmt == "png":
+        render_png.write(pages, paths)
+    else:
+        for page, path in zip(pages, paths):
+            write_output(path, page.svg)
+    if len(paths) > 1:
+        click.echo(f"replcheck: {len(paths)} pages: wrote {esc.terminal(', '.join(paths))}", err=True)
 
 
 def _minimise_flag(fmt: str, minimize) -> bool:
     """--minimize is on by default for the renderings people look at; text
     and JSON stay the engine's shortest trace (JSON is what replay reads)."""
     if minimize is None:
-        return fmt in ("markdown", "html")
+        return fmt in ("markdown", "html", "svg", "png")
     if minimize and fmt in ("text", "json"):
         raise BadInput(f"--minimize: applies to --format markdown, html or itf, not {fmt};"
                        " drop --minimize or pick one of those formats")
     return minimize
 
-def _compare_expectations(reports, skipped=()) -> tuple[str, bool]:
-    lines = []
-    all_ok = True
-    for rep in reports:
-        got = {r.invariant: r for r in rep.results}
-        bad = []
-        unfinished = []
-        for inv, exp in rep.spec.expect:
-            r = got.get(inv)
-            if r is None:
-                bad.append(f"{inv}: expected {exp.verdict} but it was not checked (add it to [check] invariants)")
-                continue
-            if r.verdict == INCOMPLETE and r.bound == "interrupted":
-                unfinished.append(inv)   # not judged: neither as expected nor a mismatch
-                continue
-            if not meets(r, exp):   # violated:X: X among the kinds reported (docs/spec-format.md)
-                want = exp.verdict + (f":{exp.anomaly}" if exp.anomaly else "")
-                kinds = ",".join(r.anomalies or ((r.anomaly,) if r.anomaly else ()))
-                have = r.verdict + (f":{kinds}" if kinds else "") + (f" ({r.bound})" if r.bound else "")
-                bad.append(f"{inv}: expected {want}, got {have}")
-        if bad:
-            all_ok = False
-            lines.append(f"MISMATCH {rep.spec.source}")
-            lines.extend(f"  {b}" for b in bad)
-        elif unfinished:
-            lines.append(f"interrupted {rep.spec.source}: {', '.join(unfinished)} not finished (Ctrl-C or SIGTERM)")
-        else:
-            summary = ", ".join(f"{r.invariant} {r.verdict}" + (" (vacuous)" if getattr(r, "vacuous", None) else "")
-                                for r in rep.results)
-            lines.append(f"ok       {rep.spec.source}: {summary}")
-    n_bad = sum(1 for line in lines if line.startswith("MISMATCH"))
-    n_cut = sum(1 for line in lines if line.startswith("interrupted"))
-    lines.extend(skipped)
-    lines.append(f"{len(reports)} specs, {len(reports) - n_bad - n_cut} as expected, {n_bad} mismatched"
-                 + (f", {n_cut} interrupted" if n_cut else "") + (f", {len(skipped)} skipped" if skipped else ""))
-    return "\n".join(lines), all_ok
 
-
-def _emit(text: str, output) -> None:
+def _emit(text: str, output, what: str = "the output") -> None:
+    """``text`` on stdout, or written to ``output`` — then one line on
+    stderr says what was written where (README "Exit codes": the exit code
+    is still the verdict's, so a script can tell the two apart)."""
     if output:
         write_output(output, text + "\n")
+        click.echo(f"replcheck: wrote {what} to {esc.terminal(output)}", err=True)
     else:
         click.echo(text)
 
@@ -598,7 +681,17 @@ def _emit(text: str, output) -> None:
 def list_cmd(what):
     """Print what exists, each with its one-line meaning."""
     if what == "resolvers":
-        rows = [(r.name, f"{r.summary} [{r.source}]") for r in RESOLVERS.values()]
+        # Coverage columns (issue 13): the family, then which engines and questions cover the entry —
+        # every entry has the explicit engine; smt, laws, promela (SPIN), skew and a conform target vary.
+        def covered(r):
+            names = {"promela": "spin", "conform": f"conform:{r.conform[0]}" if r.conform else ""}
+            return " ".join(names.get(e, e) for e in r.engines())
+        cover = {r.name: covered(r) for r in RESOLVERS.values()}
+        fam = max(len(r.family) for r in RESOLVERS.values())
+        cw = max(len(c) for c in cover.values())
+        click.echo(f"{'resolver':<28}  {'family':<{fam}}  {'covered by':<{cw}}  meaning [source]")
+        rows = [(r.name, f"{r.family:<{fam}}  {cover[r.name]:<{cw}}  {r.summary} [{r.source}]")
+                for r in RESOLVERS.values()]
     elif what == "topologies":
         rows = list(TOPOLOGIES.items())
     elif what == "invariants":
@@ -610,7 +703,7 @@ def list_cmd(what):
         rows = list(LOOP_PREVENTION.items())
     else:
         rows = list(TIE_BREAKS.items())
-    width = max(len(n) for n, _ in rows)
+    width = max(len(n) for n, _ in rows) if what != "resolvers" else 28
     for name, meaning in rows:
         click.echo(f"{name:<{width}}  {meaning}")
 
@@ -640,7 +733,9 @@ def topology_cmd(spec, overrides, fmt, output):
 @click.argument("spec", type=click.Path())
 @names_option("--invariant", "invariants", "The invariant to explain (default: the first violated one).")
 @set_option()
-@format_option(["markdown", "html"], default="markdown")
+@format_option(["markdown", "html", "svg", "png"], default="markdown",
+               help="svg: 16:9 slides (a long trace: one file per page with -o, NAME-1.svg, ...); png: the same"
+                    " through chromium (needs -o).")
 @minimize_option(True)
 @click.option("--observed", type=click.Choice(["pglogical", "pycrdt"]), metavar="TARGET",
               help="Also run the counterexample on the real product and show what it did (docs/conformance.md).")
@@ -655,6 +750,9 @@ def explain_cmd(spec, invariants, overrides, fmt, minimize, observed, output):
       replcheck explain specs/seed/alice-bob-lww.toml --invariant no-lost-writes --format html -o lww.html
       replcheck explain specs/conformance/pglogical/update-skew-last-update-wins.toml --observed pglogical
     """
+    _slides_first(fmt, output)
+    if observed and fmt in SLIDES:
+        raise BadInput(f"--observed: shown in --format markdown or html, not {fmt}")
     spec_obj = load(spec, overrides)
     if observed:
         from replcheck.checks.conform.run import applicable
@@ -662,6 +760,9 @@ def explain_cmd(spec, invariants, overrides, fmt, minimize, observed, output):
     report = check(spec_obj, list(invariants) or None)
     chosen = list(invariants) or [r.invariant for r in report.results if r.verdict == VIOLATED][:1]
     chosen = chosen or None  # nothing violated: the page shows every verdict
+    if fmt in SLIDES:
+        _emit_slides(render_svg.pages([report], minimize, invariants=chosen), fmt, output, (spec,))
+        _finish(r.verdict for r in report.results if chosen is None or r.invariant in chosen)
     render = render_markdown.render if fmt == "markdown" else render_html.render
     text = render(report, minimize, invariants=chosen)
     if observed:
@@ -675,8 +776,11 @@ def explain_cmd(spec, invariants, overrides, fmt, minimize, observed, output):
                 else:
                     section = observe.html_section(product, outcome)
                     text = text.replace("</main>", section + "</main>", 1)
-    _emit(text, output)
-    _finish(r.verdict for r in report.results if chosen is None or r.invariant in chosen)
+    _emit(text, output, f"the lecture artefact ({fmt})")
+    # The artefact is the product: written is success (exit 0), whatever verdict it shows; a shown
+    # verdict a bound left unsettled is still exit 3 (README "Exit codes", explain).
+    shown = [r for r in report.results if chosen is None or r.invariant in chosen]
+    _finish(INCOMPLETE if any(r.verdict == INCOMPLETE for r in shown) else HOLDS)
 
 
 @main.command("matrix")
@@ -686,9 +790,14 @@ def explain_cmd(spec, invariants, overrides, fmt, minimize, observed, output):
 @names_option("--invariant", "invariants", "An invariant column (default: the spec's).", aliases=("--invariants",))
 @format_option(["text", "markdown", "csv", "json"])
 @minimize_option(True, help="Minimise the counterexamples linked from the Markdown tables.")
+@click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Bound each combination's run (default: the spec's [bounds] max_seconds).")
+@total_seconds_option("combination")
+@set_option()
 @progress_option()
 @output_option(inputs=("spec",))
-def matrix_cmd(spec, resolvers, topologies, invariants, fmt, minimize, progress, output):
+def matrix_cmd(spec, resolvers, topologies, invariants, fmt, minimize, max_seconds, total_seconds, overrides, progress,
+               output):
     """Check SPEC under every resolver x topology combination and print the
     verdicts: resolvers as rows, invariants as columns, one table per
     topology (a star's hub: the spec's, else its first leader).
@@ -707,10 +816,12 @@ def matrix_cmd(spec, resolvers, topologies, invariants, fmt, minimize, progress,
         else:
             click.echo(f"\r  [{done + 1}/{total}] {topology} / {resolver} ...{' ' * 10}", err=True, nl=False)
 
-    m = matrix_mod.run(spec, resolvers or None, topologies or None, invariants or None, tick)
+    m = matrix_mod.run(spec, resolvers or None, topologies or None, invariants or None, tick,
+                       Budget.start(total_seconds), max_seconds, overrides)
     if m.interrupted:
         click.echo("replcheck: interrupted (Ctrl-C or SIGTERM): the combinations not finished are"
                    " incomplete (interrupted)", err=True)
+    _say_total(m.not_started, total_seconds, "combinations")
     _emit(matrix_mod.RENDERERS[fmt](m, minimize), output)
     _finish(m.verdicts, [INCOMPLETE] if m.interrupted else [])
 
@@ -726,11 +837,14 @@ def matrix_cmd(spec, resolvers, topologies, invariants, fmt, minimize, progress,
               help="Run at most this many schedules; more is reported as a cut (exit 3).")
 @click.option("--dsn", "dsns", multiple=True, metavar="LEADER=DSN",
               help="Use a PostgreSQL node you already run for LEADER (repeat for every leader; docs/conformance.md).")
+@click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Bound the whole run, enumeration and execution (default: the spec's [bounds] max_seconds);"
+                   " schedules not run by then are a cut (exit 3).")
 @set_option()
 @format_option(["text", "json", "markdown"])
 @progress_option()
 @output_option("the report", inputs=("spec",))
-def conform_cmd(spec, target, runs, seed, limit, dsns, overrides, fmt, progress, output):
+def conform_cmd(spec, target, runs, seed, limit, dsns, max_seconds, overrides, fmt, progress, output):
     """Run SPEC's schedules on a real product and compare every step with
     the model: each node's rows against the model's leader, and what the
     client was told.  Exit 0 every schedule agrees, 1 a disagreement, 2 bad
@@ -745,6 +859,8 @@ def conform_cmd(spec, target, runs, seed, limit, dsns, overrides, fmt, progress,
     from replcheck.checks.conform import render as conform_render
     from replcheck.checks.conform.run import conform, exit_code
     spec_obj = load(spec, overrides)
+    if max_seconds is not None:
+        spec_obj = spec_obj.with_bounds(max_seconds=max_seconds)
     given = {}
     for d in dsns:
         leader, sep, dsn = d.partition("=")
@@ -798,9 +914,9 @@ def replay_cmd(spec, trace_file, invariants, overrides, fmt, output):
             raise BadInput(f"{trace_file}: {outcome['why']}")
         outcomes.append(outcome)
     if fmt == "json":
-        _emit(json.dumps({"replayed": outcomes}, indent=2), output)
+        _emit(json.dumps({"replayed": [{**o, "text": "\n".join(o["text"])} for o in outcomes]}, indent=2), output)
     else:
-        _emit("\n".join(o["text"] for o in outcomes), output)
+        _emit(esc.terminal_lines(line for o in outcomes for line in o["text"]), output)
     # reproduced: the violation is there (1); otherwise the trace ran and nothing is violated at its end (0)
     _finish(VIOLATED if o["outcome"] == "reproduced" else HOLDS for o in outcomes)
 
@@ -864,13 +980,13 @@ def _replay_one(system, name, path) -> dict:
                 "why": f"{name}: the trace ({n} steps) ends where a write was cut after circling the topology (a"
                        f" replication loop), which is not a quiescent state, and {name} is judged only at quiescent"
                        " states; replay it with --invariant replication-terminates",
-                "text": f"{name}: not judged"}
+                "text": (f"{name}: not judged",)}
     if inv.scope == QUIESCENT and not is_quiescent(system, system.successors(state)):
         return {**out, "outcome": "not-judged",
                 "why": f"{name}: the trace ({n} steps) does not end in a quiescent state (replication has not"
                        f" finished), and {name} is judged only at quiescent states; replay a whole trace written"
                        " by replcheck check --format json",
-                "text": f"{name}: not judged"}
+                "text": (f"{name}: not judged",)}
     judge = inv.build(system)
     if inv.scope == QUIESCENT:
         at, v = n, judge(state)
@@ -885,10 +1001,10 @@ def _replay_one(system, name, path) -> dict:
     if v is None:
         where = "at the end" if inv.scope == QUIESCENT else "at every state"
         return {**out, "outcome": "holds",
-                "text": f"{name}: replayed {n} steps; the invariant HOLDS {where} (not reproduced)"}
+                "text": (f"{name}: replayed {n} steps; the invariant HOLDS {where} (not reproduced)",)}
     step = "" if at == n else f" at step {at} of {n}"
     return {**out, "outcome": "reproduced", "anomaly": v.anomaly, "message": v.message,
-            "text": f"{name}: replayed {n} steps; violation reproduced{step}: {v.anomaly}\n  {v.message}"}
+            "text": (f"{name}: replayed {n} steps; violation reproduced{step}: {v.anomaly}", f"  {v.message}")}
 
 
 # ---------------------------------------------------------------- z3 (issue 6)
@@ -900,13 +1016,18 @@ def smt_group():
     proved; iconfluence: z3 timed out)."""
 
 
-def timeout_option(what: str):
+def timeout_option(what: str, default: float | None = 60, default_text: str | None = None):
     """``--timeout SECONDS`` (also ``--max-seconds``, check's spelling) on
     every ``smt`` question: the time z3 gets for ``what``, shared by every
     solver call (each gets what is left)."""
     return click.option("--timeout", "--max-seconds", "timeout_s", cls=_Aliased, aliases=("--max-seconds",),
-                        type=click.FloatRange(min=0, min_open=True), default=60, show_default=True,
+                        type=click.FloatRange(min=0, min_open=True), default=default,
+                        show_default=default_text or True,
                         metavar="SECONDS", help=f"Time for z3 on {what} (also spelled --max-seconds, as in check).")
+
+
+#: smt skew's time when neither --timeout nor the spec's [bounds] says less (seconds).
+SKEW_TIMEOUT = 60.0
 
 
 def _ms(seconds: float) -> int:
@@ -921,19 +1042,27 @@ def _ms(seconds: float) -> int:
               help="Time from a write's timestamp to its shipping.")
 @click.option("--replication-ms", type=click.FloatRange(min=0), default=60, show_default=True,
               help="Least delay of one replication link (longer delays are allowed).")
-@click.option("--least-skew", "--minimize", "least_skew", cls=_Aliased, aliases=("--minimize",), is_flag=True,
-              help="Also find the least skew at which a causally later write is lost.")
+@click.option("--least-skew/--no-least-skew", "--minimize", "least_skew", cls=_Aliased, aliases=("--minimize",),
+              default=True, show_default=True,
+              help="Find the least skew at which a causally later write is lost (when the spec's time_ms leave"
+                   " none, it is asked again with the times free).")
 @click.option("--free-times", is_flag=True, help="Ignore the spec's time_ms: commits at any real time.")
-@timeout_option("the whole analysis; a question not answered by then is NOT DECIDED (exit 3)")
+@click.option("-v", "--verbose", is_flag=True, help="Show every witness's timeline, not only the least skew's.")
+@format_option(["text", "json"])
+@timeout_option("the whole analysis; a question not answered by then is NOT DECIDED (exit 3)", None,
+                "the spec's [bounds] max_seconds, at most 60")
 @set_option()
 @output_option("the analysis", inputs=("spec",))
-def smt_skew_cmd(spec, max_skew, commit_ms, replication_ms, least_skew, free_times, timeout_s, overrides, output):
+def smt_skew_cmd(spec, max_skew, commit_ms, replication_ms, least_skew, free_times, verbose, fmt, timeout_s,
+                 overrides, output):
     """Under which clock offsets and commit times does LWW over wall clocks
-    lose a write of SPEC?  Prints a witness timeline with every clock.
+    lose a write of SPEC, and from which skew on is a causally later write
+    lost?  Prints the least skew with one witness timeline (every clock).
 
     \b
     Example:
-      replcheck smt skew specs/seed/skew-wall.toml --least-skew
+      replcheck smt skew specs/seed/alice-bob-lww.toml
+      replcheck smt skew specs/seed/skew-wall.toml --max-skew 50
     """
     from fractions import Fraction
 
@@ -944,9 +1073,23 @@ def smt_skew_cmd(spec, max_skew, commit_ms, replication_ms, least_skew, free_tim
         return None if x is None else Fraction(str(x))
 
     timing = skew.Timing(frac(commit_ms), frac(replication_ms), frac(max_skew), free_times)
-    report = skew.analyse(load(spec, overrides), timing, least_skew, timeout_ms=_ms(timeout_s))
-    _emit(smt_render.skew(report), output)
-    _finish(VIOLATED if report.lost_update or report.causally_later else INCOMPLETE if report.incomplete else HOLDS)
+    spec_obj = load(spec, overrides)
+    if timeout_s is None:   # the spec's [bounds] max_seconds, at most a minute (docs/z3.md "Time")
+        timeout_s = min(SKEW_TIMEOUT, spec_obj.bounds.max_seconds or SKEW_TIMEOUT)
+    begun = time.monotonic()
+    report = skew.analyse(spec_obj, timing, least_skew, timeout_ms=_ms(timeout_s))
+    freed = None
+    pinned = any(o.time_ms is not None for o in spec_obj.workload)
+    if least_skew and not free_times and pinned and report.least is not None and report.least.skew is None:
+        left = timeout_s - (time.monotonic() - begun)   # the same time budget: what is left of it
+        freed = skew.analyse(spec_obj, dataclasses.replace(timing, free_times=True), True, timeout_ms=_ms(max(left, 0.001)))
+    if fmt == "json":
+        from replcheck.checks import render_answers_json as aj
+        _emit(aj.dumps(aj.skew(report, freed)), output, "the analysis (json)")
+    else:
+        _emit(smt_render.skew(report, freed, verbose), output)
+    incomplete = report.incomplete or (freed is not None and freed.incomplete)
+    _finish(VIOLATED if report.lost_update or report.causally_later else INCOMPLETE if incomplete else HOLDS)
 
 
 @smt_group.command("laws")
@@ -954,8 +1097,9 @@ def smt_skew_cmd(spec, max_skew, commit_ms, replication_ms, least_skew, free_tim
 @click.option("--tie-break", type=click.Choice(sorted(TIE_BREAKS)), default="leader", show_default=True,
               help="For lww: the rule on equal timestamps.")
 @timeout_option("the three laws together; a law not decided by then is NOT DECIDED (exit 3)")
+@format_option(["text", "json"])
 @output_option("the proof", inputs=lambda kw: [kw["resolver"]] if kw["resolver"].endswith(".toml") else [])
-def smt_laws_cmd(resolver, tie_break, timeout_s, output):
+def smt_laws_cmd(resolver, tie_break, timeout_s, fmt, output):
     """Prove or refute commutativity, associativity and idempotence of a
     resolver's merge (or of a custom merge in a TOML file).
 
@@ -972,7 +1116,11 @@ def smt_laws_cmd(resolver, tie_break, timeout_s, output):
         report = laws.check_laws(laws.load_custom(resolver), _ms(timeout_s))
     else:
         report = laws.report_for(resolver, tie_break, _ms(timeout_s))
-    _emit(smt_render.laws(report), output)
+    if fmt == "json":
+        from replcheck.checks import render_answers_json as aj
+        _emit(aj.dumps(aj.laws(report)), output, "the proof (json)")
+    else:
+        _emit(smt_render.laws(report), output)
     # incomplete: the laws hold for the value merge, but convergence is not proved; or a law was not decided
     _finish(HOLDS if report.converges else VIOLATED if report.refuted else INCOMPLETE)
 
@@ -981,8 +1129,9 @@ def smt_laws_cmd(resolver, tie_break, timeout_s, output):
 @click.argument("query", metavar="QUERY.toml", type=click.Path())
 @timeout_option("the whole question (solving, then shrinking the counterexample); past it: exit 3 (incomplete),"
                 " or an unshrunk counterexample")
+@format_option(["text", "json"])
 @output_option("the verdict", inputs=("query",))
-def smt_iconfluence_cmd(query, timeout_s, output):
+def smt_iconfluence_cmd(query, timeout_s, fmt, output):
     """Is QUERY's set of operations I-confluent for its invariant (Bailis et
     al., VLDB 2015)?  Prints ancestor / branch A / branch B / merge when not.
     Exit 3 when z3 cannot decide within --timeout.
@@ -995,7 +1144,11 @@ def smt_iconfluence_cmd(query, timeout_s, output):
     from replcheck.checks.smt import render as smt_render
 
     verdict = iconfluence.check(iconfluence.load_query(query), timeout_ms=_ms(timeout_s))
-    _emit(smt_render.iconfluence(verdict), output)
+    if fmt == "json":
+        from replcheck.checks import render_answers_json as aj
+        _emit(aj.dumps(aj.iconfluence(verdict)), output, "the verdict (json)")
+    else:
+        _emit(smt_render.iconfluence(verdict), output)
     _finish(INCOMPLETE if verdict.incomplete else HOLDS if verdict.confluent else VIOLATED)
 
 
@@ -1041,18 +1194,27 @@ def drills_option(help="A folder of drills (default: the bundled)."):
 
 @drill_group.command("list")
 @drills_option()
-def drill_list_cmd(folder):
+@format_option(["text", "json"])
+@output_option("the list")
+def drill_list_cmd(folder, fmt, output):
     """Show every drill: what it asks and the invariants an answer must keep."""
     from replcheck.checks import drill as drill_mod
-    click.echo(drill_mod.render_list(drill_mod.list_drills(folder)))
+    drills = drill_mod.list_drills(folder)
+    if fmt == "json":
+        from replcheck.checks import render_answers_json as aj
+        _emit(aj.dumps(aj.drill_list(drills)), output, "the list (json)")
+    else:
+        _emit(drill_mod.render_list(drills), output, "the list")
 
 
 @drill_group.command("check")
 @click.argument("answer", metavar="ANSWER.toml", type=click.Path())
 @drills_option("Where to find the drill (default: next to the answer, then the bundled drills).")
 @click.option("--allow-python", is_flag=True, help=allow_python_help("an answer"))
+@set_option(help="Override a key of the drill's spec, e.g. --set system.latency_ms=100 (repeatable).")
+@format_option(["text", "json"])
 @output_option("the verdict", inputs=("answer",))
-def drill_check_cmd(answer, folder, allow_python, output):
+def drill_check_cmd(answer, folder, allow_python, overrides, fmt, output):
     """Run the drill under ANSWER and print PASS/FAIL per required invariant,
     the counterexample for each failure and the answer's cost.  Exit 0 when
     every invariant holds, 1 when one fails, 2 on bad input, 3 incomplete.
@@ -1063,16 +1225,20 @@ def drill_check_cmd(answer, folder, allow_python, output):
     """
     from replcheck.checks import drill as drill_mod
     ans = drill_mod.load_answer(answer)
-    d = drill_mod.find_drill(ans.drill, folder, near=Path(answer).parent)
+    d = drill_mod.find_drill(ans.drill, folder, near=Path(answer).parent, source=answer, overrides=overrides)
     if output:
-        guard_output(output, d.path)   # the drill the answer names is an input too
+        guard_output(output, d.path, folder)   # the drill the answer names, and --drills, are inputs too
     if allow_python and ans.merge:
         try:
             announce_python(drill_mod.answer_spec(d, ans, True))
         except drill_mod.NotApplicable:
             pass   # check_answer says why, as without the flag
     outcome = drill_mod.check_answer(d, ans, allow_python)
-    _emit(drill_mod.render_check(outcome), output)
+    if fmt == "json":
+        from replcheck.checks import render_answers_json as aj
+        _emit(aj.dumps(aj.drill_check(outcome)), output, "the verdict (json)")
+    else:
+        _emit(drill_mod.render_check(outcome), output)
     # a FAIL without a violated invariant (e.g. a vacuous pass) is still a failure: violated
     _finish(HOLDS if outcome.passed else INCOMPLETE if outcome.incomplete and not any(
         r.verdict == VIOLATED for r in outcome.report.results) else VIOLATED)
@@ -1086,9 +1252,16 @@ def drill_check_cmd(answer, folder, allow_python, output):
 @names_option("--resolver", "resolvers", "A resolver to try (default: the whole catalogue).",
               aliases=("--resolvers",))
 @names_option("--routing", "routings", "none, home-leader or home-leader:<basis> (default: all).", metavar="R")
+@click.option("--faults", "fault_budgets", multiple=True, metavar="BUDGET",
+              help="A fault budget to sweep (repeatable): none, or key=value pairs joined by +, e.g. crashes=1 or"
+                   " partitions=1+heals=1; each answer is checked under each (default: the drill's own faults).")
+@total_seconds_option("answer")
+@set_option(help="Override a key of the drill's spec, e.g. --set system.latency_ms=100 (repeatable).")
+@format_option(["text", "json"])
 @progress_option()
 @output_option("the table")
-def drill_solve_cmd(name, folder, topologies, resolvers, routings, progress, output):
+def drill_solve_cmd(name, folder, topologies, resolvers, routings, fault_budgets, total_seconds, overrides, fmt,
+                    progress, output):
     """Try every topology x resolver x routing (x layout) of the catalogue on
     DRILL and print which pass: the instructor's answer space.  Combinations
     the workload cannot run are n/a, with the reason.  Exit 0 when some
@@ -1110,11 +1283,18 @@ def drill_solve_cmd(name, folder, topologies, resolvers, routings, progress, out
         else:
             click.echo(f"\r  [{done + 1}/{total}] {ans.label[:70]:<70}", err=True, nl=False)
 
-    d = drill_mod.find_drill(name, folder)
+    d = drill_mod.find_drill(name, folder, overrides=overrides)
     if output:
-        guard_output(output, d.path)
-    cells = drill_mod.solve(d, topologies or None, resolvers or None, routings or None, tick)
-    _emit(drill_mod.render_solve(d, cells), output)
+        guard_output(output, d.path, folder)   # --drills is an input too
+    budgets = drill_mod.parse_budgets(fault_budgets, str(d.path)) if fault_budgets else None
+    cells = drill_mod.solve(d, topologies or None, resolvers or None, routings or None, tick,
+                            Budget.start(total_seconds), budgets)
+    _say_total(sum(1 for c in cells if c.reason == drill_mod.NOT_STARTED), total_seconds, "answers")
+    if fmt == "json":
+        from replcheck.checks import render_answers_json as aj
+        _emit(aj.dumps(aj.drill_solve(d, cells)), output, "the table (json)")
+    else:
+        _emit(drill_mod.render_solve(d, cells), output)
     _finish(_solve_verdict(cells))
 
 

@@ -54,11 +54,14 @@ back``.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from replcheck import bundled
 
+from replcheck.checks import escape as esc
+from replcheck.checks.budget import Budget
 from replcheck.checks.anomalies import meaning
 from replcheck.checks.invariants import INVARIANTS
 from replcheck.checks.trace import build_trace
@@ -80,7 +83,8 @@ ROUTED = "home-leader"
 ROUTINGS = ("none", ROUTED)
 HOME_BASES = ("user", "email", "key")
 LAYOUTS = ("by-id", "by-email")
-ANSWER_KEYS = ("drill", "topology", "hub", "resolver", "routing", "home_by", "homes", "layout", "merge", "defense")
+ANSWER_KEYS = ("drill", "topology", "hub", "resolver", "routing", "home_by", "homes", "layout", "merge", "faults",
+               "defense")
 _DRILL_KEYS = ("title", "question", "homes", "layouts")
 
 
@@ -125,13 +129,14 @@ def _rules(source, key, raw, leaders) -> tuple[tuple[str, str], ...]:
     return tuple(raw.items())
 
 
-def load_drill(path) -> Drill:
-    """Read a drill scenario (a spec with a ``[drill]`` table)."""
+def load_drill(path, overrides=()) -> Drill:
+    """Read a drill scenario (a spec with a ``[drill]`` table); ``overrides``
+    are ``--set KEY=VALUE`` edits of its spec (e.g. ``system.latency_ms=100``)."""
     p = Path(path)
     source = str(p)
     if not bundled.locate(p).is_file():
         raise SpecError(str(bundled.locate(p)), "", "no such drill file")
-    spec = load_spec(p, invariant_names=INVARIANTS)   # the scenario itself must be a valid spec
+    spec = load_spec(p, list(overrides), invariant_names=INVARIANTS)   # the scenario itself must be a valid spec
     d = variants.extra_table(spec, "drill")
     if not isinstance(d, dict):
         raise SpecError(source, "drill", "missing [drill] table; add title, question and homes")
@@ -182,13 +187,15 @@ def _bad_drill_name(name) -> str | None:
     return None
 
 
-def find_drill(name: str, folder=None, near=None) -> Drill:
+def find_drill(name: str, folder=None, near=None, source=None, overrides=()) -> Drill:
     """The drill called ``name``: looked up next to an answer (``near``:
     the answer's folder and its parent), in ``folder``, then in the
-    bundled drills."""
+    bundled drills.  ``source`` is the file that named the drill (an
+    answer): an unknown name is that file's error, not its folder's."""
+    where = str(source or near or folder or DRILLS_DIR)
     bad = _bad_drill_name(name)
     if bad:
-        raise SpecError(str(near or folder or DRILLS_DIR), "drill", f"{bad} (replcheck drill list)")
+        raise SpecError(where, "drill", f"{bad} (replcheck drill list)")
     places = []
     if near is not None:
         places += [Path(near), Path(near).parent]
@@ -198,10 +205,9 @@ def find_drill(name: str, folder=None, near=None) -> Drill:
     for place in places:
         p = place / f"{name}.toml"
         if p.is_file():
-            return load_drill(p)
+            return load_drill(p, overrides)
     known = sorted({p.stem for place in places if place.is_dir() for p in place.glob("*.toml")})
-    raise SpecError(str(near or folder or DRILLS_DIR), "drill", f"unknown drill '{name}'{did_you_mean(name, known)}"
-                                                               " (replcheck drill list)")
+    raise SpecError(where, "drill", f"unknown drill '{name}'{did_you_mean(name, known)} (replcheck drill list)")
 
 
 # ----------------------------------------------------------------- answers
@@ -220,6 +226,7 @@ class Answer:
     merge: str | None = None
     defense: str = ""
     source: str = "<answer>"
+    faults: tuple[tuple[str, object], ...] | None = None   # [faults] over the drill's own (docs/drills/README.md)
 
     @property
     def label(self) -> str:
@@ -230,7 +237,59 @@ class Answer:
             parts.append("home-leader by " + (self.home_by or "the answer's homes"))
         else:
             parts.append("no routing")
+        if self.faults:
+            parts.append("faults " + faults_label(self.faults))
         return " | ".join(parts)
+
+
+def parse_budgets(values, source: str = "--faults") -> tuple:
+    """``--faults`` values (repeatable or comma-separated) as fault budgets:
+    ``none`` (the drill's own faults), or ``key=value`` pairs joined by
+    ``+`` — ``crashes=1``, ``partitions=1+heals=1`` — values read as TOML
+    (``true``, ``["us-east"]``); the keys are checked against each answer
+    like an answer's ``[faults]``."""
+    import tomllib
+    out = []
+    for v in values:
+        if v.strip() == "none":
+            out.append(None)
+            continue
+        pairs = []
+        for part in v.split("+"):
+            key, eq, raw = part.partition("=")
+            key = key.strip()
+            if not eq or not key:
+                raise SpecError(source, "--faults", f"'{v}' is not a budget; write none, crashes=1 or"
+                                                    " partitions=1+heals=1")
+            try:
+                value = tomllib.loads(f"x = {raw.strip()}")["x"]
+            except tomllib.TOMLDecodeError:
+                value = raw.strip()
+            pairs.append((key, _frozen(value)))
+        out.append(tuple(pairs))
+    return tuple(dict.fromkeys(out))
+
+
+def faults_label(faults) -> str:
+    """``crashes=1, partitions=1`` (``none`` for no extra faults)."""
+    return ", ".join(f"{k}={v}" for k, v in faults) if faults else "none"
+
+
+def _frozen(v):
+    """A TOML value as a hashable one (answers are frozen and compared)."""
+    if isinstance(v, dict):
+        return tuple((k, _frozen(x)) for k, x in v.items())
+    if isinstance(v, list):
+        return tuple(_frozen(x) for x in v)
+    return v
+
+
+def _thawed(v):
+    if isinstance(v, tuple) and all(isinstance(x, tuple) and len(x) == 2 and isinstance(x[0], str) for x in v) and v:
+        return {k: _thawed(x) for k, x in v}
+    if isinstance(v, tuple):
+        return [_thawed(x) for x in v]
+    return v
 
 
 def load_answer(path) -> Answer:
@@ -292,9 +351,14 @@ def parse_answer(data: dict, source: str = "<answer>") -> Answer:
     if hub and topology != "star":
         raise SpecError(source, "hub", f"only a star has a hub, not '{topology}'; remove the key")
     layout = choice("layout", LAYOUTS)
+    faults = None
+    if "faults" in data:
+        if not isinstance(data["faults"], dict):
+            raise SpecError(source, "faults", "must be a table, e.g. [faults] crashes = 1 (keys as in a spec's [faults])")
+        faults = tuple((k, _frozen(v)) for k, v in data["faults"].items())
     defense = text("defense")
     return Answer(drill, topology, resolver or CUSTOM_MERGE.name, routing, home_by, homes, layout, hub, merge,
-                  " ".join(defense.split()), source)
+                  " ".join(defense.split()), source, faults)
 
 
 _HINTS = {
@@ -382,11 +446,31 @@ def answer_spec(drill: Drill, answer: Answer, allow_python: bool = False) -> Spe
     if answer.merge and not allow_python:
         raise SpecError(answer.source, "merge", "names a Python merge function, which runs code; pass"
                                                 " --allow-python to run it")
-    spec = drill.spec.variant(**changes)
+    try:
+        spec = drill.spec.variant(**changes)
+    except NotApplicable as e:   # the answer's choice cannot run the drill: the answer is what is wrong
+        raise NotApplicable(answer.source, e.key, f"{e.message} (drill {drill.name} under this answer)") from None
+    if answer.faults:
+        spec = _with_faults(spec, answer)
     if allow_python:
         from dataclasses import replace
         spec = replace(spec, allow_python=True)
     return spec
+
+
+def _with_faults(spec: Spec, answer: Answer) -> Spec:
+    """``spec`` with the answer's ``[faults]`` keys over the drill's own,
+    validated as a spec's ``[faults]`` is — an error names the *answer*
+    file and the key (``faults.crashable[0]: unknown leader ...``)."""
+    from replcheck.model.spec import parse_spec
+    data = variants.source_data(spec)
+    data["faults"] = {**data.get("faults", {}), **{k: _thawed(v) for k, v in answer.faults}}
+    try:
+        return parse_spec(data, answer.source, invariant_names=INVARIANTS)
+    except SpecError as e:
+        if e.key.startswith("faults"):
+            raise
+        raise NotApplicable(answer.source, e.key, e.message) from None
 
 
 # -------------------------------------------------------------------- cost
@@ -576,7 +660,7 @@ def render_check(o: Outcome) -> str:
                    f" ({', '.join(failed)})")
     else:
         out.append("  NOT SETTLED: a search bound cut the check before a verdict")
-    return "\n".join(out)
+    return esc.terminal_lines(out)
 
 
 def render_list(drills) -> str:
@@ -588,7 +672,7 @@ def render_list(drills) -> str:
         out.append(f"  {d.question}")
         out.append(f"  requires {', '.join(d.invariants)}; homes by {homes}{extra}  ({d.path})")
         out.append("")
-    return "\n".join(out).rstrip()
+    return esc.terminal_lines(out).rstrip()
 
 
 # ------------------------------------------------------------------- solve
@@ -603,30 +687,42 @@ class Cell:
     worst_ms: int | None = None
 
 
-def answer_space(drill: Drill, topologies=None, resolvers=None, routings=None):
-    """Every answer the catalogue allows for ``drill``: layout x routing x
-    topology x resolver (routing: ``none`` plus ``home-leader`` by each
-    basis the drill defines homes for)."""
+def answer_space(drill: Drill, topologies=None, resolvers=None, routings=None, faults=None):
+    """Every answer the catalogue allows for ``drill``: fault budget x layout
+    x routing x topology x resolver (routing: ``none`` plus ``home-leader``
+    by each basis the drill defines homes for; ``faults``: the budgets to
+    sweep, each a ``[faults]`` table as pairs, ``None`` for the drill's own)."""
     topologies = tuple(topologies or TOPOLOGIES)
     resolvers = tuple(resolvers or RESOLVERS)
     routes = [("none", None)] + [(ROUTED, b) for b, _ in drill.homes]
     if routings:
         routes = [r for r in routes if (r[0] if r[1] is None else f"{r[0]}:{r[1]}") in routings or r[0] in routings]
-    for layout in (drill.layouts or (None,)):
-        for routing, basis in routes:
-            for t in topologies:
-                for r in resolvers:
-                    yield Answer(drill.name, t, r, routing, basis, None, layout, defense="(solve)",
-                                 source=f"solve {drill.name}")
+    for budget in (faults or (None,)):
+        for layout in (drill.layouts or (None,)):
+            for routing, basis in routes:
+                for t in topologies:
+                    for r in resolvers:
+                        yield Answer(drill.name, t, r, routing, basis, None, layout, defense="(solve)",
+                                     source=f"solve {drill.name}", faults=budget or None)
 
 
-def solve(drill: Drill, topologies=None, resolvers=None, routings=None, progress=None) -> list[Cell]:
-    """Check ``drill`` under every answer of :func:`answer_space`."""
+NOT_STARTED = "not checked: --total-seconds ran out first"
+
+#: The width drill solve's tables wrap at (the resolver lists and n/a reasons).
+WIDTH = 120
+
+
+def solve(drill: Drill, topologies=None, resolvers=None, routings=None, progress=None,
+          budget: Budget = Budget(), faults=None) -> list[Cell]:
+    """Check ``drill`` under every answer of :func:`answer_space`;
+    ``budget`` (``--total-seconds``) bounds them all together: each
+    answer's time is clamped to what is left, and the answers not started
+    once it is spent are ``incomplete`` (:data:`NOT_STARTED`)."""
     for name, given, known in (("--topology", topologies, TOPOLOGIES), ("--resolver", resolvers, RESOLVERS)):
         for x in given or ():
             if x not in known:
                 raise SpecError(str(drill.path), name, f"unknown '{x}'{did_you_mean(x, known)}")
-    space = list(answer_space(drill, topologies, resolvers, routings))
+    space = list(answer_space(drill, topologies, resolvers, routings, faults))
     cells = []
     memo: dict[Spec, Cell] = {}
     stopped = False
@@ -634,10 +730,13 @@ def solve(drill: Drill, topologies=None, resolvers=None, routings=None, progress
         if stopped:   # Ctrl-C / SIGTERM: the answers not reached are reported, not checked
             cells.append(Cell(ans, INTERRUPTED, reason="not checked: the run was interrupted"))
             continue
+        if budget.spent:
+            cells.append(Cell(ans, "incomplete", reason=NOT_STARTED))
+            continue
         if progress:
             progress(n, len(space), ans)
         try:
-            cell, stopped = _solve_one(drill, ans, memo)
+            cell, stopped = _solve_one(drill, ans, memo, budget)
         except KeyboardInterrupt:
             cell, stopped = Cell(ans, INTERRUPTED, reason="not checked: the run was interrupted"), True
         cells.append(cell)
@@ -649,7 +748,7 @@ def solve(drill: Drill, topologies=None, resolvers=None, routings=None, progress
 INTERRUPTED = "interrupted"
 
 
-def _solve_one(drill: Drill, ans: Answer, memo: dict) -> tuple[Cell, bool]:
+def _solve_one(drill: Drill, ans: Answer, memo: dict, budget: Budget = Budget()) -> tuple[Cell, bool]:
     """The cell of one answer, and whether the run was stopped during it."""
     try:
         spec = answer_spec(drill, ans)
@@ -659,7 +758,7 @@ def _solve_one(drill: Drill, ans: Answer, memo: dict) -> tuple[Cell, bool]:
     if key in memo:   # the answer does not change the spec (e.g. no key takes the resolver)
         c = memo[key]
         return Cell(ans, c.verdict, c.failed, c.reason, c.worst_ms), False
-    rep = check(spec)
+    rep = check(budget.bound(spec))
     stopped = rep.cut == "interrupted"
     failed = tuple(r.invariant for r in rep.results if r.verdict == VIOLATED)
     verdict = "fail" if failed else (INTERRUPTED if stopped else "incomplete") \
@@ -670,7 +769,7 @@ def _solve_one(drill: Drill, ans: Answer, memo: dict) -> tuple[Cell, bool]:
     costs = [c.ms for c in cost(spec, rep.system)]
     worst = None if any(c is None for c in costs) else max(costs, default=0)
     cell = Cell(ans, verdict, failed, "", worst)
-    if not stopped:
+    if not stopped and not (verdict == "incomplete" and budget.deadline is not None):   # a clamped run is not the answer's
         memo[key] = cell
     return cell, stopped
 
@@ -694,9 +793,11 @@ def render_solve(drill: Drill, cells: list[Cell]) -> str:
     blocks: dict = {}
     for c in cells:
         a = c.answer
-        blocks.setdefault((a.layout, a.routing, a.home_by), []).append(c)
-    for (layout, routing, basis), group in blocks.items():
-        title = ("rows " + layout + ", " if layout else "") + (f"home-leader by {basis}" if basis else "no routing")
+        blocks.setdefault((a.faults, a.layout, a.routing, a.home_by), []).append(c)
+    swept = len({k[0] for k in blocks}) > 1
+    for (fl, layout, routing, basis), group in blocks.items():
+        title = ((f"faults {faults_label(fl)}, " if swept or fl else "") + ("rows " + layout + ", " if layout else "")
+                 + (f"home-leader by {basis}" if basis else "no routing"))
         topologies = list(dict.fromkeys(c.answer.topology for c in group))
         rows: dict[str, dict[str, Cell]] = {}
         for c in group:
@@ -714,13 +815,25 @@ def render_solve(drill: Drill, cells: list[Cell]) -> str:
                                                                                      for x in kv[0]])]
         if len(table) > 1:
             widths = [max(len(row[i]) for row in table) for i in range(len(topologies))]
-            out += ["  " + "  ".join([*(v.ljust(w) for v, w in zip(row, widths)), row[-1]]) for row in table]
+            for row in table:   # the resolvers column wraps under itself (issue 16: no 600-character rows)
+                lead = "  " + "  ".join(v.ljust(w) for v, w in zip(row, widths)) + "  "
+                if WIDTH - len(lead) < 40:   # wide cells: the resolvers go under the row, indented
+                    out.append(lead.rstrip())
+                    out += textwrap.wrap(row[-1], WIDTH, initial_indent="      ", subsequent_indent="      ",
+                                         break_on_hyphens=False)
+                    continue
+                lines = textwrap.wrap(row[-1], WIDTH - len(lead), break_on_hyphens=False) or [""]
+                out.append(lead + lines[0])
+                out += [" " * len(lead) + more for more in lines[1:]]
         for why, rs in na.items():
-            out.append(f"  n/a {', '.join(rs)}: {why}")
+            out += textwrap.wrap(f"n/a {', '.join(rs)}: {why}", WIDTH, initial_indent="  ", subsequent_indent="      ",
+                                 break_on_hyphens=False)
         out.append("")
     passing = [c for c in cells if c.verdict == "pass"]
     checked = [c for c in cells if c.verdict != "n/a"]
     stopped = sum(1 for c in cells if c.verdict == INTERRUPTED)
+    late = sum(1 for c in cells if c.reason == NOT_STARTED)
     out.append(f"{len(passing)} of {len(checked)} applicable answers pass ({len(cells) - len(checked)} n/a)"
-               + (f"; {stopped} not finished: the run was interrupted (Ctrl-C or SIGTERM)" if stopped else ""))
-    return "\n".join(out)
+               + (f"; {stopped} not finished: the run was interrupted (Ctrl-C or SIGTERM)" if stopped else "")
+               + (f"; {late} not started: --total-seconds ran out (incomplete)" if late else ""))
+    return esc.terminal_lines(out)

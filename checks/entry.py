@@ -18,7 +18,13 @@ def main():
     except KeyboardInterrupt:
         sys.stderr.write("replcheck: interrupted (Ctrl-C or SIGTERM) while starting; nothing was run\n")
         sys.exit(3)
-    cli()
+    try:
+        cli()
+    finally:
+        # The command is over (its output written, its exit code chosen): a Ctrl-C now would only
+        # kill the interpreter while it shuts down (exit -2 instead of the verdict's code).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -20,6 +20,7 @@ own wording uses no syntax of these languages.
 ``mermaid_text`` a Mermaid sequence-diagram message or note (entity codes)
 ``mermaid_alias`` a Mermaid participant's shown name
 ``html_text``    HTML text and attribute values
+``svg_text``     SVG (XML 1.0) text and attribute values (``svg_shown``: the text it shows)
 ``csv_cell``     a CSV cell (OWASP CSV injection)
 ``json_text``    a JSON document written with ``ensure_ascii=False``
 ===============  ==========================================================
@@ -33,7 +34,7 @@ import re
 from replcheck.model.errors import UNSAFE, one_line
 
 __all__ = ["terminal", "md_text", "md_cell", "md_code", "md_fence", "mermaid_text", "mermaid_alias", "html_text",
-           "csv_cell", "json_text", "one_line", "UNSAFE"]
+           "svg_shown", "svg_text", "csv_cell", "json_text", "one_line", "UNSAFE"]
 
 
 def terminal(text) -> str:
@@ -48,6 +49,13 @@ def terminal(text) -> str:
     so ``\\x1b[31mred`` prints as the nine characters ``\\x1b[31mred``.
     """
     return one_line(text)
+
+
+def terminal_lines(lines) -> str:
+    """``lines`` joined for a terminal, each through :func:`terminal`: a
+    line break inside one element (a name or value from the input) is
+    shown as ``\\n``, never starts a new line of the report."""
+    return "\n".join(terminal(line) for line in lines)
 
 
 # CommonMark 0.31 §2.4: any ASCII punctuation may be backslash-escaped, and is
@@ -172,6 +180,39 @@ def html_text(text) -> str:
     character references (HTML Living Standard §13.1.4, ``html.escape``),
     control characters shown as ``\\x1b`` / ``\\n`` escapes."""
     return html.escape(terminal(text), quote=True)
+
+
+# XML 1.0 §2.2 "Characters": a document may not contain the C0 controls other
+# than tab, LF and CR, lone surrogates, U+FFFE or U+FFFF, not even as a
+# character reference; a parser stops at the first one ("not well-formed").
+# terminal() already shows every control character and surrogate as an
+# escape; these two are the rest.
+_XML_NONCHAR = re.compile("[\ufffe\uffff]")
+
+
+def svg_shown(text) -> str:
+    """The characters :func:`svg_text` shows for ``text``, before XML
+    escaping: control characters, separators and bidi marks as ``\\n`` /
+    ``\\x1b`` / ``\\u202e`` escapes (:func:`terminal`), and the XML
+    non-characters U+FFFE / U+FFFF as ``\\ufffe`` / ``\\uffff``.  What an
+    SVG renderer measures and wraps (checks/wrap.py) before escaping each
+    line with :func:`svg_text`, which leaves shown text as it is."""
+    t = terminal(text)
+    return _XML_NONCHAR.sub(lambda m: f"\\u{ord(m.group()):04x}", t) if _XML_NONCHAR.search(t) else t
+
+
+def svg_text(text) -> str:
+    """``text`` as SVG character data or a quoted attribute value in a
+    standalone XML 1.0 document: :func:`svg_shown` (so the document stays
+    well-formed whatever the spec holds), then ``& < > " '`` as character
+    references (``&amp;`` ``&lt;`` ``&gt;`` ``&quot;`` ``&#x27;``), so no
+    user text opens an element, a CDATA section, a comment, an entity or a
+    processing instruction, or ends an attribute.
+
+    >>> svg_text('<script>a&b</script>\\x1b')
+    '&lt;script&gt;a&amp;b&lt;/script&gt;\\\\x1b'
+    """
+    return html.escape(svg_shown(text), quote=True)
 
 
 # OWASP, "CSV Injection": a spreadsheet reads a cell starting with one of

@@ -11,10 +11,11 @@ Markdown, HTML and ITF render this data; none of them recomputes it.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 
 from replcheck.checks import anomalies
-from replcheck.checks.minimize import Minimized, minimize
+from replcheck.checks.minimize import BUDGET_SECONDS, Minimized, minimize
 from replcheck.checks.trace import Step, build_trace
 from replcheck.checks.verdict import VIOLATED, Report, Result
 from replcheck.model import state as st
@@ -134,7 +135,8 @@ def frames(system: System, path, roles: dict[str, str]) -> tuple[Frame, ...]:
     return tuple(out)
 
 
-def explain(report: Report, result: Result, minimise: bool = True) -> Counterexample:
+def explain(report: Report, result: Result, minimise: bool = True,
+            seconds: float | None = BUDGET_SECONDS) -> Counterexample:
     """The counterexample of one violated ``result`` of ``report``.
 
     With ``minimise`` the trace goes through :func:`checks.minimize.minimize`
@@ -146,7 +148,7 @@ def explain(report: Report, result: Result, minimise: bool = True) -> Counterexa
     system = report.system
     mini = None
     if minimise:
-        mini = minimize(system, result.invariant, result.path, result.anomaly)
+        mini = minimize(system, result.invariant, result.path, result.anomaly, seconds)
         if mini.changed:
             v = mini.violation
             trace, _ = build_trace(system, mini.path)
@@ -156,5 +158,8 @@ def explain(report: Report, result: Result, minimise: bool = True) -> Counterexa
 
 
 def counterexamples(report: Report, minimise: bool = True) -> tuple[Counterexample, ...]:
-    """Every violated invariant of ``report``, explained, in report order."""
-    return tuple(explain(report, r, minimise) for r in report.results if r.verdict == VIOLATED and r.trace)
+    """Every violated invariant of ``report``, explained, in report order;
+    their minimisations share one time budget (:data:`BUDGET_SECONDS`)."""
+    deadline = time.monotonic() + BUDGET_SECONDS
+    return tuple(explain(report, r, minimise, max(0.0, deadline - time.monotonic()))
+                 for r in report.results if r.verdict == VIOLATED and r.trace)

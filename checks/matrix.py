@@ -42,6 +42,7 @@ from dataclasses import dataclass
 
 from replcheck.checks import escape as esc
 from replcheck.checks import render_markdown as md
+from replcheck.checks.budget import TOTAL, Budget
 from replcheck.checks.explain import explain
 from replcheck.checks.invariants import INVARIANTS
 from replcheck.checks.verdict import HOLDS, INCOMPLETE, VIOLATED, Report, Result, check, load
@@ -64,7 +65,8 @@ class NotApplicable:
 @dataclass(frozen=True)
 class NotRun:
     """A combination not checked because the run was stopped (Ctrl-C or
-    SIGTERM): each of its cells is ``incomplete (interrupted)``."""
+    SIGTERM: ``incomplete (interrupted)``) or the command's time was spent
+    (``--total-seconds``: ``incomplete (total_seconds)``)."""
 
     reason: str = "interrupted"
     verdict: str = INCOMPLETE
@@ -99,8 +101,13 @@ class Matrix:
     @property
     def interrupted(self) -> bool:
         """Was the run stopped (Ctrl-C, SIGTERM) before every combination was checked?"""
-        return any(isinstance(rep, NotRun) or rep.cut == "interrupted" for rep in self.reports.values()
-                   if not isinstance(rep, NotApplicable))
+        return any(rep.reason == "interrupted" if isinstance(rep, NotRun) else rep.cut == "interrupted"
+                   for rep in self.reports.values() if not isinstance(rep, NotApplicable))
+
+    @property
+    def not_started(self) -> int:
+        """Combinations not started because ``--total-seconds`` was spent."""
+        return sum(1 for rep in self.reports.values() if isinstance(rep, NotRun) and rep.reason == TOTAL)
 
     @property
     def verdicts(self) -> list[str]:
@@ -149,15 +156,20 @@ def combination(spec, resolver: str, topology: str) -> Spec:
     return spec.variant(resolver=resolver, retype_keys="declared", topology=topology, presets="retry")
 
 
-def run(path, resolvers=None, topologies=None, invariants=None, progress=None) -> Matrix:
+def run(path, resolvers=None, topologies=None, invariants=None, progress=None, budget: Budget = Budget(),
+        max_seconds: float | None = None, overrides=()) -> Matrix:
     """Check the spec at ``path`` under every combination.
 
     ``resolvers`` default to the whole catalogue (:data:`RESOLVERS`),
     ``topologies`` to the spec's own, ``invariants`` to the spec's.
     ``progress(done, total, topology, resolver)`` is called before each
-    combination.
+    combination.  ``budget`` (``--total-seconds``) bounds the whole matrix:
+    each combination's time is clamped to what is left, and those not
+    started once it is spent are ``incomplete (total_seconds)``;
+    ``max_seconds`` replaces the spec's ``[bounds] max_seconds`` for each;
+    ``overrides`` are ``--set KEY=VALUE`` edits of the base spec.
     """
-    base = load(path)
+    base = load(path, list(overrides))
     resolvers = _names(base, "--resolver", tuple(resolvers or RESOLVERS), RESOLVERS, "replcheck list resolvers")
     topologies = _names(base, "--topology", tuple(topologies or (base.topology,)), TOPOLOGIES,
                         "replcheck list topologies")
@@ -170,6 +182,9 @@ def run(path, resolvers=None, topologies=None, invariants=None, progress=None) -
         for r in resolvers:
             if stopped:   # Ctrl-C / SIGTERM: the rest is reported as not run, not checked
                 reports[(t, r)] = NotRun()
+                continue
+            if budget.spent:
+                reports[(t, r)] = NotRun(TOTAL)
                 continue
             if progress:
                 progress(len(reports), total, t, r)
@@ -184,7 +199,7 @@ def run(path, resolvers=None, topologies=None, invariants=None, progress=None) -
                 reports[(t, r)], stopped = NotRun(), True
                 continue
             try:
-                reports[(t, r)] = rep = check(spec, invariants)
+                reports[(t, r)] = rep = check(budget.bound(spec.with_bounds(max_seconds=max_seconds)), invariants)
             except KeyboardInterrupt:   # stopped outside the search (building the system, a replay)
                 reports[(t, r)], stopped = NotRun(), True
                 continue
@@ -224,20 +239,44 @@ def topology_label(m: Matrix, topology: str) -> str:
 
 
 def render_text(m: Matrix) -> str:
-    """The tables for a terminal (names from the spec through
-    :func:`checks.escape.terminal`)."""
+    """One table for a terminal (issue 16): a row per resolver, a column per
+    (topology, invariant); an n/a cell carries a footnote number whose
+    reason is listed once below the table.  Names from the spec go through
+    :func:`checks.escape.terminal`."""
     t_ = esc.terminal
-    out = [t_(f"{m.base.source}: {m.base.name}") + f" - {len(m.resolvers)} resolvers x {len(m.topologies)} topologies",
-           ""]
-    for t in m.topologies:
-        rows = [["resolver", *m.invariants]]
-        rows += [[r, *(cell_text(m.result(t, r, i)) for i in m.invariants)] for r in m.resolvers]
-        rows = [[t_(v) for v in row] for row in rows]
-        widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
-        out.append(f"topology: {t_(topology_label(m, t))}")
-        out += ["  " + "  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in rows]
-        out += [f"  n/a {t_(x)}" for x in not_applicable(m, t)]
+    nr, nt = len(m.resolvers), len(m.topologies)
+    out = [t_(f"{m.base.source}: {m.base.name}") + f" - {nr} resolver{'s' if nr != 1 else ''} x {nt}"
+           f" topolog{'ies' if nt != 1 else 'y'}", ""]
+    notes: dict[str, int] = {}
+
+    def cell(t, r, i):
+        res = m.result(t, r, i)
+        if isinstance(res, NotApplicable):
+            n = notes.setdefault(res.reason, len(notes) + 1)
+            return f"n/a [{n}]"
+        return cell_text(res)
+
+    cols = [(t, i) for t in m.topologies for i in m.invariants]
+    heads = [["", *(topology_label(m, t) if k == 0 else "" for t in m.topologies
+                    for k, _ in enumerate(m.invariants))],
+             ["resolver", *(i for _, i in cols)]]
+    rows = [[r, *(cell(t, r, i) for t, i in cols)] for r in m.resolvers]
+    table = [[t_(v) for v in row] for row in heads + rows]
+    if len(m.topologies) == 1:
+        table = table[1:]   # one topology: it is in the title line, no spanning header
+        out.insert(1, f"topology: {t_(topology_label(m, m.topologies[0]))}")
+    widths = [max(len(row[c]) for row in table) for c in range(len(table[0]))]
+    out += ["  " + "  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in table]
+    if notes:
         out.append("")
+        by_reason: dict[str, list[str]] = {}
+        for t in m.topologies:
+            for r in m.resolvers:
+                rep = m.report(t, r)
+                if isinstance(rep, NotApplicable) and r not in by_reason.setdefault(rep.reason, []):
+                    by_reason[rep.reason].append(r)
+        for reason, n in notes.items():
+            out.append(t_(f"  [{n}] {', '.join(by_reason.get(reason, []))}: {reason}"))
     return "\n".join(out).rstrip()
 
 
@@ -294,7 +333,8 @@ def rows(m: Matrix) -> list[dict]:
                 if isinstance(res, NotApplicable):
                     row["message"] = res.reason
                 elif isinstance(m.report(t, r), NotRun):
-                    row.update(bound=res.bound, message="not checked: the run was interrupted")
+                    row.update(bound=res.bound, message="not checked: the run was interrupted"
+                               if res.bound == "interrupted" else "not checked: --total-seconds ran out first")
                 else:
                     row.update(anomaly=res.anomaly, bound=res.bound, message=res.message, vacuous=res.vacuous,
                                steps=len(res.trace) if res.trace is not None else None, culprits=list(res.culprits))

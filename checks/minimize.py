@@ -18,7 +18,10 @@ and keep a removal only when the shorter trace
   there and ``replcheck replay`` would otherwise refuse the trace.
 
 The result is never longer than the input and is 1-minimal: no single
-further event (or whole operation) can be dropped.
+further event (or whole operation) can be dropped — unless the pass ran
+out of its time budget (:data:`BUDGET_SECONDS` per counterexample, a bound
+like any other, docs/rendering.md): it then keeps the shortest trace found
+so far, which still replays and violates, and says it may not be minimal.
 
 Decision (documented in ``docs/rendering.md``): we never relax quiescence.
 A BFS counterexample is already a shortest path, and every quiescent run of
@@ -31,12 +34,17 @@ by other engines, and from traces read back from files.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from replcheck.checks.invariants import INVARIANTS
 from replcheck.model import state as st
 from replcheck.model.search import QUIESCENT
 from replcheck.model.system import MSG_MASK, System
+
+#: Seconds one counterexample's minimisation may take (docs/rendering.md,
+#: "Minimised traces"): a long depth-first trace needs O(n^2) replays.
+BUDGET_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,7 @@ class Minimized:
     path: tuple[int, ...]
     dropped: tuple[int, ...]
     violation: object
+    stopped: bool = False   # the time budget ran out: the kept trace may not be 1-minimal
 
     @property
     def changed(self) -> bool:
@@ -60,6 +69,11 @@ class Minimized:
 
     def note(self) -> str:
         """One sentence for the renderings."""
+        if self.stopped:
+            n = len(self.dropped)
+            return (f"minimisation stopped at its time budget ({BUDGET_SECONDS:g} s per report): dropped {n}"
+                    f" event{'s' if n != 1 else ''}; the {len(self.path)} steps shown still reproduce the"
+                    " violation on replay but may not all be needed")
         if not self.dropped:
             why = (" (every quiescent run commits every write and delivers every replication message)"
                    if INVARIANTS[self.invariant].scope == QUIESCENT else "")
@@ -123,7 +137,8 @@ def _replay(system: System, keys) -> tuple[tuple[int, ...], object] | None:
     return tuple(path), state
 
 
-def minimize(system: System, invariant: str, path, anomaly: str | None = None) -> Minimized:
+def minimize(system: System, invariant: str, path, anomaly: str | None = None,
+             seconds: float | None = BUDGET_SECONDS) -> Minimized:
     """Drop events from ``path`` while ``invariant`` stays violated on replay.
 
     Parameters
@@ -133,6 +148,8 @@ def minimize(system: System, invariant: str, path, anomaly: str | None = None) -
     path : action codes of a violating trace (``Result.path``).
     anomaly : keep only shorter traces that show this anomaly (default: the
         anomaly at the end of ``path``).
+    seconds : the time budget (``None``: none); when it runs out the
+        shortest trace found so far is kept and ``stopped`` is set.
 
     Notes
     -----
@@ -165,17 +182,25 @@ def minimize(system: System, invariant: str, path, anomaly: str | None = None) -
     if anomaly is None:
         anomaly = best_v.anomaly
     numbered = list(enumerate(keys, 1))
+    deadline = None if seconds is None else time.monotonic() + seconds
+    stopped = False
     changed = True
-    while changed:
+    while changed and not stopped:
         changed = False
         # Whole operations first: an op and every delivery of its write.
         for w in sorted({_key_write(system, k) for _, k in numbered} - {-1}, reverse=True):
+            if deadline is not None and time.monotonic() > deadline:
+                stopped = True
+                break
             cand = [(i, k) for i, k in numbered if _key_write(system, k) != w]
             if cand and len(cand) < len(numbered):
                 got = verdict([k for _, k in cand])
                 if got is not None:
                     numbered, (best_path, best_v), changed = cand, got, True
         for pos in range(len(numbered) - 1, -1, -1):
+            if stopped or deadline is not None and time.monotonic() > deadline:
+                stopped = True
+                break
             if pos >= len(numbered):
                 continue
             cand = numbered[:pos] + numbered[pos + 1:]
@@ -184,4 +209,4 @@ def minimize(system: System, invariant: str, path, anomaly: str | None = None) -
                 numbered, (best_path, best_v), changed = cand, got, True
     kept = {i for i, _ in numbered}
     dropped = tuple(i for i in range(1, len(keys) + 1) if i not in kept)
-    return Minimized(invariant, len(keys), tuple(best_path), dropped, best_v)
+    return Minimized(invariant, len(keys), tuple(best_path), dropped, best_v, stopped)

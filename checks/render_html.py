@@ -1,13 +1,16 @@
 """HTML rendering: one self-contained page to step through a counterexample.
 
 Everything is inline (CSS, JavaScript, SVG); the page fetches nothing.
-Each counterexample is a viewer: the anomaly explained at the top, a
-sequence diagram as SVG (one vertical lane per leader; a commit is a dot on
-its leader's lane, a replication delivery an arrow from sender to receiver,
-crossed when the write loses; the lost write red, the culprits amber), and
-a step slider with previous/next buttons that highlight the current event
-and show every leader's values, held writes, clock, version vector and
-applied writes at that step.  Pure: returns a string.
+The verdicts and the anomaly explained come first; then each
+counterexample is a viewer: step controls, a sequence diagram (a row per
+step: the lanes' slice as SVG, one vertical lane per leader, a commit a dot
+on its leader's lane, a replication delivery an arrow from sender to
+receiver, crossed when the write loses; beside it the step's full label,
+wrapped; the lost write red, the culprits amber), and every leader's
+values, held writes, clock, version vector and applied writes at the
+current step.  The search statistics and engine notes are last, collapsed.
+Laid out for a 1280 x 720 screen: the controls and the diagram above the
+fold, the arrow keys working from the start.  Pure: returns a string.
 """
 
 from __future__ import annotations
@@ -19,51 +22,71 @@ import json
 from replcheck.checks.escape import html_text as escape   # html.escape, control characters shown visibly
 from replcheck.checks.escape import terminal
 from replcheck.checks.explain import Counterexample, counterexamples
-from replcheck.checks.render_markdown import MESSAGE_KINDS, ROLE_LABEL, anchor_id
-from replcheck.checks.render_text import stats_line, system_line
+from replcheck.checks.render_markdown import MESSAGE_KINDS, ROLE_LABEL, _outcome, anchor_id
+from replcheck.checks.render_text import also_text, stats_line, system_line
 from replcheck.checks.trace import event_write
 from replcheck.checks.verdict import HOLDS, INCOMPLETE, Report
 
-LANE = 300        # px between leader lanes
-ROW = 44          # px per step
-TOP = 64          # px above the first step
-LABEL_MAX = 46    # characters of an event label in the SVG (full text in a tooltip)
+LANE = 110        # px between leader lanes in the diagram
+MAX_LANES = 16    # model.spec.MAX_LEADERS: one CSS rule per lane count (the policy allows no style attribute)
 
 CSS = """
-body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1f2937;background:#f8fafc}
-main{max-width:1200px;margin:0 auto;padding:20px 24px 48px}
-h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.2em;margin:1.4em 0 .4em}
-.sys,.stats{color:#475569;font-size:.9em}.desc{font-style:italic}
-table{border-collapse:collapse;margin:.4em 0}td,th{border:1px solid #cbd5e1;padding:4px 8px;text-align:left;vertical-align:top}
-th{background:#e2e8f0}.v-holds{color:#15803d}.v-violated{color:#b91c1c;font-weight:600}.v-incomplete{color:#a16207}
-.explain{border-left:6px solid #dc2626;background:#fef2f2;padding:10px 14px;margin:10px 0;border-radius:4px}
-.explain p{margin:.3em 0}.mini{color:#475569;font-size:.9em}
-.viewer{background:#fff;border:1px solid #cbd5e1;border-radius:6px;padding:12px 16px;margin:14px 0}
-.controls{display:flex;gap:10px;align-items:center;margin:8px 0;flex-wrap:wrap}
-.controls button{font:inherit;padding:4px 12px;border:1px solid #94a3b8;border-radius:4px;background:#f1f5f9;cursor:pointer}
+*{box-sizing:border-box}
+body{font:15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1f2937;background:#f8fafc;
+overflow-wrap:anywhere}
+main{max-width:1200px;margin:0 auto;padding:6px 20px 40px}
+h1{font-size:1.25em;margin:0}h2{font-size:1.1em;margin:0 0 .3em}
+.sys,.stats{color:#475569;font-size:.85em;margin:.1em 0}.desc{font-style:italic;font-size:.9em;margin:.1em 0}
+.verdicts{list-style:none;display:flex;flex-wrap:wrap;gap:4px 18px;margin:.3em 0;padding:0;font-size:.95em}
+.v-holds{color:#15803d}.v-violated{color:#b91c1c;font-weight:700}.v-incomplete{color:#a16207}
+.explain{border-left:6px solid #dc2626;background:#fef2f2;padding:4px 12px;margin:4px 0;border-radius:4px}
+.explain p{margin:.1em 0}.mini{color:#475569;font-size:.85em}
+.viewer{background:#fff;border:1px solid #cbd5e1;border-radius:6px;padding:6px 14px;margin:6px 0}
+.viewer:focus{outline:none}.viewer:focus-visible{outline:2px solid #2563eb}
+.controls{display:flex;gap:10px;align-items:center;margin:4px 0;flex-wrap:wrap}
+.controls button{font:inherit;padding:3px 12px;border:1px solid #94a3b8;border-radius:4px;background:#f1f5f9;cursor:pointer}
 .controls button:disabled{opacity:.4;cursor:default}.controls input{flex:1;min-width:160px}
-.event-text{min-height:1.5em;font-weight:500}.diagram{overflow-x:auto}
-svg text{font:12px system-ui,sans-serif;fill:#1f2937}svg .lane{stroke:#94a3b8;stroke-width:2}
-svg .head rect{fill:#e0e7ff;stroke:#6366f1}svg .head text{font-weight:600;font-size:13px}
-svg .ev line{stroke:#334155;stroke-width:1.6}svg .ev circle{fill:#334155}
-svg .ev.role-lost .box{fill:#fecaca}svg .ev.role-culprit .box{fill:#fde68a}svg .box{fill:transparent}
-svg .ev .cross{stroke:#dc2626;stroke-width:2.4}svg .ev .fault{fill:#7c3aed}svg .ev.future{opacity:.22}
-svg .ev.current .box{stroke:#2563eb;stroke-width:2.5}svg .ev.current text{font-weight:700}
-svg .ev.current line{stroke:#2563eb;stroke-width:3}svg .ev.current circle{fill:#2563eb}svg .ev{cursor:pointer}
-.states td.changed{background:#dbeafe}.states tr.crashed th::after{content:" (crashed)";color:#b91c1c}.flight{color:#475569;font-size:.9em}
-.tag{display:inline-block;font-size:.75em;padding:0 6px;border-radius:8px;margin-left:6px}
+.pos{font-variant-numeric:tabular-nums}.hint{color:#64748b;font-size:.85em}
+.event-text{min-height:1.4em;font-weight:500;margin:0 0 4px}
+.diagram{max-height:calc(100vh - 140px);overflow:auto;border:1px solid #e2e8f0;border-radius:4px}
+.seq{position:relative}
+.heads{display:flex;position:sticky;top:0;z-index:1;background:#fff;border-bottom:1px solid #e2e8f0}
+.head{flex:none;width:""" + str(LANE) + """px;padding:3px 4px;text-align:center;font-weight:600;font-size:.9em}
+.head span{display:inline-block;background:#e0e7ff;border:1px solid #6366f1;border-radius:4px;padding:0 6px;max-width:100%}
+.ev{position:relative;min-height:28px;padding:3px 10px 3px 0;display:flex;align-items:center;cursor:pointer}
+.ev>svg{position:absolute;left:0;top:0;height:100%;overflow:visible}
+.ev .label{flex:1;min-width:0}
+.ev.role-lost{background:#fee2e2}.ev.role-culprit{background:#fef3c7}
+.ev.current{background:#dbeafe;box-shadow:inset 0 0 0 2px #2563eb}.ev.current .label{font-weight:700}
+.ev.role-lost.current{background:#fecaca}.ev.role-culprit.current{background:#fde68a}
+.ev.future{opacity:.35}
+svg .lane{stroke:#94a3b8;stroke-width:2}svg .msg{stroke:#334155;stroke-width:1.8}svg .dot,svg .tip{fill:#334155}
+svg .cross{stroke:#dc2626;stroke-width:2.4;fill:none}svg .fault{fill:#7c3aed}
+.role-lost svg .dot{fill:#dc2626}.role-culprit svg .dot{fill:#d97706}
+.current svg .msg{stroke:#2563eb;stroke-width:3}.current svg .dot,.current svg .tip{fill:#2563eb}
+.states-box{overflow-x:auto}.states{width:100%}
+table{border-collapse:collapse;margin:.3em 0}td,th{border:1px solid #cbd5e1;padding:1px 8px;text-align:left;vertical-align:top}
+th{background:#e2e8f0}
+.states td.changed{background:#dbeafe}.states tr.crashed th::after{content:" (crashed)";color:#b91c1c}.flight{color:#475569;font-size:.9em;margin:.2em 0}
+.tag{display:inline-block;font-size:.75em;padding:0 6px;border-radius:8px;margin-left:6px;vertical-align:middle}
 .tag-lost{background:#fecaca}.tag-culprit{background:#fde68a}
-"""
+.verdict-line{display:flex;flex-wrap:wrap;align-items:baseline;gap:0 24px}
+details.engine{color:#475569;font-size:.85em}details.engine summary{cursor:pointer}
+details.engine[open]{flex-basis:100%}details.engine .stats{white-space:pre-wrap}
+""" + "".join(f".lanes-{n} .ev{{padding-left:{n * LANE + 12}px}}.lanes-{n}{{min-width:{n * LANE + 280}px}}"
+              for n in range(1, MAX_LANES + 1)) + "\n"
 
 JS = r"""
 (function(){
+  var viewers = Array.prototype.slice.call(document.querySelectorAll('.viewer')), active = viewers[0];
   function show(v, i){
     var data = v._frames, n = data.frames.length - 1;
     i = Math.max(0, Math.min(n, i)); v._step = i;
-    var f = data.frames[i];
+    var f = data.frames[i], cur = null;
     v.querySelectorAll('.ev').forEach(function(g){
       var s = +g.getAttribute('data-step');
       g.classList.toggle('current', s === i); g.classList.toggle('future', s > i);
+      if (s === i) cur = g;
     });
     v.querySelector('.slider').value = i;
     v.querySelector('.pos').textContent = 'step ' + i + ' of ' + n;
@@ -83,28 +106,46 @@ JS = r"""
       });
     });
     v.querySelector('.flight').textContent = f.in_flight.length ? 'In flight: ' + f.in_flight.join('; ') : 'In flight: nothing';
+    if (v === viewers[0]) fit();   // the step's sentence above may have changed height
+    if (cur) {   // keep the current step in view inside the diagram's box, never scrolling the page
+      var box = v.querySelector('.diagram'), b = box.getBoundingClientRect(), r = cur.getBoundingClientRect();
+      var top = b.top + v.querySelector('.heads').offsetHeight;
+      if (r.top < top || r.bottom - r.top > b.bottom - top) box.scrollTop -= top - r.top;
+      else if (r.bottom > b.bottom) box.scrollTop += r.bottom - b.bottom;
+    }
   }
-  document.querySelectorAll('.viewer').forEach(function(v){
+  // The first diagram ends above the fold: its box scrolls (with the current step kept in view) rather than
+  // push the rest of the trace below the screen's edge.
+  function fit(){
+    var box = viewers[0].querySelector('.diagram');
+    box.style.maxHeight = Math.max(200, window.innerHeight - (box.getBoundingClientRect().top + window.scrollY) - 10) + 'px';
+  }
+  viewers.forEach(function(v){
     v._frames = JSON.parse(v.querySelector('script.frames').textContent);
     v.querySelector('.prev').addEventListener('click', function(){ show(v, v._step - 1); });
     v.querySelector('.next').addEventListener('click', function(){ show(v, v._step + 1); });
     v.querySelector('.slider').addEventListener('input', function(e){ show(v, +e.target.value); });
     v.querySelectorAll('.ev').forEach(function(g){ g.addEventListener('click', function(){ show(v, +g.getAttribute('data-step')); }); });
-    v.addEventListener('keydown', function(e){
-      if (e.key === 'ArrowRight') { show(v, v._step + 1); e.preventDefault(); }
-      if (e.key === 'ArrowLeft') { show(v, v._step - 1); e.preventDefault(); }
-    });
+    v.addEventListener('pointerdown', function(){ active = v; });
+    v.addEventListener('focusin', function(){ active = v; });
     show(v, 0);
+  });
+  if (viewers.length) window.addEventListener('resize', fit);
+  // The arrow keys work from the start, without a click: on the page, they step the viewer last used (the first
+  // at first); the slider keeps its own arrow keys (it moves and reports itself).
+  document.addEventListener('keydown', function(e){
+    if (!active || e.altKey || e.ctrlKey || e.metaKey || e.target.closest && e.target.closest('input,textarea,select')) return;
+    var v = e.target.closest && e.target.closest('.viewer') || active;
+    var to = {ArrowRight: v._step + 1, ArrowLeft: v._step - 1, Home: 0, End: v._frames.frames.length - 1}[e.key];
+    if (to === undefined) return;
+    show(v, to); e.preventDefault();
   });
 })();
 """
 
 
-def _short(text: str) -> str:
-    return text if len(text) <= LABEL_MAX else text[:LABEL_MAX - 1] + "\u2026"
-
-
-def _svg_label(cx: Counterexample, f) -> str:
+def _label(cx: Counterexample, f) -> str:
+    """A step's label in the diagram, in full (the row wraps it)."""
     ev = f.step.event
     if ev.kind not in MESSAGE_KINDS and ev.kind != "commit":
         return f"{f.index}. {f.step.text}"
@@ -116,66 +157,63 @@ def _svg_label(cx: Counterexample, f) -> str:
     elif ev.kind == "lose":
         text = f"{f.index}. {ev.op} {value} (ts {ts}) lost in transit"
     else:
-        verb = {"discarded": "loses", "dropped": "dropped", "duplicate": "already held", "sibling": "sibling",
-                "overwrote": "overwrites", "overwrote-later": "overwrites LATER", "skipped": "skipped (no row)", "superseded": "supersedes",
-                "applied": "applied"}.get(ev.outcome, ev.outcome)
+        verb = _outcome(ev)   # as the Markdown's diagram says it: "overwrites concurrent alice", "loses to bob"
         if ev.kind == "duplicate":
             verb += " (copy stays)"
         text = f"{f.index}. {ev.op} {value} (ts {ts}) {verb}"
     return text
 
 
-def sequence_svg(cx: Counterexample) -> str:
-    """The counterexample as an SVG sequence diagram, one ``<g class="ev">``
-    per step (``data-step`` = its number) for the viewer to highlight."""
+def _at(x: int, shape: str) -> str:
+    """``shape`` (a path around 0,0) drawn at lane ``x``, halfway down the row
+    (a nested SVG: a path's coordinates cannot be percentages)."""
+    return f'<svg x="{x}" y="50%" overflow="visible">{shape}</svg>'
+
+
+def _strip(cx: Counterexample, f, lanes: dict[str, int], width: int) -> str:
+    """One step's slice of the lanes: the leaders' lines, and what the step
+    draws on them; as tall as its row, however its label wraps."""
+    ev = f.step.event
+    out = [f'<svg class="strip" width="{width}" aria-hidden="true">']
+    out += [f'<line class="lane" x1="{x}" y1="0" x2="{x}" y2="100%"/>' for x in lanes.values()]
+    at = lanes[ev.leader]
+    if ev.kind == "commit":
+        out.append(f'<circle class="dot" cx="{at}" cy="50%" r="6"/>')
+    elif ev.kind not in MESSAGE_KINDS:   # a fault or repair: a diamond on the leader (both leaders of a cut pair)
+        for x in [at] + ([lanes[ev.src]] if ev.src else []):
+            out.append(_at(x, '<path class="fault" d="M0,-8 L8,0 L0,8 L-8,0 z"/>'))
+    else:
+        src = lanes[ev.src]
+        d = 1 if at > src else -1
+        dash = ' stroke-dasharray="5,4"' if ev.outcome in ("duplicate", "dropped") or ev.kind == "lose" else ""
+        out.append(f'<line class="msg" x1="{src}" y1="50%" x2="{at - 8 * d}" y2="50%"{dash}/>')
+        if ev.outcome in ("discarded", "dropped"):
+            out.append(_at(at, '<path class="cross" d="M-6,-6 L6,6 M-6,6 L6,-6"/>'))
+        else:
+            out.append(_at(at, f'<path class="tip" d="M0,0 L{-10 * d},-5 L{-10 * d},5 z"/>'))
+    out.append("</svg>")
+    return "".join(out)
+
+
+def sequence(cx: Counterexample) -> str:
+    """The counterexample as a sequence diagram: a row of lane heads, then
+    one ``<div class="ev">`` per step (``data-step`` = its number) for the
+    viewer to highlight: the lanes' slice (SVG, as tall as the row) and the
+    step's full label, which wraps (HTML) instead of being cut."""
     system = cx.system
-    n = len(cx.steps)
-    x = {name: 40 + LANE // 2 + i * LANE for i, name in enumerate(system.leaders)}
-    width = 80 + LANE * system.n + 120
-    height = TOP + ROW * (n + 1)
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="seq" width="{width}" height="{height}"'
-           f' viewBox="0 0 {width} {height}" role="img" aria-label="sequence diagram">',
-           '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="10" markerHeight="10"'
-           ' markerUnits="userSpaceOnUse" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#334155"/></marker></defs>']
-    for name, lx in x.items():
-        out.append(f'<g class="head" data-leader="{escape(name)}"><rect x="{lx - 70}" y="8" width="140" height="30"'
-                   f' rx="5"/><text x="{lx}" y="28" text-anchor="middle">{escape(name)}</text></g>')
-        out.append(f'<line class="lane" x1="{lx}" y1="38" x2="{lx}" y2="{height - 8}"/>')
+    n = min(system.n, MAX_LANES)
+    lanes = {name: LANE // 2 + i * LANE for i, name in enumerate(system.leaders)}
+    width = LANE * system.n
+    out = [f'<div class="seq lanes-{n}">', '<div class="heads">']
+    out += [f'<div class="head" data-leader="{escape(name)}"><span>{escape(name)}</span></div>'
+            for name in system.leaders]
+    out.append("</div>")
     for f in cx.steps:
         ev = f.step.event
-        y = TOP + ROW * (f.index - 1) + ROW // 2
         role = f" role-{f.role}" if f.role else ""
-        label = escape(_short(_svg_label(cx, f)))
-        out.append(f'<g class="ev{role}" data-step="{f.index}" data-kind="{ev.kind}" data-op="{escape(ev.op)}">'
-                   f'<title>{escape(f"{f.index}. {f.step.text}")}</title>')
-        at = x[ev.leader]
-        if ev.kind not in MESSAGE_KINDS and ev.kind != "commit":
-            # A fault or repair: a diamond on the leader (both leaders of a cut pair).
-            lanes = [at] + ([x[ev.src]] if ev.src else [])
-            lo = min(lanes)
-            out.append(f'<rect class="box" x="{lo - 12}" y="{y - 15}" width="{max(lanes) - lo + 24 + 7 * len(label)}"'
-                       ' height="30" rx="5"/>')
-            for lx in lanes:
-                out.append(f'<path class="fault" d="M{lx},{y - 8} L{lx + 8},{y} L{lx},{y + 8} L{lx - 8},{y} z"/>')
-            out.append(f'<text x="{max(lanes) + 12}" y="{y + 4}">{label}</text>')
-        elif ev.kind == "commit":
-            w = 24 + int(6.8 * len(_short(_svg_label(cx, f))))
-            out.append(f'<rect class="box" x="{at - 12}" y="{y - 15}" width="{w}" height="30" rx="5"/>')
-            out.append(f'<circle cx="{at}" cy="{y}" r="6"/><text x="{at + 12}" y="{y + 4}">{label}</text>')
-        else:
-            src = x[ev.src]
-            lo, hi = min(src, at), max(src, at)
-            out.append(f'<rect class="box" x="{lo}" y="{y - 22}" width="{hi - lo}" height="30" rx="5"/>')
-            end = at - 8 if at > src else at + 8
-            dash = ' stroke-dasharray="5,4"' if ev.outcome in ("duplicate", "dropped") or ev.kind == "lose" else ""
-            marker = "" if ev.outcome in ("discarded", "dropped") else ' marker-end="url(#arrow)"'
-            out.append(f'<line x1="{src}" y1="{y}" x2="{end}" y2="{y}"{dash}{marker}/>')
-            if ev.outcome in ("discarded", "dropped"):
-                out.append(f'<path class="cross" d="M{at - 6},{y - 6} L{at + 6},{y + 6} M{at - 6},{y + 6}'
-                           f' L{at + 6},{y - 6}"/>')
-            out.append(f'<text x="{(src + at) // 2}" y="{y - 6}" text-anchor="middle">{label}</text>')
-        out.append("</g>")
-    out.append("</svg>")
+        out.append(f'<div class="ev{role}" data-step="{f.index}" data-kind="{ev.kind}" data-op="{escape(ev.op)}">'
+                   f'{_strip(cx, f, lanes, width)}<span class="label">{escape(_label(cx, f))}</span></div>')
+    out.append("</div>")
     return "\n".join(out)
 
 
@@ -224,7 +262,8 @@ def explanation(cx: Counterexample) -> str:
 
 def viewer(cx: Counterexample, anchor: str, explain: bool = True) -> str:
     """One counterexample: explanation (unless the page already shows it
-    above), SVG diagram, controls, state table."""
+    above), the step controls, the diagram (:func:`sequence`), the state
+    table."""
     system = cx.system
     n = len(cx.steps)
     rows = []
@@ -243,31 +282,36 @@ def viewer(cx: Counterexample, anchor: str, explain: bool = True) -> str:
         explanation(cx) if explain else "",
         f'<div class="controls"><button type="button" class="prev">&#9664; previous</button>'
         f'<input type="range" class="slider" min="0" max="{n}" value="0" aria-label="step">'
-        f'<button type="button" class="next">next &#9654;</button><span class="pos"></span></div>',
-        '<p class="event-text"></p>',
-        f'<div class="diagram">{sequence_svg(cx)}</div>',
-        '<table class="states"><thead><tr><th>leader</th><th>shows</th><th>writes held</th><th>clock</th>'
-        '<th>version vector</th><th>applied</th></tr></thead><tbody>',
+        f'<button type="button" class="next">next &#9654;</button><span class="pos"></span>'
+        '<span class="hint">arrow keys step; click a step to jump</span></div>',
+        '<p class="event-text" aria-live="polite"></p>',
+        f'<div class="diagram">{sequence(cx)}</div>',
+        '<div class="states-box"><table class="states"><thead><tr><th>leader</th><th>shows</th><th>writes held</th>'
+        '<th>clock</th><th>version vector</th><th>applied</th></tr></thead><tbody>',
         *rows,
-        "</tbody></table>",
+        "</tbody></table></div>",
         '<p class="flight"></p>',
         f'<script type="application/json" class="frames">{_script_json(frames_json(cx))}</script>',
         "</section>"])
 
 
 def _verdicts(report: Report, links: dict[str, str]) -> str:
-    rows = ['<table class="verdicts"><tr><th>invariant</th><th>verdict</th><th>anomaly / bound</th></tr>']
+    """One line: each invariant and its verdict (VIOLATED linking to its viewer)."""
+    items = ['<ul class="verdicts">']
     for r in report.results:
         if r.verdict == HOLDS:
             what = ""
         elif r.verdict == INCOMPLETE:
-            what = f"search cut by {escape(r.bound or '')}"
+            what = f" (search cut by {escape(r.bound or '')})"
         else:
-            what = f'<a href="#{links[r.invariant]}">{escape(r.anomaly or "")}</a>' if r.invariant in links \
-                else escape(r.anomaly or "")
-        rows.append(f'<tr><td>{escape(r.invariant)}</td><td class="v-{r.verdict}">{r.verdict}</td><td>{what}</td></tr>')
-    rows.append("</table>")
-    return "".join(rows)
+            what = f' <a href="#{links[r.invariant]}">{escape(r.anomaly or "")}</a>' if r.invariant in links \
+                else f" {escape(r.anomaly or '')}"
+            also = also_text(r).strip()   # every anomaly kind found, as the text report says (issue 13)
+            what += f" {escape(also)}" if also else ""
+        shown = "VIOLATED" if r.verdict not in (HOLDS, INCOMPLETE) else r.verdict
+        items.append(f'<li>{escape(r.invariant)} <span class="v-{r.verdict}">{shown}</span>{what}</li>')
+    items.append("</ul>")
+    return "".join(items)
 
 
 def report_section(report: Report, minimise: bool = True, invariants=None, prefix: str = "") -> str:
@@ -278,13 +322,11 @@ def report_section(report: Report, minimise: bool = True, invariants=None, prefi
     if s.description:
         out.append(f'<p class="desc">{escape(s.description)}</p>')
     out.append(f'<p class="sys"><code>{escape(s.source)}</code> &middot; {escape(system_line(report))}</p>')
-    # The anomaly first: what a student should take away, then the evidence.
+    # The verdicts and the anomaly first: what a student should take away, then the evidence;
+    # the engine's notes last, collapsed.
+    out.append(f'<div class="verdict-line">{_verdicts(report, links)}<details class="engine"><summary>search'
+               f' statistics and engine notes</summary><p class="stats">{escape(stats_line(report))}</p></details></div>')
     out += [explanation(cx) for cx in cxs[:1]]
-    out.append(_verdicts(report, links))
-    out.append(f'<p class="stats">{escape(stats_line(report))}</p>')
-    if cxs:
-        out.append('<p class="stats">Use the buttons, the slider or the arrow keys to step through the trace;'
-                   ' click an event to jump to it.</p>')
     out += [viewer(cx, links[cx.invariant], explain=i > 0) for i, cx in enumerate(cxs)]
     return "\n".join(out)
 

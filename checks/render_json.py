@@ -57,8 +57,13 @@ def report_json(report: Report) -> dict:
     }
 
 
-def render(reports) -> str:
-    """One report as an object; several as ``{"reports": [...]}``."""
-    if len(reports) == 1:
-        return json.dumps(report_json(reports[0]), indent=2)
-    return json.dumps({"reports": [report_json(r) for r in reports]}, indent=2)
+def render(reports, outcomes=None) -> str:
+    """One report as an object; several as ``{"reports": [...]}``.
+    ``outcomes`` (``check --show-outcomes``): per report, the ``outcomes``
+    object of checks/outcomes.py, added under that key."""
+    docs = [report_json(r) for r in reports]
+    for d, o in zip(docs, outcomes or ()):
+        d["outcomes"] = o[0]
+    if len(docs) == 1:
+        return json.dumps(docs[0], indent=2)
+    return json.dumps({"reports": docs}, indent=2)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from replcheck.checks import escape as esc
 from replcheck.checks.explain import Counterexample, Frame, counterexamples
-from replcheck.checks.render_text import stats_line, system_line
+from replcheck.checks.render_text import also_text, engine_notes, stats_line, summary_line, system_line
 from replcheck.checks.trace import event_write
 from replcheck.checks.verdict import HOLDS, INCOMPLETE, Report
 
@@ -66,6 +66,21 @@ def _outcome(ev) -> str:
     }.get(ev.outcome, ev.outcome)
 
 
+def delivery_label(cx: Counterexample, ev) -> str:
+    """What a delivery (or duplicate) did, in the words every diagram uses
+    (Mermaid here, the SVG slides in checks/render_svg.py): the write, its
+    outcome at the receiver, a copy left on the link, where it was
+    forwarded, a replication loop."""
+    label = f"{_what(cx, ev)} {_outcome(ev)}"
+    if ev.kind == "duplicate":
+        label += " (a copy stays on the link)"
+    if ev.forwarded_to:
+        label += f", forwarded to {', '.join(ev.forwarded_to)}"
+    if ev.loop:
+        label += " - REPLICATION LOOP"
+    return label
+
+
 MESSAGE_KINDS = ("deliver", "drop", "duplicate", "lose")
 
 
@@ -107,13 +122,7 @@ def mermaid(cx: Counterexample) -> str:
             out.append(f"    {src}--){at}: {mermaid_text(f'{f.index}. {_what(cx, ev)} lost in transit, resent later')}")
             continue
         arrow = {"discarded": "-x", "dropped": "--x", "duplicate": "-->>"}.get(ev.outcome, "->>")
-        label = f"{f.index}. {_what(cx, ev)} {_outcome(ev)}"
-        if ev.kind == "duplicate":
-            label += " (a copy stays on the link)"
-        if ev.forwarded_to:
-            label += f", forwarded to {', '.join(ev.forwarded_to)}"
-        if ev.loop:
-            label += " - REPLICATION LOOP"
+        label = f"{f.index}. {delivery_label(cx, ev)}"
         out.append(f"    {src}{arrow}{at}: {mermaid_text(label)}")
     first, last = "L0", f"L{system.n - 1}"
     out.append(f"    Note over {first},{last}: {mermaid_text(f'{cx.invariant} violated: {cx.anomaly}')}")
@@ -179,6 +188,8 @@ def verdict_table(report: Report, links: dict[str, str] | None = None) -> str:
         else:
             anomaly = cell(r.anomaly or "")
             name = f"[{anomaly}](#{links[r.invariant]})" if r.invariant in links else anomaly
+            also = also_text(r).strip()   # every anomaly kind found, as the text report says (issue 13)
+            name += f" {cell(also)}" if also else ""
             rows.append(f"| {cell(r.invariant)} | **VIOLATED** | {name} | {len(r.trace) if r.trace else ''} |")
     return "\n".join(rows)
 
@@ -197,9 +208,15 @@ def render(report: Report, minimise: bool = True, invariants=None, prefix: str =
         out += [f"_{esc.md_text(s.description)}_", ""]
     out += [f"{esc.md_code(s.source)} - {system_line(report, esc.md_text)}", "",
             "## Verdicts", "", verdict_table(report, links), "",
-            "\n".join(esc.md_text(x) for x in stats_line(report).split("\n")), ""]
+            esc.md_text(summary_line(report)), ""]
     for cx in cxs:
         out.append(counterexample_section(cx, 2, links[cx.invariant]))
+    notes = engine_notes(report)
+    if notes:   # the engine's figures and reductions: for the curious, folded (issue 16)
+        out += ["", "<details><summary>How the search ran</summary>", "",
+                esc.md_text(stats_line(report).split("\n")[0]), ""]
+        out += [f"- {esc.md_text(n)}" for n in notes]
+        out += ["", "</details>"]
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -95,14 +95,21 @@ def stats_line(report: Report) -> str:
         how = "stopped once every invariant was violated"
     line = (f"explored {st.states:,} states, {st.transitions:,} transitions, depth {st.depth},"
             f" {st.quiescent:,} quiescent, in {st.seconds:.2f} s ({st.states_per_second:,.0f} states/s) - {how}")
-    notes = list(report.reductions)
-    if any(r.startswith("64-bit") for r in notes):
-        from replcheck.model.search import collision_probability
-        notes = [f"64-bit fingerprints (collision probability <= {collision_probability(st.states):.1e})"
-                 if r.startswith("64-bit") else r for r in notes]
+    notes = engine_notes(report)
     if notes:
         line += "\n  " + "; ".join(notes)
     return line
+
+
+def engine_notes(report: Report) -> list[str]:
+    """What the engine did to get there: the reductions that ran or why
+    they did not (docs/reductions.md), fingerprinting's collision bound."""
+    notes = list(report.reductions)
+    if any(r.startswith("64-bit") for r in notes):
+        from replcheck.model.search import collision_probability
+        notes = [f"64-bit fingerprints (collision probability <= {collision_probability(report.stats.states):.1e})"
+                 if r.startswith("64-bit") else r for r in notes]
+    return notes
 
 
 def _leaders_line(step) -> str:
@@ -115,27 +122,69 @@ def _leaders_line(step) -> str:
     return " | ".join(parts)
 
 
-def render(report: Report) -> str:
-    """The report for a terminal; every text from the spec (names,
-    values, the file name, messages quoting them) goes through
-    :func:`checks.escape.terminal`, so no control character reaches it."""
+def _plain(verdict_text: str) -> str:
+    return verdict_text
+
+
+def verdict_lines(report: Report, style=_plain) -> list[str]:
+    """One line per invariant: its verdict, and the anomaly or the bound
+    (the summary a reader sees first; ``-q`` prints only these).
+    ``style(text)`` decorates the verdict word (colour on a terminal)."""
+    width = max((len(r.invariant) for r in report.results), default=0)
+    out = []
+    for r in report.results:
+        name = terminal(f"{r.invariant:<{width}}")
+        if r.verdict == HOLDS:
+            vacuous = getattr(r, "vacuous", None)   # docs/model.md "Vacuity"
+            out.append(f"  {name}  {style('holds')}" + (terminal(f" (vacuous: {vacuous})") if vacuous else ""))
+        elif r.verdict == INCOMPLETE:
+            out.append(f"  {name}  {style('incomplete')}"
+                       + terminal(f" (search cut by {r.bound}; no violation found so far)"))
+        else:
+            out.append(f"  {name}  {style('VIOLATED')}  " + terminal(f"{r.anomaly}{also_text(r)}"))
+    return out
+
+
+def summary_line(report: Report) -> str:
+    """The search in plain words: how many states, how long, and whether
+    that was every reachable state (``-v`` adds the engine's figures and
+    notes: :func:`stats_line`)."""
+    st = report.stats
+    not_run = [n for n in report.reductions if n.startswith("not checked:")]
+    if not_run:   # a run stopped before it started says so, not "explored 0 states"
+        return not_run[0]
+    if report.engine in ("simulation", "smt"):
+        return stats_line(report).split("\n")[0]
+    if report.complete:
+        how = "exhaustive: no run within the bounds was left out"
+    elif report.cut:
+        how = f"not every state: the search was cut by {report.cut}"
+    else:
+        how = "not every state: it stopped once every invariant was violated"
+    return f"explored {st.states:,} states in {st.seconds:.2f} s - {how}"
+
+
+def render(report: Report, verbosity: int = 1, style=_plain) -> str:
+    """The report for a terminal: the header, one verdict line per
+    invariant, then each violation's message and counterexample, then the
+    search in plain words.  ``verbosity`` 0 (``-q``): the verdict lines
+    only; 2 (``-v``): the engine's figures and notes too.  Every text from
+    the spec (names, values, the file name, messages quoting them) goes
+    through :func:`checks.escape.terminal`, so no control character
+    reaches the terminal; ``style`` decorates the verdict words."""
     s = report.spec
     out = [terminal(f"{s.source}: {s.name}")]
+    if verbosity <= 0:
+        return "\n".join(out + verdict_lines(report, style))
     if s.description:
         out.append(f"  {terminal(s.description)}")
     out.append(f"  {terminal(system_line(report))}")
     out.append("")
-    width = max(len(r.invariant) for r in report.results)
+    out += verdict_lines(report, style)
     for r in report.results:
-        if r.verdict == HOLDS:
-            vacuous = getattr(r, "vacuous", None)   # docs/model.md "Vacuity"
-            out.append(terminal(f"  {r.invariant:<{width}}  holds" + (f" (vacuous: {vacuous})" if vacuous else "")))
-        elif r.verdict == INCOMPLETE:
-            out.append(terminal(f"  {r.invariant:<{width}}  incomplete (search cut by {r.bound};"
-                                " no violation found so far)"))
-        else:
-            out.append(terminal(f"  {r.invariant:<{width}}  VIOLATED  {r.anomaly}{also_text(r)}"))
-            out.append(f"    {terminal(r.message)}")
+        if r.verdict not in (HOLDS, INCOMPLETE):
+            out.append("")
+            out.append(f"  {terminal(r.invariant)} {style('VIOLATED')}: {terminal(r.message)}")
             out.append(f"    ({r.anomaly}: {meaning(r.anomaly)})")
             assert r.trace is not None
             n = len(r.trace)
@@ -148,6 +197,10 @@ def render(report: Report) -> str:
                 out.append(f"    {step.index:>3}. {terminal(step.text)}{mark}")
                 out.append(f"         {terminal(_leaders_line(step))}")
     out.append("")
-    out.append(f"  {stats_line(report)}")
+    if verbosity >= 2:
+        out.append(f"  {stats_line(report).split(chr(10))[0]}")
+        out += [f"    - {terminal(n)}" for n in engine_notes(report)]
+    else:
+        out.append(f"  {summary_line(report)}" + ("  (-v: the engine's figures and reductions)"
+                                                   if report.reductions else ""))
     return "\n".join(out)
-

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from replcheck.checks.escape import terminal
-from replcheck.model.propagation import Analysis, analyse
+from replcheck.model.propagation import LOOP_MODES, Analysis, analyse, messages_per_write
 from replcheck.model.spec import Spec
 from replcheck.model.system import System
 
@@ -26,6 +26,21 @@ def analyse_spec(spec: Spec) -> tuple[System, Analysis]:
     return system, analyse(topo, lat or None, fifo)
 
 
+def _costs(system) -> list[dict]:
+    """Per loop-prevention mode, what one write costs from each leader
+    (model/propagation.py ``messages_per_write``): the spec's own mode
+    first, marked ``this spec``."""
+    topo, names = system.topology, system.leaders
+    own = system.spec.loop_prevention
+    out = []
+    for mode in sorted(LOOP_MODES, key=lambda m: m != own):
+        per = [messages_per_write(topo, o, mode) for o in range(topo.n)]
+        out.append({"loop_prevention": mode, "this_spec": mode == own,
+                    "from": {names[o]: {"sent": c.sent, "useful": c.useful, "redundant": c.redundant,
+                                        "loops": c.loops} for o, c in enumerate(per)}})
+    return out
+
+
 def to_json(spec: Spec) -> dict:
     system, a = analyse_spec(spec)
     n = system.leaders
@@ -42,6 +57,7 @@ def to_json(spec: Spec) -> dict:
         "worst_latency_ms": None if a.worst_latency is None else {
             "ms": a.worst_latency[0], "from": n[a.worst_latency[1]], "to": n[a.worst_latency[2]],
             "path": [n[i] for i in a.worst_latency[3]]},
+        "messages_per_write": _costs(system),
         "causal_order_by_construction": a.causal_by_construction,
         "causal_order_reason": a.causal_reason,
     }
@@ -66,6 +82,17 @@ def to_text(spec: Spec) -> str:
         out.append(f"worst-case propagation: {w['ms']} ms, {w['from']} => {w['to']} via {' -> '.join(w['path'])}")
     else:
         out.append("worst-case propagation: give system.latency_ms to compute it")
+    out.append("messages per write, no faults (sent = useful + redundant: duplicates and copies dropped at the origin):")
+    for c in d["messages_per_write"]:
+        per = c["from"].values()
+        sent = sorted({x["sent"] for x in per})
+        red = sorted({x["redundant"] for x in per})
+        span = (lambda v: str(v[0]) if len(v) == 1 else f"{v[0]}-{v[-1]}")
+        loops = any(x["loops"] for x in per)
+        plus = "+" if loops else ""   # a looping write's count is a lower bound (cut by the model or the cap)
+        out.append(f"  {c['loop_prevention']:<8} {span(sent)}{plus} sent, {span(red)}{plus} redundant per write"
+                   + (" - copies circle or multiply without end (a replication loop; the model cuts them)" if loops else "")
+                   + ("   <- this spec" if c["this_spec"] else ""))
     verdict = "preserved" if d["causal_order_by_construction"] else "NOT guaranteed"
     out.append(f"causal order by construction: {verdict} ({d['causal_order_reason']})")
     return "\n".join(terminal(line) for line in out)

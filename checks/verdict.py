@@ -116,6 +116,32 @@ class Report:
         """``{invariant: verdict}`` in the order the invariants were checked."""
         return {r.invariant: Verdict(r.verdict) for r in self.results}
 
+    # Jupyter (docs/api.md "Jupyter"): a Report shown in a notebook renders itself.
+    def _repr_markdown_(self) -> str:
+        """The report as ``--format markdown`` writes it (checks/render_markdown.py):
+        the verdict table, then each counterexample, minimised, with its Mermaid
+        sequence diagram (docs/rendering.md)."""
+        from replcheck.checks import render_markdown
+        return render_markdown.render(self)
+
+    def _repr_html_(self) -> str:
+        """The report as ``--format html`` writes it (checks/render_html.py: the
+        step-through viewer), inside an ``<iframe sandbox="allow-scripts">``
+        whose ``srcdoc`` is the whole page, escaped as an attribute value: its
+        styles and script stay in the frame (an opaque origin: they cannot
+        reach the notebook), its Content-Security-Policy forbids every fetch,
+        and nothing of the spec reaches the notebook's own markup
+        (docs/rendering.md "HTML", "Escaping")."""
+        import html
+        from replcheck.checks import render_html
+        from replcheck.checks.escape import html_text
+        page = render_html.render(self)
+        steps = max((len(r.trace) for r in self.results if r.trace is not None), default=0)
+        height = min(900, 260 + 32 * len(self.results) + (480 + 44 * steps if steps else 0))
+        return (f'<iframe sandbox="allow-scripts" title="replcheck report: {html_text(self.spec.name)}"'
+                f' style="width:100%;height:{height}px;border:1px solid #cbd5e1;resize:vertical"'
+                f' srcdoc="{html.escape(page, quote=True)}"></iframe>')
+
 
 def meets(r: Result, exp) -> bool:
     """Does result ``r`` meet the spec's expectation ``exp`` (``[expect]``)?
@@ -228,8 +254,9 @@ def not_run(spec: Spec, invariants=None, engine: str = "bfs", why: str = "interr
     ``incomplete (interrupted)``, nothing explored."""
     names = resolve_invariants(spec, invariants)
     results = tuple(Result(n, INCOMPLETE, bound=why) for n in names)
-    return Report(spec, System(spec), results, Stats(), engine, False, why,
-                  (f"not checked: the run was {why} before this spec",))
+    note = ("not checked: the command's --total-seconds ran out before this run" if why == "total_seconds"
+            else f"not checked: the run was {why} before this spec")
+    return Report(spec, System(spec), results, Stats(), engine, False, why, (note,))
 
 
 def _run(spec: Spec, s: "planner.Search", names, bounds, options: Options, progress) -> SearchResult:

@@ -20,12 +20,15 @@ from dataclasses import dataclass
 from replcheck.model.topology import Topology
 
 
-def _walk(topo: Topology, origin: int, down=frozenset(), cut_links=frozenset(), latency=None):
+def _walk(topo: Topology, origin: int, down=frozenset(), cut_links=frozenset(), latency=None, until=None):
     """Fastest arrival of ``origin``'s write at every leader: ``{leader: (cost, path)}``.
 
     Cost is the hop count, or the summed link latency when ``latency`` maps
     links to ms.  Crashed leaders (``down``) neither receive nor forward;
-    ``cut_links`` carry nothing.
+    ``cut_links`` carry nothing.  With ``until`` (a set of leaders) the walk
+    stops as soon as every one of them has been reached: the leaders
+    reached so far are then a subset of the full answer holding ``until``
+    (the exploration order is the same, so nothing else changes).
     """
     best: dict[int, tuple] = {}
     heap = []
@@ -41,6 +44,8 @@ def _walk(topo: Topology, origin: int, down=frozenset(), cut_links=frozenset(), 
         settled.add((node, sender))
         if node not in best:
             best[node] = (cost, path)
+            if until is not None and until <= best.keys():
+                break
         if node == origin:
             continue  # origin drops its own write (or never gets it: visited)
         for t in topo.forward_targets(node, sender):
@@ -55,6 +60,71 @@ def _walk(topo: Topology, origin: int, down=frozenset(), cut_links=frozenset(), 
 def receivers(topo: Topology, origin: int, down=frozenset(), cut_links=frozenset()) -> frozenset:
     """Leaders that receive ``origin``'s writes."""
     return frozenset(_walk(topo, origin, down, cut_links))
+
+
+def _loses(topo: Topology, origin: int, wanted: frozenset, down=frozenset(), cut_links=frozenset()) -> bool:
+    """Does some leader of ``wanted`` stop receiving ``origin``'s writes
+    under the fault?  (The walk stops once all of them are reached: on a
+    dense mesh that is after the first hop, not after every walk.)"""
+    return bool(wanted - frozenset(_walk(topo, origin, down, cut_links, until=wanted)))
+
+
+LOOP_MODES = ("origin", "visited", "none")
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What replicating one write costs, with no fault: ``sent`` messages
+    (every copy put on a link), ``useful`` (a copy that brings the write to
+    a leader that has not got it yet) and ``redundant`` (the others:
+    duplicates, and copies dropped at the origin); ``loops`` when copies
+    circle forever (``none`` on a cycle: the model cuts them, docs/model.md
+    §5 "replication-loop"), and then ``sent`` counts up to the cut."""
+
+    sent: int
+    useful: int
+    redundant: int
+    loops: bool = False
+
+
+def messages_per_write(topo: Topology, origin: int, mode: str, max_copies: int = 5_000) -> Cost:
+    """The delivery cost of one write of ``origin`` under loop prevention
+    ``mode``, following the model's forwarding rule exactly (model/system.py
+    ``_commit``/``_deliver``): the origin sends to its origin targets; every
+    copy a leader receives is forwarded to the rule's targets — except at the
+    origin under ``origin`` (dropped), to an already visited leader under
+    ``visited``, and past as many hops as the graph has links (a loop).  The
+    counts do not depend on delivery order (no faults, every copy
+    delivered).  Past ``max_copies`` copies (memoryless forwarding on a
+    dense graph multiplies them until the hop cap) the write counts as
+    looping: ``sent`` is then the cap, a lower bound."""
+    hops_cap = len(topo.edges)
+    sent = useful = 0
+    have = {origin}
+    loops = False
+    todo = [(origin, t, 1, frozenset([origin])) for t in topo.origin_targets(origin)]
+    while todo:
+        src, dst, hops, visited = todo.pop()
+        sent += 1
+        if sent > max_copies:
+            loops = True
+            break
+        if mode == "origin" and dst == origin:
+            continue
+        if dst not in have:
+            have.add(dst)
+            useful += 1
+        targets = topo.forward_targets(dst, src)
+        if not targets:
+            continue
+        if mode == "visited":
+            seen = visited | {dst}
+            todo += [(dst, t, hops + 1, seen) for t in targets if t not in seen]
+        elif hops + 1 > hops_cap:
+            loops = True
+        else:
+            todo += [(dst, t, hops + 1, visited) for t in targets]
+    return Cost(sent, useful, sent - useful, loops)
 
 
 @dataclass(frozen=True)
@@ -86,12 +156,12 @@ def analyse(topo: Topology, latency=None, fifo: bool = True) -> Analysis:
         for a in range(n):
             if a == x:
                 continue
-            if (base[a] - {x}) - receivers(topo, a, down=frozenset([x])):
+            if _loses(topo, a, base[a] - {x}, down=frozenset([x])):
                 spof.append(x)
                 break
     spof_links = []
     for e in topo.edges:
-        if any(base[a] - receivers(topo, a, cut_links=frozenset([e])) for a in range(n)):
+        if any(_loses(topo, a, base[a], cut_links=frozenset([e])) for a in range(n)):
             spof_links.append(e)
     worst = None
     if latency:

@@ -74,6 +74,7 @@ class Stats:
     quiescent: int = 0
     seconds: float = 0.0
     frontier: int = 0
+    violated: tuple = ()   # properties violated so far (for progress: a long run announces them early)
 
     @property
     def states_per_second(self) -> float:
@@ -230,7 +231,8 @@ def bfs(system, properties, bounds: Bounds = Bounds(), progress: Callable | None
     frontier = [(init, 0)]
     depth = 0
     cut = None
-    expanded = 0
+    expanded = 0        # work done: states popped plus successors computed (a wide fan-out counts)
+    next_check = 1024
     wanted = set(stop_when) if stop_when is not None else _stop_set(properties)
     nxt: list = []
     try:
@@ -239,7 +241,8 @@ def bfs(system, properties, bounds: Bounds = Bounds(), progress: Callable | None
             stats.depth = depth
             for state, idx in frontier:
                 expanded += 1
-                if not expanded & 1023:
+                if expanded >= next_check:
+                    next_check = expanded + 1024
                     now = time.monotonic()
                     if deadline is not None and now >= deadline:
                         cut = "max_seconds"
@@ -249,9 +252,11 @@ def bfs(system, properties, bounds: Bounds = Bounds(), progress: Callable | None
                         break
                     if progress is not None and now >= next_report:
                         stats.states, stats.seconds, stats.frontier = len(seen), now - t0, len(frontier) + len(nxt)
+                        stats.violated = tuple(found)
                         progress(stats)
                         next_report = now + progress_every
                 succ = system.successors(state)
+                expanded += len(succ)   # 16 leaders fully meshed: hundreds per state, so the clock is read by work
                 if not succ or succ[0][0] >= fault_base:
                     stats.quiescent += 1
                     for p in quiet:
@@ -344,7 +349,8 @@ def _dfs_loop(system, properties, bounds, stack, seen, found, stats, fault_base,
     """Run the depth-first search; the bound that cut it (max_depth,
     max_states) or None; raises :class:`_Cut` on the deadline or the
     memory limit."""
-    steps = 0
+    steps = 0           # work done: states popped plus successors computed (a wide fan-out counts)
+    next_check = 1024
     cut = None
     next_report = t0 + 1.0
     memory = Watch(limit_of(bounds))
@@ -352,7 +358,8 @@ def _dfs_loop(system, properties, bounds, stack, seen, found, stats, fault_base,
     quiet = [p for p in properties if p.scope == QUIESCENT]
     while stack:
         steps += 1
-        if not steps & 1023:
+        if steps >= next_check:
+            next_check = steps + 1024
             now = time.monotonic()
             if deadline is not None and now >= deadline:
                 raise _Cut("max_seconds")
@@ -360,12 +367,14 @@ def _dfs_loop(system, properties, bounds, stack, seen, found, stats, fault_base,
                 raise _Cut("max_memory")
             if progress is not None and now >= next_report:
                 stats.states, stats.seconds, stats.frontier = len(seen), now - t0, len(stack)
+                stats.violated = tuple(found)
                 progress(stats)
                 next_report = now + 1.0
         state, idx, depth = stack.pop()
         if depth > stats.depth:
             stats.depth = depth
         succ = system.successors(state)
+        steps += len(succ)
         if not succ or succ[0][0] >= fault_base:
             stats.quiescent += 1
             for p in quiet:
@@ -473,6 +482,7 @@ def simulate(system, properties, runs: int, seed: int = 0, bounds: Bounds = Boun
                 break
             if progress is not None and now >= next_report:
                 stats.seconds, stats.frontier = now - t0, len(run_ids) - done - 1
+                stats.violated = tuple(found)
                 progress(stats)
                 next_report = now + 1.0
     except KeyboardInterrupt:

@@ -63,7 +63,9 @@ class OpSpec:
     after: tuple[str, ...] = ()
     amount: int = 0               # incr / decr / transfer
     target: str | None = None     # transfer: the leader that receives the rights
-    check: str = ""               # a local check (model/resolvers/local_checks.py): unique, stock, restock
+    check: str = ""               # a local check (model/resolvers/local_checks.py): unique, stock, restock,
+                                  # exists, observed
+    if_version: str | None = None  # a delete's condition: "observed" (docs/model.md "Observed deletes")
 
 
 @dataclass(frozen=True)
@@ -221,7 +223,8 @@ _TOP_KEYS = {"name", "description", "system", "workload", "check", "bounds", "ex
 _SYSTEM_KEYS = {"leaders", "topology", "hub", "edges", "loop_prevention", "resolver", "clock",
                 "tie_break", "offsets", "links", "link_kinds", "latency_ms", "commit_ms",
                 "homes", "delete_rule", "merge"}
-_OP_KEYS = {"id", "leader", "key", "time_ms", "after"} | set(resolver_config.OP_KINDS) | set(local_checks.CHECKED_OPS)
+_OP_KEYS = ({"id", "leader", "key", "time_ms", "after", "if_version"} | set(resolver_config.OP_KINDS)
+            | set(local_checks.CHECKED_OPS))
 _BOUND_KEYS = {"max_states", "max_depth", "max_seconds"}
 
 
@@ -458,6 +461,12 @@ def parse_spec(data: dict, source: str = "<spec>", invariant_names=None) -> Spec
     invariants, bounds, expect = _parse_checks(source, data, invariant_names)
     faults = _parse_faults(source, data.get("faults", {}), leader_ref)
     catalogue = resolver_config.parse_config(source, data, system, leaders, workload, resolver, clock)
+    if faults.failovers:
+        rows = [k.name for k in catalogue["keys"] if k.home_by]
+        if rows:
+            raise SpecError(source, "faults.failovers", f"a failover moves a key's home, and per-row homes"
+                                                        f" (keys.{rows[0]}.home_by) do not fail over; drop the"
+                                                        " failover or the table's home_by")
     return Spec(source, name, description, leaders, topology, hub, edges, loop, resolver, clock, tie_break,
                 tuple(sorted(offsets)), links, workload, invariants, bounds, expect, faults, link_kinds,
                 latency, commit_ms, **catalogue, _data=copy.deepcopy(data),
@@ -495,7 +504,17 @@ def _parse_workload(source, raw, leader_ref) -> tuple[OpSpec, ...]:
         if t is not None and (isinstance(t, bool) or not isinstance(t, int)):
             raise SpecError(source, f"{where}.time_ms", f"must be an integer number of ms, got {t!r}")
         after = _str_list(source, f"{where}.after", o.get("after", []))
-        ops.append(OpSpec(oid, leader, key, kind, value, t, after, amount, target, check))
+        if_version = None
+        if "if_version" in o:
+            if_version = _choice(source, f"{where}.if_version", o["if_version"], resolver_config.IF_VERSION,
+                                 "observed: the delete removes only the version its leader shows")
+            if kind != "delete":
+                raise SpecError(source, f"{where}.if_version", "only a delete carries the version it observed;"
+                                                               " write delete = true, or remove if_version")
+            # It commits only where its leader shows a version to observe (local check "observed",
+            # model/resolvers/local_checks.py); refused there, it is not replicated.
+            check = "observed"
+        ops.append(OpSpec(oid, leader, key, kind, value, t, after, amount, target, check, if_version))
     # References and cycles: `after` plus each leader's program order.
     g = nx.DiGraph()
     last: dict[str, str] = {}

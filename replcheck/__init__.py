@@ -28,7 +28,28 @@ _root = _Path(__file__).resolve().parent.parent
 if (_root / "model" / "__init__.py").is_file() and not (_Path(__file__).parent / "model").exists():
     __path__.append(str(_root))  # noqa: F821 - the package's own search path
 
-from replcheck.checks.verdict import Options, Report, Result, Verdict, check, load  # noqa: E402
-from replcheck.model.errors import ReplcheckError, SpecError, TraceError  # noqa: E402
-
 __all__ = ["load", "check", "Options", "Report", "Result", "Verdict", "ReplcheckError", "SpecError", "TraceError"]
+
+_HOMES = {"load": "replcheck.checks.verdict", "check": "replcheck.checks.verdict",
+          "Options": "replcheck.checks.verdict", "Report": "replcheck.checks.verdict",
+          "Result": "replcheck.checks.verdict", "Verdict": "replcheck.checks.verdict",
+          "ReplcheckError": "replcheck.model.errors", "SpecError": "replcheck.model.errors",
+          "TraceError": "replcheck.model.errors"}
+
+
+def __getattr__(name: str):
+    """The public names, imported on first use (PEP 562): the console
+    script imports ``replcheck.checks.entry`` through this package, and a
+    Ctrl-C while the engine's modules load must reach the entry's handler
+    (checks/entry.py), not interrupt this file."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'replcheck' has no attribute {name!r}")
+    import importlib
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted([*globals(), *__all__])

@@ -141,3 +141,180 @@ def test_mermaid_renders_faults_and_escaped_values(page):
     assert len(blocks) >= 2
     for block in blocks:
         assert _mermaid(page, block) == {"ok": True}, block
+
+
+# ------------------------------------------------------------------ issue 16: the viewer at 1280x720, the slides
+# Screenshots are compared with the references in docs/img/ (taken on Debian's chromium with its DejaVu fonts):
+# the same size, and under 0.1% of the pixels differing by more than 64 (of 255) in a channel.  The same
+# chromium gives identical pictures (0%); faint anti-aliasing differences do not count; one step's label gone
+# from the seed's slide is 0.19%, a moved row far more (docs/rendering.md "The browser tests").  A mismatch
+# leaves the fresh picture in the test's temp folder; REPLCHECK_UPDATE_SCREENSHOTS=1 writes the fresh pictures
+# over the references instead.
+IMG = ROOT / "docs" / "img"
+EIGHTEEN = SPECS / "lecture" / "three-editors-lww.toml"
+FOLD = {"width": 1280, "height": 720}
+PIXEL, RATIO = 64, 0.001
+
+
+@pytest.fixture
+def at_root(monkeypatch):
+    """Spec paths as a user types them (``specs/seed/...``): the pages show the path they were given."""
+    monkeypatch.chdir(ROOT)
+
+
+def _open(browser, url: str, viewport: dict):
+    p = browser.new_page(viewport=viewport)
+    p.fetched, p.errors = [], []
+    p.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file://")
+            else (p.fetched.append(route.request.url), route.abort()))
+    p.on("pageerror", lambda e: p.errors.append(str(e)))
+    p.goto(url)
+    return p
+
+
+def _same_picture(browser, fresh: bytes, name: str, tmp_path) -> None:
+    import base64
+    reference = IMG / name
+    if os.environ.get("REPLCHECK_UPDATE_SCREENSHOTS"):
+        reference.write_bytes(fresh)
+        return
+    (tmp_path / name).write_bytes(fresh)
+    assert reference.is_file(), f"no reference {reference}: run with REPLCHECK_UPDATE_SCREENSHOTS=1 to take it"
+    p = browser.new_page()
+    try:
+        got = p.evaluate("""async ([a, b, pixel]) => {
+            const load = src => new Promise((ok, no) => { const i = new Image(); i.onload = () => ok(i); i.onerror = no;
+                                                          i.src = src; });
+            const [x, y] = await Promise.all([load(a), load(b)]);
+            if (x.width !== y.width || x.height !== y.height) return {size: [x.width, x.height, y.width, y.height]};
+            const pixels = img => { const c = document.createElement('canvas'); c.width = img.width; c.height = img.height;
+                                    const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+                                    return g.getImageData(0, 0, c.width, c.height).data; };
+            const p = pixels(x), q = pixels(y);
+            let diff = 0;
+            for (let k = 0; k < p.length; k += 4)
+              if (Math.abs(p[k] - q[k]) > pixel || Math.abs(p[k + 1] - q[k + 1]) > pixel || Math.abs(p[k + 2] - q[k + 2]) > pixel) diff++;
+            return {ratio: diff / (p.length / 4)};
+        }""", ["data:image/png;base64," + base64.b64encode(fresh).decode(),
+               "data:image/png;base64," + base64.b64encode(reference.read_bytes()).decode(), PIXEL])
+    finally:
+        p.close()
+    hint = (f"{tmp_path / name} differs from {reference}: {got}; if the change is meant, rerun with"
+            " REPLCHECK_UPDATE_SCREENSHOTS=1")
+    assert "size" not in got and got["ratio"] < RATIO, hint
+
+
+def _box(p, selector: str) -> dict:
+    return p.locator(selector).first.bounding_box()
+
+
+def _viewer_fits_the_fold(p) -> None:
+    """The controls and the whole diagram box above the fold; nothing wider than its box."""
+    controls, diagram = _box(p, ".viewer .controls"), _box(p, ".viewer .diagram")
+    assert controls["y"] + controls["height"] <= FOLD["height"]
+    assert diagram["y"] + diagram["height"] <= FOLD["height"]
+    overflow = p.evaluate("""() => {
+        const out = [];
+        if (document.documentElement.scrollWidth > window.innerWidth) out.push('page ' + document.documentElement.scrollWidth);
+        document.querySelectorAll('.viewer, .viewer .diagram, .ev .label, .head span, .event-text, .states-box, .explain')
+          .forEach(e => { if (e.scrollWidth > e.clientWidth + 1) out.push(e.className + ' ' + e.scrollWidth + '>' + e.clientWidth); });
+        document.querySelectorAll('.ev').forEach(ev => {
+          const r = ev.getBoundingClientRect(), l = ev.querySelector('.label').getBoundingClientRect();
+          if (l.right > r.right + 0.5 || l.bottom > r.bottom + 0.5 || l.top < r.top - 0.5) out.push('label of step ' + ev.dataset.step);
+        });
+        return out; }""")
+    assert overflow == []
+
+
+def _current_in_view(p) -> None:
+    """The current step is visible inside the diagram's box, and the page itself did not scroll."""
+    seen = p.evaluate("""() => {
+        const box = document.querySelector('.viewer .diagram').getBoundingClientRect();
+        const heads = document.querySelector('.viewer .heads').getBoundingClientRect();
+        const r = document.querySelector('.ev.current').getBoundingClientRect();
+        return r.top >= heads.bottom - 0.5 && r.bottom <= box.bottom + 0.5 && window.scrollY === 0; }""")
+    assert seen
+
+
+def test_viewer_at_1280x720_keys_from_the_start_and_nothing_overflows(browser, tmp_path, at_root):
+    for spec, n in ((SEED.relative_to(ROOT), 6), (EIGHTEEN.relative_to(ROOT), 18)):
+        html = tmp_path / f"{spec.stem}.html"
+        _run("explain", spec, "--format", "html", "-o", html)
+        p = _open(browser, html.as_uri(), FOLD)
+        try:
+            _viewer_fits_the_fold(p)
+            assert p.locator("details.engine").get_attribute("open") is None
+            assert not p.locator("details.engine .stats").is_visible()
+            # no click first: the arrow keys step the viewer at once
+            p.keyboard.press("ArrowRight")
+            assert p.locator(".ev.current").get_attribute("data-step") == "1"
+            p.keyboard.press("End")
+            assert p.locator(".viewer .pos").inner_text() == f"step {n} of {n}"
+            _current_in_view(p)
+            p.keyboard.press("Home")
+            assert p.locator(".ev.current").count() == 0 and p.locator(".viewer .prev").is_disabled()
+            for _ in range(3):
+                p.keyboard.press("ArrowRight")
+            _current_in_view(p)
+            _viewer_fits_the_fold(p)              # the step's sentence above grew: the box still ends in view
+            labels = p.locator(".ev .label").all_inner_texts()
+            assert len(labels) == n and not any(t.endswith("\u2026") for t in labels)
+            if n == 6:
+                assert labels[2] == '3. bob "Budget 2026 (US)" (ts 10) overwrites concurrent alice'
+                _same_picture(browser, p.screenshot(), "html-viewer.png", tmp_path)
+            assert p.fetched == [] and p.errors == []
+        finally:
+            p.close()
+
+
+_TEXT_BOXES = """() => {
+    const root = document.documentElement, vb = root.viewBox.baseVal, out = {outside: [], overlaps: [], n: 0};
+    const boxes = Array.from(document.querySelectorAll('text')).map(t => {
+        const b = t.getBBox(); return {text: t.textContent, x: b.x, y: b.y, r: b.x + b.width, b: b.y + b.height}; });
+    out.n = boxes.length;
+    boxes.forEach(b => { if (b.x < vb.x || b.y < vb.y || b.r > vb.x + vb.width || b.b > vb.y + vb.height) out.outside.push(b); });
+    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+        const a = boxes[i], c = boxes[j];
+        if (a.x < c.r - 0.5 && c.x < a.r - 0.5 && a.y < c.b - 0.5 && c.y < a.b - 0.5) out.overlaps.push([a.text, c.text]);
+    }
+    return out; }"""
+
+
+def _slide_ok(browser, svg: Path, width: int = 1600, height: int = 900):
+    """A page in chromium: every text inside the viewBox, no two texts overlapping; returns the open page."""
+    p = _open(browser, svg.as_uri(), {"width": width, "height": height})
+    got = p.evaluate(_TEXT_BOXES)
+    assert got["n"] > 10 and got["outside"] == [] and got["overlaps"] == [], (svg, got)
+    assert p.fetched == [] and p.errors == []
+    return p
+
+
+def test_svg_slides_fit_their_page_and_match_the_references(browser, tmp_path, at_root):
+    seed = tmp_path / "seed.svg"
+    _run("explain", SEED.relative_to(ROOT), "--format", "svg", "-o", seed)
+    p = _slide_ok(browser, seed)
+    _same_picture(browser, p.screenshot(), "svg-seed.png", tmp_path)
+    p.close()
+    _run("explain", EIGHTEEN.relative_to(ROOT), "--format", "svg", "-o", tmp_path / "trace.svg")
+    for i in (1, 2, 3):
+        _slide_ok(browser, tmp_path / f"trace-{i}.svg").close()
+    stacked = tmp_path / "stacked.svg"
+    stacked.write_text(_run("explain", EIGHTEEN.relative_to(ROOT), "--format", "svg"))
+    height = int(re.search(r'<svg [^>]*height="(\d+)"', stacked.read_text()).group(1))
+    assert height == 3 * 900 + 2 * 24                 # the three pages, one below the other
+    p = _open(browser, stacked.as_uri(), {"width": 1600, "height": height})   # (full_page= hangs on an SVG document)
+    _same_picture(browser, p.screenshot(), "svg-18-steps.png", tmp_path)
+    p.close()
+
+
+def test_svg_slides_of_hostile_names_still_fit(browser, tmp_path):
+    """The injection payloads (tests/test_injection.py) as leader names, ids,
+    keys and values: wrapped inside the page, none over another."""
+    from replcheck.checks import render_svg
+    from replcheck.checks.verdict import check, load
+    from test_injection import spec_data, write_spec
+    report = check(load(write_spec(tmp_path, spec_data(True))))
+    for i, page in enumerate(render_svg.pages([report]), 1):
+        path = tmp_path / f"p{i}.svg"
+        path.write_text(page.svg)
+        _slide_ok(browser, path, page.width, page.height).close()

@@ -287,7 +287,7 @@ def test_an_interrupted_write_leaves_the_old_file_whole(tmp_path, monkeypatch):
 def test_o_writes_the_whole_output(tmp_path):
     out = tmp_path / "out.json"
     r = CliRunner().invoke(main, ["check", str(SEED), "--format", "json", "-o", str(out)])
-    assert r.exit_code == 1 and r.output == ""
+    assert r.exit_code == 1 and r.output == f"replcheck: wrote the report (json; 1 violated, 1 holds) to {out}\n"
     assert json.loads(out.read_text())["results"]
     assert oct(out.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
 

@@ -59,13 +59,17 @@ def test_matrix_cells_agree_with_checking_each_combination(seed_matrix):
                [(x.invariant, x.verdict, x.anomaly) for x in direct.results]
 
 
-def test_matrix_text_has_resolvers_as_rows_and_invariants_as_columns(seed_matrix):
+def test_matrix_text_is_one_table_resolvers_by_topology_and_invariant(seed_matrix):
+    """Issue 16: one table, a row per resolver, a column per (topology,
+    invariant) under a spanning topology header."""
     text = matrix.render_text(seed_matrix)
-    assert "topology: star (hub us-east)" in text
-    block = text.split("topology: all-to-all\n")[1].split("\n\n")[0].splitlines()
-    assert block[0].split() == ["resolver", "convergence", "no-lost-writes"]
-    assert block[1].split() == ["lww", "holds", "VIOLATED", "lost-update"]
-    assert block[2].split() == ["mv-register", "holds", "holds"]
+    lines = text.splitlines()
+    assert lines[2].split() == ["all-to-all", "ring", "star", "(hub", "us-east)"]
+    assert lines[3].split() == ["resolver"] + ["convergence", "no-lost-writes"] * 3
+    lww = next(line for line in lines if line.startswith("  lww "))
+    assert lww.split() == ["lww"] + ["holds", "VIOLATED", "lost-update"] * 3
+    assert next(line for line in lines if line.startswith("  mv-register ")).split() == ["mv-register"] + ["holds"] * 6
+    assert text.count("topology:") == 0
 
 
 def test_matrix_markdown_links_each_violation_to_its_counterexample(seed_matrix):
@@ -108,7 +112,8 @@ def test_matrix_defaults_to_every_resolver_and_the_specs_topology():
     text = matrix.render_text(m)
     for (t, r), rep in m.reports.items():
         if isinstance(rep, matrix.NotApplicable):
-            assert f"  n/a {r}: {rep.reason}" in text
+            assert any(line.startswith("  [") and f" {r}" in line and line.endswith(rep.reason)
+                       for line in text.splitlines()), (r, rep.reason)
 
 
 def test_a_combination_the_workload_does_not_fit_is_not_applicable(tmp_path):
@@ -133,3 +138,9 @@ def test_matrix_rejects_unknown_names():
         matrix.run(SEED, ["lvw"])
     with pytest.raises(SpecError, match="custom needs the spec's own system.edges"):
         matrix.run(SEED, ["lww"], ["custom"])
+
+
+def test_matrix_text_numbers_each_na_reason_once():
+    m = matrix.run(SPECS / "seed" / "alice-bob-lww.toml", ["lww", "pn-counter"], ["all-to-all", "ring"])
+    text = matrix.render_text(m)
+    assert text.count("n/a [1]") == 4 and text.count("[1] pn-counter:") == 1

@@ -30,13 +30,34 @@ def test_html_explains_the_anomaly_before_the_diagram():
     assert "lost-update</strong> means two leaders accepted concurrent writes" in page
 
 
-def test_html_svg_has_a_lane_per_leader_and_a_group_per_step():
+def test_html_diagram_has_a_lane_per_leader_and_a_row_per_step():
     report, page = _page()
     trace = report.results[1].trace
-    assert re.findall(r'<g class="head" data-leader="([^"]+)"', page) == list(report.system.leaders)
-    steps = re.findall(r'<g class="ev( role-\w+)?" data-step="(\d+)" data-kind="(\w+)" data-op="(\w+)"', page)
+    assert re.findall(r'<div class="head" data-leader="([^"]+)"', page) == list(report.system.leaders)
+    steps = re.findall(r'<div class="ev( role-\w+)?" data-step="(\d+)" data-kind="(\w+)" data-op="(\w+)">'
+                       r'<svg class="strip"', page)
     assert [(int(i), k, op) for _, i, k, op in steps] == [(s.index, s.event.kind, s.event.op) for s in trace.steps]
     assert steps[0][0] == " role-lost" and steps[1][0] == " role-culprit"   # real time: alice (0 ms) first
+    # each row's slice of the lanes: one line per leader, as tall as the row
+    assert page.count('<line class="lane"') == len(trace) * report.system.n
+    assert '<div class="seq lanes-3">' in page
+
+
+def test_html_labels_are_whole_and_engine_notes_collapsed():
+    """Issue 16: no label cut short ("Budget 2026 (E..."), the verdicts on
+    one line at the top, the engine's notes behind a <details>."""
+    from conftest import make_spec
+    long = "Budget 2026 (EU) — a title long enough to have been cut at 46 characters before"
+    spec = make_spec(("us-east", "eu-west"), [{"id": "alice", "leader": "eu-west", "key": "k", "set": long},
+                                              {"id": "bob", "leader": "us-east", "key": "k", "set": "B"}])
+    page = render_html.render(check(spec))
+    labels = re.findall(r'<span class="label">([^<]*)</span>', page)
+    assert any(long in label for label in labels) and not any("\u2026" in label for label in labels)
+    assert page.index('<ul class="verdicts">') < page.index("What went wrong.") < page.index('<div class="diagram">')
+    notes = re.search(r'<details class="engine"><summary>[^<]+</summary><p class="stats">(.*?)</p></details>', page,
+                      re.S)
+    assert notes and "explored" in notes.group(1)
+    assert "<details open" not in page
 
 
 def test_html_frames_carry_every_leader_state():

@@ -326,3 +326,23 @@ def test_cli_lists_every_resolver_with_meaning_and_source():
     for name, info in RESOLVERS.items():
         line = next(x for x in out.splitlines() if x.split()[0] == name)
         assert info.summary in line and info.source in line
+
+
+def test_list_resolvers_shows_each_entrys_family_and_coverage():
+    """Issue 13: `list resolvers` has coverage columns, read from the
+    catalogue (ResolverInfo.engines), never a second table."""
+    from click.testing import CliRunner
+
+    from replcheck.checks.cli import main
+    from replcheck.model.resolvers import RESOLVERS
+    out = CliRunner().invoke(main, ["list", "resolvers"]).output.splitlines()
+    assert out[0].split()[:4] == ["resolver", "family", "covered", "by"]
+    rows = {line.split()[0]: line for line in out[1:]}
+    assert set(rows) == set(RESOLVERS)
+    for name, r in RESOLVERS.items():
+        words = rows[name].split()
+        assert words[1] == r.family
+        assert "explicit" in words and ("spin" in words) == bool(r.promela) and ("skew" in words) == r.skew
+        assert any(w.startswith("conform:") for w in words) == bool(r.conform)
+        if r.conform:
+            assert f"conform:{r.conform[0]}" in words

@@ -104,3 +104,31 @@ def test_cli_prints_ancestor_branches_and_merge():
     for word in ("ancestor", "branch A", "branch B", "merge at"):
         assert word in res.output
     assert CliRunner().invoke(main, ["smt", "iconfluence", str(Q / "escrow-stock.toml")]).exit_code == 0
+
+
+# ------------------------------------------------ every bundled query states its verdict (expect)
+BUNDLED = sorted(Q.rglob("*.toml"))
+
+
+def test_the_bundled_queries_include_the_foreign_key_ones():
+    names = {p.relative_to(Q).as_posix() for p in BUNDLED}
+    assert {"foreign-keys/insert.toml", "foreign-keys/delete.toml", "foreign-keys/cascading-delete.toml"} <= names
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.relative_to(Q).as_posix())
+def test_each_bundled_query_gets_the_verdict_it_states(path):
+    q = load_query(path)
+    assert q.expect, f"{path.name}: state the expected verdict (expect = ...)"
+    v = check(q)
+    assert not v.incomplete, v.note
+    assert ("i-confluent" if v.confluent else "not i-confluent") == q.expect
+
+
+def test_the_cli_says_whether_the_verdict_is_the_stated_one(tmp_path):
+    res = CliRunner().invoke(main, ["smt", "iconfluence", str(Q / "foreign-keys" / "delete.toml")])
+    assert res.exit_code == 1 and "expected: not i-confluent (as the query states)" in res.output
+    text = (Q / "stock-increment.toml").read_text().replace('expect = "i-confluent"', 'expect = "not i-confluent"')
+    p = tmp_path / "wrong-expect.toml"
+    p.write_text(text)
+    res = CliRunner().invoke(main, ["smt", "iconfluence", str(p)])
+    assert res.exit_code == 0 and "UNEXPECTED: the query expects not i-confluent" in res.output

@@ -90,3 +90,23 @@ def test_bad_override(tmp_path):
 def test_impossible_cli_bound_is_rejected(tmp_path):
     r, _ = _run(tmp_path, GOOD, "--max-states", "0")
     assert r.exit_code == 2
+
+
+# Per-row homes and observed deletes (docs/model.md "Per-row homes", "Observed deletes").
+@pytest.mark.parametrize("mutate,key,fragment", [
+    (lambda s: s.replace('clock = "wall"', 'clock = "wall"\nhomes = { "kk" = "eu-west" }'), "system.homes.kk",
+     "matches no key or row the workload writes; did you mean 'k'? (keys: k)"),
+    (lambda s: s + '\n[keys."k"]\nhome_by = "user"\n', "keys.k.home_by", 'only a table (type = "users") has rows'),
+    (lambda s: s.replace('set = "B"', 'delete = true\nif_version = "obsrved"'), "workload[1].if_version",
+     "unknown 'obsrved'; did you mean 'observed'?"),
+    (lambda s: s.replace('set = "B"', 'set = "B"\nif_version = "observed"'), "workload[1].if_version",
+     "only a delete carries the version it observed"),
+    (lambda s: s.replace('resolver = "lww"', 'resolver = "max"').replace('set = "B"', 'delete = true\nif_version = "observed"'),
+     "workload[1].if_version", "an observed delete is modelled on lww keys; 'k' is under max"),
+])
+def test_bad_homes_and_observed_deletes_give_one_line(tmp_path, mutate, key, fragment):
+    r, path = _run(tmp_path, mutate(GOOD))
+    assert r.exit_code == 2, r.output
+    lines = [x for x in r.output.splitlines() if x.strip()]
+    assert len(lines) == 1, r.output
+    assert lines[0].startswith(f"replcheck: {path}: {key}") and fragment in lines[0], lines[0]

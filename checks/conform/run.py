@@ -96,6 +96,7 @@ class Conformance:
     outcomes: tuple[Outcome, ...]
     seconds: float
     interrupted: bool = False
+    timed_out: str | None = None   # the time bound that stopped running schedules, e.g. "max_seconds (10 s)"
 
     def count(self, verdict: str) -> int:
         return sum(1 for o in self.outcomes if o.verdict == verdict)
@@ -105,7 +106,7 @@ class Conformance:
         """Why not every executable schedule was compared, or ``None``."""
         if self.interrupted:
             return "interrupted"
-        return self.enumeration.cut
+        return self.enumeration.cut or self.timed_out
 
 
 # ------------------------------------------------------------- applicability
@@ -271,10 +272,17 @@ def conform(spec, target: str, *, runs: int | None = None, seed: int = 0, limit:
     """Enumerate ``spec``'s executable schedules and run each on ``target``.
     ``on_outcome(i, n, outcome)`` is called after each schedule (progress).
     Ctrl-C stops between steps and returns what was compared
-    (``interrupted``)."""
+    (``interrupted``); the spec's ``[bounds] max_seconds`` bounds the whole
+    run — enumeration and execution — and past it the schedules not run are
+    a cut (docs/conformance.md "Bounds")."""
     mode = applicable(spec, target)
+    begun = time.monotonic()
+    budget = spec.bounds.max_seconds
     system = System(spec)
-    enum = enumerate_schedules(system, limit=limit, runs=runs, seed=seed)
+    enum = enumerate_schedules(system, limit=limit, runs=runs, seed=seed,
+                               max_seconds=None if budget is None else max(0.0, budget - (time.monotonic() - begun)),
+                               bound=None if budget is None else f"max_seconds ({budget:g} s)")
+    timed_out = None
     started = time.monotonic()
     tgt = target_obj if target_obj is not None else make_target(target, dsns)
     outcomes: list[Outcome] = []
@@ -286,6 +294,9 @@ def conform(spec, target: str, *, runs: int | None = None, seed: int = 0, limit:
             tgt.start(Setup(system.leaders, tuple((system.leaders[a], system.leaders[b]) for a, b in system.edges),
                             mode, offsets, system.keys))
         for i, sched in enumerate(enum.schedules):
+            if budget is not None and time.monotonic() - begun > budget:
+                timed_out = f"max_seconds ({budget:g} s): {len(enum.schedules) - i} schedules not run"
+                break
             outcome = run_schedule(system, tgt, sched, mode in TIMESTAMP_MODES)
             outcomes.append(outcome)
             if on_outcome is not None:
@@ -299,7 +310,7 @@ def conform(spec, target: str, *, runs: int | None = None, seed: int = 0, limit:
             except TargetUnavailable:
                 pass
     return Conformance(spec.name, spec.source, target, getattr(tgt, "name", target), mode, enum, tuple(outcomes),
-                       time.monotonic() - started, interrupted)
+                       time.monotonic() - started, interrupted, timed_out)
 
 
 def exit_code(result: Conformance) -> int:

@@ -20,6 +20,7 @@ Pure functions over the frozen model; nothing here runs a target.
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass
 
 from replcheck.model import state as st
@@ -145,12 +146,18 @@ def canonical(system: System, steps) -> tuple:
     return tuple(tuple(sorted(lv)) for lv in levels)
 
 
-def _count(system: System, start, nexts, limit: int) -> int | None:
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and time.monotonic() > deadline
+
+
+def _count(system: System, start, nexts, limit: int, deadline: float | None = None) -> int | None:
     """Number of paths from ``start`` to a state with no ``nexts`` (memoised
-    over states; ``None`` past ``limit`` states)."""
+    over states; ``None`` past ``limit`` states or past ``deadline``)."""
     memo: dict = {}
     stack = [(start, False)]
     while stack:
+        if len(memo) % 256 == 0 and _past(deadline):
+            return None
         s, done = stack.pop()
         if s in memo:
             continue
@@ -165,19 +172,33 @@ def _count(system: System, start, nexts, limit: int) -> int | None:
     return memo[start]
 
 
-def enumerate_schedules(system: System, limit: int = 500, runs: int | None = None, seed: int = 0) -> Enumeration:
+def enumerate_schedules(system: System, limit: int = 500, runs: int | None = None, seed: int = 0,
+                        max_seconds: float | None = None, bound: str | None = None) -> Enumeration:
     """The executable schedules of ``system``: every class (at most
     ``limit``; more is a cut), or, with ``runs``, ``runs`` random
-    executable runs (seeded walks, duplicates dropped)."""
+    executable runs (seeded walks, duplicates dropped).  ``max_seconds``
+    bounds the whole enumeration (counting included): past it the
+    schedules found so far are kept and ``cut`` says ``max_seconds`` (or
+    ``bound``, the name of the bound the caller derived it from)."""
+    deadline = None if max_seconds is None else time.monotonic() + max_seconds
+    timed_out = bound or (f"max_seconds ({max_seconds:g} s)" if max_seconds is not None else None)
     init = system.initial_state()
-    model_runs = _count(system, init, lambda s: [t for _, t in system.successors(s)], MAX_STATES)
-    executable = _count(system, init, lambda s: [t for _, t in macro_steps(system, s)], MAX_STATES)
+    # The counts only inform the report: each gets at most a quarter of the time, so that listing
+    # (what is run) keeps at least half of it.
+    share = None if max_seconds is None else max_seconds / 4
+    model_runs = _count(system, init, lambda s: [t for _, t in system.successors(s)], MAX_STATES,
+                        None if share is None else min(deadline, time.monotonic() + share))
+    executable = _count(system, init, lambda s: [t for _, t in macro_steps(system, s)], MAX_STATES,
+                        None if share is None else min(deadline, time.monotonic() + share))
     found: dict = {}
     cut = None
     if runs is not None:
         rng = random.Random(seed)
         for _ in range(runs * 20):
             if len(found) >= runs:
+                break
+            if _past(deadline):
+                cut = timed_out
                 break
             steps, states = [], [init]
             s = init
@@ -196,6 +217,9 @@ def enumerate_schedules(system: System, limit: int = 500, runs: int | None = Non
     walked = 0
     stack = [(init, (), (init,))]
     while stack:
+        if _past(deadline):
+            cut = timed_out
+            break
         s, steps, states = stack.pop()
         options = macro_steps(system, s)
         if not options:

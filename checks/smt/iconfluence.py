@@ -24,67 +24,32 @@ proof for longer branches.  A counterexample is always a real one.
 Merges: an integer or set variable merges by an expression over
 ``local``, ``remote`` and ``ancestor`` (a counter: ``local + remote -
 ancestor``; a register: ``max(local, remote)``; a set:
-``union(local, remote)``); a table merges by the union of its rows.
+``union(local, remote)``); a table merges by the union of its rows — a row
+deleted on either branch stays deleted, a column both branches updated
+merges by the table's ``merge`` for it (docs/z3.md §3 "Rows").  Then the
+*merge-time effects* apply: every delete or update marked ``at_merge`` of
+an operation either branch ran is applied again, with that run's
+parameters, to the merged state — the local branch's first, in order, then
+the remote one's (a cascading delete: deleting a customer also deletes the
+orders the other branch inserted for it concurrently).
+
+The query file format is :mod:`checks.smt.query`.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import z3
 
-from replcheck.bundled import locate
 from replcheck.checks.smt import context
-from replcheck.checks.smt.expr import QueryError, Table, parse, to_z3
+from replcheck.checks.smt.expr import EMPTY, QueryError, Row, Table, kind, parse, to_z3
+from replcheck.checks.smt.query import (BRANCHES, DEFAULT_COLUMN_MERGE, Delete, Op, Query, TableDecl, Var,
+                                        load_query)
 from replcheck.model.errors import did_you_mean
-from replcheck.model.spec import read_toml
 
-BRANCHES = ("A", "B")
-_TOP = {"name", "description", "invariant", "max_ops", "vars", "tables", "ops"}
-_VAR = {"type", "merge", "universe"}
-_TABLE = {"columns", "unique", "rows"}
-_OP = {"name", "params", "at", "guard", "effect", "insert"}
-
-
-@dataclass(frozen=True)
-class Var:
-    name: str
-    kind: str            # int | set
-    merge: tuple
-    universe: int = 0
-
-
-@dataclass(frozen=True)
-class TableDecl:
-    name: str
-    columns: tuple[str, ...]
-    unique: tuple[str, ...]
-    rows: int
-
-
-@dataclass(frozen=True)
-class Op:
-    name: str
-    params: tuple[str, ...]
-    at: tuple[str, ...]
-    guard: tuple | None
-    effect: tuple[tuple[str, tuple], ...]
-    insert: tuple[str, tuple[tuple[str, tuple], ...]] | None
-
-
-@dataclass(frozen=True)
-class Query:
-    source: str
-    name: str
-    description: str
-    invariant: tuple
-    invariant_text: str
-    max_ops: int
-    vars: tuple[Var, ...]
-    tables: tuple[TableDecl, ...]
-    ops: tuple[Op, ...]
+__all__ = ["BRANCHES", "Query", "Op", "Var", "TableDecl", "Step", "Verdict", "load_query", "check", "bounds_text"]
 
 
 @dataclass(frozen=True)
@@ -103,7 +68,9 @@ class Verdict:
     A counterexample is ``minimal`` when no run with fewer operations (and
     ancestor rows) violates the invariant; when minimisation ran out of
     time the counterexample found first is kept, ``minimal`` is false and
-    ``note`` says so — it is still a real counterexample.
+    ``note`` says so — it is still a real counterexample.  ``merge_effects``
+    lists the merge-time effects that applied to the shown merge, in order
+    (``"B: delete_customer(c=1): delete from orders where ..."``).
     """
 
     query: Query
@@ -117,136 +84,28 @@ class Verdict:
     incomplete: bool = False
     minimal: bool = True
     note: str = ""
-
-
-def load_query(path) -> Query:
-    """Read and validate a query file (errors name the file and key)."""
-    src = str(path)
-    try:
-        data = read_toml(locate(path), src, QueryError, "fix the syntax")
-    except OSError:
-        raise QueryError(src, "", "cannot read this file; pass an I-confluence query .toml (see queries/)") from None
-
-    def unknown(where, table, allowed):
-        for k in table:
-            if k not in allowed:
-                raise QueryError(src, f"{where}{k}", f"unknown key{did_you_mean(k, allowed)}"
-                                                     f" (allowed: {', '.join(sorted(allowed))})")
-
-    unknown("", data, _TOP)
-    inv = data.get("invariant")
-    if isinstance(inv, list):
-        inv = " and ".join(f"({x})" for x in inv)
-    if not isinstance(inv, str):
-        raise QueryError(src, "invariant", 'missing; e.g. invariant = "stock >= 0"')
-    max_ops = data.get("max_ops", 2)
-    if isinstance(max_ops, bool) or not isinstance(max_ops, int) or not 1 <= max_ops <= 6:
-        raise QueryError(src, "max_ops", f"must be an integer from 1 to 6 (operations per branch), got {max_ops!r}")
-    def table_of(key, example):
-        v = data.get(key, {})
-        if not isinstance(v, dict):
-            raise QueryError(src, key, f"must be a table of tables, e.g. {example}, got {type(v).__name__}")
-        return v
-
-    for k in ("name", "description"):
-        if k in data and not isinstance(data[k], str):
-            raise QueryError(src, k, f"must be a string, got {type(data[k]).__name__}")
-    variables = []
-    for name, v in table_of("vars", '[vars.stock] type = "int"').items():
-        if not isinstance(v, dict):
-            raise QueryError(src, f"vars.{name}", 'must be a table, e.g. [vars.stock] type = "int"')
-        unknown(f"vars.{name}.", v, _VAR)
-        kind = v.get("type", "int")
-        if kind not in ("int", "set"):
-            raise QueryError(src, f"vars.{name}.type", f"unknown '{kind}'; int or set (tables go in [tables.NAME])")
-        if "merge" not in v:
-            raise QueryError(src, f"vars.{name}.merge", 'missing; e.g. merge = "local + remote - ancestor"')
-        uni = v.get("universe", 4 if kind == "set" else 0)
-        if kind == "set" and (isinstance(uni, bool) or not isinstance(uni, int) or not 1 <= uni <= 16):
-            raise QueryError(src, f"vars.{name}.universe", "must be an integer from 1 to 16 (elements 0..universe-1)")
-        variables.append(Var(name, kind, parse(v["merge"], src, f"vars.{name}.merge"), uni))
-    tables = []
-    for name, t in table_of("tables", '[tables.users] columns = ["email"]').items():
-        if not isinstance(t, dict):
-            raise QueryError(src, f"tables.{name}", 'must be a table, e.g. [tables.users] columns = ["email"]')
-        unknown(f"tables.{name}.", t, _TABLE)
-        cols = t.get("columns")
-        if not isinstance(cols, list) or not cols or not all(isinstance(c, str) for c in cols):
-            raise QueryError(src, f"tables.{name}.columns", 'must list the integer columns, e.g. ["id", "email"]')
-        uniq = t.get("unique", [])
-        uniq = [uniq] if isinstance(uniq, str) else uniq
-        if not isinstance(uniq, list) or not all(isinstance(c, str) for c in uniq):
-            raise QueryError(src, f"tables.{name}.unique", 'must name columns, e.g. unique = ["email"]')
-        for c in uniq:
-            if c not in cols:
-                raise QueryError(src, f"tables.{name}.unique", f"'{c}' is not a column{did_you_mean(c, cols)}")
-        rows = t.get("rows", 2)
-        if isinstance(rows, bool) or not isinstance(rows, int) or not 0 <= rows <= 6:
-            raise QueryError(src, f"tables.{name}.rows", "must be an integer from 0 to 6 (rows of the ancestor)")
-        tables.append(TableDecl(name, tuple(cols), tuple(uniq), rows))
-    raw_ops = data.get("ops")
-    if not isinstance(raw_ops, list) or not raw_ops:
-        raise QueryError(src, "ops", "missing; add at least one [[ops]] with a guard and an effect")
-    ops = []
-    tnames = {t.name: t for t in tables}
-    for i, o in enumerate(raw_ops):
-        where = f"ops[{i}]"
-        if not isinstance(o, dict):
-            raise QueryError(src, where, "must be a table: write each operation as [[ops]] with a guard and an effect")
-        unknown(f"{where}.", o, _OP)
-        name = o.get("name", f"op{i + 1}")
-        if not isinstance(name, str) or not name:
-            raise QueryError(src, f"{where}.name", f"must be a string, got {type(name).__name__}")
-        params = o.get("params", [])
-        if not isinstance(params, list) or not all(isinstance(p, str) and p for p in params):
-            raise QueryError(src, f"{where}.params", 'must be a list of parameter names (strings),'
-                                                     ' e.g. params = ["n"]')
-        params = tuple(params)
-        at = o.get("at", list(BRANCHES))
-        at = [at] if isinstance(at, str) else at
-        if not isinstance(at, list):
-            raise QueryError(src, f"{where}.at", 'must be "A", "B" or ["A", "B"]')
-        for b in at:
-            if b not in BRANCHES:
-                raise QueryError(src, f"{where}.at", f"unknown branch '{b}'; the two leaders are A and B")
-        guard = parse(o["guard"], src, f"{where}.guard") if "guard" in o else None
-        raw_effect = o.get("effect") or {}
-        if not isinstance(raw_effect, dict):
-            raise QueryError(src, f"{where}.effect", 'must be a table var = "expr", e.g. effect = { stock ='
-                                                     ' "stock - 1" }')
-        effect = tuple((k, parse(e, src, f"{where}.effect.{k}")) for k, e in raw_effect.items())
-        insert = None
-        if "insert" in o:
-            if not isinstance(o["insert"], dict):
-                raise QueryError(src, f"{where}.insert", 'must be a table, e.g. insert = { table = "users",'
-                                                         ' email = "e" }')
-            ins = dict(o["insert"])
-            tname = ins.pop("table", None)
-            if not isinstance(tname, str) or tname not in tnames:
-                raise QueryError(src, f"{where}.insert.table", f"unknown table {tname!r}"
-                                                               f"{did_you_mean(tname, tnames)}")
-            cols = tnames[tname].columns
-            if set(ins) != set(cols):
-                raise QueryError(src, f"{where}.insert", f"give a value for each column of {tname}: {', '.join(cols)}")
-            insert = (tname, tuple((c, parse(ins[c], src, f"{where}.insert.{c}")) for c in cols))
-        if not effect and insert is None:
-            raise QueryError(src, where, "an operation needs an effect = { var = \"expr\" } or an insert")
-        ops.append(Op(name, params, tuple(at), guard, effect, insert))
-    return Query(src, data.get("name", Path(src).stem), data.get("description", ""),
-                 parse(inv, src, "invariant"), inv, max_ops, tuple(variables), tuple(tables), tuple(ops))
+    merge_effects: tuple[str, ...] = ()
 
 
 class _State:
-    """Symbolic values of every variable, and table rows (present, cols)."""
+    """Symbolic values of every variable, and table rows: per table a list
+    of slots ``(present, [column values])``.  ``env`` is what expressions
+    over this state see: variables, tables and the query's ``[let]`` names
+    (compiled once per state)."""
 
     def __init__(self, values: dict, rows: dict):
         self.values, self.rows = values, rows
+        self._env = None
 
     def env(self, q: Query) -> dict:
-        env = dict(self.values)
-        for t in q.tables:
-            env[t.name] = Table(t.name, t.columns, t.unique, self.rows[t.name])
-        return env
+        if self._env is None:
+            env = dict(self.values)
+            for t in q.tables:
+                env[t.name] = Table(t.name, t.columns, t.unique, self.rows[t.name])
+            for name, tree in q.lets:
+                env[name] = to_z3(tree, env, q.source, f"let.{name}", q.universe)
+            self._env = env
+        return self._env
 
 
 def _fresh(q: Query, prefix: str) -> _State:
@@ -257,23 +116,57 @@ def _fresh(q: Query, prefix: str) -> _State:
     return _State(values, rows)
 
 
-def _compile(q: Query, tree, env, key):
-    return to_z3(tree, env, q.source, key)
+def _typed(q, tree, env, key, want: str, universe: int = 0):
+    """Compile ``tree``; it must be ``want`` (int, bool or set)."""
+    t = to_z3(tree, env, q.source, key, universe or q.universe)
+    if kind(t) != want:
+        what = {"bool": "a condition (a comparison, and/or/not, contains, subset, unique, forall, exists)",
+                "int": "an integer", "set": "a set"}[want]
+        raise QueryError(q.source, key, f"must be {what}, got {'{}' if t is EMPTY else kind(t)}")
+    if want == "set" and universe and t.size() != universe:
+        raise QueryError(q.source, key, f"must be a set over {universe} elements (the variable's universe),"
+                                        f" got one over {t.size()}")
+    return t
 
 
 def _bool(q, tree, env, key):
-    t = _compile(q, tree, env, key)
-    if not z3.is_bool(t):
-        raise QueryError(q.source, key, "must be a condition (a comparison, and/or/not, contains, unique)")
-    return t
+    return _typed(q, tree, env, key, "bool")
+
+
+def _table(q: Query, name: str) -> TableDecl:
+    return next(t for t in q.tables if t.name == name)
+
+
+def _row_effects(q: Query, effects, base: _State, rows: dict, env: dict, run, key: str) -> None:
+    """Apply ``effects`` (deletes and updates of ``op``), when ``run``
+    holds, to the slots in ``rows`` (in place).  Every condition and value
+    reads ``base``, the state before the operation; in a ``where`` or
+    ``set`` the row is named by its table."""
+    for e in effects:
+        t = _table(q, e.table)
+        where = f"{key}.{'delete' if isinstance(e, Delete) else 'update'}"
+        out = []
+        for (present, cols), (was, before) in zip(rows[t.name], base.rows[t.name]):
+            row_env = {**env, t.name: Row(t.name, t.columns, before)}
+            hit = z3.And(run, was, _bool(q, e.where, row_env, f"{where}.where"))
+            if isinstance(e, Delete):
+                out.append((z3.And(present, z3.Not(hit)), cols))
+                continue
+            new = list(cols)
+            for c, tree in e.sets:
+                v = _typed(q, tree, row_env, f"{where}.set.{c}", "int")
+                idx = t.columns.index(c)
+                new[idx] = z3.If(hit, v, new[idx])
+            out.append((present, new))
+        rows[t.name] = out
 
 
 class _Branch:
     def __init__(self, q: Query, anc: _State, b: int, cons: list):
         name = BRANCHES[b]
+        self.index = b
         self.steps = []
         cur = anc
-        inv_key = "invariant"
         prev_active = z3.BoolVal(True)
         for s in range(q.max_ops):
             active = z3.Bool(f"{name}{s}_active")
@@ -285,55 +178,98 @@ class _Branch:
             params = {k: {p: z3.Int(f"{name}{s}_{op.name}_{p}") for p in op.params} for k, op in enumerate(q.ops)}
             values = dict(cur.values)
             rows = {t: list(r) for t, r in cur.rows.items()}
-            new_rows = {t.name: [] for t in q.tables}
+            new_rows = {t.name: [] for t in q.tables}     # per table: per insert slot, [(run, values)]
             for k, op in enumerate(q.ops):
+                key = f"ops.{op.name}"
                 env = cur.env(q) | params[k] | {"replica": z3.IntVal(b)}
                 run = z3.And(active, choice == k)
                 if op.guard is not None:
-                    cons.append(z3.Implies(run, _bool(q, op.guard, env, f"ops.{op.name}.guard")))
+                    cons.append(z3.Implies(run, _bool(q, op.guard, env, f"{key}.guard")))
                 for var, tree in op.effect:
                     if var not in values:
-                        raise QueryError(q.source, f"ops.{op.name}.effect.{var}",
-                                         f"unknown variable{did_you_mean(var, values)}")
-                    e = _compile(q, tree, env, f"ops.{op.name}.effect.{var}")
-                    if e.sort() != values[var].sort():
-                        raise QueryError(q.source, f"ops.{op.name}.effect.{var}", "has the wrong type for the variable")
-                    values[var] = z3.If(run, e, values[var])
-                if op.insert is not None:
-                    tname, cols = op.insert
-                    new_rows[tname].append((run, [_compile(q, c, env, f"ops.{op.name}.insert") for _, c in cols]))
+                        raise QueryError(q.source, f"{key}.effect.{var}", f"unknown variable{did_you_mean(var, values)}"
+                                                                         f" (variables: {', '.join(values) or 'none'})")
+                    v = next(x for x in q.vars if x.name == var)
+                    values[var] = z3.If(run, _typed(q, tree, env, f"{key}.effect.{var}", v.kind, v.universe),
+                                        values[var])
+                _row_effects(q, op.deletes + op.updates, cur, rows, env, run, key)
+                slot = {}
+                for ins in op.inserts:
+                    j = slot.get(ins.table, 0)
+                    slot[ins.table] = j + 1
+                    cand = new_rows[ins.table]
+                    if len(cand) <= j:
+                        cand.append([])
+                    cand[j].append((run, [_typed(q, c, env, f"{key}.insert.{col}", "int") for col, c in ins.values]))
             for t in q.tables:
-                cand = new_rows[t.name]
-                if not cand:
-                    continue
-                present = z3.Or([r for r, _ in cand])
-                cols = []
-                for c in range(len(t.columns)):
-                    v = z3.IntVal(0)
-                    for run, vals in cand:
-                        v = z3.If(run, vals[c], v)
-                    cols.append(v)
-                rows[t.name].append((present, cols))
+                for cand in new_rows[t.name]:
+                    present = z3.Or([r for r, _ in cand])
+                    cols = []
+                    for c in range(len(t.columns)):
+                        v = z3.IntVal(0)
+                        for run, vals in cand:
+                            v = z3.If(run, vals[c], v)
+                        cols.append(v)
+                    rows[t.name].append((present, cols))
             nxt = _State(values, rows)
-            cons.append(z3.Implies(active, _bool(q, q.invariant, nxt.env(q), inv_key)))
+            cons.append(z3.Implies(active, _bool(q, q.invariant, nxt.env(q), "invariant")))
             self.steps.append((active, choice, params, nxt))
             cur = nxt
         self.final = cur
 
 
+def _merge_rows(q: Query, t: TableDecl, anc: _State, local: _State, remote: _State) -> list:
+    """The union of both branches' rows.  An ancestor row is present when
+    neither branch deleted it (delete wins: a merge never re-creates a
+    row); a column some operation updates merges by the table's ``merge``
+    for it (default :data:`DEFAULT_COLUMN_MERGE`).  Rows a branch inserted
+    exist on that branch only and are taken as they are."""
+    n = t.rows
+    deleted = any(d.table == t.name for op in q.ops for d in op.deletes)
+    updated = {c for op in q.ops for u in op.updates if u.table == t.name for c, _ in u.sets}
+    merges = dict(t.merge)
+    out = []
+    for (lp, lc), (rp, rc), (_, ac) in zip(local.rows[t.name][:n], remote.rows[t.name][:n], anc.rows[t.name]):
+        cols = list(lc)
+        for i, c in enumerate(t.columns):
+            if c in updated or c in merges:     # a declared merge is compiled (and checked) even if unused
+                key = f"tables.{t.name}.merge.{c}" if c in merges else f"tables.{t.name}.merge"
+                tree = merges.get(c) or parse(DEFAULT_COLUMN_MERGE, q.source, key)
+                cols[i] = _typed(q, tree, {"local": lc[i], "remote": rc[i], "ancestor": ac[i]}, key, "int")
+        out.append((z3.And(lp, rp) if deleted else lp, cols))
+    return out + local.rows[t.name][n:] + remote.rows[t.name][n:]
+
+
 def _merge(q: Query, anc: _State, local: _State, remote: _State) -> _State:
+    """The state-based merge of two branches at the ``local`` leader,
+    before merge-time effects."""
     values = {}
     for v in q.vars:
         env = {"local": local.values[v.name], "remote": remote.values[v.name], "ancestor": anc.values[v.name]}
-        e = _compile(q, v.merge, env, f"vars.{v.name}.merge")
-        if e.sort() != local.values[v.name].sort():
-            raise QueryError(q.source, f"vars.{v.name}.merge", f"must give {'an int' if v.kind == 'int' else 'a set'}")
-        values[v.name] = e
-    rows = {}
-    for t in q.tables:
-        n = t.rows
-        rows[t.name] = local.rows[t.name] + remote.rows[t.name][n:]
-    return _State(values, rows)
+        values[v.name] = _typed(q, v.merge, env, f"vars.{v.name}.merge", v.kind, v.universe)
+    return _State(values, {t.name: _merge_rows(q, t, anc, local, remote) for t in q.tables})
+
+
+def _merge_time(q: Query, merged: _State, order) -> tuple[_State, list]:
+    """Apply the merge-time effects of every operation the branches in
+    ``order`` ran, branch by branch and in program order, each with the
+    parameters of its run, to ``merged``.  Returns the final state and
+    ``(branch, step, op index, run)`` per effect that may apply."""
+    applied = []
+    st = merged
+    for br in order:
+        for s, (active, choice, params, _) in enumerate(br.steps):
+            for k, op in enumerate(q.ops):
+                effects = op.at_merge
+                if not effects or BRANCHES[br.index] not in op.at:
+                    continue
+                run = z3.And(active, choice == k)
+                env = st.env(q) | params[k] | {"replica": z3.IntVal(br.index)}
+                rows = {t: list(r) for t, r in st.rows.items()}
+                _row_effects(q, effects, st, rows, env, run, f"ops.{op.name}")
+                st = _State(st.values, rows)
+                applied.append((br, s, k, run))
+    return st, applied
 
 
 def _show(q: Query, m, st: _State) -> str:
@@ -396,7 +332,8 @@ def _check(q: Query, timeout_ms: int) -> Verdict:
     cons.append(_bool(q, q.invariant, anc.env(q), "invariant"))
     a = _Branch(q, anc, 0, cons)
     b = _Branch(q, anc, 1, cons)
-    at_a, at_b = _merge(q, anc, a.final, b.final), _merge(q, anc, b.final, a.final)
+    at_a, applied_a = _merge_time(q, _merge(q, anc, a.final, b.final), (a, b))
+    at_b, applied_b = _merge_time(q, _merge(q, anc, b.final, a.final), (b, a))
     bad_a = z3.Not(_bool(q, q.invariant, at_a.env(q), "invariant"))
     bad_b = z3.Not(_bool(q, q.invariant, at_b.env(q), "invariant"))
     size = z3.Sum([z3.If(act, 1, 0) for br in (a, b) for act, *_ in br.steps]
@@ -420,9 +357,14 @@ def _check(q: Query, timeout_ms: int) -> Verdict:
     note = "" if minimal else (f"not minimised: z3 could not shrink it within {limit}; a real counterexample,"
                                " perhaps with more operations than needed")
 
+    def call(br, s, k):
+        params = br.steps[s][2][k]
+        return f"{q.ops[k].name}(" + ", ".join(f"{p}={m.eval(params[p], model_completion=True).as_long()}"
+                                               for p in q.ops[k].params) + ")"
+
     def steps(br):
         out = []
-        for act, choice, params, st in br.steps:
+        for s, (act, choice, params, st) in enumerate(br.steps):
             if not z3.is_true(m.eval(act, model_completion=True)):
                 break
             k = m.eval(choice, model_completion=True).as_long()
@@ -431,9 +373,14 @@ def _check(q: Query, timeout_ms: int) -> Verdict:
             out.append(Step(op.name, ps, _show(q, m, st)))
         return tuple(out)
 
-    where, merged = ("A", at_a) if z3.is_true(m.eval(bad_a, model_completion=True)) else ("B", at_b)
+    def effects(applied):
+        return tuple(f"{BRANCHES[br.index]}: {call(br, s, k)}: {e.text()}" for br, s, k, run in applied
+                     if z3.is_true(m.eval(run, model_completion=True)) for e in q.ops[k].at_merge)
+
+    at_a_bad = z3.is_true(m.eval(bad_a, model_completion=True))
+    where, merged, applied = ("A", at_a, applied_a) if at_a_bad else ("B", at_b, applied_b)
     return Verdict(q, False, bounds_text(q), _show(q, m, anc), steps(a), steps(b), where, _show(q, m, merged),
-                   minimal=minimal, note=note)
+                   minimal=minimal, note=note, merge_effects=effects(applied))
 
 
 def _shrink(solver, size, model, deadline):

@@ -6,6 +6,7 @@ results, in the lecture-slide voice of ``checks/render_text.py``.
 
 from __future__ import annotations
 
+from replcheck.checks import escape as esc
 from replcheck.checks.smt.skew import SkewReport, Witness, fmt
 
 
@@ -22,7 +23,13 @@ def _timeline(w: Witness) -> list[str]:
     return out
 
 
-def skew(r: SkewReport) -> str:
+def skew(r: SkewReport, freed: SkewReport | None = None, verbose: bool = False) -> str:
+    """The skew analysis as people ask it (issue 16): can a write be lost,
+    and from which clock skew on is a *causally later* write lost — the
+    least skew first, with one witness timeline.  ``freed`` is the same
+    analysis with the ops' real times free, asked when the spec's own
+    ``time_ms`` leave no causally later write to lose; ``verbose`` shows
+    every witness's timeline, not only the least skew's."""
     t = r.timing
     bound = "unbounded" if t.max_skew is None else f"<= {fmt(t.max_skew)} ms"
     out = [f"{r.source}: {r.name}",
@@ -31,6 +38,7 @@ def skew(r: SkewReport) -> str:
     out += [f"  note: {n}" for n in r.notes]
     out.append("")
     undecided = dict(getattr(r, "undecided", ()))
+    shown_least = r.least is not None and r.least.witness is not None
     for label, w in (("lost-update", r.lost_update), ("causally-later-write-lost", r.causally_later)):
         if label in undecided:
             out.append(f"  {label:<26} NOT DECIDED: {_why(undecided[label])}")
@@ -38,7 +46,20 @@ def skew(r: SkewReport) -> str:
             out.append(f"  {label:<26} impossible within these bounds")
         else:
             out.append(f"  {label:<26} POSSIBLE: {w.message}")
-            out += _timeline(w)
+            # one timeline by default: the least skew's when there is one, else the causal witness's
+            if verbose or (label == "causally-later-write-lost" and not shown_least):
+                out += _timeline(w)
+    out += _least(r, undecided)
+    if freed is not None:
+        out.append("")
+        out.append("  with the ops' real times free (the spec's time_ms leave no causally later write):")
+        out += ["  " + line for line in _least(freed, dict(getattr(freed, "undecided", ())))[1:]]
+    return esc.terminal_lines(out)
+
+
+def _least(r: SkewReport, undecided: dict) -> list[str]:
+    """The least-skew answer and its witness (empty when not asked)."""
+    out = []
     if "least-skew" in undecided:
         out.append("")
         out.append(f"  least skew for a causally later write to be lost: NOT DECIDED: {_why(undecided['least-skew'])}")
@@ -58,7 +79,7 @@ def skew(r: SkewReport) -> str:
             if le.witness is not None:
                 out.append(f"    witness: {le.witness.message}")
                 out += _timeline(le.witness)
-    return "\n".join(out)
+    return out
 
 
 def _why(reason: str) -> str:
@@ -101,10 +122,15 @@ def laws(r) -> str:
     else:
         out.append(f"  convergence NOT proved: the laws cover only the value merge; the rules left out can make"
                    f" leaders diverge (replcheck check SPEC --set system.resolver={r.resolver} judges them)")
-    return "\n".join(out)
+    return esc.terminal_lines(out)
 
 
 def iconfluence(v) -> str:
+    """The verdict; for a counterexample the ancestor, each branch's
+    operations with the state after each, the merge-time effects that
+    applied, and the merged state that breaks the invariant.  A query that
+    states ``expect`` gets a last line saying whether the verdict is the
+    expected one."""
     q = v.query
     out = [f"{q.source}: {q.name}"]
     if q.description:
@@ -114,11 +140,11 @@ def iconfluence(v) -> str:
     if v.incomplete:
         out.append(f"  INCOMPLETE  (nothing proved or refuted within {v.bounds})")
         out.append(f"  {v.note}")
-        return "\n".join(out)
+        return esc.terminal_lines(out + _expected(q, None))
     if v.confluent:
         out.append(f"  i-confluent  (proved for {v.bounds})")
         out.append("  no coordination is needed to keep the invariant within these bounds")
-        return "\n".join(out)
+        return esc.terminal_lines(out + _expected(q, "i-confluent"))
     out.append(f"  NOT i-confluent  (counterexample within {v.bounds})")
     out.append(f"    ancestor   {v.ancestor}")
     for name, steps in (("A", v.branch_a), ("B", v.branch_b)):
@@ -128,7 +154,22 @@ def iconfluence(v) -> str:
             args = ", ".join(f"{p}={x}" for p, x in s.params)
             head = f"branch {name}" if i == 0 else "        "
             out.append(f"    {head}   {s.op}({args}) -> {s.state}")
+    for i, e in enumerate(getattr(v, "merge_effects", ())):
+        out.append(f"    {'at merge' if i == 0 else '        '}   {e}")
     out.append(f"    merge at {v.merged_at} {v.merged}   <- violates {q.invariant_text}")
     if not v.minimal:
         out.append(f"  {v.note}")
-    return "\n".join(out)
+    return esc.terminal_lines(out + _expected(q, "not i-confluent"))
+
+
+def _expected(q, verdict) -> list[str]:
+    """The query's ``expect``, compared with the verdict (nothing when the
+    query states none)."""
+    expect = getattr(q, "expect", "")
+    if not expect:
+        return []
+    if verdict is None:
+        return [f"  expected: {expect} (not decided)"]
+    if verdict == expect:
+        return [f"  expected: {expect} (as the query states)"]
+    return [f"  UNEXPECTED: the query expects {expect}"]

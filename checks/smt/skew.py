@@ -46,6 +46,7 @@ import time
 import networkx as nx
 import z3
 
+from replcheck.checks import signals
 from replcheck.checks.smt import context
 from replcheck.checks.smt.context import remaining_ms
 
@@ -140,7 +141,7 @@ def _num(v) -> Fraction:
 
 
 class _Encoding:
-    def __init__(self, spec, timing: Timing):
+    def __init__(self, spec, timing: Timing, deadline: float | None = None):
         if not entry(spec.resolver).skew or spec.clock != "wall":
             raise SpecError(spec.source, "system.resolver", f"smt skew needs lww over wall clocks, not"
                                                            f" {spec.resolver} over {spec.clock}; set resolver = \"lww\","
@@ -189,6 +190,7 @@ class _Encoding:
 
         self.hb = [[z3.Bool(f"hb_{i}_{j}") if i != j else z3.BoolVal(False) for j in range(n)] for i in range(n)]
         for i in range(n):
+            _still_allowed(deadline)   # n^3 terms: hundreds of ops take minutes to encode
             for j in range(n):
                 if i != j:
                     via = [z3.And(self.hb[i][k], seen(k, j)) for k in range(n) if k not in (i, j)]
@@ -291,6 +293,18 @@ def _answer(solver, deadline) -> "z3.CheckSatResult":
     return r
 
 
+def _still_allowed(deadline) -> None:
+    """Between steps of building an encoding (Python work, where Ctrl-C is
+    only recorded: checks/signals.py): :class:`Undecided` once the time is
+    gone or a stop was requested."""
+    try:
+        signals.checkpoint()
+    except KeyboardInterrupt:
+        raise Undecided("interrupted") from None
+    if deadline is not None and time.monotonic() >= deadline:
+        raise Undecided("timeout")
+
+
 def _solve(enc, extra, anomaly, deadline=None):
     formula, cases = enc.goal(anomaly)
     s = z3.Solver()
@@ -336,14 +350,19 @@ def analyse(spec, timing: Timing = Timing(), minimize: bool = False, timeout_ms:
 
 
 def _analyse(spec, timing, minimize, deadline) -> SkewReport:
-    enc = _Encoding(spec, timing)
+    questions = [("feasible", None), (LOST_UPDATE, None), (CAUSAL, None)] + ([("least-skew", None)] if minimize else [])
+    try:
+        enc = _Encoding(spec, timing, deadline)
+    except Undecided as e:   # not even the encoding was finished: nothing was asked
+        return SkewReport(spec.source, spec.name, timing, None, None, None,
+                          ("stopped while encoding the question for z3",),
+                          tuple((q, str(e)) for q, _ in questions if q != "feasible"))
     notes = []
     if spec.offsets:
         notes.append("the spec's fixed offsets (" + ", ".join(f"{l} {o:+d} ms" for l, o in spec.offsets)
                      + ") are replaced by variables")
     undecided: list[tuple[str, str]] = []
     answers: dict = {}
-    questions = [("feasible", None), (LOST_UPDATE, None), (CAUSAL, None)] + ([("least-skew", None)] if minimize else [])
     for q, _ in questions:
         if undecided:   # the time is gone or the run was stopped: the rest is not asked
             if q != "feasible":

@@ -13,7 +13,7 @@ from dataclasses import replace
 from replcheck.model.errors import SpecError
 from replcheck.model.resolvers import local_checks
 from replcheck.model.resolvers.base import RMW
-from replcheck.model.routing import Routing
+from replcheck.model.routing import Routing, row_key
 
 
 class KeyContext:
@@ -169,7 +169,8 @@ def compile_types(system, spec):
     """Give ``system`` its per-key data types.
 
     Sets ``system.types`` (one per key), ``system.routing``, the ops'
-    commit leaders (``Op.origin``: the home leader for a home-routed key)
+    commit leaders (``Op.origin``: the home leader for a home-routed key,
+    or the row's home on a table with per-row homes)
     and extends ``system.values`` with every number a read-modify-write can
     write.  Raises :class:`SpecError` when a key needs Python and the spec
     was not allowed to run it.
@@ -179,10 +180,16 @@ def compile_types(system, spec):
     default = "custom-merge" if getattr(spec, "merge", None) else spec.resolver
     entries = tuple(entry(keyspecs[key].entry if key in keyspecs else default) for key in system.keys)
     routed = tuple(e.name == "home-leader" or getattr(keyspecs.get(key), "home", None) is not None
+                   or getattr(keyspecs.get(key), "home_by", None) is not None
                    for key, e in zip(system.keys, entries))
-    routing = Routing(spec, system.keys, routed)
+    # Per-row homes (a table's home_by, model/routing.py): each op's row key.
+    rows = []
+    for op in system.ops:
+        basis = getattr(keyspecs.get(op.key_name), "home_by", None)
+        rows.append(row_key(op.key_name, basis, op.id, op.value) if basis else None)
+    routing = Routing(spec, system.keys, routed, tuple(rows))
     system.routing = routing
-    system.ops = tuple(replace(op, origin=routing.static_home(op.key, op.leader)) for op in system.ops)
+    system.ops = tuple(replace(op, origin=routing.static_home(op.key, op.leader, op.index)) for op in system.ops)
     system.values = _intern_numbers(system, spec, keyspecs, entries)
     types = []
     for k, key in enumerate(system.keys):

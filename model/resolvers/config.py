@@ -1,6 +1,7 @@
-"""Spec keys of the resolver catalogue: ``[keys."name"]``, ``system.homes``,
-``system.delete_rule``, ``system.merge``, ``requires`` and the workload ops
-``resolve``, ``incr``, ``decr``, ``add``, ``remove``, ``transfer``.
+"""Spec keys of the resolver catalogue: ``[keys."name"]`` (with a table's
+per-row homes, ``home_by``), ``system.homes``, ``system.delete_rule``,
+``system.merge``, ``requires``, the workload ops ``resolve``, ``incr``,
+``decr``, ``add``, ``remove``, ``transfer`` and a delete's ``if_version``.
 
 :mod:`model.spec` calls :func:`parse_op` for each workload op and
 :func:`parse_config` once the workload is known; every mistake is a
@@ -18,7 +19,7 @@ from replcheck.model.errors import SpecError, did_you_mean
 
 OP_KINDS = ("set", "delete", "resolve", "incr", "decr", "add", "remove", "transfer")
 REQUIREMENTS = {"python": "runs a Python merge function: needs replcheck check --allow-python"}
-_KEY_FIELDS = {"type", "resolver", "initial", "rights", "merge", "delete_rule", "home"}
+_KEY_FIELDS = {"type", "resolver", "initial", "rights", "merge", "delete_rule", "home", "home_by"}
 _MERGE_RE = re.compile(r"^(?:[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*|[^:]+\.py):[A-Za-z_]\w*$")   # module:function or file.py:function
 
 
@@ -37,6 +38,7 @@ class KeySpec:
     merge: str | None = None
     delete_rule: str | None = None
     home: str | None = None         # route every write of the key to this leader (any type; model/routing.py)
+    home_by: str | None = None      # a table's per-row homes: user | email | key (model/routing.py ROW_BASES)
 
 
 def parse_op(source, where, o, leader_ref):
@@ -173,9 +175,11 @@ def parse_config(source, data, system, leaders, workload, resolver, clock):
         if home is not None and home not in leaders:
             raise SpecError(source, f"{where}.home", f"unknown leader '{home}'{did_you_mean(str(home), leaders)}"
                                                      f" (leaders: {', '.join(leaders)})")
-        keys.append(KeySpec(name, info.name, initial, rights, kmerge, kdr, home))
+        home_by = _home_by(source, where, kt, info)
+        keys.append(KeySpec(name, info.name, initial, rights, kmerge, kdr, home, home_by))
 
     homes = _homes(source, system.get("homes"), leaders)
+    _homes_match(source, homes, keys, workload)
     requires = _requires(source, data.get("requires", []))
     by_name = {k.name: k for k in keys}
     default_entry = "custom-merge" if merge else resolver
@@ -191,6 +195,8 @@ def parse_config(source, data, system, leaders, workload, resolver, clock):
                             f" change the op or the key's type ([keys.\"{op.key}\"])")
         if info.name == "goldengate-usedelta" or (op.kind in ("incr", "decr") and info.family == "register"):
             _numeric_register(source, i, op, ks, workload)
+        if getattr(op, "if_version", None):
+            _observed_delete(source, i, op, info, ks, system)
         if op.kind == "transfer" and op.target == op.leader:
             raise SpecError(source, f"workload[{i}].transfer.to", "a leader cannot transfer rights to itself;"
                                                                   " name another leader")
@@ -258,6 +264,90 @@ def _homes(source, v, leaders):
                                                               f" (leaders: {', '.join(leaders)})")
         out.append((prefix, l))
     return tuple(out)
+
+
+def _home_by(source, where, kt, info):
+    """A table's ``home_by`` (per-row homes, model/routing.py), or ``None``."""
+    from replcheck.model.routing import ROW_BASES
+    if "home_by" not in kt:
+        return None
+    v = kt["home_by"]
+    key = f"{where}.home_by"
+    if not isinstance(v, str) or v not in ROW_BASES:
+        raise SpecError(source, key, f"unknown '{v}'{did_you_mean(str(v), ROW_BASES)} (user, email or key: what"
+                                     " names a row for its home in system.homes)")
+    if info.family != "table":
+        raise SpecError(source, key, f"only a table (type = \"users\") has rows to home; a {info.name} key is one"
+                                     f" value: give it one home with home = \"<leader>\" (or system.homes)")
+    if "home" in kt:
+        raise SpecError(source, f"{where}.home", "give the table one home (home) or per-row homes (home_by),"
+                                                 " not both; remove one")
+    return v
+
+
+def _shown(names, most=6) -> str:
+    names = list(names)
+    return ", ".join(names[:most]) + (", ..." if len(names) > most else "")
+
+
+def _homes_match(source, homes, keys, workload):
+    """Every ``system.homes`` prefix must match a key the workload writes or
+    a row of a table with per-row homes (else it homes nothing: a typo that
+    would leave every key at the first leader, silently); and a table with
+    ``home_by`` must have at least one row a prefix matches."""
+    from replcheck.model.resolvers import TABLES
+    from replcheck.model.routing import longest_home, row_key
+    by_name = {k.name: k for k in keys}
+    written = list(dict.fromkeys(op.key for op in workload))
+    tables = [k for k in written if k in by_name and by_name[k].entry in TABLES]
+
+    def rows_of(table, basis):
+        return list(dict.fromkeys(row_key(table, basis, op.id, op.value) for op in workload if op.key == table))
+
+    rows = {t: rows_of(t, by_name[t].home_by) for t in tables if by_name[t].home_by}
+    row_names = [r for rs in rows.values() for r in rs if r not in written]
+    for prefix, _ in homes:
+        if any(n.startswith(prefix) for n in written + row_names):
+            continue
+        listed = f"keys: {_shown(written)}" + (f"; rows: {_shown(row_names)}" if row_names else "")
+        other = [(t, b) for t in tables for b in ("user", "email")
+                 if b != by_name[t].home_by and any(r.startswith(prefix) for r in rows_of(t, b))]
+        if other:
+            t, b = other[0]
+            raise SpecError(source, f"system.homes.{prefix}",
+                            f"matches no key or row the workload writes ({listed}), but it names a row of '{t}' by"
+                            f" {b}; set [keys.\"{t}\"] home_by = \"{b}\" to home the table's rows by {b}")
+        names = written + row_names
+        near = {n[:len(prefix)] for n in names} | set(names)
+        raise SpecError(source, f"system.homes.{prefix}",
+                        f"matches no key or row the workload writes{did_you_mean(prefix, sorted(near))} ({listed});"
+                        " name a prefix of one of them, or remove the entry")
+    for table, rs in rows.items():
+        if not any(longest_home(homes, r) for r in rs):
+            basis = by_name[table].home_by
+            raise SpecError(source, f"keys.{table}.home_by",
+                            f"no system.homes prefix matches a row of '{table}' by {basis} (rows: {_shown(rs)}),"
+                            f" so every row would sit at the first leader; add homes, e.g. system.homes ="
+                            f" {{ \"{rs[0]}\" = \"<leader>\" }} (or give the table one home: home = \"<leader>\")")
+
+
+# What a delete's ``if_version`` may name (docs/model.md "Observed deletes").
+IF_VERSION = {"observed": "the version its leader shows when it commits: the delete removes only that version"}
+
+
+def _observed_delete(source, i, op, info, ks, system):
+    """An observed delete (``if_version = "observed"``) is modelled on lww
+    registers whose deletes compete as writes (model/resolvers/lww.py)."""
+    key = f"workload[{i}].if_version"
+    rule = (ks.delete_rule if ks is not None else None) or (system.get("delete_rule") if info.delete_configurable
+                                                          else None) or info.delete_rule
+    if info.name != "lww":
+        raise SpecError(source, key, f"an observed delete is modelled on lww keys; '{op.key}' is under {info.name};"
+                                     f" use resolver = \"lww\" for it (or remove if_version: a tombstone delete)")
+    if rule != "as-write":
+        where = f"keys.{op.key}.delete_rule" if ks is not None and ks.delete_rule else "system.delete_rule"
+        raise SpecError(source, key, f"an observed delete is its own delete rule (it removes only the version it"
+                                     f" read), so it cannot also follow {where} = \"{rule}\"; remove one of them")
 
 
 def _requires(source, v):

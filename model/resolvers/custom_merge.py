@@ -94,7 +94,9 @@ def _locate(mod_ref: str, source: str, key: str):
     path = [os.getcwd(), *sys.path]
     spec = None
     for i in range(len(parts)):
-        spec = PathFinder.find_spec(".".join(parts[:i + 1]), path)
+        # the bare name with the parent's folders as the path: a dotted name would make importlib
+        # look its parent up in sys.modules (a namespace package such as tests/ is not imported)
+        spec = PathFinder.find_spec(parts[i], path)
         if spec is None:
             break
         if i < len(parts) - 1:
@@ -184,7 +186,7 @@ def load_function(ref: str, source: str, key: str):
         raise _refuse(source, key, f"cannot import '{mod_ref}' ({e}); run replcheck from the folder that"
                                    f" holds {mod_ref.split('.')[0]}/ (modules resolve against the current"
                                    " directory)") from None
-    except Exception as e:  # noqa: BLE001 - the user's module failed while loading: report, never a traceback
+    except (Exception, SystemExit) as e:  # noqa: BLE001 - the user's module failed while loading: report
         raise _refuse(source, key, f"importing {shown} raised {type(e).__name__}: {e}; fix the module") from None
     finally:
         if added:
@@ -242,7 +244,7 @@ class CustomMerge(DataType):
         local_v, remote_v = self.table[vid], self._val(w)
         try:
             out = self.fn(local_v, remote_v)
-        except Exception as e:  # the user's code: report, never a traceback
+        except (Exception, SystemExit) as e:  # the user's code (sys.exit included): report, never a traceback
             raise SpecError(self.ctx.spec.source, self.where,
                             f"the merge function {self.ref} raised {type(e).__name__}: {e}"
                             f" on ({local_v!r}, {remote_v!r}); fix the function") from None

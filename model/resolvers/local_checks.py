@@ -2,9 +2,10 @@
 view allows them (docs/model.md §2: "accepted (or rejected by a local check:
 unique email taken, not enough stock)").
 
-Four workload ops carry a check; each is spelled as the plain op it
-becomes when the check passes, plus the check (``upsert`` is ``set``
-spelled as SQL spells it, with no check; docs/model.md §8):
+Four workload ops carry a check (and an observed delete, below); each is
+spelled as the plain op it becomes when the check passes, plus the check
+(``upsert`` is ``set`` spelled as SQL spells it, with no check;
+docs/model.md §8):
 
 ``insert = "v"``
     an INSERT of the row at the key (the key is the row's primary key, e.g.
@@ -25,6 +26,11 @@ spelled as SQL spells it, with no check; docs/model.md §8):
     escrow counter (whose own check is stricter: *local rights* cover n).
 ``restock = n``
     adds n; never refused.  Becomes ``incr = n``.
+``delete = true`` with ``if_version = "observed"``
+    an observed delete (:mod:`model.resolvers.observed_delete`): it must
+    read the version it removes, so it commits only if the leader shows a
+    value there (check ``observed``; refused like an UPDATE that matches 0
+    rows).  Stays ``delete``.
 
 A refused op gets the write table's rejection entry
 (:func:`model.resolvers.base.rejected_entry`): done, not acknowledged,
@@ -52,7 +58,10 @@ REASONS = {
     "unique": "the row already exists there (local UNIQUE check)",
     "stock": "the stock its leader shows is too low (local check: stock >= amount)",
     "exists": "no row there: an SQL UPDATE matches 0 rows",
+    "observed": "its leader shows no value, so an observed delete has no version to remove",
 }
+# Checks that can refuse an op at commit (restock never refuses).
+REFUSING = ("unique", "stock", "exists", "observed")
 
 
 def translate(o: dict) -> tuple[dict, str]:
@@ -121,7 +130,7 @@ class Checked:
             return shows_row(self.inner, content, writes)
         if check == "stock":
             return shown_number(self.inner, content, writes) < op.amount
-        if check == "exists":
+        if check in ("exists", "observed"):
             return not shows_row(self.inner, content, writes)
         return False
 
@@ -148,7 +157,7 @@ def with_checks(dtype, ctx):
     checks = {}
     for i in ctx.key_ops:
         c = ctx.spec.workload[i].check if i < len(ctx.spec.workload) else ""
-        if c in ("unique", "stock", "exists"):
+        if c in REFUSING:
             checks[i] = c
     if not checks:
         return dtype

@@ -29,7 +29,9 @@ then the op listed later in the spec wins, so the order is total.
 Deletes (``system.delete_rule``, default ``as-write``): a delete is a
 tombstone stamped like any write; ``delete-wins`` / ``update-wins`` make a
 tombstone beat / lose to a *concurrent* update whatever the timestamps
-(SQL Server's ``lastwriter`` policy is lww + delete-wins).
+(SQL Server's ``lastwriter`` policy is lww + delete-wins).  A delete with
+``if_version = "observed"`` removes only the version it read
+(:mod:`model.resolvers.observed_delete`).
 
 Sources: Thomas, "A Majority Consensus Approach to Concurrency Control",
 TODS 1979 (Thomas write rule); DDIA ch. 5 "Converging toward a consistent
@@ -96,7 +98,12 @@ class LWW(DataType):
 
 def build(ctx):
     """LWW for one key: the fast path when deletes compete as writes,
-    else a :class:`Register` with the delete rule."""
+    else a :class:`Register` with the delete rule; with observed deletes
+    (``if_version = "observed"``, which the loader allows only with
+    ``as-write``) :mod:`model.resolvers.observed_delete`."""
     if ctx.delete_rule == "as-write":
+        from replcheck.model.resolvers import observed_delete
+        if any(observed_delete.observes(ctx)[i] for i in ctx.key_ops):
+            return observed_delete.build(ctx.tie, ctx)
         return LWW(ctx.tie, ctx)
     return Register(ctx, rank=ts_rank(ctx), delete_rule=ctx.delete_rule)

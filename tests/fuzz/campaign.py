@@ -159,7 +159,7 @@ VIOLATION = {
     "smt skew": r"POSSIBLE",
     "smt laws": r"COUNTEREXAMPLE",
     "smt iconfluence": r"NOT i-confluent",
-    "drill check": r"\bFAIL\b",
+    "drill check": r"(?m)\bFAIL\b|^\s*VACUOUS\b",   # a vacuous pass is a failure too (docs/drills)
     "drill solve": r"(?i)\bfail\b|vacuous",
     "export promela": "",
     "topology": "",

@@ -120,6 +120,10 @@ class Finding:
 def _limits(mem: int):
     def preexec():
         os.setsid()
+        # A run must take Ctrl-C as a foreground command does: a campaign started in the background
+        # (nohup, `cmd &` in a script, CI) has SIGINT ignored, and an ignored signal is inherited
+        # across exec — Python then leaves it ignored, so every sigint probe would "hang".
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         try:
             resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
         except (ValueError, OSError):
@@ -128,7 +132,7 @@ def _limits(mem: int):
     return preexec
 
 
-def _execute_tty(cmd, cwd, environ, timeout, mem):
+def _execute_tty(cmd, cwd, environ, timeout, mem, interrupt_after=None):
     """Run ``cmd`` with stdout and stderr on two pseudo-terminals (raw mode,
     so no CR is added): what a user at a terminal sees.  click strips ANSI
     colour codes only when its stream is not a terminal, so a pipe hides
@@ -147,7 +151,7 @@ def _execute_tty(cmd, cwd, environ, timeout, mem):
     for sl in slaves:
         os.close(sl)
     try:
-        return _read_ttys(proc, masters, t0, timeout)
+        return _read_ttys(proc, masters, t0, timeout, interrupt_after)
     except BaseException:
         _kill(proc)
         raise
@@ -159,13 +163,24 @@ def _execute_tty(cmd, cwd, environ, timeout, mem):
                 pass
 
 
-def _read_ttys(proc, masters, t0, timeout):
+def _read_ttys(proc, masters, t0, timeout, interrupt_after=None):
+    """Read both terminals until the run ends; with ``interrupt_after``,
+    SIGINT goes to the process group then and the run has ``timeout`` more
+    (as in :func:`_wait`)."""
     import select
     bufs = {masters[0]: bytearray(), masters[1]: bytearray()}
     live = list(masters)
     timed_out = False
+    end = t0 + timeout + (interrupt_after or 0)
     while live:
-        left = timeout - (time.monotonic() - t0)
+        now = time.monotonic()
+        if interrupt_after is not None and now - t0 >= interrupt_after:
+            interrupt_after = None
+            try:
+                os.killpg(proc.pid, signal.SIGINT)
+            except OSError:
+                pass
+        left = end - now
         if left <= 0:
             timed_out = True
             try:
@@ -173,7 +188,8 @@ def _read_ttys(proc, masters, t0, timeout):
             except OSError:
                 pass
             break
-        ready, _, _ = select.select(live, [], [], min(left, 0.5))
+        wait = min(left, 0.5) if interrupt_after is None else min(left, 0.5, max(0.0, t0 + interrupt_after - now))
+        ready, _, _ = select.select(live, [], [], wait)
         for fd in ready:
             try:
                 chunk = os.read(fd, 65536)
@@ -199,7 +215,7 @@ def execute(argv: list[str], cwd: Path, timeout: float, mem: int = MEMORY_LIMIT,
     if env is not None and "REPLCHECK_DEBUG" in env:
         environ["REPLCHECK_DEBUG"] = env["REPLCHECK_DEBUG"]
     if tty:
-        return _execute_tty(replcheck_argv0() + list(argv), cwd, environ, timeout, mem)
+        return _execute_tty(replcheck_argv0() + list(argv), cwd, environ, timeout, mem, interrupt_after)
     t0 = time.monotonic()
     proc = subprocess.Popen(replcheck_argv0() + list(argv), cwd=cwd, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environ, preexec_fn=_limits(mem))
@@ -459,6 +475,8 @@ def _name_forms(name: str) -> list[str]:
 
 
 def _names_input(case: Case, line: str) -> bool:
+    if case.output and f"{case.output}: -o:" in line:   # an -o error names the -o path (".", "d/")
+        return True
     sk = _skeleton(line)
     for n in list(case.inputs) + list(case.names) + ([case.output] if case.output else []):
         if not n:
@@ -482,11 +500,20 @@ def multi_line_cause(lines: list[str]) -> str:
     return "several messages: " + _norm(lines[0])
 
 
+#: Lines on stderr that inform, not err: what --allow-python will run (docs/resolvers.md) and what -o wrote.
+NOTICES = ("replcheck: --allow-python: running ", "replcheck: wrote ")
+#: After Ctrl-C: the line saying what the partial result is (README "Stopping"); the exit code stays the verdict's.
+INTERRUPT_NOTICES = ("replcheck: interrupted (Ctrl-C or SIGTERM): ",)
+
+
 def exit_findings(case: Case, res: Result, out: str, err: str) -> list[Finding]:
     """The exit-code rules of README "Exit codes"."""
     f: list[Finding] = []
     rc = res.rc
-    lines = [line for line in err.splitlines() if line.strip()]
+    # The --allow-python notice (what will run, docs/resolvers.md) is printed before any verdict or error.
+    notices = NOTICES + (INTERRUPT_NOTICES if case.interrupt_after else ())
+    lines = [line for line in err.splitlines() if line.strip() and not line.startswith(notices)]
+    err = "\n".join(lines)
     first = lines[0] if lines else ""
 
     def add(rule, detail, sig):
@@ -541,9 +568,19 @@ def exit_findings(case: Case, res: Result, out: str, err: str) -> list[Finding]:
 # ----------------------------------------------------------- injections
 MARK_TAG = re.compile(r"<(?:x-inj|img src=x|!--x-inj)", re.I)
 FENCE = re.compile(r"^(```+|~~~+)([^\n]*)\n(.*?)^\1[ \t]*$", re.M | re.S)
-INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1", re.S)
+# A code span opens at a backtick run not escaped by a backslash (CommonMark 0.31 §6.1: "\\`" is a literal).
+INLINE_CODE = re.compile(r"(?<!\\)(`+)(?:(?!\1).)+?\1", re.S)
 TERMINAL = re.compile(r"[\x00-\x08\x0b-\x1a\x1c-\x1f]|\x1b|[\x80-\x9f]")
 CSV_LEAD = tuple("=+-@\t\r")
+
+
+def _backslash_escaped(text: str, i: int) -> bool:
+    """Is ``text[i]`` escaped (an odd run of backslashes before it)?  A
+    CommonMark backslash escape makes ``\\<`` a literal ``<`` (§2.4)."""
+    n = 0
+    while i - n - 1 >= 0 and text[i - n - 1] == "\\":
+        n += 1
+    return n % 2 == 1
 
 
 def _md_outside_code(md: str) -> tuple[str, list[tuple[str, str]]]:
@@ -623,7 +660,7 @@ def injection_findings(case: Case, rendered: str, err: str) -> list[Finding]:
         add("terminal-file", f"ESC in {fmt} output", "ESC")
     if fmt == "markdown":
         rest, fences = _md_outside_code(rendered)
-        m = MARK_TAG.search(rest)
+        m = next((m for m in MARK_TAG.finditer(rest) if not _backslash_escaped(rest, m.start())), None)
         if m:
             add("markdown-html", f"raw HTML from the input outside code: {rest[max(0, m.start() - 60):m.end() + 60]!r}",
                 m.group(0))

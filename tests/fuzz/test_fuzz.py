@@ -13,12 +13,12 @@ depend only on the seed and the index), run once per module on 2 threads
   bounds, no out-of-memory, and the input files are safe (never changed;
   ``-o`` naming an input under any spelling, or into a missing folder,
   refused with exit 2; no temporary file left behind);
-* **reported** (``xfail(strict=False)``, one test per open class): wrong
-  exit codes and injections, open in issue 14 ("output escaping": input
-  echoed into one-line errors and outputs unescaped) and ``-o`` onto a
-  folder or a path ending in ``/``.  Each xfail test lists the runs of its
-  class; when the fix lands it XPASSes (not a failure), and the xfail mark
-  is then dropped so the class becomes asserted.
+* **asserted since their fix** (:data:`FIXED`): wrong exit codes,
+  injections and ``-o`` with a trailing slash, the classes that were open
+  when the campaign landed;
+* **reported** (``xfail(strict=False)``): Ctrl-C, which depends on timing
+  on a loaded machine.  The test lists the runs of its class; it XPASSes
+  when none is found (not a failure).
 
 Besides, two in-process Hypothesis tests over the mutation strategies:
 the mutations are deterministic and serialise, and the spec reader raises
@@ -145,36 +145,49 @@ def test_every_command_and_probe_ran_and_reached_past_validation(sample):
 
 
 def test_the_sample_is_bounded(sample):
-    """A run that hangs costs its whole timeout; the sample must stay well
-    inside CI's budget (~90 s for the module on 2 cores)."""
+    """No run of the sample needed its timeout: each ended on its own (a
+    hang is a finding above).  The sample's total time is not asserted — a
+    timing assertion fails on a loaded machine and proves nothing about
+    replcheck (performance is measured in bench/, README "Standards"); the
+    total is printed for the record (about 40 s of subprocess time on an
+    idle 2-core machine)."""
     total = sum(r["seconds"] for r in sample)
-    slowest = sorted(sample, key=lambda r: -r["seconds"])[:5]
-    assert total / 2 < 120, f"the sample took {total:.0f} s of subprocess time; slowest: " + ", ".join(
-        f"{r['case'].id} {r['seconds']:.0f} s" for r in slowest)
+    print(f"fuzz sample: {len(sample)} runs, {total:.0f} s of subprocess time")
+    slow = [r for r in sample if r["result"].timed_out]
+    assert not slow, "runs that needed their timeout: " + ", ".join(r["case"].id for r in slow)
+
+
+# ----------------------------------------------------------- asserted since the fixes
+#: Classes that were open when the campaign landed and are fixed since (docs/reliability.md).
+FIXED = {
+    "wrong-exit": "a line break from the input echoed into the one-line error; -o onto a folder refused by click"
+                  " in 3 lines; replay: exit 0 for a trace whose invariant was not judged; --allow-python: a"
+                  " merge's SystemExit ended the run with its code",
+    "injection": "control characters, raw HTML, Markdown from the input reaching the outputs and stderr unescaped",
+    "trailing-slash": "-o: a path ending in '/' that does not exist was written as a file",
+}
+
+
+@pytest.mark.parametrize("cls", list(FIXED))
+def test_fixed_class_stays_fixed(sample, cls):
+    if cls == "trailing-slash":
+        bad = _runs(sample, lambda f, r: f["kind"] == "unsafe-file" and _is_trailing_slash(r))
+    else:
+        bad = _runs(sample, lambda f, r: f["kind"] == cls and not _sigint(r))
+    assert not bad, f"{len(bad)} runs ({FIXED[cls]}):\n" + "\n".join(bad)
 
 
 # ----------------------------------------------------------- reported
 OPEN = {
-    "wrong-exit": "issue 14 (output escaping: a line break from the input echoed into the one-line error; -o onto"
-                  " a folder refused by click in 3 lines; replay: exit 0 for a trace whose invariant was not judged;"
-                  " --allow-python: a merge's SystemExit ends the run with its code)",
-    "injection": "issue 14 (output escaping: control characters, raw HTML, Markdown from the input reach the"
-                 " outputs and stderr unescaped)",
-    "trailing-slash": "issue 14 (-o: a path ending in '/' that does not exist is written as a file)",
-    "signals": "issue 14 (signals: Ctrl-C in smt skew ends with click's 'Aborted!' exit 1 or exit 4 from z3; in"
-               " matrix, drill solve and check --resolver all it only cuts the current run)",
+    "signals": "issue 14 (signals: Ctrl-C must stop every command within seconds, exit 3; timing-dependent on a"
+               " loaded machine, so reported, not asserted)",
 }
 
 
 @pytest.mark.parametrize("cls", list(OPEN))
 def test_open_class_is_reported(sample, cls, request):
     request.applymarker(pytest.mark.xfail(strict=False, reason=OPEN[cls]))
-    if cls == "trailing-slash":
-        bad = _runs(sample, lambda f, r: f["kind"] == "unsafe-file" and _is_trailing_slash(r))
-    elif cls == "signals":
-        bad = _runs(sample, lambda f, r: _sigint(r))
-    else:
-        bad = _runs(sample, lambda f, r: f["kind"] == cls and not _sigint(r))
+    bad = _runs(sample, lambda f, r: _sigint(r))
     assert not bad, f"{len(bad)} runs ({OPEN[cls]}):\n" + "\n".join(bad)
 
 
