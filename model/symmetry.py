@@ -82,8 +82,9 @@ class Symmetry:
         self._identity = tuple(range(n))
         # Crash-only faults (docs/reductions.md, "Crash-only faults"): the fault component
         # names leaders.  Under dead content every busy leader's contents are the
-        # empty initial ones (never renamed: a counter's initial slots are not
-        # write indices).
+        # empty initial ones, never renamed: they name no write (a counter's
+        # slots, escrow's rights matrix; renaming them as write indices raised
+        # IndexError on escrow, tests/test_trust_reductions.py).
         self.faults = system.general
         self.dead_regs = system.dead_content
 

@@ -360,6 +360,41 @@ def test_leaders_with_different_escrow_rights_are_not_interchangeable():
     assert planner.reduced(even, even.invariants, False, Options())[0].symmetry is None
 
 
+def _escrow_sales_spec(initial=4):
+    """Two leaders, one sale each of an escrow stock whose rights split
+    evenly (2 / 2 from 4): the differential oracle's draft 100 of
+    ``bench/differential.py --n 100 --seed 9101 --reducible`` on main."""
+    from replcheck.model import parse_spec
+    data = {"system": {"leaders": ["a", "b"], "topology": "all-to-all"},
+            "keys": {"stock": {"type": "escrow", "initial": initial}},
+            "workload": [{"id": "a0", "leader": "a", "key": "stock", "decr": 1},
+                         {"id": "b0", "leader": "b", "key": "stock", "decr": 1}],
+            "check": {"invariants": ["no-lost-writes"]}}
+    return parse_spec(data, "<test>", INVARIANTS)
+
+
+def test_symmetry_over_whole_leader_states_leaves_dead_escrow_contents_alone():
+    """Regression: with the ghost kept, symmetry renames whole leader states
+    (applied sets, causal pasts) and used to rename every key's content as
+    a tuple of write indices.  Under dead busy-leader content a busy
+    leader's content is its key type's initial one — for escrow the rights
+    matrix and decrements, here 2 and 2 with only 2 ops — which names no
+    write: ``canonical`` raised IndexError (and smaller numbers were
+    silently renamed as if they were ops).  Those contents are now left
+    as they are; the engine judges exactly the plain quiescent states."""
+    spec = _escrow_sales_spec()
+    judged, system = _judged(spec, ghost=True)
+    sym = system.symmetry
+    assert sym is not None and system.dead_content and system.symmetry_full
+    initial = system.initial_state()
+    assert sym.permute(initial, (1, 0)) == initial == sym.canonical(initial)
+    assert judged == _plain_quiescent(spec, ghost=True)
+    on, off = check(spec), check(spec, options=PLAIN)
+    assert on.complete and off.complete
+    assert [(r.invariant, r.verdict, r.anomalies) for r in on.results] == \
+        [(r.invariant, r.verdict, r.anomalies) for r in off.results]
+
+
 # ------------------------------------------- crash-only faults under the reductions
 # docs/reductions.md "Crash-only faults": each reduced run first chooses the leaders that
 # crash in it and keeps them whole; the others get every reduction.
