@@ -467,6 +467,9 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolver
     if show_outcomes and (fmt not in ("text", "json") or expect_mode):
         raise BadInput(f"--show-outcomes: lists outcomes in the text or json report, not --format {fmt}"
                        + (" or --expect" if expect_mode else "") + "; drop it")
+    if expect_mode and fmt != "text":
+        raise BadInput(f"--expect: writes the expectations report as text, not --format {fmt};"
+                       " drop --format (or drop --expect to render the reports)")
     _slides_first(fmt, output)
     bar = _Progress(sys.stderr.isatty() if progress is None else progress)
     try:
@@ -659,7 +662,7 @@ def _minimise_flag(fmt: str, minimize) -> bool:
     if minimize is None:
         return fmt in ("markdown", "html", "svg", "png")
     if minimize and fmt in ("text", "json"):
-        raise BadInput(f"--minimize: applies to --format markdown, html or itf, not {fmt};"
+        raise BadInput(f"--minimize: applies to --format markdown, html, itf, svg or png, not {fmt};"
                        " drop --minimize or pick one of those formats")
     return minimize
 

@@ -89,10 +89,28 @@ def properties(system: System, names) -> list:
     return props
 
 
-def _judge_images(system: System, check):
+def _images_once(system: System):
+    """``system.images`` computed once per state for every property that
+    judges it (issue 18 item 3: with k invariants each orbit was rebuilt k
+    times, and rebuilding — materializing done leaders under each renaming —
+    is most of a symmetric search's time).  One entry: the engines judge
+    every property at a state before moving on; a different state simply
+    recomputes.  The memo holds the state itself, so its ``id`` is never
+    reused while cached."""
+    last: list = [None, ()]
+
+    def images(state):
+        if last[0] is not state:
+            last[1] = tuple(system.images(state))
+            last[0] = state
+        return last[1]
+    return images
+
+
+def _judge_images(images, check):
     """A quiescent check that judges every state a reduced state stands for."""
     def judged(state):
-        for image in system.images(state):
+        for image in images(state):
             d = check(image)
             if d is not None:
                 return d
@@ -100,14 +118,14 @@ def _judge_images(system: System, check):
     return judged
 
 
-def _label_images(system: System, labels):
+def _label_images(images, labels):
     """Every label shown by any state a reduced quiescent state stands for."""
     if labels is None:
         return None
 
     def judged(state):
         out: set = set()
-        for image in system.images(state):
+        for image in images(state):
             out.update(labels(image))
         return tuple(sorted(out))
     return judged
@@ -160,7 +178,8 @@ def for_images(system: System, props) -> list:
     every image is judged (the invariants are not assumed symmetric)."""
     if system.symmetry is None:
         return list(props)
-    return [search.Property(p.name, p.scope, _judge_images(system, p.check), _label_images(system, p.labels))
+    images = _images_once(system)
+    return [search.Property(p.name, p.scope, _judge_images(images, p.check), _label_images(images, p.labels))
             for p in props]
 
 

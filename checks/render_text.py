@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from replcheck.checks.anomalies import meaning
 from replcheck.checks.escape import terminal
+from replcheck.checks.trace import messages
 from replcheck.checks.verdict import HOLDS, INCOMPLETE, Report
 
 
@@ -164,6 +165,13 @@ def summary_line(report: Report) -> str:
     return f"explored {st.states:,} states in {st.seconds:.2f} s - {how}"
 
 
+def messages_text(m) -> str:
+    """One line: the delivery cost of a counterexample's run (``-v``)."""
+    lost = f", {m.lost} lost by the link" if m.lost else ""
+    return (f"messages on this run: {m.delivered} delivered, {m.redundant} redundant"
+            f" (changed nothing at the receiver){lost}")
+
+
 def render(report: Report, verbosity: int = 1, style=_plain) -> str:
     """The report for a terminal: the header, one verdict line per
     invariant, then each violation's message and counterexample, then the
@@ -196,6 +204,8 @@ def render(report: Report, verbosity: int = 1, style=_plain) -> str:
                     mark = "   <- lost write" if victim else "   <- culprit"
                 out.append(f"    {step.index:>3}. {terminal(step.text)}{mark}")
                 out.append(f"         {terminal(_leaders_line(step))}")
+            if verbosity >= 2:
+                out.append(f"    {messages_text(messages(r.trace))}")
     out.append("")
     if verbosity >= 2:
         out.append(f"  {stats_line(report).split(chr(10))[0]}")

@@ -198,8 +198,37 @@ def event_json(system: System, ev: Event) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class Messages:
+    """The delivery cost of one run (issue 17 item 6, docs/model.md
+    "Delivery cost"): ``delivered`` counts the messages a receiver took off
+    a link (applied, kept as a sibling, lost to the resolver, or found
+    redundant); ``redundant`` those that changed nothing at the receiver —
+    already held (``duplicate``) or discarded by loop prevention (``drop``);
+    ``lost`` messages a lossy link lost (each is retransmitted later)."""
+
+    delivered: int
+    redundant: int
+    lost: int
+
+
+def messages(trace: Trace) -> Messages:
+    """The delivery cost of the run ``trace`` shows (read off its events)."""
+    delivered = redundant = lost = 0
+    for s in trace.steps:
+        ev = s.event
+        if ev.kind == "lose":
+            lost += 1
+        elif ev.kind in ("deliver", "duplicate", "drop"):
+            delivered += 1
+            if ev.kind == "drop" or ev.outcome in ("duplicate", "dropped"):
+                redundant += 1
+    return Messages(delivered, redundant, lost)
+
+
 def trace_json(system: System, trace: Trace) -> dict:
-    return {"steps": [{
+    m = messages(trace)
+    return {"messages": {"delivered": m.delivered, "redundant": m.redundant, "lost": m.lost}, "steps": [{
         "index": s.index,
         "event": event_json(system, s.event),
         "text": s.text,

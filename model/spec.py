@@ -348,7 +348,10 @@ def _unknown(source, where, keys, allowed):
 
 
 def _choice(source, key, value, choices, listing):
-    if not isinstance(value, str) or value not in choices:
+    if not isinstance(value, str):
+        shown = str(value).lower() if isinstance(value, bool) else repr(value)
+        raise SpecError(source, key, f"must be a quoted string ({listing}), got {shown}")
+    if value not in choices:
         raise SpecError(source, key, f"unknown '{value}'{did_you_mean(value, choices)} ({listing})")
     return value
 

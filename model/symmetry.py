@@ -79,6 +79,7 @@ class Symmetry:
                 self.cls[l] = c
         self.link_of = {e: j for j, e in enumerate(system.edges)}
         self._opmaps: dict = {}
+        self._byte_tables: dict = {}
         self._identity = tuple(range(n))
         # Crash-only faults (docs/reductions.md, "Crash-only faults"): the fault component
         # names leaders.  Under dead content every busy leader's contents are the
@@ -177,16 +178,19 @@ class Symmetry:
                 out |= 1 << new
         return out
 
-    @staticmethod
-    def _bits(mask: int, om) -> int:
-        """A bitmask over ops, renamed."""
+    def _bits(self, mask: int, om) -> int:
+        """A bitmask over ops, renamed: one table lookup per byte of the
+        mask (each permutation's 256-entry tables built once; this was a
+        bit-by-bit loop, the hottest line of a whole-state symmetric search)."""
+        tables = self._byte_tables.get(om)
+        if tables is None:
+            tables = self._byte_tables[om] = _byte_tables(om)
         out = 0
-        w = 0
-        while mask:
-            if mask & 1:
-                out |= 1 << om[w]
-            mask >>= 1
-            w += 1
+        for table in tables:
+            if not mask:
+                break
+            out |= table[mask & 255]
+            mask >>= 8
         return out
 
     def permute_action(self, action: int, p) -> int:
@@ -272,6 +276,29 @@ class Symmetry:
             if t not in seen:
                 seen.add(t)
                 yield t
+
+
+def _bits_slow(mask: int, om) -> int:
+    """A bitmask over ops renamed bit by bit (the reference for the tables)."""
+    out = 0
+    w = 0
+    while mask:
+        if mask & 1:
+            out |= 1 << om[w]
+        mask >>= 1
+        w += 1
+    return out
+
+
+def _byte_tables(om) -> tuple:
+    """For op map ``om``: per byte ``b`` of a mask, the renamed bits of each
+    byte value (bit ``8b + i`` goes to bit ``om[8b + i]``)."""
+    out = []
+    for b in range(0, len(om), 8):
+        chunk = om[b:b + 8]
+        out.append(tuple(_bits_slow(v, chunk) for v in range(256)) if len(chunk) == 8
+                   else tuple(_bits_slow(v & ((1 << len(chunk)) - 1), chunk) for v in range(256)))
+    return tuple(out)
 
 
 def after_edges(system) -> frozenset:

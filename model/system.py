@@ -166,6 +166,7 @@ class System:
         # One data type per key (model/resolvers/compile.py): sets self.types,
         # self.routing, each op's commit leader (Op.origin), extra value ids.
         self.types = compile_types(self, spec)
+        self._renaming_safe = all(t.renaming_safe for t in self.types)   # System.images
         ops = self.ops
         self.resolver = KeyTypes(self.types, self.routing)
         if spec.faults.failovers:
@@ -660,11 +661,31 @@ class System:
         """The quiescent states a quiescent ``state`` stands for: itself, or
         with symmetry on every image of the representative under the group
         (rebuilt like any quiescent reduced state)."""
-        if self.symmetry is None:
+        sym = self.symmetry
+        if sym is None:
             yield state
             return
-        for t in self.symmetry.orbit(self._unmaterialize(state)):
-            yield self._materialize(t)
+        if not (sym.full and self._renaming_safe):
+            for t in sym.orbit(self._unmaterialize(state)):
+                yield self._materialize(t)
+            return
+        # Whole-state symmetry over renaming-safe types (mv-register: content
+        # names writes, never leaders) renames leader states entirely, and
+        # rebuilding done leaders commutes with a renaming (the rebuilt state
+        # is where the plain system goes, and its dynamics are symmetric:
+        # docs/reductions.md "Symmetry").  Not with dead content: there the
+        # group is a symmetry of the reduced dynamics only, and a rebuilt
+        # leader's content may name leaders (an lww tie-break).  So
+        # the representative is rebuilt once and its images renamed — not
+        # each image rebuilt (issue 18 item 3; tests/test_reductions.py checks
+        # both ways give the same set on every symmetric spec).
+        whole = self._materialize(self._unmaterialize(state))
+        seen = set()
+        for p in sym.group():
+            t = sym.permute(whole, p)
+            if t not in seen:
+                seen.add(t)
+                yield t
 
     def _primitive(self, state, a: int):
         if a < self.nops:

@@ -2,6 +2,7 @@
 docs/model.md "Observed deletes", model/resolvers/observed_delete.py)."""
 
 import copy
+import dataclasses
 import json
 import tomllib
 from itertools import permutations
@@ -200,8 +201,14 @@ def test_reduced_and_plain_engines_agree(path, quiescent_only):
 @pytest.mark.parametrize("path", [p for p in ALL if "if_version" in p.read_text()], ids=lambda p: p.stem)
 def test_the_symbolic_engine_and_the_promela_export_refuse(path):
     spec = load(path)
-    with pytest.raises(SpecError, match="use --engine bfs"):
+    with pytest.raises(SpecError, match="use --engine bfs") as e:
         check(spec, engine="smt", invariants=("convergence",))
+    # named for what is not covered (the observed delete), not for the resolver, which is covered
+    assert e.value.key.endswith(".if_version") and "observed deletes" in e.value.message, str(e.value)
+    from replcheck.checks.smt.skew import analyse as _skew
+    with pytest.raises(SpecError, match="smt skew has no encoding for an observed delete") as e:
+        _skew(dataclasses.replace(spec, clock="wall"))     # skew asks about wall clocks
+    assert e.value.key.endswith(".if_version")
     from replcheck.checks.export_promela import export_promela
     with pytest.raises(SpecError, match="'observed' ops are not exported"):
         export_promela(spec, ("convergence",))
@@ -210,6 +217,7 @@ def test_the_symbolic_engine_and_the_promela_export_refuse(path):
 # ------------------------------------------------------------ bad input
 @pytest.mark.parametrize("op,system,key,fragment", [
     (dict(delete=True, if_version="obsreved"), {}, "workload[1].if_version", "did you mean 'observed'?"),
+    (dict(delete=True, if_version=True), {}, "workload[1].if_version", "must be a quoted string (observed:"),
     (dict(set="B", if_version="observed"), {}, "workload[1].if_version", "only a delete carries"),
     (dict(delete=True, if_version="observed"), {"resolver": "mv-register"}, "workload[1].if_version",
      "modelled on lww keys; 'k' is under mv-register"),

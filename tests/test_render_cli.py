@@ -36,7 +36,7 @@ def test_minimize_is_refused_for_text_and_json():
     r = run("check", SEED, "--minimize")
     assert r.exit_code == 2
     assert r.output.strip().splitlines() == [
-        "replcheck: --minimize: applies to --format markdown, html or itf, not text;"
+        "replcheck: --minimize: applies to --format markdown, html, itf, svg or png, not text;"
         " drop --minimize or pick one of those formats"]
 
 
@@ -72,3 +72,16 @@ def test_matrix_progress_goes_to_stderr():
     r = runner.invoke(main, ["matrix", SEED, "--resolvers", "lww,mv-register", "--progress", "--format", "json"])
     assert "[2/2] all-to-all / mv-register" in r.stderr and "2/2 combinations checked" in r.stderr
     assert json.loads(r.stdout)["resolvers"] == ["lww", "mv-register"]
+
+
+def test_expect_refuses_a_rendering_format_instead_of_writing_text_into_it(tmp_path):
+    """--expect prints the expectations report, which is text: before, --format png -o x.png wrote that
+    text into x.png."""
+    out = tmp_path / "x.png"
+    for fmt in ("png", "json", "html"):
+        r = run("check", "--expect", SEED, "--format", fmt, "-o", str(out))
+        assert r.exit_code == 2, r.output
+        assert r.output.strip().splitlines() == [
+            f"replcheck: --expect: writes the expectations report as text, not --format {fmt};"
+            " drop --format (or drop --expect to render the reports)"]
+    assert not out.exists()

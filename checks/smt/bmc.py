@@ -119,6 +119,10 @@ def covered(spec, names=()) -> None:
     from replcheck.model.resolvers import entry
     if getattr(spec, "merge", None):
         raise SpecError(src, "system.merge", "the smt engine does not cover Python merges; use --engine bfs")
+    observed = next((i for i, o in enumerate(spec.workload) if getattr(o, "if_version", None)), None)
+    if observed is not None:   # checked first: the key's type is then not the resolver's plain register
+        raise SpecError(src, f"workload[{observed}].if_version", "the smt engine does not cover observed deletes"
+                                                                " (if_version); use --engine bfs")
     keyspecs = {ks.name: ks for ks in getattr(spec, "keys", ())}
     used = {o.key for o in spec.workload}
     default_needed = any(k not in keyspecs for k in used)

@@ -150,6 +150,14 @@ class _Encoding:
             raise SpecError(spec.source, "system.tie_break", "smt skew needs a total tie-break (leader or value)")
         if timing.commit_ms < 0 or timing.replication_ms < 0 or timing.commit_ms + timing.replication_ms <= 0:
             raise SpecError(spec.source, "--commit-ms", "commit and replication times must be >= 0 and not both 0")
+        observed = next((i for i, o in enumerate(spec.workload) if o.if_version), None)
+        if observed is not None:
+            # An observed delete removes only the version its leader shows (docs/model.md "Observed
+            # deletes"); the skew encoding knows unconditional writes only, so it would call the
+            # delete a winner that makes a write lost (it is not: `check` says no-lost-writes holds).
+            raise SpecError(spec.source, f"workload[{observed}].if_version",
+                            f"smt skew has no encoding for an observed delete ({spec.workload[observed].id}); drop"
+                            " if_version, or ask replcheck check, which models it")
         self.spec, self.timing = spec, timing
         self.system = s = System(spec)
         ops = s.ops

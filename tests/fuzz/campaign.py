@@ -91,7 +91,7 @@ def load_corpus(workdir: Path, trace_specs=TRACE_SPECS) -> Corpus:
             traces.append(Doc(str(spec.relative_to(ROOT)), out, json.loads(out)))
     return Corpus(_load(specs), _load((ROOT / "specs" / "drills").glob("*.toml")),
                   _load((ROOT / "specs" / "drills" / "answers").glob("*.toml")),
-                  _load((ROOT / "queries" / "iconfluence").glob("*.toml")),
+                  _load((ROOT / "queries" / "iconfluence").rglob("*.toml")),
                   _load((ROOT / "queries" / "merges").glob("*.toml")), traces)
 
 

@@ -23,7 +23,7 @@ FOLDERS = {
     "spec": lambda: [p for p in (ROOT / "specs").rglob("*.toml") if "answers" not in p.parts],
     "drill": lambda: (ROOT / "specs" / "drills").glob("*.toml"),
     "answer": lambda: (ROOT / "specs" / "drills" / "answers").glob("*.toml"),
-    "query": lambda: (ROOT / "queries" / "iconfluence").glob("*.toml"),
+    "query": lambda: (ROOT / "queries" / "iconfluence").rglob("*.toml"),   # foreign-keys/ too
     "merge": lambda: (ROOT / "queries" / "merges").glob("*.toml"),
 }
 
