@@ -665,7 +665,10 @@ class System:
         if sym is None:
             yield state
             return
-        if not (sym.full and self._renaming_safe):
+        # Not under dead content (never with a renaming-safe type today: mv-register
+        # stamps read content): Symmetry.permute leaves dead contents unrenamed
+        # (Symmetry.dead_regs), so a rebuilt state's contents must not go through it.
+        if not (sym.full and self._renaming_safe) or self.dead_content:
             for t in sym.orbit(self._unmaterialize(state)):
                 yield self._materialize(t)
             return
