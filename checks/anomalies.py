@@ -27,6 +27,9 @@ MEANINGS: dict[str, str] = {
                        " stock shown is below zero"),
     "replication-loop": ("a write keeps being forwarded around a cycle of the topology, so replication never"
                          " finishes"),
+    "unavailable-offline": ("a client of a disconnected leader (a device offline) made a write that had to go"
+                            " to a home leader elsewhere, so it could not be made at all: the design is"
+                            " unavailable while offline"),
     "unreplicated-write-lost": ("a leader acknowledged a write and failed before replicating it, so the write"
                                 " is gone although its client was told it succeeded"),
 }

@@ -27,7 +27,8 @@ from replcheck.checks import render_html, render_itf, render_json, render_markdo
 from replcheck.checks.expectations import compare as _compare_expectations   # one judge: also the pytest plugin's
 from replcheck.checks.invariants import INVARIANTS
 from replcheck.checks.trace import build_trace, path_from_json
-from replcheck.checks.verdict import (ENGINES, HOLDS, INCOMPLETE, VIOLATED, Options, Verdict, check, load, not_run)
+from replcheck.checks.verdict import (ENGINES, HOLDS, INCOMPLETE, VIOLATED, Options, Report, Verdict, check, load,
+                                       not_run)
 from replcheck.model.clocks import CLOCKS
 from replcheck.model.errors import ReplcheckError
 from replcheck.model.resolvers import RESOLVERS
@@ -347,6 +348,32 @@ def _say_total(n_not_run: int, seconds, what: str) -> None:
                    " (total_seconds)", err=True)
 
 
+def cluster_option(workers: bool = False):
+    """``--cluster local|ADDRESS`` (replcheck.cluster, the optional extra
+    ``replcheck[cluster]``); with ``workers``, also ``--workers N``: the
+    CPUs of a local cluster (``check`` has its own ``--workers``)."""
+    def deco(f):
+        f = click.option("--cluster", metavar="local|ADDRESS",
+                         help="Run the independent runs (and a single exhaustive search) on Ray: local starts a"
+                              " runtime on this machine, HOST:PORT joins `ray start --head` (docs/scale-out.md);"
+                              " needs pip install 'replcheck[cluster]'.")(f)
+        if workers:
+            f = click.option("--workers", type=click.IntRange(min=1), metavar="N",
+                             help="CPUs of --cluster local (default: every core).")(f)
+        return f
+    return deco
+
+
+def _cluster_of(address, workers):
+    """The :class:`replcheck.cluster.Cluster` of ``--cluster`` (``None``: this process)."""
+    if address is None:
+        if workers is not None and workers > 1:
+            raise BadInput("--workers: only with --cluster local; add --cluster local or drop --workers")
+        return None
+    from replcheck import cluster
+    return cluster.parse(address, workers)
+
+
 def search_options(f):
     """Add check's search options and hand the command one :class:`Search`
     (``search=``) instead of fourteen parameters; refuses combinations
@@ -360,7 +387,7 @@ def search_options(f):
                            " drop --fingerprint or use --engine bfs")
         if simulate and engine != "bfs":
             raise BadInput(f"--simulate: random runs replace the exhaustive engines; drop --engine {engine}")
-        if workers > 1 and not simulate:
+        if workers > 1 and not simulate and kwargs.get("cluster") is None:
             raise BadInput("--workers: only --simulate runs in parallel; add --simulate or drop --workers")
         opts = Options(por=por, dead_variables=dead_variables, symmetry=symmetry, fingerprint=fingerprint,
                        simulate=runs if simulate else None, seed=seed, workers=workers, stop_early=stop_early)
@@ -403,7 +430,8 @@ def search_options(f):
         click.option("--seed", type=int, default=0, show_default=True,
                      help="Random seed for --simulate (reproducible)."),
         click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-                     help="Processes for --simulate (a parallel swarm; use 2 on a 2-core machine)."),
+                     help="Processes for --simulate (a parallel swarm; use 2 on a 2-core machine); with --cluster"
+                          " local, the cluster's CPUs."),
     ]):
         command = deco(command)
     return command
@@ -444,10 +472,11 @@ def main():
 @click.option("-v", "--verbose", is_flag=True, help="Text: also the engine's figures (transitions, depth, states/s)"
                                                    " and which reductions ran.")
 @progress_option()
+@cluster_option()
 @output_option("the report", inputs=("specs",))
 @search_options
 def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolvers, allow_python, total_seconds,
-              show_outcomes, quiet, verbose, progress, output, search):
+              show_outcomes, quiet, verbose, progress, cluster, output, search):
     """Explore every interleaving of SPECS (files or folders) and report a
     verdict per invariant, with the shortest counterexample when one fails.
 
@@ -472,9 +501,10 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolver
                        " drop --format (or drop --expect to render the reports)")
     _slides_first(fmt, output)
     bar = _Progress(sys.stderr.isatty() if progress is None else progress)
+    on = _cluster_of(cluster, search.options.workers if cluster and search.options.workers > 1 else None)
     try:
         reports, skipped = _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mode, search, bar,
-                                      Budget.start(total_seconds))
+                                      Budget.start(total_seconds), on)
     finally:
         bar.done()
     stopped = any(rep.cut in ("interrupted", TOTAL) for rep in reports)
@@ -571,7 +601,8 @@ def announce_python(spec) -> None:
                        err=True)
 
 
-def _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mode, search, bar, budget=Budget()):
+def _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mode, search, bar, budget=Budget(),
+               cluster=None):
     """Every spec of ``specs`` (under each of ``resolvers`` when given),
     checked: ``(reports, skipped lines)``.  Once the run is stopped (Ctrl-C,
     SIGTERM), the specs not reached get a report of ``incomplete
@@ -607,6 +638,9 @@ def _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mod
             continue
         if not stopped:
             spec = budget.bound(spec)
+            if cluster is not None:   # checked below, on the cluster (replcheck.cluster.sweep)
+                reports.append(spec)
+                continue
             try:
                 rep = check(spec, invariants or None, engine=search.engine, progress=bar, options=search.options)
             except KeyboardInterrupt:   # stopped outside the search (planning, replaying a trace)
@@ -617,6 +651,13 @@ def _check_all(specs, invariants, overrides, resolvers, allow_python, expect_mod
                 reports.append(rep)
                 continue
         reports.append(not_run(spec, invariants or None, search.engine))
+    if cluster is not None:
+        from replcheck.cluster import sweep
+        todo = [i for i, r in enumerate(reports) if not isinstance(r, Report)]
+        done = sweep.check_specs(cluster, [reports[i] for i in todo], invariants or None, search.engine,
+                                 search.options, budget, bar)
+        for i, rep in zip(todo, done):
+            reports[i] = rep
     return reports, skipped
 
 
@@ -798,9 +839,10 @@ def explain_cmd(spec, invariants, overrides, fmt, minimize, observed, output):
 @total_seconds_option("combination")
 @set_option()
 @progress_option()
+@cluster_option(workers=True)
 @output_option(inputs=("spec",))
 def matrix_cmd(spec, resolvers, topologies, invariants, fmt, minimize, max_seconds, total_seconds, overrides, progress,
-               output):
+               cluster, workers, output):
     """Check SPEC under every resolver x topology combination and print the
     verdicts: resolvers as rows, invariants as columns, one table per
     topology (a star's hub: the spec's, else its first leader).
@@ -819,8 +861,13 @@ def matrix_cmd(spec, resolvers, topologies, invariants, fmt, minimize, max_secon
         else:
             click.echo(f"\r  [{done + 1}/{total}] {topology} / {resolver} ...{' ' * 10}", err=True, nl=False)
 
+    on = _cluster_of(cluster, workers)
+    mapper = None
+    if on is not None:
+        from replcheck.cluster import sweep
+        mapper = sweep.mapper(on)
     m = matrix_mod.run(spec, resolvers or None, topologies or None, invariants or None, tick,
-                       Budget.start(total_seconds), max_seconds, overrides)
+                       Budget.start(total_seconds), max_seconds, overrides, mapper)
     if m.interrupted:
         click.echo("replcheck: interrupted (Ctrl-C or SIGTERM): the combinations not finished are"
                    " incomplete (interrupted)", err=True)
@@ -1211,22 +1258,30 @@ def drill_list_cmd(folder, fmt, output):
 
 
 @drill_group.command("check")
-@click.argument("answer", metavar="ANSWER.toml", type=click.Path())
+@click.argument("answer", metavar="ANSWER.toml|FOLDER", type=click.Path())
 @drills_option("Where to find the drill (default: next to the answer, then the bundled drills).")
 @click.option("--allow-python", is_flag=True, help=allow_python_help("an answer"))
 @set_option(help="Override a key of the drill's spec, e.g. --set system.latency_ms=100 (repeatable).")
 @format_option(["text", "json"])
+@cluster_option(workers=True)
 @output_option("the verdict", inputs=("answer",))
-def drill_check_cmd(answer, folder, allow_python, overrides, fmt, output):
+def drill_check_cmd(answer, folder, allow_python, overrides, fmt, cluster, workers, output):
     """Run the drill under ANSWER and print PASS/FAIL per required invariant,
-    the counterexample for each failure and the answer's cost.  Exit 0 when
-    every invariant holds, 1 when one fails, 2 on bad input, 3 incomplete.
+    the counterexample for each failure and the answer's cost.  Given a
+    FOLDER, grade every answer file in it (*.toml, by name; each names its
+    drill) and end with one line per answer.  Exit 0 when every invariant
+    holds (every answer passes), 1 when one fails, 2 on bad input, 3
+    incomplete.
 
     \b
     Example:
       replcheck drill check specs/drills/answers/inventory-escrow.toml
+      replcheck drill check specs/drills/answers/
     """
     from replcheck.checks import drill as drill_mod
+    if Path(answer).is_dir():
+        return _grade_folder(answer, folder, allow_python, overrides, fmt, _cluster_of(cluster, workers), output)
+    on = _cluster_of(cluster, workers)
     ans = drill_mod.load_answer(answer)
     d = drill_mod.find_drill(ans.drill, folder, near=Path(answer).parent, source=answer, overrides=overrides)
     if output:
@@ -1236,15 +1291,77 @@ def drill_check_cmd(answer, folder, allow_python, overrides, fmt, output):
             announce_python(drill_mod.answer_spec(d, ans, True))
         except drill_mod.NotApplicable:
             pass   # check_answer says why, as without the flag
-    outcome = drill_mod.check_answer(d, ans, allow_python)
+    report = None
+    if on is not None:
+        report = _answer_reports(on, [(d, ans)], allow_python)[0]
+    outcome = drill_mod.check_answer(d, ans, allow_python, report=report)
     if fmt == "json":
         from replcheck.checks import render_answers_json as aj
         _emit(aj.dumps(aj.drill_check(outcome)), output, "the verdict (json)")
     else:
         _emit(drill_mod.render_check(outcome), output)
-    # a FAIL without a violated invariant (e.g. a vacuous pass) is still a failure: violated
-    _finish(HOLDS if outcome.passed else INCOMPLETE if outcome.incomplete and not any(
-        r.verdict == VIOLATED for r in outcome.report.results) else VIOLATED)
+    _finish(_answer_verdict(outcome))
+
+
+def _answer_verdict(outcome) -> Verdict:
+    """An answer's outcome as a verdict: a FAIL without a violated invariant
+    (e.g. a vacuous pass) is still a failure: violated."""
+    return HOLDS if outcome.passed else INCOMPLETE if outcome.incomplete and not any(
+        r.verdict == VIOLATED for r in outcome.report.results) else VIOLATED
+
+
+def _answer_reports(on, pairs, allow_python) -> list:
+    """The check reports of ``(drill, answer)`` pairs made on the cluster
+    ``on`` (replcheck.cluster.sweep), one Ray task per distinct spec, in
+    order; a run stopped (Ctrl-C, SIGTERM) has its ``not_run`` report."""
+    from replcheck.checks import drill as drill_mod
+    from replcheck.cluster import sweep
+    specs = [drill_mod.answer_spec(d, a, allow_python) for d, a in pairs]
+    distinct = list(dict.fromkeys(specs))
+    got = sweep.check_many(on, [(s, None, "bfs", None) for s in distinct])
+    by_spec = {s: (rep if isinstance(rep, Report) else not_run(s, None, "bfs", why=rep))
+               for s, rep in zip(distinct, got)}
+    return [by_spec[s] for s in specs]
+
+
+def _grade_folder(path, folder, allow_python, overrides, fmt, on, output):
+    """``drill check FOLDER``: every answer file loaded and its drill found
+    first (a bad one is bad input, named, before anything runs), then each
+    checked (on the cluster ``on`` when given) and reported in name order."""
+    from replcheck.checks import drill as drill_mod
+    files = drill_mod.answer_files(path)
+    if not files:
+        raise BadInput(f"{path}: no answer files (*.toml) in this folder; give a folder of drill answers")
+    pairs = []
+    for f in files:
+        ans = drill_mod.load_answer(f)
+        d = drill_mod.find_drill(ans.drill, folder, near=f.parent, source=str(f), overrides=overrides)
+        if output:
+            guard_output(output, d.path, folder)
+        if allow_python and ans.merge:
+            try:
+                announce_python(drill_mod.answer_spec(d, ans, True))
+            except drill_mod.NotApplicable:
+                pass
+        pairs.append((d, ans))
+    for d, ans in pairs:   # a combination the model cannot run is bad input, as for one answer
+        drill_mod.answer_spec(d, ans, allow_python)
+    reports = _answer_reports(on, pairs, allow_python) if on is not None else [None] * len(pairs)
+    outcomes, stopped = [], False
+    for (d, ans), rep in zip(pairs, reports):
+        if stopped and (rep is None or rep.cut == "interrupted"):   # Ctrl-C / SIGTERM: the rest is not checked
+            rep = not_run(drill_mod.answer_spec(d, ans, allow_python))
+        o = drill_mod.check_answer(d, ans, allow_python, report=rep,
+                                   explore_rejections=not (rep is not None and rep.cut == "interrupted"))
+        stopped = stopped or o.report.cut == "interrupted"
+        outcomes.append(o)
+    if fmt == "json":
+        from replcheck.checks import render_answers_json as aj
+        _emit(aj.dumps(aj.drill_grade(path, outcomes)), output, "the grades (json)")
+    else:
+        _emit("\n\n".join([drill_mod.render_check(o) for o in outcomes]
+                           + [drill_mod.render_grades(path, outcomes)]), output, "the grades")
+    _finish([_answer_verdict(o) for o in outcomes])
 
 
 @drill_group.command("solve")
@@ -1262,9 +1379,10 @@ def drill_check_cmd(answer, folder, allow_python, overrides, fmt, output):
 @set_option(help="Override a key of the drill's spec, e.g. --set system.latency_ms=100 (repeatable).")
 @format_option(["text", "json"])
 @progress_option()
+@cluster_option(workers=True)
 @output_option("the table")
 def drill_solve_cmd(name, folder, topologies, resolvers, routings, fault_budgets, total_seconds, overrides, fmt,
-                    progress, output):
+                    progress, cluster, workers, output):
     """Try every topology x resolver x routing (x layout) of the catalogue on
     DRILL and print which pass: the instructor's answer space.  Combinations
     the workload cannot run are n/a, with the reason.  Exit 0 when some
@@ -1290,8 +1408,13 @@ def drill_solve_cmd(name, folder, topologies, resolvers, routings, fault_budgets
     if output:
         guard_output(output, d.path, folder)   # --drills is an input too
     budgets = drill_mod.parse_budgets(fault_budgets, str(d.path)) if fault_budgets else None
+    on = _cluster_of(cluster, workers)
+    mapper = None
+    if on is not None:
+        from replcheck.cluster import sweep
+        mapper = sweep.mapper(on)
     cells = drill_mod.solve(d, topologies or None, resolvers or None, routings or None, tick,
-                            Budget.start(total_seconds), budgets)
+                            Budget.start(total_seconds), budgets, mapper)
     _say_total(sum(1 for c in cells if c.reason == drill_mod.NOT_STARTED), total_seconds, "answers")
     if fmt == "json":
         from replcheck.checks import render_answers_json as aj

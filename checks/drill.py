@@ -61,7 +61,7 @@ from pathlib import Path
 from replcheck import bundled
 
 from replcheck.checks import escape as esc
-from replcheck.checks.budget import Budget
+from replcheck.checks.budget import TOTAL, Budget
 from replcheck.checks.anomalies import meaning
 from replcheck.checks.invariants import INVARIANTS
 from replcheck.checks.trace import build_trace
@@ -594,12 +594,14 @@ def _finish(system: System, path) -> str:
     return " | ".join(parts)
 
 
-def check_answer(drill: Drill, answer: Answer, allow_python: bool = False, explore_rejections: bool = True) -> Outcome:
+def check_answer(drill: Drill, answer: Answer, allow_python: bool = False, explore_rejections: bool = True,
+                 report: Report | None = None) -> Outcome:
     """Run ``drill`` under ``answer``: a verdict per required invariant,
     the cost, the ops a local check refuses, and — for an every-state
-    violation — what the leaders end with if replication runs on."""
+    violation — what the leaders end with if replication runs on.
+    ``report``: the check of the answer's spec, made elsewhere (``--cluster``)."""
     spec = answer_spec(drill, answer, allow_python)
-    report = check(spec)
+    report = check(spec) if report is None else report
     system = report.system
     finish = {}
     for r in report.results:
@@ -663,6 +665,33 @@ def render_check(o: Outcome) -> str:
     return esc.terminal_lines(out)
 
 
+def answer_files(folder) -> list[Path]:
+    """The answer files of a folder to grade: its ``*.toml``, sorted by name (not its sub-folders)."""
+    return sorted(p for p in Path(folder).glob("*.toml") if p.is_file())
+
+
+def status(o: Outcome) -> str:
+    """``pass``, ``vacuous``, ``fail`` or ``incomplete`` (as ``drill check --format json`` says)."""
+    return ("pass" if o.passed else "vacuous" if o.vacuous
+            else "fail" if any(r.verdict == VIOLATED for r in o.report.results) else "incomplete")
+
+
+STATUS_WORDS = {"pass": "PASS", "fail": "FAIL", "vacuous": "VACUOUS", "incomplete": "NOT SETTLED"}
+
+
+def render_grades(folder, outcomes) -> str:
+    """``drill check FOLDER``: one line per answer after their reports, and the counts."""
+    counts = {k: sum(1 for o in outcomes if status(o) == k) for k in STATUS_WORDS}
+    width = max(len(Path(o.answer.source).name) for o in outcomes)
+    out = [f"graded {len(outcomes)} answer{'s' if len(outcomes) != 1 else ''} in {folder}: "
+           + ", ".join(f"{n} {STATUS_WORDS[k]}" for k, n in counts.items())]
+    for o in outcomes:
+        failed = [r.invariant for r in o.report.results if r.verdict == VIOLATED]
+        out.append(f"  {STATUS_WORDS[status(o)]:<11}  {Path(o.answer.source).name:<{width}}  drill {o.drill.name}"
+                   + (f"  ({', '.join(failed)})" if failed else ""))
+    return esc.terminal_lines(out)
+
+
 def render_list(drills) -> str:
     out = []
     for d in drills:
@@ -713,11 +742,14 @@ WIDTH = 120
 
 
 def solve(drill: Drill, topologies=None, resolvers=None, routings=None, progress=None,
-          budget: Budget = Budget(), faults=None) -> list[Cell]:
+          budget: Budget = Budget(), faults=None, mapper=None) -> list[Cell]:
     """Check ``drill`` under every answer of :func:`answer_space`;
     ``budget`` (``--total-seconds``) bounds them all together: each
     answer's time is clamped to what is left, and the answers not started
-    once it is spent are ``incomplete`` (:data:`NOT_STARTED`)."""
+    once it is spent are ``incomplete`` (:data:`NOT_STARTED`).
+    ``mapper`` (``--cluster``, replcheck.cluster.sweep): checks the
+    answers' distinct specs elsewhere first — ``mapper([(spec, None), ...],
+    budget, on_done)`` returns a Report or why none was made, in order."""
     for name, given, known in (("--topology", topologies, TOPOLOGIES), ("--resolver", resolvers, RESOLVERS)):
         for x in given or ():
             if x not in known:
@@ -726,6 +758,24 @@ def solve(drill: Drill, topologies=None, resolvers=None, routings=None, progress
     cells = []
     memo: dict[Spec, Cell] = {}
     stopped = False
+    checked = None
+    if mapper is not None:
+        checked, first = {}, []
+        for ans in space:
+            try:
+                spec = answer_spec(drill, ans)
+            except NotApplicable:
+                continue
+            if spec not in checked:
+                checked[spec] = None
+                first.append(ans)
+        specs = list(checked)
+
+        def on_done(i):
+            if progress and i + 1 < len(specs):
+                progress(i, len(specs), first[i + 1])
+        for spec, rep in zip(specs, mapper([(s, None) for s in specs], budget, on_done)):
+            checked[spec] = rep
     for n, ans in enumerate(space):
         if stopped:   # Ctrl-C / SIGTERM: the answers not reached are reported, not checked
             cells.append(Cell(ans, INTERRUPTED, reason="not checked: the run was interrupted"))
@@ -736,7 +786,7 @@ def solve(drill: Drill, topologies=None, resolvers=None, routings=None, progress
         if progress:
             progress(n, len(space), ans)
         try:
-            cell, stopped = _solve_one(drill, ans, memo, budget)
+            cell, stopped = _solve_one(drill, ans, memo, budget, checked)
         except KeyboardInterrupt:
             cell, stopped = Cell(ans, INTERRUPTED, reason="not checked: the run was interrupted"), True
         cells.append(cell)
@@ -748,8 +798,9 @@ def solve(drill: Drill, topologies=None, resolvers=None, routings=None, progress
 INTERRUPTED = "interrupted"
 
 
-def _solve_one(drill: Drill, ans: Answer, memo: dict, budget: Budget = Budget()) -> tuple[Cell, bool]:
-    """The cell of one answer, and whether the run was stopped during it."""
+def _solve_one(drill: Drill, ans: Answer, memo: dict, budget: Budget = Budget(), checked=None) -> tuple[Cell, bool]:
+    """The cell of one answer, and whether the run was stopped during it
+    (``checked``: the reports a ``mapper`` made, by spec)."""
     try:
         spec = answer_spec(drill, ans)
     except NotApplicable as e:
@@ -758,7 +809,11 @@ def _solve_one(drill: Drill, ans: Answer, memo: dict, budget: Budget = Budget())
     if key in memo:   # the answer does not change the spec (e.g. no key takes the resolver)
         c = memo[key]
         return Cell(ans, c.verdict, c.failed, c.reason, c.worst_ms), False
-    rep = check(budget.bound(spec))
+    rep = check(budget.bound(spec)) if checked is None else checked[spec]
+    if rep == TOTAL:
+        return Cell(ans, "incomplete", reason=NOT_STARTED), False
+    if isinstance(rep, str):
+        return Cell(ans, INTERRUPTED, reason="not checked: the run was interrupted"), True
     stopped = rep.cut == "interrupted"
     failed = tuple(r.invariant for r in rep.results if r.verdict == VIOLATED)
     verdict = "fail" if failed else (INTERRUPTED if stopped else "incomplete") \

@@ -412,6 +412,33 @@ def _causal_order(system):
     return check
 
 
+def _offline_available(system):
+    """docs/model.md "Offline periods": every op issued while its leader is
+    offline can be made — it commits at that leader.  A routed write whose
+    home is elsewhere cannot reach it and is refused (``System.refused_offline``)."""
+    offline = system.offline_ops
+
+    def check(state):
+        writes = st.writes(state)
+        w = 0
+        m = offline
+        while m:
+            if m & 1 and system.refused_offline(writes[w]):
+                op = system.ops[w]
+                home = system.routing.home(op.key, state)
+                home = system.leaders[home if home is not None else op.origin]
+                return Violation("unavailable-offline",
+                                 f"{op.id}'s write {write_text(system, w)} cannot be made: {op.leader_name} is"
+                                 f" offline and {op.key_name} must be written at its home {home}, out of reach; the"
+                                 " client's edit is refused, never acknowledged",
+                                 (op.id,), op.leader_name)
+            m >>= 1
+            w += 1
+        return None
+
+    return check
+
+
 def _written(system, state, op) -> str:
     """The value a register write wrote (a read-modify-write's is decided at
     commit)."""
@@ -453,6 +480,11 @@ INVARIANTS: dict[str, Invariant] = {
                   "no leader applies a write before every write that happens-before it",
                   "docs/model.md §5; DDIA ch. 5 'Multi-leader replication topologies' (an update overtaking its insert)",
                   _causal_order),
+        Invariant("offline-available", EVERY,
+                  "every op a client issues while its leader is offline ([faults] offline) can be made: it commits"
+                  " at that leader, not at a home out of reach",
+                  "docs/model.md 'Offline periods'; DDIA ch. 5 'Clients with offline operation' (every device is"
+                  " a leader)", _offline_available, ghost=False),
         Invariant("replication-terminates", EVERY,
                   "every write stops being forwarded: no write circles the topology forever",
                   "docs/model.md §1; DDIA ch. 5 (infinite replication loops); MySQL server_id", _replication_terminates,

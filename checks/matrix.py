@@ -157,7 +157,7 @@ def combination(spec, resolver: str, topology: str) -> Spec:
 
 
 def run(path, resolvers=None, topologies=None, invariants=None, progress=None, budget: Budget = Budget(),
-        max_seconds: float | None = None, overrides=()) -> Matrix:
+        max_seconds: float | None = None, overrides=(), mapper=None) -> Matrix:
     """Check the spec at ``path`` under every combination.
 
     ``resolvers`` default to the whole catalogue (:data:`RESOLVERS`),
@@ -168,6 +168,10 @@ def run(path, resolvers=None, topologies=None, invariants=None, progress=None, b
     started once it is spent are ``incomplete (total_seconds)``;
     ``max_seconds`` replaces the spec's ``[bounds] max_seconds`` for each;
     ``overrides`` are ``--set KEY=VALUE`` edits of the base spec.
+    ``mapper`` (``--cluster``, replcheck.cluster.sweep): runs the
+    combinations' checks elsewhere — ``mapper([(spec, invariants), ...],
+    budget, on_done)`` returns a Report or the reason none was made
+    (``interrupted``, ``total_seconds``) per combination, in order.
     """
     base = load(path, list(overrides))
     resolvers = _names(base, "--resolver", tuple(resolvers or RESOLVERS), RESOLVERS, "replcheck list resolvers")
@@ -198,12 +202,25 @@ def run(path, resolvers=None, topologies=None, invariants=None, progress=None, b
             except KeyboardInterrupt:
                 reports[(t, r)], stopped = NotRun(), True
                 continue
+            if mapper is not None:   # checked below, all at once
+                reports[(t, r)] = spec.with_bounds(max_seconds=max_seconds)
+                continue
             try:
                 reports[(t, r)] = rep = check(budget.bound(spec.with_bounds(max_seconds=max_seconds)), invariants)
             except KeyboardInterrupt:   # stopped outside the search (building the system, a replay)
                 reports[(t, r)], stopped = NotRun(), True
                 continue
             stopped = rep.cut == "interrupted"
+    if mapper is not None:
+        keys = [k for k, v in reports.items() if not isinstance(v, (NotRun, NotApplicable))]
+
+        def on_done(i):
+            if progress:
+                progress(i, total, *keys[i])
+        got = mapper([(reports[k], invariants) for k in keys], budget, on_done)
+        for k, rep in zip(keys, got):
+            reports[k] = NotRun(rep) if isinstance(rep, str) else rep
+        stopped = any(isinstance(v, NotRun) and v.reason == "interrupted" for v in reports.values())
     if progress and not stopped:
         progress(total, total, None, None)
     if all(isinstance(rep, NotApplicable) for rep in reports.values()):

@@ -30,28 +30,29 @@ def _quiet():
     signal.set_wakeup_fd(-1)   # the parent's wake-up socket (checks/signals.py) is not this process's
 
 
-def _worker(args):
-    spec, names, runs, seed, bounds, run_ids = args
+def run_chunk(spec, names, runs: int, seed: int, bounds, run_ids):
+    """The runs ``run_ids`` of a swarm of ``runs``, in this process: what
+    :func:`merge` takes, ``(stats, cut, {invariant: (path, detail, run)})``
+    (plain data, so it crosses processes; also a Ray task's body,
+    replcheck.cluster.swarm).  A stop (KeyboardInterrupt) ends the search
+    with its partial result, cut ``interrupted``."""
     from replcheck.checks.planner import properties
     from replcheck.model.system import System
     system = System(spec)
     props = properties(system, names)   # the same properties as a serial run, loop guard included
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:   # a stop here ends the search with its partial result (cut "interrupted")
-        res = search.simulate(system, props, runs, seed, bounds, run_ids=run_ids)
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    res = search.simulate(system, props, runs, seed, bounds, run_ids=run_ids)
     return res.stats, res.cut, {k: (f.path, f.detail, f.run) for k, f in res.found.items()}
 
 
-def simulate_parallel(spec, names, runs: int, seed: int, workers: int, bounds) -> SearchResult:
-    """Split ``runs`` over ``workers`` processes (worker ``i`` runs the run
-    numbers ``i, i + workers, ...``).
-    ``names`` are the invariants asked for; each worker builds its
-    properties with :func:`checks.verdict.properties`, as a serial run does."""
-    jobs = [(spec, tuple(names), runs, seed, bounds, range(i, runs, workers)) for i in range(min(workers, runs))]
-    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
-    results, stopped = _gather(jobs, ctx)
+def chunks(runs: int, parts: int) -> list[range]:
+    """Run numbers split over ``parts`` workers: worker ``i`` runs ``i, i + parts, ...``."""
+    return [range(i, runs, parts) for i in range(min(parts, runs))]
+
+
+def merge(results, stopped: bool) -> SearchResult:
+    """One swarm's result from its chunks' (:func:`run_chunk`): counts
+    summed, per invariant the counterexample of the lowest-numbered run (the
+    one a single process keeps), ``interrupted`` if ``stopped``."""
     stats = Stats()
     found = {}
     cut = "interrupted" if stopped else "simulation"
@@ -67,6 +68,26 @@ def simulate_parallel(spec, names, runs: int, seed: int, workers: int, bounds) -
             if name not in found or run < found[name].run:
                 found[name] = search.Found(name, path, detail, run)
     return SearchResult("simulation", stats, False, cut, found)
+
+
+def _worker(args):
+    spec, names, runs, seed, bounds, run_ids = args
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:   # a stop here ends the search with its partial result (cut "interrupted")
+        return run_chunk(spec, names, runs, seed, bounds, run_ids)
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def simulate_parallel(spec, names, runs: int, seed: int, workers: int, bounds) -> SearchResult:
+    """Split ``runs`` over ``workers`` processes (worker ``i`` runs the run
+    numbers ``i, i + workers, ...``).
+    ``names`` are the invariants asked for; each worker builds its
+    properties with :func:`checks.verdict.properties`, as a serial run does."""
+    jobs = [(spec, tuple(names), runs, seed, bounds, ids) for ids in chunks(runs, workers)]
+    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
+    results, stopped = _gather(jobs, ctx)
+    return merge(results, stopped)
 
 
 def _gather(jobs, ctx, grace: float = 5.0):

@@ -89,9 +89,9 @@ def _answer(a) -> dict:
 def drill_check(outcome) -> dict:
     """``drill check``: the answer, each required invariant's result (as in
     a check report), the costs, the rejected ops and the outcome."""
+    from replcheck.checks.drill import status as status_of
     rep = outcome.report
-    status = ("pass" if outcome.passed else "vacuous" if outcome.vacuous
-              else "fail" if any(r.verdict == "violated" for r in rep.results) else "incomplete")
+    status = status_of(outcome)
     return {"kind": "drill-check", "schema": SCHEMA_VERSION, "drill": outcome.drill.name,
             "answer": {**_answer(outcome.answer), "source": outcome.answer.source,
                        "defense": outcome.answer.defense},
@@ -99,6 +99,16 @@ def drill_check(outcome) -> dict:
             "results": [result_json(rep, r) for r in rep.results],
             "costs": [{"op": c.op, "issued_at": c.issued_at, "committed_at": c.committed_at, "ms": c.ms, "how": c.how} for c in outcome.costs],
             "rejected": [{"op": op, "when": when} for op, when in outcome.rejected.items()]}
+
+
+def drill_grade(folder, outcomes) -> dict:
+    """``drill check FOLDER``: each answer's ``drill-check`` document, in
+    file-name order, and how many pass, fail, pass only vacuously or are
+    not settled."""
+    from replcheck.checks.drill import STATUS_WORDS, status
+    return {"kind": "drill-grade", "schema": SCHEMA_VERSION, "folder": str(folder),
+            "answers": [drill_check(o) for o in outcomes],
+            "counts": {k: sum(1 for o in outcomes if status(o) == k) for k in STATUS_WORDS}}
 
 
 def drill_solve(drill, cells) -> dict:

@@ -145,6 +145,12 @@ def describe_event(system: System, ev: Event, state) -> str:
         return f"lose {ev.src} -> {ev.leader}: {what} is lost and will be retransmitted after the link's later messages"
     if ev.kind == "commit":
         head = f"{ev.op} commits {written} at {ev.leader} (ts {ts})"
+        if ev.outcome == "offline":   # docs/model.md "Offline periods"
+            op = system.ops[system.op_index[ev.op]]
+            home = system.routing.home(op.key, state)
+            return (f"{ev.op} tries {written} at {ev.leader}: CANNOT BE MADE, {ev.leader} is offline and"
+                    f" {op.key_name}'s home {system.leaders[home if home is not None else op.origin]} is out of"
+                    " reach (not acknowledged, not replicated)")
         if ev.outcome == "rejected":
             i = system.op_index[ev.op]
             why = getattr(system.types[system.ops[i].key], "reject_reason", None)   # local checks (issue 4)

@@ -45,6 +45,7 @@ class Guard:
     noun: str                 # one guarded op, in words: "insert", "sale", "write"
     check: str | None = None  # the local check of the guarded ops (model/resolvers/local_checks.py); None: every op
     predecessor: bool = False
+    offline: bool = False     # only the ops issued while their leader is offline ([faults] offline)
 
 
 WRITE = Guard("write")
@@ -57,6 +58,7 @@ GUARDS: dict[str, Guard] = {
     "email-unique": Guard("insert", "unique"),
     "stock-non-negative": Guard("sale", "stock"),
     "causal-order": Guard("write with a happens-before predecessor", predecessor=True),
+    "offline-available": Guard("op issued offline", offline=True),
 }
 
 
@@ -73,6 +75,8 @@ class Watch:
 
 def guarded_ops(system, guard: Guard) -> tuple[int, ...]:
     """The op indices ``guard`` is about (pure)."""
+    if guard.offline:
+        return tuple(i for i in range(system.nops) if (system.offline_ops >> i) & 1)
     if guard.check is None:
         return tuple(range(system.nops))
     return tuple(i for i in range(system.nops) if check_of(system.spec, i) == guard.check)
@@ -121,6 +125,8 @@ def reason(system, name: str, w: Watch) -> str | None:
     g = GUARDS[name]
     ops = guarded_ops(system, g)
     what = {"unique": "insert", "stock": "sell"}.get(g.check)
+    if not ops and g.offline:
+        return f"no op is issued offline ([faults] offline names none), so nothing {name} guards can happen"
     if not ops:
         return f"the workload has no {what or 'op'}, so nothing {name} guards can happen"
     ids = ", ".join(system.ops[i].id for i in ops)
@@ -130,5 +136,5 @@ def reason(system, name: str, w: Watch) -> str | None:
     rejected = w.rejected.get(name, 0)
     every = all((rejected >> i) & 1 for i in ops)
     how = "each rejected at its leader" if every else "each rejected at its leader or never committed"
-    plural = {"sale": "sales", "insert": "inserts", "write": "writes"}[g.noun]
+    plural = {"sale": "sales", "insert": "inserts", "write": "writes", "op issued offline": "ops issued offline"}[g.noun]
     return f"no {g.noun} was accepted in any explored run ({len(ops)} {plural}: {ids}; {how})"

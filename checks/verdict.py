@@ -173,13 +173,19 @@ def resolve_invariants(spec: Spec, names=None) -> tuple[str, ...]:
     return names
 
 
-def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None, options: Options = Options()) -> Report:
+def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None, options: Options = Options(),
+          runner=None) -> Report:
     """Explore ``spec`` and return a verdict per invariant.
 
     The planner (:mod:`checks.planner`) decides the reductions, the
     properties and the phases; this runs the plan's searches in order (a
     later one gets what is left of the bounds) and turns what they found
-    into results, each counterexample replayed on the plain system."""
+    into results, each counterexample replayed on the plain system.
+    ``runner`` runs one search of the plan, ``runner(spec, search, names,
+    bounds, options, progress) -> SearchResult`` (default :func:`run_search`,
+    this process); ``--cluster`` passes one that runs it on Ray
+    (replcheck.cluster) and falls back to :func:`run_search`."""
+    runner = runner or run_search
     if engine not in ENGINES:
         raise SpecError(spec.source, "--engine", f"unknown engine '{engine}'{did_you_mean(engine, ENGINES)}")
     names = resolve_invariants(spec, invariants)
@@ -188,7 +194,7 @@ def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None, optio
     runs = []
     left = spec.bounds
     for s in p.searches:
-        res = _run(spec, s, names, left, options, progress)
+        res = runner(spec, s, names, left, options, progress)
         runs.append(res)
         decided.update({prop.name: (s.system, res) for prop in s.properties})
         if res.cut in STOPS:
@@ -259,8 +265,8 @@ def not_run(spec: Spec, invariants=None, engine: str = "bfs", why: str = "interr
     return Report(spec, System(spec), results, Stats(), engine, False, why, (note,))
 
 
-def _run(spec: Spec, s: "planner.Search", names, bounds, options: Options, progress) -> SearchResult:
-    """Run one search of a plan."""
+def run_search(spec: Spec, s: "planner.Search", names, bounds, options: Options, progress) -> SearchResult:
+    """Run one search of a plan in this process (the default runner of :func:`check`)."""
     props = list(s.properties)
     if s.engine == "swarm":
         from replcheck.checks.parallel import simulate_parallel

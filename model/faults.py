@@ -34,6 +34,11 @@ cuts_used, homes)``: bitmasks of crashed leaders, cut pairs and jumped
 clocks, the budgets spent, and ``homes``: ``()`` until a failover moves a
 home, then the current home of every key followed by the number of
 failovers so far (:meth:`model.routing.Routing.home` reads it).
+Offline periods (``[faults] offline``) are not events: whether a leader
+is offline is a function of the write table
+(:meth:`model.system.System.offline_leaders`), and a routed op issued
+offline is refused by its commit action (docs/model.md "Offline periods").
+
 With failovers, a message also carries its write's actual origin (the home
 that committed it) in bits 40.. so that origin loop prevention drops it at
 the right leader.

@@ -85,6 +85,10 @@ class FaultSpec:
     repair, once possible, is progress: quiescence waits for it.
     ``lose_unsent`` makes a crash also drop the messages still on the
     crashed leader's out-links (asynchronous replication's own loss).
+    ``offline``: per leader, the ops its clients issue while it is
+    disconnected (a mobile device): ``((leader, (op id, ...)), ...)``, not
+    an optional fault but a stated period of the workload (docs/model.md
+    "Offline periods").
     """
 
     crashes: int = 0
@@ -96,10 +100,11 @@ class FaultSpec:
     clock_jumps: tuple[tuple[str, int], ...] = ()
     failovers: int = 0
     failover_order: tuple[str, ...] = ()
+    offline: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def any(self) -> bool:
-        return bool(self.crashes or self.partitions or self.clock_jumps or self.failovers)
+        return bool(self.crashes or self.partitions or self.clock_jumps or self.failovers or self.offline)
 
 
 @dataclass(frozen=True)
@@ -463,6 +468,7 @@ def parse_spec(data: dict, source: str = "<spec>", invariant_names=None) -> Spec
     workload = _parse_workload(source, data.get("workload"), leader_ref)
     invariants, bounds, expect = _parse_checks(source, data, invariant_names)
     faults = _parse_faults(source, data.get("faults", {}), leader_ref)
+    _check_offline(source, faults.offline, workload)
     catalogue = resolver_config.parse_config(source, data, system, leaders, workload, resolver, clock)
     if faults.failovers:
         rows = [k.name for k in catalogue["keys"] if k.home_by]
@@ -604,7 +610,7 @@ def _parse_checks(source, data, invariant_names):
 
 
 _FAULT_KEYS = {"crashes", "crashable", "recoveries", "lose_unsent", "partitions", "heals", "clock_jumps",
-               "failovers", "failover_order"}
+               "failovers", "failover_order", "offline"}
 
 
 def _link_ref(source, key, link: str, leader_ref) -> tuple[str, str]:
@@ -659,8 +665,62 @@ def _parse_faults(source, raw, leader_ref) -> FaultSpec:
         order = _str_list(source, "faults.failover_order", raw["failover_order"])
         for i, l in enumerate(order):
             leader_ref(f"faults.failover_order[{i}]", l)
+    offline = _parse_offline(source, raw.get("offline", []), leader_ref)
     return FaultSpec(crashes, crashable, raw.get("recoveries", f.recoveries), raw.get("lose_unsent", f.lose_unsent),
-                     partitions, raw.get("heals", f.heals), tuple(sorted(jumps.items())), failovers, order)
+                     partitions, raw.get("heals", f.heals), tuple(sorted(jumps.items())), failovers, order, offline)
+
+
+_OFFLINE_EXAMPLE = 'offline = [{ leader = "phone", ops = ["phone-edit"] }]'
+
+
+def _parse_offline(source, raw, leader_ref) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``[faults] offline``: a list of ``{ leader, ops }`` periods, at most
+    one per leader (checked against the workload in :func:`_check_offline`)."""
+    if not isinstance(raw, list) or not all(isinstance(x, dict) for x in raw):
+        raise SpecError(source, "faults.offline", f"must be a list of {{ leader, ops }} tables, e.g. {_OFFLINE_EXAMPLE}")
+    out = []
+    for n, x in enumerate(raw):
+        key = f"faults.offline[{n}]"
+        _unknown(source, key, x, {"leader", "ops"})
+        if "leader" not in x or "ops" not in x:
+            raise SpecError(source, key, f"needs leader and ops, e.g. {_OFFLINE_EXAMPLE}")
+        leader = leader_ref(f"{key}.leader", x["leader"])
+        ops = _str_list(source, f"{key}.ops", x["ops"])
+        if not ops:
+            raise SpecError(source, f"{key}.ops", "is empty; name the ops the leader's clients issue while it is"
+                                                  " offline")
+        if any(leader == l for l, _ in out):
+            raise SpecError(source, f"{key}.leader", f"'{leader}' already has an offline period; give each leader"
+                                                     " one (list all its offline ops in it)")
+        out.append((leader, ops))
+    return tuple(out)
+
+
+def _check_offline(source, offline, workload) -> None:
+    """Each offline period names ops of its own leader, consecutive in the
+    leader's program order (one interval of its session), none waiting on
+    another leader's write (nothing reaches an offline leader: it would
+    wait forever)."""
+    by_id = {o.id: o for o in workload}
+    for n, (leader, ops) in enumerate(offline):
+        key = f"faults.offline[{n}].ops"
+        for op in ops:
+            if op not in by_id:
+                raise SpecError(source, key, f"unknown op '{op}'{did_you_mean(op, list(by_id))}")
+            if by_id[op].leader != leader:
+                raise SpecError(source, key, f"op '{op}' is issued at {by_id[op].leader}, not {leader}; list only"
+                                             f" {leader}'s ops in its offline period")
+            for dep in by_id[op].after:
+                if by_id[dep].leader != leader:
+                    raise SpecError(source, key, f"op '{op}' waits for '{dep}' from {by_id[dep].leader}, which"
+                                                 f" cannot reach {leader} while it is offline; drop the after or"
+                                                 " take the op out of the offline period")
+        session = [o.id for o in workload if o.leader == leader]
+        pos = sorted(session.index(op) for op in set(ops))
+        if pos != list(range(pos[0], pos[0] + len(pos))):
+            gap = session[next(p for p in range(pos[0], pos[-1]) if p not in pos)]
+            raise SpecError(source, key, f"an offline period is one interval of {leader}'s session, but '{gap}'"
+                                         f" comes between its ops; list '{gap}' too, or fewer ops")
 
 
 def _parse_latency(source, raw, leader_ref) -> tuple[tuple[str, str, int], ...]:

@@ -27,7 +27,9 @@ marshal-able for fingerprints)::
               read-modify-write's value id, a cart, an escrow entry, the
               version a write was based on; ``REJECTED`` (-1) marks an op
               refused by a local check, then ``hb`` is 0), and with
-              failovers the leader that actually committed it
+              failovers the leader that actually committed it (on a
+              refusal: the offline leader that could not reach the
+              key's home, docs/model.md "Offline periods")
     loop    = 0, or 1 + the write that was forwarded around a cycle
     faults  = () when the spec has no [faults]; else the fault state
               ``(crashed, cut, jumped, crashes_used, cuts_used, homes)``

@@ -28,6 +28,7 @@ from replcheck.model.reductions import PLAIN, Reductions
 from replcheck.model.resolvers.base import REJECTED, View, is_rejected
 from replcheck.model.resolvers.compile import KeyTypes, compile_types
 from replcheck.model.routing import forward_open as routing_forward_open
+from replcheck.model.routing import longest_home as routing_longest_home
 from replcheck.model.spec import Spec
 
 MSG_BITS = 16
@@ -63,6 +64,21 @@ class Op:
     origin: int = -1      # the leader that commits it (its home under home-leader routing)
 
 
+def offline_periods(ops, leader_index, offline) -> tuple[tuple[int, int, int], ...]:
+    """``(leader, before, during)`` per offline period of ``[faults]
+    offline``: the bitmasks of the ops the leader's session issues before
+    the period and during it (the loader made them one interval of the
+    session).  Pure."""
+    out = []
+    for name, ids in offline:
+        l = leader_index[name]
+        during = sum(1 << op.index for op in ops if op.id in ids)
+        first = min(op.index for op in ops if op.id in ids)
+        before = sum(1 << op.index for op in ops if op.leader == l and op.index < first)
+        out.append((l, before, during))
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Event:
     """What one action did, in domain terms (for traces).
@@ -76,7 +92,9 @@ class Event:
     writes it had seen), ``overwrote`` (it replaced a concurrent write),
     ``sibling`` (kept beside concurrent writes), ``discarded`` (it lost),
     ``skipped`` (SQL row semantics: an UPDATE or DELETE found no row),
-    ``duplicate`` (already held) or ``dropped``.
+    ``duplicate`` (already held), ``dropped``, ``rejected`` (a local
+    check refused it) or ``offline`` (issued at an offline leader for a
+    home out of reach: it could not be made).
     """
 
     action: int
@@ -170,16 +188,7 @@ class System:
         ops = self.ops
         self.resolver = KeyTypes(self.types, self.routing)
         if spec.faults.failovers:
-            from replcheck.model.resolvers.register import Register
-            routed = [k for k in range(len(self.keys)) if self.routing.routed[k]]
-            if not routed:
-                raise SpecError(spec.source, "faults.failovers", "no key has a home leader, so nothing can fail"
-                                " over; use resolver = \"home-leader\" with system.homes, or [keys.\"k\"] home")
-            bad = [self.keys[k] for k in routed
-                   if not isinstance(getattr(self.types[k], "inner", self.types[k]), Register)]
-            if bad:
-                raise SpecError(spec.source, "faults.failovers", f"failover is modelled for register keys only,"
-                                f" not '{bad[0]}'; give that key no home or drop the failover")
+            self._check_failover_keys(spec)
 
         # Flat lookup tables for the hot path (_deliver runs once per transition).
         self._apply_k = tuple(t.apply for t in self.types)
@@ -215,6 +224,8 @@ class System:
         self.general = fs.any or any(k != "fifo" for k in self.link_kind)
         self._failover_possible = bool(fs.failovers)
         self.failover_order = tuple(li[x] for x in fs.failover_order) or tuple(range(self.n))
+        self.offline_periods = offline_periods(self.ops, li, fs.offline)
+        self.offline_ops = sum(during for _, _, during in self.offline_periods)
         # The reductions (model/reductions.py, docs/reductions.md), chosen by
         # the planner and fixed here: partial-order reduction (por_applicable);
         # ghost happens-before (write hb, leader past), kept unless no key
@@ -317,19 +328,26 @@ class System:
         out = []
         ops = self.ops
         settle = self._settle
+        away = self.offline_leaders(writes) if self.offline_periods else 0
         for l in range(self.n):
             if (crashed >> l) & 1:
                 continue
             for i in self.leader_ops[l]:
                 if writes[i] is None:
-                    if not (ops[i].after_mask & ~leaders[l][0]) and self._forward_open(F, l, self._committer(state, i)):
-                        out.append((i, settle(self._commit(state, i))))
+                    if not (ops[i].after_mask & ~leaders[l][0]):
+                        home = self._committer(state, i)
+                        if (away >> l) & 1 and home != l:
+                            out.append((i, settle(self._refuse_offline(state, i))))
+                        elif (home == l or not (away >> home) & 1) and self._forward_open(F, l, home):
+                            out.append((i, settle(self._commit(state, i))))
                     break
         base = self.nops
         open_links = []
         for j, q in enumerate(links):
             if not q or (crashed >> self.edges[j][1]) & 1 or (cut >> self.pair_of_link[j]) & 1:
                 continue
+            if away and ((away >> self.edges[j][0]) & 1 or (away >> self.edges[j][1]) & 1):
+                continue   # held while either end is offline
             open_links.append(j)
             if self.link_kind[j] == "unordered":
                 last = None
@@ -916,6 +934,9 @@ class System:
         crashes only, without ``lose_unsent``; docs/reductions.md,
         "Crash-only faults").  Returns ``(ok, reason)``.
         """
+        if self.offline_periods:   # whatever other faults por comes to allow (docs/model.md "Offline periods")
+            return False, ("an offline period holds a leader's links and refuses its routed ops, which the reduced"
+                           " system does not model")
         if self.general:
             ok, why = self._crash_only()
             if not ok:
@@ -990,7 +1011,10 @@ class System:
     def _event_time(self, state, action: int) -> int | None:
         """The real time at which ``action`` would happen at the earliest."""
         if action < self.nops:
-            return self._due(action, self._committer(state, action))
+            home, op = self._committer(state, action), self.ops[action]
+            if self.offline_periods and home != op.leader and (self.offline_leaders(state[2]) >> op.leader) & 1:
+                return op.time_ms   # refused at the offline leader: no forward is made (_refuse_offline)
+            return self._due(action, home)
         if not self._latency:
             return None
         kind, j, pos = self.decode(action)
@@ -1016,7 +1040,74 @@ class System:
             return None
         return state[5]
 
+    # ---------------------------------------------------------- offline periods
+    def offline_leaders(self, writes) -> int:
+        """Bitmask of the leaders offline given the write table: a leader
+        is offline once every op its session issues before its offline
+        period is done, until every op of the period is done (committed
+        locally, or refused: docs/model.md "Offline periods")."""
+        done = 0
+        for i, meta in enumerate(writes):
+            if meta is not None:
+                done |= 1 << i
+        away = 0
+        for l, before, during in self.offline_periods:
+            if done & before == before and done & during != during:
+                away |= 1 << l
+        return away
+
+    def _refuse_offline(self, state, i: int):
+        """Op ``i`` is issued at its offline leader, but its key's home is
+        another leader, out of reach: the write cannot be made.  Its entry
+        is a rejection (done, not acknowledged, never replicated, in
+        nobody's causal past) whose fourth field names the offline leader
+        (:meth:`refused_offline`); the client's session moves on."""
+        leaders, links, writes = state[0], state[1], state[2]
+        op = self.ops[i]
+        rt = state[5:]
+        if op.time_ms is not None:
+            rt = (clocks.advance(rt[0], op.time_ms),)
+        real = rt[0] if op.time_ms is not None else 1 + sum(1 for x in writes if x is not None)
+        _, ts = clocks.tick(self.clock, leaders[op.leader][2], real + self.offsets[op.leader])
+        entry = (ts, 0, REJECTED, op.leader)
+        return (leaders, links, writes[:i] + (entry,) + writes[i + 1:]) + state[3:5] + rt
+
+    @staticmethod
+    def refused_offline(meta) -> bool:
+        """Whether a write-table entry is a write that could not be made
+        because its leader was offline and the key's home out of reach
+        (a rejection with the offline leader as its fourth field)."""
+        return meta is not None and len(meta) > 3 and meta[2] == REJECTED
+
     # ---------------------------------------------------------------- failover
+    def _check_failover_keys(self, spec) -> None:
+        """Refuse ``faults.failovers`` unless some key has a home and every
+        key with a home can fail over: a register under any resolver whose
+        rule compares or keeps writes of two homes (lww under any clock,
+        mv-register, the register presets; the type's ``fails_over``).
+        Counters, sets, tables and Y.Map keys keep their homes fixed
+        (docs/model.md "Failover of home leaders")."""
+        routed = [k for k in range(len(self.keys)) if self.routing.routed[k]]
+        homed = [k for k, key in enumerate(self.keys) if routing_longest_home(getattr(spec, "homes", ()), key)]
+        if not routed and homed:
+            # system.homes routes only home-leader keys (docs/model.md "Failover of home leaders").
+            key, t = self.keys[homed[0]], getattr(self.types[homed[0]], "inner", self.types[homed[0]])
+            raise SpecError(spec.source, "faults.failovers", f"system.homes homes keys under resolver ="
+                            f" \"home-leader\" only, so '{key}' ({t.ctx.entry.name}) has no home to fail over;"
+                            f" give it one with [keys.\"{key}\"] home = \"<leader>\"")
+        if not routed:
+            raise SpecError(spec.source, "faults.failovers", "no key has a home leader, so nothing can fail"
+                            " over; give a key one: [keys.\"k\"] home = \"<leader>\", or system.homes"
+                            " (or resolver = \"home-leader\")")
+        for k in routed:
+            t = getattr(self.types[k], "inner", self.types[k])
+            if not getattr(t, "fails_over", False):
+                name = t.ctx.entry.name if t.ctx is not None else "?"
+                raise SpecError(spec.source, "faults.failovers",
+                                f"key '{self.keys[k]}' ({name}, a {t.family}) has a home that cannot fail over:"
+                                f" failover is modelled for register keys (lww, mv-register, the register"
+                                f" presets; not yjs-map); give '{self.keys[k]}' no home or drop faults.failovers")
+
     def _forward_open(self, F, issuer: int, home: int) -> bool:
         """Whether op traffic from ``issuer`` reaches the committing leader
         ``home`` in fault state ``F`` (:func:`model.routing.forward_open`)."""
@@ -1366,6 +1457,9 @@ class System:
         if kind == "commit":
             op = self.ops[x]
             w, at, src = x, self._committer(state, x), None
+            if self.refused_offline(nxt[2][x]):   # tried at the offline leader itself
+                return Event(action, kind, op.id, self.leaders[op.leader], None, op.key_name, op.value,
+                             nxt[2][x][0], "offline")
             forwarded = tuple(self.leaders[self.edges[j][1]] for j in self.origin_links[at]
                               if len(nxt[1][j]) > len(state[1][j]))
         else:

@@ -33,6 +33,7 @@ CASES = [
     ("smt-laws.schema.json", ["smt", "laws", "lww"], 0),
     ("smt-laws.schema.json", ["smt", "laws", "lww", "--tie-break", "incoming-loses"], 1),
     ("drill-check.schema.json", ["drill", "check", SPECS / "drills" / "answers" / "inventory-escrow.toml"], 0),
+    ("drill-grade.schema.json", ["drill", "check", SPECS / "drills" / "answers"], 1),
     ("drill-solve.schema.json", ["drill", "solve", "inventory", "--resolver", "lww,escrow,pn-counter"], 0),
     ("drill-list.schema.json", ["drill", "list"], 0),
     ("smt-iconfluence.schema.json", ["smt", "iconfluence", ROOT / "queries" / "iconfluence" / "stock-decrement.toml"], 1),
@@ -79,3 +80,16 @@ def test_expect_under_other_resolvers_is_shown_not_compared():
     assert code == 0 and out.startswith("other    ") and "not compared" in out and "MISMATCH" not in out
     code, out = run("check", seed, "--expect", "--resolver", "mv-register")
     assert code == 3 and "0 specs, 0 as expected" in out
+
+
+def test_drill_grade_json_holds_each_answers_own_document():
+    _, one = run("drill", "check", SPECS / "drills" / "answers" / "notes-lww.toml", "--format", "json")
+    _, all_ = run("drill", "check", SPECS / "drills" / "answers", "--format", "json")
+    doc = json.loads(all_)
+
+    def timeless(d):   # only the seconds of a run differ
+        for r in d["results"]:
+            r.get("stats", {}).pop("seconds", None)
+        return d
+    assert timeless(json.loads(one)) in [timeless(a) for a in doc["answers"]]
+    assert sum(doc["counts"].values()) == len(doc["answers"]) == len(list((SPECS / "drills" / "answers").glob("*.toml")))

@@ -142,6 +142,8 @@ def test_every_smt_question_has_a_time_and_says_what_it_did_not_decide(args):
     r = run(*args)
     assert r.exit_code == 3, r.output
     assert "NOT DECIDED" in r.output and "impossible" not in r.output
+    # exit 3 says "incomplete" in words too (README "Exit codes"; the fuzz oracle's exit-3 rule)
+    assert "NOT DECIDED: incomplete, " in r.output
     assert time.monotonic() - t < 5
 
 

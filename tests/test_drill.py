@@ -28,6 +28,7 @@ PINNED = {
     "issue-tracker-mv-register": (False, {"causal-order": "causality-violation"}),
     "notes-mv-register": (True, {}),
     "notes-lww": (False, {"no-lost-writes": "lost-update"}),
+    "notes-home-cloud": (False, {"offline-available": "unavailable-offline"}),
     "metrics-g-counter": (True, {}),
     "metrics-lww": (False, {"no-lost-writes": "lost-update"}),
 }
@@ -169,3 +170,58 @@ def test_solve_where_every_answer_was_cut_by_a_bound_is_incomplete_not_a_violati
              "--topology", "all-to-all")
     assert "0 of 6 applicable answers pass" in r.stdout
     assert r.returncode == 3, r.stdout + r.stderr
+
+
+def test_drill_check_of_a_folder_grades_every_answer_in_name_order(tmp_path):
+    """Issue 15: ``drill check FOLDER`` grades a folder of answers: each
+    answer's report as ``drill check ANSWER`` prints it, then one line per
+    answer; exit 1 when one fails, 0 when all pass."""
+    r = _run("drill", "check", str(ANSWERS))
+    assert r.returncode == 1, r.stderr
+    files = sorted(p.name for p in ANSWERS.glob("*.toml"))
+    summary = r.stdout[r.stdout.index("graded "):].splitlines()
+    assert summary[0].startswith(f"graded {len(files)} answers in {ANSWERS}: ")
+    assert [line.split()[1] for line in summary[1:]] == files
+    for f in ("user-auth-home-by-email.toml", "user-auth-by-email-lww.toml"):   # the same report as alone
+        alone = _run("drill", "check", str(ANSWERS / f)).stdout
+        assert alone in r.stdout
+    assert "PASS         user-auth-home-by-email.toml" in r.stdout
+    assert "FAIL         user-auth-by-email-lww.toml" in r.stdout
+    passing = tmp_path / "passing"
+    passing.mkdir()
+    for f in ("user-auth-home-by-email.toml", "notes-mv-register.toml"):
+        (passing / f).write_text((ANSWERS / f).read_text())
+    r = _run("drill", "check", str(passing))
+    assert r.returncode == 0 and f"graded 2 answers in {passing}: 2 PASS, 0 FAIL" in r.stdout, r.stdout + r.stderr
+
+
+def test_drill_check_of_a_folder_refuses_a_bad_answer_before_running_any(tmp_path):
+    (tmp_path / "a-good.toml").write_text((ANSWERS / "notes-mv-register.toml").read_text())
+    (tmp_path / "b-bad.toml").write_text('drill = "notes"\nresolvr = "lww"\n')
+    r = _run("drill", "check", str(tmp_path))
+    assert r.returncode == 2 and r.stdout == "", r.stdout
+    assert r.stderr.count("\n") == 1 and "b-bad.toml" in r.stderr and "resolvr" in r.stderr, r.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    r = _run("drill", "check", str(empty))
+    assert r.returncode == 2 and "no answer files" in r.stderr and r.stderr.count("\n") == 1, r.stderr
+
+
+def test_drill_check_of_a_folder_stopped_checks_no_further_answer(tmp_path, monkeypatch):
+    """Ctrl-C / SIGTERM while grading: the answer being checked is
+    interrupted, the ones after it are not checked (never run on), exit 3."""
+    from click.testing import CliRunner
+    from replcheck.checks.cli import main
+    from replcheck.checks.verdict import not_run
+    for f in ("notes-mv-register.toml", "user-auth-home-by-email.toml", "metrics-g-counter.toml"):
+        (tmp_path / f).write_text((ANSWERS / f).read_text())
+    calls = []
+
+    def stopped_check(spec, *a, **k):   # the first search is stopped: as a real stop leaves it
+        calls.append(spec)
+        return not_run(spec)
+    monkeypatch.setattr(D, "check", stopped_check)
+    r = CliRunner().invoke(main, ["drill", "check", str(tmp_path)])
+    assert len(calls) == 1, len(calls)
+    assert r.exit_code == 3, r.output
+    assert "graded 3 answers" in r.output and "0 PASS, 0 FAIL, 0 VACUOUS, 3 NOT SETTLED" in r.output, r.output

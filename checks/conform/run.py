@@ -134,7 +134,7 @@ def applicable(spec, target: str) -> str:
     if spec.links != "fifo" or spec.link_kinds:
         raise SpecError(spec.source, "system.links", f"target {target} has FIFO links only; remove system.links")
     faults = spec.faults
-    unsupported = [name for name in ("crashes", "recoveries", "lose_unsent", "clock_jumps", "failovers")
+    unsupported = [name for name in ("crashes", "recoveries", "lose_unsent", "clock_jumps", "failovers", "offline")
                    if getattr(faults, name, 0)]
     if unsupported:
         raise SpecError(spec.source, f"faults.{unsupported[0]}", f"target {target} cannot execute"

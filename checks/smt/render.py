@@ -85,10 +85,10 @@ def _least(r: SkewReport, undecided: dict) -> list[str]:
 def _why(reason: str) -> str:
     """Why z3 gave no answer, for an incomplete result (exit 3)."""
     if reason == "timeout":
-        return "z3 ran out of time (--timeout); raise it"
+        return "incomplete, z3 ran out of time (--timeout); raise it"
     if reason == "interrupted":
-        return "interrupted (Ctrl-C or SIGTERM)"
-    return f"z3 could not decide ({reason})"
+        return "incomplete, interrupted (Ctrl-C or SIGTERM)"
+    return f"incomplete, z3 could not decide ({reason})"
 
 
 def laws(r) -> str:

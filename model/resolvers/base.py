@@ -119,6 +119,11 @@ class DataType:
     # leaders, so renaming interchangeable leaders maps runs to runs
     # (model/symmetry.py).
     renaming_safe = False
+    # Whether a failover may move the key's home (docs/model.md "Failover of
+    # home leaders"): the type compares or keeps writes committed at two
+    # homes by its own rule.  Registers (lww, mv-register, the presets) do;
+    # counters, sets, tables and Y.Map keys are refused (model/system.py).
+    fails_over = False
 
     def __init__(self, ctx=None):
         self.ctx = ctx

@@ -35,6 +35,12 @@ class KeyContext:
         self.is_delete = tuple(op.kind == "delete" for op in ops)
         names = sorted(system.leaders)
         self.leader_rank = tuple(names.index(system.leaders[op.origin]) for op in ops)
+        # Per leader index, the rank of its name (the leader tie-break's order).
+        self.name_rank = tuple(names.index(name) for name in system.leaders)
+        # Whether a failover can move this key's home, so that a write may be
+        # committed away from its static home (set by compile_types; docs/model.md
+        # "Failover of home leaders").
+        self.moves = False
         if spec.tie_break == "leader":
             self.tie = tuple((r,) for r in self.leader_rank)
         elif spec.tie_break == "value":
@@ -61,6 +67,24 @@ class KeyContext:
         if self.initial_vid is not None:
             vals.append(self.values[self.initial_vid])
         return vals
+
+    # -- the committing leader (failovers)
+    def committer_rank(self, w, writes) -> int:
+        """The name rank of the leader that actually committed write ``w``:
+        its static home, or, after a failover, the home that committed it
+        (recorded as the fourth field of its write-table entry,
+        model/resolvers/register.origin_of).  A leader tie-break compares
+        the leaders that stamped the two writes, whichever was home then."""
+        meta = writes[w]
+        return self.name_rank[meta[3]] if len(meta) > 3 else self.leader_rank[w]
+
+    def tie_at(self, w, writes) -> tuple:
+        """Write ``w``'s tie-break value (``system.tie_break``), read from
+        the leader that actually committed it when the tie-break is
+        ``leader`` (the precomputed :attr:`tie` names the static home)."""
+        if self.spec.tie_break == "leader":
+            return (self.committer_rank(w, writes),)
+        return self.tie[w]
 
     # -- values
     def value_of(self, w, writes) -> int:
@@ -199,6 +223,7 @@ def compile_types(system, spec):
             raise SpecError(spec.source, where, "names a Python merge function, which runs code; pass"
                                                 " --allow-python to replcheck check to run it")
         ctx = KeyContext(system, spec, k, keyspecs.get(key), entry)
+        ctx.moves = bool(getattr(getattr(spec, "faults", None), "failovers", 0)) and routed[k]
         types.append(local_checks.with_checks(entry.build(ctx), ctx))   # insert / sell: checked at commit
     return tuple(types)
 

@@ -56,7 +56,7 @@ class CouchDB(MVRegister):
         memo: dict = {}
         ctx = self.ctx
         return max(content, key=lambda w: (not ctx.is_delete[w], self.generation(w, writes, memo), self._hash[w],
-                                           ctx.leader_rank[w]))
+                                           ctx.committer_rank(w, writes)))
 
     def unique_conflict(self, op, content, writes) -> bool:
         """Does an INSERT of ``op`` find a live document at its leader?

@@ -206,6 +206,7 @@ def load_function(ref: str, source: str, key: str):
 class CustomMerge(DataType):
     needs_python = True
     holds_writes = False
+    fails_over = True    # merge(local, remote) decides between writes of two homes as of any two leaders
 
     def __init__(self, ctx, fn, ref, key):
         super().__init__(ctx)

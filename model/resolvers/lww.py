@@ -64,6 +64,7 @@ class LWW(DataType):
     __slots__ = ("_tie", "commutes")
     uses_hb = False   # compares timestamps only: ghost happens-before is dead for it
     reads_local = False
+    fails_over = True   # writes from an old and a new home are compared like any two writes
 
     def __init__(self, tie: tuple, ctx=None):
         super().__init__(ctx)
@@ -96,6 +97,27 @@ class LWW(DataType):
         return content
 
 
+class MovedLWW(LWW):
+    """LWW on a key whose home can fail over, under the ``leader``
+    tie-break: the tie-break names the leader that actually committed the
+    write (the old or the new home), read from the write table
+    (:meth:`model.resolvers.compile.KeyContext.tie_at`), then op order as
+    :class:`LWW`'s exact ties."""
+
+    __slots__ = ()
+
+    def key(self, w: int, writes) -> tuple:
+        return writes[w][0] + self.ctx.tie_at(w, writes) + (w,)
+
+    def apply(self, content: tuple, w: int, writes, local: bool) -> tuple:
+        if not content:
+            return (w,)
+        cur = content[0]
+        if cur == w:
+            return content
+        return (w,) if self.key(w, writes) > self.key(cur, writes) else content
+
+
 def build(ctx):
     """LWW for one key: the fast path when deletes compete as writes,
     else a :class:`Register` with the delete rule; with observed deletes
@@ -105,5 +127,7 @@ def build(ctx):
         from replcheck.model.resolvers import observed_delete
         if any(observed_delete.observes(ctx)[i] for i in ctx.key_ops):
             return observed_delete.build(ctx.tie, ctx)
+        if ctx.moves and ctx.spec.tie_break == "leader":
+            return MovedLWW(ctx.tie, ctx)
         return LWW(ctx.tie, ctx)
     return Register(ctx, rank=ts_rank(ctx), delete_rule=ctx.delete_rule)

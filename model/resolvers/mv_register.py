@@ -41,6 +41,7 @@ class MVRegister(DataType):
     __slots__ = ()
     commutes = True
     renaming_safe = True   # siblings and version vectors name writes, not leaders
+    fails_over = True      # writes from an old and a new home that did not see each other are siblings
 
     def apply(self, content: tuple, w: int, writes, local: bool) -> tuple:
         if w in content:

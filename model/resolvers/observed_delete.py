@@ -80,6 +80,7 @@ class ObservedLWW(DataType):
 
     uses_hb = False      # compares (timestamp, tie-break) only, as lww
     reads_local = False
+    fails_over = True    # as lww (a leader tie-break names the committing leader)
 
     def __init__(self, tie: tuple, ctx):
         super().__init__(ctx)
@@ -87,6 +88,7 @@ class ObservedLWW(DataType):
         self.commutes = all(t != () for t in tie)
         self._tie = tuple(t + (i,) for i, t in enumerate(tie)) if self.commutes else tie
         self._observes = observes(ctx)
+        self._moved_tie = ctx.moves and ctx.spec.tie_break == "leader"
 
     def stamp(self, op, ts, past, content, writes):
         if not self._observes[op.index]:
@@ -105,6 +107,8 @@ class ObservedLWW(DataType):
         if self._observes[w]:
             v = writes[w][2][1] - 1
             return (self.key(v, writes) if v >= 0 else (0,)) + (1, w)
+        if self._moved_tie:   # the leader that actually committed it (failover)
+            return (1,) + writes[w][0] + self.ctx.tie_at(w, writes) + (w,)
         return (1,) + writes[w][0] + self._tie[w]
 
     def apply(self, content: tuple, w: int, writes, local: bool) -> tuple:

@@ -17,6 +17,15 @@ from replcheck.model.resolvers.register import Register, ts_rank, value_rank
 
 
 def _leader_tie(ctx):
+    """``(timestamp, leader id)``; the leader that committed the write (a
+    failover may have moved it from the static home)."""
+    if ctx.moves:
+        cr = ctx.committer_rank
+
+        def moved_rank(w, writes):
+            return writes[w][0] + (cr(w, writes),)
+
+        return moved_rank
     lr = ctx.leader_rank
 
     def rank(w, writes):
@@ -73,6 +82,13 @@ def cosmosdb_lww(ctx):
     Source: Microsoft Learn, "Conflict resolution types and resolution
     policies" (Azure Cosmos DB)."""
     lr = ctx.leader_rank
+    if ctx.moves:
+        cr = ctx.committer_rank
+
+        def moved_rank(w, writes):
+            return (writes[w][0][0] // 1000, cr(w, writes))
+
+        return Register(ctx, rank=moved_rank, delete_rule="delete-wins")
 
     def rank(w, writes):
         return (writes[w][0][0] // 1000, lr[w])

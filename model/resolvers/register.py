@@ -73,6 +73,8 @@ def origin_of(ctx, w: int, writes) -> int:
 class Register(DataType):
     """A single-value register; see the module docstring for the policy."""
 
+    fails_over = True   # writes from two homes are compared by the policy (docs/model.md "Failover")
+
     def __init__(self, ctx, *, rank=None, lower=False, detect="always", resolve="rank", delete_rule="as-write",
                  equal_applies=False, local_replaces=False, rows=False):
         super().__init__(ctx)
@@ -147,7 +149,7 @@ class Register(DataType):
         if how == "apply":
             return True
         if how == "originator":
-            return ctx.leader_rank[w] > ctx.leader_rank[cur]
+            return ctx.committer_rank(w, writes) > ctx.committer_rank(cur, writes)
         rw, rc = self.rank(w, writes), self.rank(cur, writes)
         if rw == rc:
             # A declared order-independent register needs a total order: an
@@ -184,7 +186,16 @@ class Register(DataType):
 
 # ------------------------------------------------------------------ ranks
 def ts_rank(ctx):
-    """``(timestamp, tie-break)`` under the spec's clock and tie_break."""
+    """``(timestamp, tie-break)`` under the spec's clock and tie_break (a
+    leader tie-break names the leader that committed the write, which a
+    failover may have moved: :meth:`KeyContext.tie_at`)."""
+    if ctx.moves:
+        tie_at = ctx.tie_at
+
+        def moved_rank(w, writes):
+            return writes[w][0] + tie_at(w, writes)
+
+        return moved_rank
     tie = ctx.tie
 
     def rank(w, writes):
@@ -200,10 +211,11 @@ def value_rank(ctx, tombstone_high=False):
     are broken by leader name."""
     lr = ctx.leader_rank
     tomb = (2,) if tombstone_high else (0,)
+    moves = ctx.moves
 
     def rank(w, writes):
         if ctx.is_delete[w]:
             return tomb
-        return (1, ctx.sort_value(ctx.value_of(w, writes)), lr[w])
+        return (1, ctx.sort_value(ctx.value_of(w, writes)), ctx.committer_rank(w, writes) if moves else lr[w])
 
     return rank

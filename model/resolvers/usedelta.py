@@ -29,6 +29,7 @@ SOURCE = "Oracle GoldenGate CDR, RESOLVECONFLICT USEDELTA"
 class UseDelta(DataType):
     holds_writes = False
     commutes = True
+    fails_over = True    # a delta committed at either home is added wherever it arrives
 
     def __init__(self, ctx):
         super().__init__(ctx)

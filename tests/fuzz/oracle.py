@@ -502,6 +502,9 @@ def multi_line_cause(lines: list[str]) -> str:
 
 #: Lines on stderr that inform, not err: what --allow-python will run (docs/resolvers.md) and what -o wrote.
 NOTICES = ("replcheck: --allow-python: running ", "replcheck: wrote ")
+#: When --total-seconds (which the harness passes to multi-run commands) is spent: which runs did not start
+#: (checks/budget.py); the exit code stays the worst verdict's (a violation found first is still exit 1).
+BUDGET_NOTICES = ("replcheck: --total-seconds ",)
 #: After Ctrl-C: the line saying what the partial result is (README "Stopping"); the exit code stays the verdict's.
 INTERRUPT_NOTICES = ("replcheck: interrupted (Ctrl-C or SIGTERM): ",)
 
@@ -511,7 +514,8 @@ def exit_findings(case: Case, res: Result, out: str, err: str) -> list[Finding]:
     f: list[Finding] = []
     rc = res.rc
     # The --allow-python notice (what will run, docs/resolvers.md) is printed before any verdict or error.
-    notices = NOTICES + (INTERRUPT_NOTICES if case.interrupt_after else ())
+    notices = NOTICES + (INTERRUPT_NOTICES if case.interrupt_after else ()) + \
+        (BUDGET_NOTICES if "--total-seconds" in case.argv else ())
     lines = [line for line in err.splitlines() if line.strip() and not line.startswith(notices)]
     err = "\n".join(lines)
     first = lines[0] if lines else ""
