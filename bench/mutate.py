@@ -48,7 +48,8 @@ COPIED = ("replcheck", "model", "checks", "tests", "specs", "queries", "examples
 RESOLVER_LOGIC = (r"^(merge|apply|stamp|stamp_register|visible|_?wins|winner|rank|key|present|generation|value"
                   r"|value_of|sort_value|number|outcome|losses|blame|refuses|cart|rights|is_rejected|is_accepted"
                   r"|rejected_entry|unique_conflict|duplicates|reached_at_live|shown_number|_leader_tie|_val)$")
-REDUCTIONS = r"^(_successors_por|_settle_por|_materialize|por_applicable|dead_content_applicable|symmetry_applicable)$"
+REDUCTIONS = (r"^(_successors_por|_settle_por|_materialize|por_applicable|dead_content_applicable|symmetry_applicable"
+              r"|_successors_crash|_crash_only|_kept_whole|_crash_run_length|_expand_crash_path)$")
 SKIP_RESOLVER_FILES = {"__init__.py", "config.py"}   # the catalogue and the spec parser, not merge logic
 
 
@@ -68,6 +69,7 @@ KILL_SUITE = (
     "tests/test_specs.py",
     "tests/test_reductions.py",
     "tests/differential/test_oracle.py::test_every_engine_and_reduction_agrees_on_generated_specs",
+    "tests/test_trust_reductions.py::test_crash_reduction_judges_exactly_the_plain_quiescent_states",
 )
 
 

@@ -17,6 +17,9 @@ DUPLICATE      link                   deliver the head but keep a copy
 LOSE           link                   the head is lost and retransmitted last
 FAILOVER       leader                 the keys homed at that leader move to
                                       the next leader of faults.failover_order
+DOOM           mask of leaders        reduced systems only (never in a plain
+                                      run): the run's first step chooses the
+                                      leaders that will crash in it
 =============  =====================  ========================================
 
 Kinds from CRASH up are *faults*: optional events within a budget.  Commits,
@@ -45,11 +48,15 @@ from __future__ import annotations
 
 KIND_SHIFT = 20
 DELIVER_AT, RECOVER, HEAL, CRASH, CUT, JUMP, DUPLICATE, LOSE, FAILOVER = 1, 2, 3, 5, 6, 7, 8, 9, 10
+# Partial-order reduction under crash-only faults (docs/reductions.md, "Crash-only faults"):
+# the first step of a reduced run, which :meth:`model.system.System.expand_path`
+# drops.  Below CRASH: a progress code, never a fault.
+DOOM = 4
 FAULT_BASE = CRASH << KIND_SHIFT
 PAYLOAD = (1 << KIND_SHIFT) - 1
 
 KIND_NAMES = {DELIVER_AT: "deliver", RECOVER: "recover", HEAL: "heal", CRASH: "crash", CUT: "cut",
-              JUMP: "clock-jump", DUPLICATE: "duplicate", LOSE: "lose", FAILOVER: "failover"}
+              JUMP: "clock-jump", DUPLICATE: "duplicate", LOSE: "lose", FAILOVER: "failover", DOOM: "doom"}
 
 # Message flag: this copy was already duplicated / lost once (budget of one
 # per message, so the state space stays finite).
@@ -57,6 +64,10 @@ FLAG = 1 << 15
 
 NO_FAULTS = (0, 0, 0, 0, 0, ())
 ORIGIN_SHIFT = 40
+# The fault component of a crash-reduced state carries a seventh field: the
+# leaders chosen to crash in this run (a mask), UNDOOMED before the choice.
+DOOMED = 6
+UNDOOMED = -1
 
 
 def code(kind: int, payload: int) -> int:

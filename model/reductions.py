@@ -10,7 +10,9 @@ Each reduction's soundness argument is in docs/reductions.md:
     keep ghost happens-before (write ``hb``, leader causal past); dropped
     only when no resolver and no checked invariant reads it.
 ``por``
-    done-leader elimination (partial-order reduction).
+    done-leader elimination (partial-order reduction); under crash-only
+    faults a run first chooses the leaders that crash in it, and those are
+    kept whole (docs/reductions.md, "Crash-only faults").
 ``dead_content``
     with ``por``: a busy leader is only its clock (and causal past when the
     ghost is kept); deliveries that cannot move it are dropped.

@@ -13,6 +13,13 @@ leaders that maps each leader into its class, ``s -> t`` implies
 Sistla, "Symmetry and model checking", FMSD 1996; Ip & Dill, "Better
 verification through symmetry", FMSD 1996).
 
+Under crash-only faults (docs/reductions.md, "Crash-only faults") the reduced state
+also names leaders in its fault component — the crashed leaders and the
+leaders chosen to crash in the run, kept whole as their applied set, causal
+past and clock — so leaders are interchangeable only if both may crash or
+neither may, and a renaming renames those masks and the kept leaders'
+applied sets too.
+
 The engine stores one canonical member per orbit (:func:`canonical`, exact:
 equal orbits give equal representatives).  The invariants are *not*
 assumed symmetric — the LWW tie-break names leaders — so at a quiescent
@@ -28,6 +35,7 @@ from __future__ import annotations
 import marshal
 from itertools import permutations, product
 
+from replcheck.model import faults as fl
 from replcheck.model import state as st
 
 
@@ -49,7 +57,9 @@ class Symmetry:
                 tuple((system.ops[i].key, system.ops[i].kind) for i in system.leader_ops[l]) if full else (),
                 # what a key's type knows per leader (a counter's op kinds and amounts,
                 # escrow's rights): leaders that differ there are not interchangeable
-                tuple(getattr(t, "leader_signature", _none)(l) for t in system.types))
+                tuple(getattr(t, "leader_signature", _none)(l) for t in system.types),
+                # under crashes: a leader that may crash is not one that may not
+                l in system.crashable if system.general else None)
                for l in range(n)]
         classes: dict = {}
         for l in range(n):
@@ -71,6 +81,13 @@ class Symmetry:
         self._opmaps: dict = {}
         self._byte_tables: dict = {}
         self._identity = tuple(range(n))
+        # Crash-only faults (docs/reductions.md, "Crash-only faults"): the fault component
+        # names leaders.  Under dead content every busy leader's contents are the
+        # empty initial ones, never renamed: they name no write (a counter's
+        # slots, escrow's rights matrix; renaming them as write indices raised
+        # IndexError on escrow, tests/test_trust_reductions.py).
+        self.faults = system.general
+        self.dead_regs = system.dead_content
 
     @property
     def order(self) -> int:
@@ -125,20 +142,41 @@ class Symmetry:
                 new_links[lm[j]] = tuple(map(get, q))
         new_leaders = tuple(map(leaders.__getitem__, inv_p))
         new_writes = tuple(map(writes.__getitem__, inv_om))
-        if self.full:
+        faults = st.faults(state) if self.faults else ()
+        kept = 0
+        if faults:
+            # (crashed, cut, jumped, used, cuts, homes[, chosen to crash]): rename the leader masks
+            crashed = self._leader_bits(faults[0], p)
+            extra = faults[fl.DOOMED:]
+            if extra and extra[0] != fl.UNDOOMED:
+                kept = self._leader_bits(extra[0], p)
+                extra = (kept,)
+            faults = (crashed,) + faults[1:fl.DOOMED] + extra
+        if self.full or kept:
             bits = self._bits
             renamed = []
-            for x in new_leaders:
-                if x is None:
-                    renamed.append(None)
+            for l, x in enumerate(new_leaders):
+                if x is None or not (self.full or (kept >> l) & 1):
+                    renamed.append(x)
                     continue
                 applied, past, clock, regs = x
                 renamed.append((bits(applied, om), bits(past, om), clock,
-                                tuple(tuple(sorted(map(get, c))) for c in regs)))
+                                regs if self.dead_regs else tuple(tuple(sorted(map(get, c))) for c in regs)))
             new_leaders = tuple(renamed)
+        if self.full:
             # a write entry is (ts, hb, ...) (model/state.py): rename hb's bits
-            new_writes = tuple(None if x is None else (x[0], bits(x[1], om)) + x[2:] for x in new_writes)
-        return st.with_core(state, new_leaders, tuple(new_links), new_writes)
+            new_writes = tuple(None if x is None else (x[0], self._bits(x[1], om)) + x[2:] for x in new_writes)
+        out = st.with_core(state, new_leaders, tuple(new_links), new_writes)
+        return self.system.with_faults(out, faults) if faults else out
+
+    @staticmethod
+    def _leader_bits(mask: int, p) -> int:
+        """A bitmask over leaders, renamed."""
+        out = 0
+        for old, new in enumerate(p):
+            if (mask >> old) & 1:
+                out |= 1 << new
+        return out
 
     def _bits(self, mask: int, om) -> int:
         """A bitmask over ops, renamed: one table lookup per byte of the
@@ -159,6 +197,11 @@ class Symmetry:
         s = self.system
         if action < s.nops:
             return self.opmap(p)[action]
+        kind = fl.kind_of(action)
+        if kind in (fl.CRASH, fl.RECOVER):
+            return fl.code(kind, p[action & fl.PAYLOAD])
+        if kind == fl.DOOM:
+            return fl.code(kind, self._leader_bits(action & fl.PAYLOAD, p))
         return s.nops + self._maps(p)[1][action - s.nops]
 
     def canonical(self, state):
@@ -174,17 +217,25 @@ class Symmetry:
         qs = [tuple(map(lab.__getitem__, q)) if q else () for q in links]
         sigs = []
         full = self.full
+        crashed = kept = 0
+        if self.faults:
+            faults = st.faults(state)
+            crashed = faults[0]
+            extra = faults[fl.DOOMED:]
+            kept = extra[0] if extra else 0    # UNDOOMED (-1): every leader alike
         for l in range(n):
             x = leaders[l]
+            mark = ((kept >> l) & 1) * 2 + ((crashed >> l) & 1)
             if x is None:
-                head = (0,)
-            elif full:
+                head = (0, mark)
+            elif full or mark:
                 a, pa, clock, regs = x   # a leader (model/state.py)
                 applied = tuple(sorted(lab[w] for w in range(s.nops) if (a >> w) & 1))
                 past = tuple(sorted(lab[w] for w in range(s.nops) if (pa >> w) & 1))
-                head = (1, clock, applied, past, tuple(tuple(sorted(map(lab.__getitem__, c))) for c in regs))
+                head = (1, mark, clock, applied, past,
+                        () if self.dead_regs else tuple(tuple(sorted(map(lab.__getitem__, c))) for c in regs))
             else:
-                head = (1, x[st.CLOCK])
+                head = (1, mark, x[st.CLOCK])
             sigs.append((self.cls[l], head,
                          tuple(map(lab.__getitem__, s.leader_ops[l])),
                          tuple(sorted(map(qs.__getitem__, s.in_links[l]))),

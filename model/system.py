@@ -18,6 +18,7 @@ else interleaves freely (docs/model.md §2).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import combinations
 
 from replcheck.model import clocks
 from replcheck.model import faults as fl
@@ -236,6 +237,20 @@ class System:
         self.ghost = reductions.ghost
         self.dead_content = reductions.dead_content
         self.symmetry = None
+        # Partial-order reduction under crash-only faults (docs/reductions.md,
+        # "Crash-only faults"; por_applicable says when).  Without recoveries a reduced
+        # run first chooses the leaders that will crash in it (``_doom``: a
+        # DOOM step, then those crashes are progress, so ``fault_base`` is
+        # out of reach); with recoveries a crash and its recovery happen only
+        # at quiescent states.
+        self.crash_por = self.por and self.general
+        self._doom = self.crash_por and not fs.recoveries
+        if self._doom:
+            self.fault_base = float("inf")
+            most = min(fs.crashes, len(self.crashable))
+            self._doom_sets = tuple(sum(1 << l for l in c) for r in range(most + 1)
+                                    for c in combinations(self.crashable, r))
+        self._own_mask = tuple(sum(1 << i for i in self.leader_ops[l]) for l in range(self.n))
         self._empty_regs = tuple(t.initial() for t in self.types)
         self._last_op = tuple(ops_l[-1] if ops_l else -1 for ops_l in self.leader_ops)
 
@@ -256,8 +271,17 @@ class System:
         c0 = clocks.initial(self.clock)
         empty = tuple(t.initial() for t in self.types)
         leaders = tuple((0, 0, c0, empty) for _ in range(self.n))
+        faults = fl.NO_FAULTS if self.general else ()
+        if self._doom:
+            faults += (fl.UNDOOMED,)   # the first step chooses who crashes (docs/reductions.md, "Crash-only faults")
         return (leaders, tuple(() for _ in self.edges), (None,) * self.nops, 0,
-                fl.NO_FAULTS if self.general else ()) + ((clocks.REAL_NEVER,) if self.timed else ())
+                faults) + ((clocks.REAL_NEVER,) if self.timed else ())
+
+    def _plain_initial(self):
+        """The plain system's initial state (a reduced system's may carry
+        the undecided crash choice)."""
+        s = self.initial_state()
+        return s[:4] + (s[4][:fl.DOOMED],) + s[5:] if self._doom else s
 
     def _next_op(self, l: int, writes) -> int | None:
         for i in self.leader_ops[l]:
@@ -269,6 +293,8 @@ class System:
         """``[(action, next_state), ...]`` for every enabled action, progress
         events (commits, deliveries, allowed repairs) before faults."""
         if self.general:
+            if self.por:
+                return self._successors_crash(state)
             return self._successors_general(state)
         leaders, links, writes = state[0], state[1], state[2]
         if self.por:
@@ -407,18 +433,84 @@ class System:
                 out.append((base + j, settle(self._deliver(state, j))))
         return self._in_real_time(state, out) if self.timed else out
 
+    def _successors_crash(self, state, canonical: bool = True) -> list:
+        """Successors of a reduced state under crash-only faults
+        (docs/reductions.md, "Crash-only faults").  Without recoveries: the initial
+        state's successors choose the leaders that crash in the run (DOOM);
+        then commits and deliveries as under por, and the crash of each
+        chosen leader that has not crashed yet, as progress: a judged state
+        is one where every chosen leader has crashed and nothing else is
+        enabled (materialized, without successors).  With recoveries: a
+        crash only at a quiescent state, followed by its recovery."""
+        leaders, links, writes = state[0], state[1], state[2]
+        F = state[4]
+        doom = self._doom
+        if doom:
+            if len(F) == fl.DOOMED:
+                return []          # judged: materialized, every chosen crash happened
+            doomed = F[fl.DOOMED]
+            if doomed == fl.UNDOOMED:
+                return [(fl.code(fl.DOOM, d), self._settle_por(self._doomed(state, d), canonical))
+                        for d in self._doom_sets]
+        crashed = F[0]
+        if canonical:
+            settle = self._settle_por
+        else:
+            def settle(t):
+                return self._settle_por(t, False)
+        ops = self.ops
+        out = []
+        for l in range(self.n):
+            if leaders[l] is None or (crashed >> l) & 1:
+                continue
+            for i in self.leader_ops[l]:
+                if writes[i] is None:
+                    if not (ops[i].after_mask & ~leaders[l][0]):
+                        out.append((i, settle(self._commit(state, i))))
+                    break
+        base = self.nops
+        edges = self.edges
+        deaf = self._deaf(F)
+        for j, q in enumerate(links):
+            if q and not (deaf >> edges[j][1]) & 1:
+                out.append((base + j, settle(self._deliver(state, j))))
+        if doom:
+            left = doomed & ~crashed
+            for l in range(self.n):
+                if (left >> l) & 1:
+                    out.append((fl.code(fl.CRASH, l), settle(self._crash(state, l))))
+        elif crashed:
+            for l in range(self.n):
+                if (crashed >> l) & 1:
+                    out.append((fl.code(fl.RECOVER, l), settle(self._refault(state, (crashed & ~(1 << l),) + F[1:]))))
+        elif not out and F[3] < self.fault_spec.crashes:
+            # quiescent: a crash here, then its recovery, stands for every crash of the run
+            for l in self.crashable:
+                out.append((fl.code(fl.CRASH, l), settle(self._crash(state, l))))
+        return self._in_real_time(state, out) if self.timed else out
+
     def _settle_por(self, state, canonical: bool = True):
         leaders, links, writes, loop, faults = state[:5]
         last = self._last_op
         new_leaders = None
         new_links = None
+        # Under crash-only faults (docs/reductions.md, "Crash-only faults"): leaders chosen
+        # to crash are kept whole (never forgotten, no dead messages dropped; with
+        # dead content, as their applied set, causal past and clock); a crashed
+        # one never receives again (its inbound messages are dropped, as the
+        # plain system drops them).
+        crashed = faults[0] if faults else 0
+        kept = self._kept_whole(faults)
+        gone = crashed if self._doom else 0     # crashed for good: never receives again
         for l in range(self.n):
-            if leaders[l] is not None:
+            x = leaders[l]
+            if x is not None and not (kept >> l) & 1:
                 i = last[l]
-                if i >= 0 and writes[i] is None:
-                    continue
-                new_leaders = new_leaders or list(leaders)
-                new_leaders[l] = None
+                if i < 0 or writes[i] is not None:
+                    new_leaders = new_leaders or list(leaders)
+                    new_leaders[l] = x = None
+            if x is not None and not (gone >> l) & 1:
+                continue
             for j in self.in_links[l]:
                 if links[j]:
                     new_links = new_links or list(links)
@@ -432,6 +524,14 @@ class System:
             for l in range(self.n):
                 x = (new_leaders or leaders)[l]
                 if x is None:
+                    continue
+                if ((kept | crashed) >> l) & 1:
+                    # A leader chosen to crash keeps its applied set (frozen by the
+                    # crash), causal past and clock; its content is read by nothing
+                    # before it is judged, and rebuilt then from the applied set.
+                    if self._doom and x[3] != empty:
+                        new_leaders = new_leaders or list(leaders)
+                        new_leaders[l] = x[:3] + (empty,)
                     continue
                 clock = x[2]
                 past = x[1] if ghost else 0
@@ -465,23 +565,44 @@ class System:
         state = (leaders, links, writes, loop, faults) + state[5:]
         if canonical and self.symmetry is not None:
             state = self.symmetry.canonical(state)
-            leaders, links, writes = state[0], state[1], state[2]
+            leaders, links, writes, faults = state[0], state[1], state[2], state[4]
+            crashed = faults[0] if faults else 0
+            kept = self._kept_whole(faults)
         if any(links):
             return state
+        if crashed and not self._doom:
+            return state                 # its recovery is still to come
+        if kept & ~crashed:
+            return state                 # a leader chosen to crash has not crashed yet
         ops = self.ops
         for l in range(self.n):
-            if leaders[l] is not None:
+            if leaders[l] is not None and not (crashed >> l) & 1:
                 i = self._next_op(l, writes)
                 if i is not None and not (ops[i].after_mask & ~leaders[l][0]):
                     return state
         return self._materialize(state)
 
+    @staticmethod
+    def _deaf(faults) -> int:
+        """The leaders no delivery can reach: the crashed ones (a crash
+        disables the deliveries to its leader and no other; docs/faults.md)."""
+        return faults[0]
+
+    def _kept_whole(self, faults) -> int:
+        """The leaders a crash-reduced state keeps whole (never forgotten,
+        no dead messages dropped): those chosen to crash in the run
+        (docs/reductions.md, "Crash-only faults"); none otherwise."""
+        return faults[fl.DOOMED] if self._doom else 0
+
     def _materialize(self, state):
         """Rebuild the forgotten leaders of a quiescent reduced state: each
         has applied every acknowledged write, its own locally."""
         leaders, links, writes, loop, faults = state[:5]
-        if all(x is not None for x in leaders):
-            return state
+        rebuild = self._doom and self.dead_content   # crashed leaders' contents, from their applied sets
+        if self._doom:
+            faults = faults[:fl.DOOMED]   # a judged state is a plain state (crashed leaders kept whole)
+        if all(x is not None for x in leaders) and not rebuild:
+            return (leaders, links, writes, loop, faults) + state[5:]
         committed = [i for i, m in enumerate(writes) if m is not None and not is_rejected(m)]
         applied = 0
         past = 0
@@ -494,6 +615,8 @@ class System:
         shared: dict = {}   # contents of keys whose apply ignores 'local' are the same everywhere
         for l, x in enumerate(leaders):
             if x is not None:
+                if rebuild:
+                    out[l] = x[:3] + (self._contents(l, x[0], writes),)
                 continue
             regs = []
             for k, t in enumerate(self.types):
@@ -508,6 +631,19 @@ class System:
                 regs.append(content)
             out[l] = (applied, past, clock, tuple(regs))
         return (tuple(out), links, writes, loop, faults) + state[5:]
+
+    def _contents(self, l: int, applied: int, writes) -> tuple:
+        """Leader ``l``'s contents once it has applied the writes in
+        ``applied`` (its own as local writes): under an order-independent
+        merge, whatever the order it received them in."""
+        regs = []
+        for k, t in enumerate(self.types):
+            content = t.initial()
+            for i in range(self.nops):
+                if (applied >> i) & 1 and self._op_key[i] == k:
+                    content = self._apply_k[k](content, i, writes, self.ops[i].origin == l)
+            regs.append(content)
+        return tuple(regs)
 
     def expansions(self, path):
         """Candidate primitive paths behind a path found with reductions on.
@@ -527,7 +663,7 @@ class System:
         canon = cur = self.initial_state()
         for a in path:
             target_pre = self._unmaterialize(self._settle_por(self._primitive(canon, a)))
-            for b, t in self._successors_por(cur, canonical=False):
+            for b, t in self._reduced_successors(cur, canonical=False):
                 t_pre = self._unmaterialize(t)
                 if sym.canonical(t_pre) == target_pre:
                     real.append(b)
@@ -547,7 +683,10 @@ class System:
         if sym is None:
             yield state
             return
-        if not (sym.full and self._renaming_safe):
+        # Not under dead content (never with a renaming-safe type today: mv-register
+        # stamps read content): Symmetry.permute leaves dead contents unrenamed
+        # (Symmetry.dead_regs), so a rebuilt state's contents must not go through it.
+        if not (sym.full and self._renaming_safe) or self.dead_content:
             for t in sym.orbit(self._unmaterialize(state)):
                 yield self._materialize(t)
             return
@@ -570,13 +709,45 @@ class System:
                 yield t
 
     def _primitive(self, state, a: int):
-        return self._commit(state, a) if a < self.nops else self._deliver(state, a - self.nops)
+        if a < self.nops:
+            return self._commit(state, a)
+        kind = fl.kind_of(a)
+        if kind == 0:
+            return self._deliver(state, a - self.nops)
+        if kind == fl.DOOM:
+            return self._doomed(state, a & fl.PAYLOAD)
+        if kind == fl.CRASH:
+            return self._crash(state, a & fl.PAYLOAD)
+        F = state[4]   # RECOVER
+        return self._refault(state, (F[0] & ~(1 << (a & fl.PAYLOAD)),) + F[1:])
+
+    def _reduced_successors(self, state, canonical: bool = True) -> list:
+        if self.crash_por:
+            return self._successors_crash(state, canonical)
+        return self._successors_por(state, canonical)
+
+    @staticmethod
+    def _doomed(state, mask: int):
+        """The undecided state with the leaders in ``mask`` chosen to crash."""
+        return state[:4] + (state[4][:fl.DOOMED] + (mask,),) + state[5:]
 
     def _unmaterialize(self, state):
         """A quiescent reduced state as it was before its done leaders were
-        rebuilt (every leader is done there)."""
+        rebuilt (every leader is done there; under crashes without recovery,
+        every leader chosen to crash has crashed and was kept whole, with its
+        contents dead when dead content is on)."""
         if any(state[1]) or not all(x is not None for x in state[0]):
             return state
+        if self._doom:
+            F = state[4]
+            crashed = F[0]
+            if len(F) != fl.DOOMED or any(self._next_op(l, state[2]) is not None
+                                          for l in range(self.n) if not (crashed >> l) & 1):
+                return state
+            empty = self._empty_regs
+            leaders = tuple((x[:3] + (empty,) if self.dead_content else x) if (crashed >> l) & 1 else None
+                            for l, x in enumerate(state[0]))
+            return (leaders,) + state[1:4] + (F + (crashed,),) + state[5:]
         if any(self._next_op(l, state[2]) is not None for l in range(self.n)):
             return state
         return ((None,) * self.n,) + state[1:]
@@ -592,12 +763,72 @@ class System:
         (docs/reductions.md, "Shortest counterexamples")."""
         if not self.por:
             return None
+        if self.crash_por:
+            return self._crash_run_length(state)
         n = 0
         out = self.out_links
         for i, m in enumerate(state[2]):
             if m is not None:
                 n += 1 if is_rejected(m) else 1 + len(out[self.ops[i].origin])
         return n
+
+    def _crash_run_length(self, state) -> int:
+        """The length of every plain run to the judged state ``state``
+        under crash-only faults (docs/reductions.md, "Crash-only faults"): each op
+        decided commits once; each crash is one event (two with its
+        recovery); and on all-to-all FIFO links each delivery adds exactly
+        one write of another leader to its receiver's applied set, so the
+        deliveries are counted by the applied sets, crashed leaders' (what
+        they received before crashing) included."""
+        leaders, writes, F = state[0], state[2], state[4]
+        n = sum(1 for m in writes if m is not None)
+        n += F[3] * (2 if self.fault_spec.recoveries else 1)
+        own = self._own_mask
+        for l, x in enumerate(leaders):
+            n += (x[0] & ~own[l]).bit_count()
+        return n
+
+    def _plain_step(self, state, a: int):
+        """The plain system's successor by action ``a`` under crash-only
+        faults (as :meth:`_successors_general` computes it)."""
+        if a < self.nops:
+            return self._settle(self._commit(state, a))
+        kind, x, _ = self.decode(a)
+        if kind == "deliver":
+            return self._settle(self._deliver(state, x))
+        if kind == "crash":
+            return self._crash(state, x)
+        if kind == "recover":
+            F = state[4]
+            return self._refault(state, (F[0] & ~(1 << x),) + F[1:])
+        raise ValueError(f"no plain step for action {a}")   # pragma: no cover
+
+    def _expand_crash_path(self, path) -> tuple[int, ...]:
+        """:meth:`expand_path` under crash-only faults: the DOOM choice is
+        dropped (it is not an event); deliveries the reduced step dropped as
+        dead at a busy leader follow it; the deliveries postponed to done
+        leaders (never to a crashed one: the plain system dropped those)
+        come last.  Replayed through the plain system as it goes."""
+        state = self._plain_initial()
+        reduced = self.initial_state()
+        out = []
+        deliver = self._plain_step
+        for a in path:
+            reduced = dict(self._successors_crash(reduced, canonical=False))[a]
+            if fl.kind_of(a) == fl.DOOM:
+                continue
+            state = deliver(state, a)
+            out.append(a)
+            for j, (_, d) in enumerate(self.edges):
+                if reduced[0][d] is not None:
+                    while len(state[1][j]) > len(reduced[1][j]):
+                        out.append(self.nops + j)
+                        state = deliver(state, self.nops + j)
+        for j in range(len(state[1])):
+            while state[1][j]:
+                out.append(self.nops + j)
+                state = deliver(state, self.nops + j)
+        return tuple(out)
 
     def expand_path(self, path) -> tuple[int, ...]:
         """The primitive actions behind a path found with ``por`` on (and
@@ -606,6 +837,8 @@ class System:
         ``por`` is off."""
         if not self.por:
             return tuple(path)
+        if self.crash_por:
+            return self._expand_crash_path(path)
         state = self.initial_state()
         reduced = state
         out = []
@@ -697,13 +930,17 @@ class System:
         It needs deliveries to one leader to commute (the resolver's remote
         apply is order-independent), deliveries that forward nothing (so no
         queue order depends on them), and nothing that can disable a
-        delivery (no faults, FIFO links only).  Returns ``(ok, reason)``.
+        delivery except a crash of its receiver (FIFO links; of the faults,
+        crashes only, without ``lose_unsent``; docs/reductions.md,
+        "Crash-only faults").  Returns ``(ok, reason)``.
         """
         if self.offline_periods:   # whatever other faults por comes to allow (docs/model.md "Offline periods")
             return False, ("an offline period holds a leader's links and refuses its routed ops, which the reduced"
                            " system does not model")
         if self.general:
-            return False, "faults or non-FIFO links can disable or reorder a delivery"
+            ok, why = self._crash_only()
+            if not ok:
+                return False, why
         if self.forwards:
             return False, "the topology forwards writes, so delivery order shapes later queues"
         if not getattr(self.resolver, "commutes", False):
@@ -711,8 +948,41 @@ class System:
         if self._latency:
             return False, ("time_ms with system.latency_ms: a delivery is due at its earliest arrival and moves"
                            " real time, so postponing it would change later commits' times (docs/reductions.md)")
+        if self.general and self.fault_spec.recoveries:
+            return True, ("done-leader elimination under crashes with recovery (deliveries to leaders with no"
+                          " pending writes are postponed to quiescence, where those leaders' states are rebuilt;"
+                          " a crash and its recovery are taken at quiescent states only)")
+        if self.general:
+            return True, ("done-leader elimination under crash-only faults (each run first chooses the leaders"
+                          " that crash in it and keeps them whole; deliveries to the others, once they have no"
+                          " pending writes, are postponed to quiescence, where their states are rebuilt)")
         return True, ("done-leader elimination (deliveries to leaders with no pending writes are postponed"
                       " to quiescence, where those leaders' states are rebuilt)")
+
+    def _crash_only(self) -> tuple[bool, str]:
+        """Whether this system's faults and link kinds leave partial-order
+        reduction sound (docs/reductions.md, "Crash-only faults"): FIFO links, and
+        crashes as the only fault, which disable deliveries to the crashed
+        leader and nothing else.  ``(ok, reason)``."""
+        fs = self.fault_spec
+        odd = [k for k in self.link_kind if k != "fifo"]
+        if odd:
+            return False, f"a {odd[0]} link can reorder, repeat or lose a delivery (only FIFO links keep por on)"
+        if fs.partitions:
+            return False, ("a partition disables deliveries between leaders that both keep running (of the"
+                           " faults only crashes keep por on)")
+        if fs.clock_jumps:
+            return False, ("a clock jump changes the stamps of later commits according to when it happens (of the"
+                           " faults only crashes keep por on)")
+        if fs.failovers:
+            return False, ("a failover moves where later writes commit (of the faults only crashes keep por on)")
+        if fs.lose_unsent:
+            return False, ("faults.lose_unsent: a crash also drops what the crashed leader sent but was not"
+                           " delivered yet, so it disables deliveries to the other leaders, not only to itself")
+        if fs.recoveries and self.timed:
+            return False, ("crashes with recovery under time_ms: a crash delays the crashed leader's due commits,"
+                           " which changes the real-time order of other leaders' later commits")
+        return True, ""
 
     # --------------------------------------------------------------- real time
     def _due(self, i: int, l: int) -> int | None:
@@ -892,6 +1162,12 @@ class System:
         return state[:4] + (faults,) + state[5:]
 
     @staticmethod
+    def with_faults(state, faults):
+        """``state`` with its fault component replaced (for model/symmetry.py,
+        which renames the leaders it names)."""
+        return state[:4] + (faults,) + state[5:]
+
+    @staticmethod
     def _to_head(state, j: int, p: int):
         q = state[1][j]
         links = state[1][:j] + ((q[p],) + q[:p] + q[p + 1:],) + state[1][j + 1:]
@@ -922,7 +1198,7 @@ class System:
         return (state[0], tuple(new)) + state[2:]
 
     def _crash(self, state, l: int):
-        crashed, cut, jumped, used, cuts, homes = state[4]
+        crashed, cut, jumped, used, cuts, homes = state[4][:6]
         links = list(state[1])
         if not self.fault_spec.recoveries:
             for j in self.in_links[l]:
@@ -930,8 +1206,9 @@ class System:
         if self.fault_spec.lose_unsent:
             for j in self.out_links[l]:
                 links[j] = ()
+        # (a crash-reduced state's seventh field, the leaders chosen to crash, is kept)
         return (state[0], tuple(links), state[2], state[3],
-                (crashed | 1 << l, cut, jumped, used + 1, cuts, homes)) + state[5:]
+                (crashed | 1 << l, cut, jumped, used + 1, cuts, homes) + state[4][6:]) + state[5:]
 
     def decode(self, action: int) -> tuple:
         """``(kind, x, position)``: kind is commit, deliver, recover, heal,
@@ -1128,6 +1405,9 @@ class System:
         if kind in ("cut", "heal"):
             a, b = self._pair_names(x)
             return f"{kind} {a} <-> {b}"
+        if kind == "doom":   # a reduced run's first step (never in a trace: expand_path drops it)
+            return "choose the leaders that crash: " + (", ".join(self.leaders[l] for l in range(self.n)
+                                                                   if (x >> l) & 1) or "none")
         return f"{kind} {self.leaders[x]}"
 
     def action_for_event(self, state, ev: dict) -> int:

@@ -362,12 +362,64 @@ def test_por_is_off_where_it_would_be_unsound(kwargs, reason):
     assert por and por[0].startswith("por off") and reason in por[0]
 
 
-def test_faults_turn_por_off():
+@pytest.mark.parametrize("faults,system,reason", [
+    ({"partitions": 1}, {}, "partition"),
+    ({"crashes": 1, "lose_unsent": True}, {}, "lose_unsent"),
+    ({"clock_jumps": {"a": 20}}, {"clock": "wall"}, "clock jump"),
+    ({"crashes": 1}, {"links": "unordered"}, "unordered link"),
+    ({"crashes": 1}, {"links": "duplicating"}, "duplicating link"),
+    ({"crashes": 1}, {"topology": "ring"}, "forwards"),
+])
+def test_faults_other_than_crashes_turn_por_off(faults, system, reason):
+    """docs/reductions.md "Crash-only faults": only crash-only faults on FIFO
+    all-to-all links keep por on; everything else says why it is off."""
+    from replcheck.checks.invariants import INVARIANTS
+    from replcheck.model import parse_spec
+    spec = parse_spec({"system": {"leaders": list(LEADERS), **system},
+                       "workload": [{"leader": "a", "key": "k", "set": "x"}], "faults": faults}, "<t>", INVARIANTS)
+    ok, why = System(spec).por_applicable()
+    assert not ok and reason in why
+
+
+def test_crashes_with_recovery_under_real_time_turn_por_off():
+    from replcheck.checks.invariants import INVARIANTS
+    from replcheck.model import parse_spec
+    spec = parse_spec({"system": {"leaders": list(LEADERS)},
+                       "workload": [{"leader": "a", "key": "k", "set": "x", "time_ms": 10}],
+                       "faults": {"crashes": 1, "recoveries": True}}, "<t>", INVARIANTS)
+    ok, why = System(spec).por_applicable()
+    assert not ok and "time_ms" in why
+
+
+@pytest.mark.parametrize("faults", [{"crashes": 1}, {"crashes": 2, "crashable": ["a", "b"]},
+                                    {"crashes": 1, "recoveries": True}])
+def test_crash_only_faults_keep_por_on(faults):
     from replcheck.checks.invariants import INVARIANTS
     from replcheck.model import parse_spec
     spec = parse_spec({"system": {"leaders": list(LEADERS)}, "workload": [{"leader": "a", "key": "k", "set": "x"}],
-                       "faults": {"crashes": 1}}, "<t>", INVARIANTS)
-    assert not System(spec).por_applicable()[0]
+                       "faults": faults}, "<t>", INVARIANTS)
+    ok, why = System(spec).por_applicable()
+    assert ok and "crash" in why
+    report = check(spec)
+    assert any(n.startswith("por: ") and "crash" in n for n in report.reductions)
+
+
+
+def test_symmetry_under_crashes_keeps_crashable_and_other_leaders_apart():
+    """docs/reductions.md "Crash-only faults": a renaming must map the
+    leaders that may crash onto themselves."""
+    from replcheck.checks.invariants import INVARIANTS
+    from replcheck.model import parse_spec
+    w = [{"leader": l, "key": "k", "set": l} for l in LEADERS]
+    for crashable, classes in ((None, ((0, 1, 2),)), (["a", "b"], ((0, 1), (2,)))):
+        faults = {"crashes": 1} if crashable is None else {"crashes": 1, "crashable": crashable}
+        spec = parse_spec({"system": {"leaders": list(LEADERS)}, "workload": w, "faults": faults,
+                           "check": {"invariants": ["convergence"]}}, "<t>", INVARIANTS)
+        report = check(spec)
+        assert any(n.startswith("symmetry over interchangeable leaders") for n in report.reductions)
+        from replcheck.checks import planner
+        system = planner.reduced(spec, spec.invariants, False, Options())[0]
+        assert system.symmetry.classes == classes
 
 
 def test_fingerprints_give_the_same_counts_and_verdicts():

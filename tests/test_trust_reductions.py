@@ -358,3 +358,225 @@ def test_leaders_with_different_escrow_rights_are_not_interchangeable():
     assert red.symmetry is None
     even = _counter_spec("escrow", 2, 2, extra_ops=())  # initial 3 over 2: still 2 / 1
     assert planner.reduced(even, even.invariants, False, Options())[0].symmetry is None
+
+
+def _escrow_sales_spec(initial=4):
+    """Two leaders, one sale each of an escrow stock whose rights split
+    evenly (2 / 2 from 4): the differential oracle's draft 100 of
+    ``bench/differential.py --n 100 --seed 9101 --reducible`` on main."""
+    from replcheck.model import parse_spec
+    data = {"system": {"leaders": ["a", "b"], "topology": "all-to-all"},
+            "keys": {"stock": {"type": "escrow", "initial": initial}},
+            "workload": [{"id": "a0", "leader": "a", "key": "stock", "decr": 1},
+                         {"id": "b0", "leader": "b", "key": "stock", "decr": 1}],
+            "check": {"invariants": ["no-lost-writes"]}}
+    return parse_spec(data, "<test>", INVARIANTS)
+
+
+def test_symmetry_over_whole_leader_states_leaves_dead_escrow_contents_alone():
+    """Regression: with the ghost kept, symmetry renames whole leader states
+    (applied sets, causal pasts) and used to rename every key's content as
+    a tuple of write indices.  Under dead busy-leader content a busy
+    leader's content is its key type's initial one — for escrow the rights
+    matrix and decrements, here 2 and 2 with only 2 ops — which names no
+    write: ``canonical`` raised IndexError (and smaller numbers were
+    silently renamed as if they were ops).  Those contents are now left
+    as they are; the engine judges exactly the plain quiescent states."""
+    spec = _escrow_sales_spec()
+    judged, system = _judged(spec, ghost=True)
+    sym = system.symmetry
+    assert sym is not None and system.dead_content and system.symmetry_full
+    initial = system.initial_state()
+    assert sym.permute(initial, (1, 0)) == initial == sym.canonical(initial)
+    assert judged == _plain_quiescent(spec, ghost=True)
+    on, off = check(spec), check(spec, options=PLAIN)
+    assert on.complete and off.complete
+    assert [(r.invariant, r.verdict, r.anomalies) for r in on.results] == \
+        [(r.invariant, r.verdict, r.anomalies) for r in off.results]
+
+
+# ------------------------------------------- crash-only faults under the reductions
+# docs/reductions.md "Crash-only faults": each reduced run first chooses the leaders that
+# crash in it and keeps them whole; the others get every reduction.
+
+def _crash_spec(n=3, per=1, faults=None, resolver="lww", clock="lamport", invariants=("convergence",
+                                                                                        "no-lost-writes"),
+                keys=None, ops=None):
+    from replcheck.checks.invariants import INVARIANTS as INV
+    from replcheck.model import parse_spec
+    leaders = ["a", "b", "c", "d"][:n]
+    if ops is None:
+        ops = [{"id": f"{l}{i}", "leader": l, "key": "k", "set": f"{l}{i}"} for l in leaders for i in range(per)]
+    data = {"system": {"leaders": leaders, "resolver": resolver, "clock": clock}, "workload": ops,
+            "faults": faults or {"crashes": 1}, "check": {"invariants": list(invariants)}}
+    if keys:
+        data["keys"] = keys
+    return parse_spec(data, "<test>", INV)
+
+
+def _plain_quiescent(spec, ghost):
+    from replcheck.model.reductions import Reductions
+    return _quiescent(System(spec, Reductions(ghost=ghost)))
+
+
+def _judged(spec, ghost, options=Options()):
+    """The quiescent states the default engine judges, every image of each
+    representative (with the reductions the planner chooses)."""
+    reductions, _ = planner.choose(System(spec), ghost, True, options)
+    system = System(spec, reductions)
+    return {img for rep in _quiescent(system) for img in system.images(rep)}, system
+
+
+CRASH_CASES = [
+    dict(n=2, per=2),
+    dict(n=3, per=1),
+    dict(n=3, per=1, faults={"crashes": 2}),
+    dict(n=3, per=1, faults={"crashes": 1, "crashable": ["b"]}),
+    dict(n=3, per=1, faults={"crashes": 2, "crashable": ["b", "c"]}),
+    dict(n=3, per=1, faults={"crashes": 1, "recoveries": True}),
+    dict(n=2, per=2, faults={"crashes": 2, "recoveries": True}),
+    dict(n=3, per=1, clock="wall"),
+    dict(n=3, per=1, clock="hlc"),
+    dict(n=3, per=1, resolver="mv-register"),
+    dict(n=3, per=1, keys={"k": {"type": "pn-counter", "initial": 2}},
+         ops=[{"id": f"{l}0", "leader": l, "key": "k", "incr": 1} for l in "abc"]),
+    dict(n=3, per=1, ops=[{"id": "a0", "leader": "a", "key": "k", "set": "x"},
+                          {"id": "b0", "leader": "b", "key": "k", "set": "y", "after": ["a0"]},
+                          {"id": "c0", "leader": "c", "key": "k", "set": "z"}]),
+    dict(n=3, per=1, ops=[{"id": "a0", "leader": "a", "key": "k", "set": "x", "time_ms": 10},
+                          {"id": "b0", "leader": "b", "key": "k", "set": "y", "time_ms": 0},
+                          {"id": "c0", "leader": "c", "key": "k", "set": "z"}], clock="wall"),
+]
+
+
+@pytest.mark.parametrize("case", CRASH_CASES, ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()
+                                                                      if k not in ("ops", "keys")))
+@pytest.mark.parametrize("options", [Options(), Options(symmetry=False), Options(dead_variables=False)],
+                         ids=["default", "no-symmetry", "no-dead-content"])
+def test_crash_reduction_judges_exactly_the_plain_quiescent_states(case, options):
+    """Under crash-only faults the reduced engine judges exactly the
+    quiescent states plain runs reach — crashed leaders' frozen states
+    included — with the ghost dropped and kept (docs/reductions.md,
+    "Crash-only faults")."""
+    spec = _crash_spec(**case)
+    assert System(spec).por_applicable()[0]
+    for ghost in (False, True):
+        if not ghost and System(spec).ghost_needed_by_types():
+            continue
+        judged, system = _judged(spec, ghost, options)
+        assert system.por and system.crash_por
+        assert judged == _plain_quiescent(spec, ghost)
+
+
+@pytest.mark.parametrize("case", CRASH_CASES[:8], ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()
+                                                                          if k not in ("ops", "keys")))
+def test_crash_reduced_paths_expand_to_plain_runs_of_the_claimed_length(case):
+    """Every judged state is the end of a plain run rebuilt from its reduced
+    path (the crash choice dropped, postponed and dead deliveries put back),
+    and ``run_length`` is that run's length — what "shortest" rests on."""
+    spec = _crash_spec(**case)
+    base = System(spec)
+    for options in (Options(), Options(symmetry=False)):
+        reductions, _ = planner.choose(base, True, True, options)
+        system = System(spec, reductions)
+        for rep, path in _paths_to_quiescent(system).items():
+            ends = {}
+            for p in system.expansions(path):
+                ends.setdefault(_replay(base, p), len(p))
+            for img in system.images(rep):
+                assert img in ends
+                assert system.run_length(rep, len(path)) == ends[img]
+
+
+def test_lww_three_leaders_one_crash_loses_a_write_in_five_steps():
+    """Worked by hand: a and b commit concurrently (Lamport ts 1 each), c
+    crashes before committing, a and b exchange their writes: the leader
+    tie-break keeps b's write at both live leaders, so a's acknowledged
+    write is lost — 2 commits + 1 crash + 2 deliveries = 5 steps, shorter
+    than any crash-free counterexample (3 commits + 6 deliveries).  The
+    reduced and the plain engine agree on the verdicts, the kinds and the
+    shortest length."""
+    spec = _crash_spec(3, 1, invariants=("convergence", "no-lost-writes", "durability"))
+    on, off = check(spec), check(spec, options=PLAIN)
+    assert any(n.startswith("por: ") and "crash" in n for n in on.reductions)
+    for r in (on, off):
+        v = {x.invariant: x for x in r.results}
+        assert v["convergence"].verdict == "holds" and v["durability"].verdict == "holds"
+        nlw = v["no-lost-writes"]
+        assert nlw.verdict == "violated" and nlw.anomalies == ("lost-update",) and nlw.shortest
+        assert len(nlw.trace) == 5
+        assert [s.event.kind for s in nlw.trace.steps].count("crash") == 1
+    assert on.stats.states < off.stats.states
+
+
+def test_a_crash_freezes_the_crashed_leaders_state():
+    """The crashed leader's state is what it had applied when it crashed —
+    not everything (it never receives again), and every prefix is
+    possible: with a, b each writing once and c (no writes) crashing, the
+    judged states show c having applied nothing, a's write, b's write,
+    or both."""
+    ops = [{"id": "a0", "leader": "a", "key": "k", "set": "x"}, {"id": "b0", "leader": "b", "key": "k", "set": "y"}]
+    spec = _crash_spec(3, ops=ops, faults={"crashes": 1, "crashable": ["c"]})
+    judged, system = _judged(spec, False)
+    from replcheck.model import state as st_
+    seen = {st_.applied(s, 2) for s in judged if st_.crashed(s) == 4}
+    assert seen == {0, 1, 2, 3}
+    assert judged == _plain_quiescent(spec, False)
+
+
+def _crash_oracle_spec():
+    return {"system": {"leaders": ["a", "b", "c"], "resolver": "lww", "clock": "lamport"},
+            "workload": [{"id": "a0", "leader": "a", "key": "k", "set": "1"},
+                         {"id": "b0", "leader": "b", "key": "k", "set": "2"},
+                         {"id": "c0", "leader": "c", "key": "k", "set": "x"}],
+            "faults": {"crashes": 1}, "check": {"invariants": ["convergence", "no-lost-writes", "durability"]}}
+
+
+def test_the_oracle_agrees_on_a_crash_spec():
+    from tests.differential import oracle
+    o = oracle.compare(_crash_oracle_spec(), ("reduced-vs-plain", "judged-reachable", "replay"))
+    assert not o.disagreements and o.made["judged-reachable"] and o.tags["judged-reachable under crashes"]
+
+
+def test_seeded_bug_forgetting_a_crashed_leaders_state_is_caught(monkeypatch):
+    """Seeded: a leader is kept whole only until it crashes, then forgotten
+    like a done one, so a crashed leader is rebuilt at quiescence as if it
+    had received everything.  The oracle sees judged states no run
+    reaches."""
+    from replcheck.model import faults as fl
+    from tests.differential import oracle
+    real = System._kept_whole
+
+    def until_crashed(self, faults):
+        return real(self, faults) & ~(faults[0] if faults else 0)
+    monkeypatch.setattr(System, "_kept_whole", until_crashed)
+    assert fl.DOOMED
+    o = oracle.compare(_crash_oracle_spec(), ("judged-reachable",))
+    assert any(d.comparison == "judged-reachable" for d in o.disagreements), o.disagreements
+
+
+def test_seeded_bug_a_crash_that_also_drops_sent_messages_is_caught(monkeypatch):
+    """Seeded: por forced on with ``lose_unsent``, where a crash also
+    disables deliveries *from* the crashed leader (to leaders whose
+    deliveries the reduction postponed).  The oracle sees reachable
+    states never judged."""
+    from tests.differential import oracle
+    monkeypatch.setattr(System, "_crash_only", lambda self: (True, ""))
+    data = _crash_oracle_spec()
+    data["faults"] = {"crashes": 1, "lose_unsent": True}
+    o = oracle.compare(data, ("judged-reachable", "reduced-vs-plain"))
+    assert any(d.comparison == "judged-reachable" for d in o.disagreements), o.disagreements
+
+
+def test_seeded_bug_a_crash_that_silences_its_leader_early_is_caught(monkeypatch):
+    """Seeded: a leader chosen to crash receives nothing even before its
+    crash (the crash disables deliveries it should not).  The oracle sees
+    reachable states never judged: those where it received something
+    first."""
+    from replcheck.model import faults as fl
+    from tests.differential import oracle
+    monkeypatch.setattr(System, "_deaf", staticmethod(lambda faults: faults[0] | (
+        faults[fl.DOOMED] if len(faults) > fl.DOOMED else 0)))
+    o = oracle.compare(_crash_oracle_spec(), ("judged-reachable",))
+    assert any(d.comparison == "judged-reachable" and "never judged" in d.detail for d in o.disagreements), \
+        o.disagreements

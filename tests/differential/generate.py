@@ -151,6 +151,17 @@ def fault_budgets(draw, leaders):
 
 
 @st.composite
+def crash_only(draw, leaders):
+    """``[faults]`` the reductions keep working under (docs/reductions.md,
+    "Crash-only faults"): crashes only (one or two, of every leader or of some),
+    with or without recovery, never ``lose_unsent``."""
+    f = {"crashes": draw(st.integers(1, 2)), "recoveries": draw(st.integers(0, 3)) == 0}
+    if draw(st.booleans()):
+        f["crashable"] = draw(st.lists(st.sampled_from(leaders), min_size=1, max_size=2, unique=True))
+    return f
+
+
+@st.composite
 def shaped_counters(draw, leaders):
     """A counter or escrow key where every leader runs the same ops (kind and
     amount) — the workloads symmetry can rename — with an initial value the
@@ -168,9 +179,12 @@ def shaped_counters(draw, leaders):
            for l in leaders for i, (op, amount) in enumerate(shape)]
     invariants = draw(st.lists(st.sampled_from(("convergence", "no-lost-writes", "stock-non-negative",
                                                 "durability")), min_size=1, max_size=3, unique=True))
-    return {"name": "generated", "system": {"leaders": leaders, "topology": "all-to-all"},
+    data = {"name": "generated", "system": {"leaders": leaders, "topology": "all-to-all"},
             "keys": {"stock": table}, "workload": ops, "check": {"invariants": invariants},
             "bounds": dict(BOUNDS)}
+    if draw(st.integers(0, 2)) == 0:
+        data["faults"] = draw(crash_only(leaders))
+    return data
 
 
 @st.composite
@@ -178,9 +192,10 @@ def spec_dicts(draw, reducible: bool = False):
     """One draft spec (a dict shaped like a spec file).
 
     ``reducible``: only what the reductions accept (all-to-all, fifo links,
-    no faults, no homes), so that partial-order reduction, dead content,
-    symmetry and the two-phase search are exercised on most drafts — the
-    whole-language drafts switch them off more often than not."""
+    no faults but crashes — a third of the drafts crash —, no homes), so
+    that partial-order reduction, dead content, symmetry and the two-phase
+    search are exercised on most drafts — the whole-language drafts switch
+    them off more often than not."""
     n = draw(st.integers(2, 4))
     leaders = list(LEADERS[:n])
     if reducible and draw(st.integers(0, 3)) == 0:
@@ -199,7 +214,10 @@ def spec_dicts(draw, reducible: bool = False):
         system["links"] = draw(st.sampled_from(LINK_KINDS))
     if info.delete_configurable and draw(st.integers(0, 3)) == 0:
         system["delete_rule"] = draw(st.sampled_from(("as-write", "delete-wins", "update-wins")))
-    faults = None if reducible else draw(fault_budgets(leaders))
+    if reducible:
+        faults = draw(crash_only(leaders)) if draw(st.integers(0, 2)) == 0 else None
+    else:
+        faults = draw(fault_budgets(leaders))
     if not reducible and (resolver == "home-leader" or (faults and "failovers" in faults)
                           or draw(st.integers(0, 6)) == 0):
         system["homes"] = {"": draw(st.sampled_from(leaders))}

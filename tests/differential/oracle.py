@@ -81,11 +81,13 @@ class Disagreement:
 @dataclass
 class Outcome:
     """What the oracle did with one spec: comparisons made (by kind),
-    comparisons skipped (by reason) and every disagreement."""
+    comparisons skipped (by reason), what the specs compared had (``tags``:
+    e.g. crashes under partial-order reduction) and every disagreement."""
 
     valid: bool = True
     made: Counter = field(default_factory=Counter)
     skipped: Counter = field(default_factory=Counter)
+    tags: Counter = field(default_factory=Counter)
     disagreements: list = field(default_factory=list)
 
     def disagree(self, comparison, invariant, detail):
@@ -185,6 +187,8 @@ def compare_judged(out: Outcome, spec):
             out.skipped["judged-reachable: a bound cut one side"] += 1
             continue
         out.made["judged-reachable"] += 1
+        if reduced.crash_por:
+            out.tags["judged-reachable under crashes"] += 1
         extra, missed = judged - reached, reached - judged
         label = "ghost kept" if ghost else "ghost dropped"
         if extra:
@@ -301,6 +305,8 @@ def compare(data: dict, modes=LIGHT_MODES) -> Outcome:
     except Exception as e:  # noqa: BLE001 - a crash is the oracle's finding, not its failure
         out.disagree("crash", None, f"check: {type(e).__name__}: {e}")
         return out
+    if spec.faults.crashes and any(n.startswith("por: ") for n in default.reductions):
+        out.tags["specs with crashes under por"] += 1
     steps = {
         "reduced-vs-plain": lambda: _compare_verdicts(out, "reduced-vs-plain", default, check(spec, options=PLAIN)),
         "judged-reachable": lambda: compare_judged(out, spec),
@@ -324,15 +330,17 @@ def compare(data: dict, modes=LIGHT_MODES) -> Outcome:
 
 def summary(outcomes) -> dict:
     """Totals over many specs, for the command and the docs."""
-    made, skipped, kinds = Counter(), Counter(), Counter()
+    made, skipped, kinds, tags = Counter(), Counter(), Counter(), Counter()
     valid = 0
     for o in outcomes:
         valid += o.valid
         made.update(o.made)
         skipped.update(o.skipped)
+        tags.update(o.tags)
         kinds.update(d.comparison for d in o.disagreements)
     return {"drafts": len(outcomes), "specs": valid, "comparisons": sum(made.values()), "by_kind": dict(made),
-            "skipped": dict(skipped), "disagreements": sum(kinds.values()), "disagreements_by_kind": dict(kinds)}
+            "skipped": dict(skipped), "tags": dict(tags), "disagreements": sum(kinds.values()),
+            "disagreements_by_kind": dict(kinds)}
 
 
 def dump(summary_: dict) -> str:
