@@ -477,6 +477,9 @@ def _name_forms(name: str) -> list[str]:
 def _names_input(case: Case, line: str) -> bool:
     if case.output and f"{case.output}: -o:" in line:   # an -o error names the -o path (".", "d/")
         return True
+    m = re.match(r"replcheck: (--?[a-z][a-z-]*)\b", line)
+    if m and m.group(1) in case.argv:    # a clash of options names the option the user passed, e.g. --expect
+        return True
     sk = _skeleton(line)
     for n in list(case.inputs) + list(case.names) + ([case.output] if case.output else []):
         if not n:
