@@ -83,6 +83,12 @@ class SpecError(ReplcheckError):
         self.message = message
         super().__init__(f"{source}: {key}: {message}" if key else f"{source}: {message}")
 
+    def __reduce__(self):
+        # Rebuilt from its three parts, so it crosses a process boundary (a swarm
+        # worker's failing merge, a Ray task): pickle's default would call
+        # SpecError(one_string) and the pool would die on a TypeError instead.
+        return (type(self), (self.source, self.key, self.message))
+
 
 class TraceError(ReplcheckError):
     """A saved trace cannot be replayed against its spec."""

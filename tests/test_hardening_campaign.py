@@ -177,6 +177,43 @@ def test_a_merge_that_exits_is_a_one_line_error(fn):
     assert "raised SystemExit" in out and "fix the function" in out
 
 
+def test_a_merge_that_calls_os_exit_is_a_one_line_error():
+    """os._exit ends an interpreter at once (exit 0, nothing printed): while
+    the user's merge runs it raises instead (model/resolvers/custom_merge.py)."""
+    code, out = run(["check", REPRO / "python-exit.toml", "--allow-python",
+                     "--set", 'system.merge="tests.fuzz.repro.python_exit:hard_exit"'], cwd=ROOT)
+    assert code == 2, out
+    assert "raised HardExit: os._exit(0) called" in out and "fix the function" in out
+    import os as os_
+    assert os_._exit.__name__ == "_exit"       # restored after the call
+
+
+def test_a_failing_merge_in_a_swarm_worker_is_the_same_one_line_error():
+    """The worker's SpecError crosses the process boundary (SpecError.__reduce__);
+    before, unpickling it raised TypeError and the pool died: exit 4."""
+    args = [sys.executable, "-m", "replcheck.checks.cli", "check", str(REPRO / "python-exit.toml"), "--allow-python",
+            "--set", 'system.merge="tests.fuzz.repro.python_exit:recurse"', "--simulate", "--runs", "20",
+            "--workers", "2"]
+    script = Path(sys.executable).parent / "replcheck"
+    if script.exists():
+        args = [str(script)] + args[3:]
+    out = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 2, out.stderr
+    assert "raised RecursionError" in out.stderr and "internal error" not in out.stderr
+
+
+def test_every_spec_error_survives_pickling():
+    import pickle
+    from replcheck.checks.smt.expr import QueryError
+    from replcheck.model.errors import SpecError
+    from replcheck.model.variants import NotApplicable
+    for cls in (SpecError, QueryError, NotApplicable):
+        e = cls("f.toml", "system.merge", "what is wrong; the fix")
+        back = pickle.loads(pickle.dumps(e))
+        assert type(back) is cls and (back.source, back.key, back.message, str(back)) == \
+            (e.source, e.key, e.message, str(e))
+
+
 # ---------------------------------------------------------- Ctrl-C at start
 def test_ctrl_c_while_starting_is_one_line_exit_3():
     """The package imports nothing heavy until asked (PEP 562), so a Ctrl-C

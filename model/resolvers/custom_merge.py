@@ -52,6 +52,7 @@ procedures; CouchDB/PouchDB application-level conflict resolution.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -175,13 +176,14 @@ def load_function(ref: str, source: str, key: str):
     if added:
         sys.path.insert(0, cwd)
     try:
-        if importable:
-            module = importlib.import_module(mod_name)
-        else:
-            spec = importlib.util.spec_from_file_location(mod_name, file)
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[mod_name] = module
-            spec.loader.exec_module(module)
+        with _no_hard_exit():
+            if importable:
+                module = importlib.import_module(mod_name)
+            else:
+                spec = importlib.util.spec_from_file_location(mod_name, file)
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[mod_name] = module
+                spec.loader.exec_module(module)
     except ImportError as e:
         raise _refuse(source, key, f"cannot import '{mod_ref}' ({e}); run replcheck from the folder that"
                                    f" holds {mod_ref.split('.')[0]}/ (modules resolve against the current"
@@ -201,6 +203,29 @@ def load_function(ref: str, source: str, key: str):
         raise _refuse(source, key, f"{shown}:{fn_name} must take exactly two positional parameters (local, remote)")
     _LOADED[(str(file), fn_name)] = fn
     return fn
+
+
+class HardExit(Exception):
+    """The user's merge code called ``os._exit``: reported like any other
+    failure of the function (one line, exit 2), not a silent end of the run."""
+
+
+@contextlib.contextmanager
+def _no_hard_exit():
+    """While the user's code runs, ``os._exit`` raises :class:`HardExit`:
+    ``os._exit`` ends the interpreter at once — no output, exit 0 in the
+    fuzz campaign's case (docs/reliability.md) — and a merge function has no
+    business ending replcheck.  What still ends the process (a signal it
+    sends itself, a crash in C code) is beyond any guard in the same process."""
+    real = os._exit
+
+    def refused(code=0):
+        raise HardExit(f"os._exit({code}) called")
+    os._exit = refused
+    try:
+        yield
+    finally:
+        os._exit = real
 
 
 class CustomMerge(DataType):
@@ -244,7 +269,8 @@ class CustomMerge(DataType):
             return (self.intern(self._val(w)), mask | bit)
         local_v, remote_v = self.table[vid], self._val(w)
         try:
-            out = self.fn(local_v, remote_v)
+            with _no_hard_exit():
+                out = self.fn(local_v, remote_v)
         except (Exception, SystemExit) as e:  # the user's code (sys.exit included): report, never a traceback
             raise SpecError(self.ctx.spec.source, self.where,
                             f"the merge function {self.ref} raised {type(e).__name__}: {e}"

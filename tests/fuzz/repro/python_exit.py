@@ -14,3 +14,16 @@ def exit_zero(local, remote):
 
 def exit_one(local, remote):
     raise SystemExit(1)
+
+
+def hard_exit(local, remote):
+    """os._exit(0): the interpreter ended at once, exit 0 and nothing printed
+    (the 10,000-run campaign, cases s1-06826/07372/07781)."""
+    import os
+    os._exit(0)
+
+
+def recurse(local, remote):
+    """RecursionError: one line serially, but under --simulate --workers 2 the
+    worker's SpecError did not unpickle and the pool died (exit 4, s1-07699)."""
+    return recurse(local, remote)
