@@ -262,6 +262,7 @@ def load_spec(path, overrides=(), invariant_names=None) -> Spec:
 
 # What any TOML/JSON reader of replcheck accepts (docs/spec-format.md "Errors").
 MAX_LEADERS = 16          # system.leaders: a state holds a vector per leader
+MAX_BYTES = 4 * 2 ** 20   # a TOML input file (spec, drill, answer, query, merge file)
 MAX_OPS = 60              # workload: a write set is a bit mask of the operations
 MAX_NESTING = 64          # arrays/tables inside each other; real files nest fewer than 10 levels
 INT_DIGITS = 4300         # Python's default int-str conversion limit (sys.get_int_max_str_digits)
@@ -309,6 +310,12 @@ def read_toml(path, source: str | None = None, error=SpecError, fix: str = "fix 
     :data:`MAX_NESTING` levels or holds an integer past :data:`INT_DIGITS`
     digits.  ``OSError`` is the caller's to word."""
     source = str(path) if source is None else source
+    size = Path(path).stat().st_size
+    if size > MAX_BYTES:
+        # parsing is ~1 MB/s and precedes every bound: a 50 MB file outlived --max-seconds by minutes
+        # (docs/reliability.md, the 10,000-run campaign); a spec of MAX_OPS operations is a few KB
+        raise error(source, "", f"{size:,} bytes; at most {MAX_BYTES // 2 ** 20} MiB are read (a spec of"
+                                f" {MAX_OPS} operations is a few KB); shorten the file")
     raw = Path(path).read_bytes()
     try:
         data = tomllib.loads(raw.decode("utf-8"))

@@ -246,3 +246,20 @@ def test_max_seconds_holds_when_every_state_has_hundreds_of_successors(engine):
     rep = check(spec, engine=engine)
     assert time.monotonic() - t0 < 60   # was 80 s for a 10 s bound; a hang guard, not a benchmark
     assert rep.cut == "max_seconds" and all(r.verdict in ("incomplete", "violated") for r in rep.results)
+
+
+# ------------------------------------------------- a 50 MB input file
+def test_an_input_file_past_4_mib_is_refused_before_parsing(tmp_path):
+    """Parsing precedes every bound: a 50 MB spec (500,000 ops) ran past the
+    campaign's 40 s timeout with --max-seconds 10 (s1-09562).  Each TOML
+    reader refuses such a file at once, in one line naming it."""
+    big = tmp_path / "big.toml"
+    big.write_text(SEED.read_text() + "\n# " + "x" * (4 * 2 ** 20) + "\n")
+    t = time.monotonic()
+    for args in (["check", big], ["matrix", big], ["smt", "iconfluence", big]):
+        code, out = run(args)
+        assert code == 2, out
+        assert out.strip().splitlines() == [
+            f"replcheck: {big}: {big.stat().st_size:,} bytes; at most 4 MiB are read (a spec of 60 operations"
+            " is a few KB); shorten the file"], out
+    assert time.monotonic() - t < 60      # a hang guard only: refused before parsing
