@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from replcheck.checks.explain import leader_states
 from replcheck.model import state as st
 from replcheck.model.resolvers.base import is_rejected
+from replcheck.model.gcpause import paused
 from replcheck.model.search import is_quiescent
 from replcheck.model.system import System
 
@@ -52,6 +53,7 @@ class Outcomes:
     cut: str | None
 
 
+@paused
 def outcomes(system: System, max_states: int | None = 200_000, max_seconds: float | None = 60.0) -> Outcomes:
     """The distinct quiescent outcomes of ``system`` (plain, unreduced)."""
     deadline = None if max_seconds is None else time.monotonic() + max_seconds

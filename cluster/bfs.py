@@ -68,6 +68,8 @@ class Partition:
     """One actor: a partition of the visited states, parents and frontier."""
 
     def __init__(self, me: int, k: int, model, fingerprint: bool, memory_limit):
+        import gc
+        gc.disable()   # this process is the actor's alone: the search runs without the cyclic collector (model/gcpause.py)
         system, props = model
         self.me, self.k, self.system = me, k, system
         self.every = [p for p in props if p.scope == EVERY]

@@ -27,6 +27,7 @@ from hashlib import blake2b
 from dataclasses import dataclass, field
 from typing import Callable
 
+from replcheck.model.gcpause import paused
 from replcheck.model.memory import Watch, limit_of
 from replcheck.model.spec import Bounds
 
@@ -189,6 +190,7 @@ def _path(parent: array, act: array, idx: int) -> tuple[int, ...]:
     return tuple(reversed(out))
 
 
+@paused
 def bfs(system, properties, bounds: Bounds = Bounds(), progress: Callable | None = None,
         progress_every: float = 1.0, fingerprint: bool = False, stop_when=None) -> SearchResult:
     """Breadth-first search: every violation comes with a shortest path.
@@ -296,6 +298,7 @@ def bfs(system, properties, bounds: Bounds = Bounds(), progress: Callable | None
     return SearchResult("bfs", stats, complete, cut, found, judge.kinds)
 
 
+@paused
 def dfs(system, properties, bounds: Bounds = Bounds(), stop_when=None,
         progress: Callable | None = None) -> SearchResult:
     """Depth-first search over the same interface (no shortest-path promise).
@@ -410,6 +413,7 @@ def run_rng(seed: int, run: int):
     return random.Random(f"replcheck-swarm:{seed}:{run}")
 
 
+@paused
 def simulate(system, properties, runs: int, seed: int = 0, bounds: Bounds = Bounds(),
              progress: Callable | None = None, run_ids=None) -> SearchResult:
     """Random walks from the initial state to a quiescent state (swarm style).
