@@ -28,7 +28,6 @@ from replcheck.model.reductions import PLAIN, Reductions
 from replcheck.model.resolvers.base import REJECTED, View, is_rejected
 from replcheck.model.resolvers.compile import KeyTypes, compile_types
 from replcheck.model.routing import forward_open as routing_forward_open
-from replcheck.model.routing import longest_home as routing_longest_home
 from replcheck.model.spec import Spec
 
 MSG_BITS = 16
@@ -1088,13 +1087,8 @@ class System:
         Counters, sets, tables and Y.Map keys keep their homes fixed
         (docs/model.md "Failover of home leaders")."""
         routed = [k for k in range(len(self.keys)) if self.routing.routed[k]]
-        homed = [k for k, key in enumerate(self.keys) if routing_longest_home(getattr(spec, "homes", ()), key)]
-        if not routed and homed:
-            # system.homes routes only home-leader keys (docs/model.md "Failover of home leaders").
-            key, t = self.keys[homed[0]], getattr(self.types[homed[0]], "inner", self.types[homed[0]])
-            raise SpecError(spec.source, "faults.failovers", f"system.homes homes keys under resolver ="
-                            f" \"home-leader\" only, so '{key}' ({t.ctx.entry.name}) has no home to fail over;"
-                            f" give it one with [keys.\"{key}\"] home = \"<leader>\"")
+        # (system.homes matching a key it cannot route is refused at compile time:
+        # model/resolvers/compile.py _check_homes_used.)
         if not routed:
             raise SpecError(spec.source, "faults.failovers", "no key has a home leader, so nothing can fail"
                             " over; give a key one: [keys.\"k\"] home = \"<leader>\", or system.homes"

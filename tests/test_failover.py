@@ -188,6 +188,7 @@ def test_system_homes_under_another_resolver_is_refused_with_the_per_key_fix():
             "faults": {"failovers": 1}}
     with pytest.raises(SpecError) as e:
         System(parse_spec(data, "<test>", INVARIANTS))
-    assert "'doc' (lww) has no home" in str(e.value) and "[keys.\"doc\"] home" in str(e.value)
+    assert "under resolver = \"lww\" system.homes routes nothing" in str(e.value)
+    assert "[keys.\"doc\"] home" in str(e.value) and e.value.key == "system.homes"
     data["system"]["resolver"] = "home-leader"
     System(parse_spec(data, "<test>", INVARIANTS))   # routed by system.homes: fails over

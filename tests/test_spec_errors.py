@@ -110,3 +110,33 @@ def test_bad_homes_and_observed_deletes_give_one_line(tmp_path, mutate, key, fra
     lines = [x for x in r.output.splitlines() if x.strip()]
     assert len(lines) == 1, r.output
     assert lines[0].startswith(f"replcheck: {path}: {key}") and fragment in lines[0], lines[0]
+
+
+def test_system_homes_that_would_be_ignored_is_refused(tmp_path):
+    """system.homes under lww used to be ignored without a word: the writes
+    committed where each op said, and the verdict was about a design the
+    user did not write.  Now one line names the key and both fixes."""
+    text = """
+[system]
+leaders = ["eu-west", "us-east"]
+resolver = "lww"
+homes = { "doc1." = "eu-west" }
+[[workload]]
+id = "a"
+leader = "eu-west"
+key = "doc1.title"
+set = "A"
+[[workload]]
+id = "b"
+leader = "us-east"
+key = "doc1.title"
+set = "B"
+"""
+    r, _ = _run(tmp_path, text)
+    assert r.exit_code == 2
+    out = r.output.strip()
+    assert len(out.splitlines()) == 1 and "Traceback" not in out
+    assert "system.homes" in out and "'doc1.title'" in out and "home-leader" in out
+    assert '[keys."doc1.title"] home' in out
+    ok = text.replace('resolver = "lww"', 'resolver = "home-leader"')
+    assert _run(tmp_path, ok)[0].exit_code == 0   # routed home: one leader commits both, nothing lost

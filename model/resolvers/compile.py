@@ -189,6 +189,24 @@ def _intern_numbers(system, spec, keyspecs, entries):
     return tuple(extra)
 
 
+def _check_homes_used(spec, keys, routed, entries) -> None:
+    """Refuse a ``system.homes`` rule that would be silently ignored: one
+    that matches a key whose writes are not routed (a key under ``lww`` with
+    no ``[keys."k"] home`` commits where each op says, whatever
+    ``system.homes`` claims).  ``system.homes`` homes the keys of resolver
+    ``home-leader`` and the rows of tables with ``home_by``
+    (docs/spec-format.md, "Homes")."""
+    for prefix, _leader in getattr(spec, "homes", ()):
+        for k, key in enumerate(keys):
+            if key.startswith(prefix) and not routed[k]:
+                name = entries[k].name
+                raise SpecError(spec.source, "system.homes",
+                                f"'{prefix}' matches key '{key}', but under resolver = \"{name}\" system.homes"
+                                f" routes nothing, so its writes would commit where each op says; set resolver ="
+                                f" \"home-leader\", or give the key its home with [keys.\"{key}\"] home ="
+                                f" \"<leader>\"")
+
+
 def compile_types(system, spec):
     """Give ``system`` its per-key data types.
 
@@ -211,6 +229,7 @@ def compile_types(system, spec):
     for op in system.ops:
         basis = getattr(keyspecs.get(op.key_name), "home_by", None)
         rows.append(row_key(op.key_name, basis, op.id, op.value) if basis else None)
+    _check_homes_used(spec, system.keys, routed, entries)
     routing = Routing(spec, system.keys, routed, tuple(rows))
     system.routing = routing
     system.ops = tuple(replace(op, origin=routing.static_home(op.key, op.leader, op.index)) for op in system.ops)

@@ -218,8 +218,9 @@ def spec_dicts(draw, reducible: bool = False):
         faults = draw(crash_only(leaders)) if draw(st.integers(0, 2)) == 0 else None
     else:
         faults = draw(fault_budgets(leaders))
-    if not reducible and (resolver == "home-leader" or (faults and "failovers" in faults)
-                          or draw(st.integers(0, 6)) == 0):
+    # system.homes routes only home-leader keys; anywhere else it is refused
+    # (model/resolvers/compile.py _check_homes_used), so it is drawn only there.
+    if not reducible and resolver == "home-leader":
         system["homes"] = {"": draw(st.sampled_from(leaders))}
     if system.get("homes") and faults and "failovers" in faults and draw(st.booleans()):
         faults["failover_order"] = list(reversed(leaders))
