@@ -15,6 +15,7 @@ from typing import Callable
 from replcheck.checks.trace import write_text
 from replcheck.model import state as st
 from replcheck.model.resolvers.base import CAUSALLY_LATER, DOUBLE_COUNTED, LOST_UPDATE, RESURRECTED, is_accepted, is_rejected
+from replcheck.model.resolvers.lww import LWW
 from replcheck.model.resolvers.local_checks import check_of, shown_number
 from replcheck.model.search import EVERY, QUIESCENT, Property
 
@@ -49,6 +50,11 @@ class Invariant:
     labels: Callable | None = None
     # System -> whether this spec's check reads the ghost (None: ``ghost``).
     ghost_for: Callable | None = None
+    # System -> every anomaly kind the check can show on this system (a
+    # superset, proved from the spec), or None when unknown.  A search may
+    # stop once each property has shown all of its kinds (docs/engine.md,
+    # "Stopping when every kind is found").
+    kinds: Callable | None = None
 
     def needs_ghost(self, system) -> bool:
         """Whether checking this invariant on ``system`` reads ghost
@@ -58,7 +64,8 @@ class Invariant:
     def property(self, system) -> Property:
         check = self.build(system)
         labels = self.labels(system) if self.labels is not None else _labels_of(check)
-        return Property(self.name, self.scope, check, labels)
+        kinds = self.kinds(system) if self.kinds is not None else None
+        return Property(self.name, self.scope, check, labels, kinds)
 
 
 def kinds_of(v: Violation | None) -> tuple[str, ...]:
@@ -164,6 +171,40 @@ def _lost_write_kinds(system):
     def labels(state):
         return tuple(sorted({_loss_kind(state, x) for x in losses(system, state)}))
     return labels
+
+
+def _lost_write_kinds_possible(system) -> frozenset | None:
+    """The kinds of lost write this spec can show, when the spec proves
+    them: ``{lost-update}`` alone for plain ``lww`` registers over Lamport
+    or hybrid logical clocks with every op a ``set``, no fault, no offline
+    period, FIFO links and every leader sending to every other (all-to-all,
+    nothing forwarded); ``None`` (unknown) otherwise.
+
+    * ``unreplicated-write-lost`` needs a write that never reached a live
+      leader at a quiescent state.  Without faults every link has drained
+      there, and all-to-all every write is sent to every leader.
+    * ``causally-later-write-lost`` needs a leader to hold ``h`` instead of
+      a lost ``w`` although ``h`` happens-before ``w``.  Both clocks stamp a
+      commit above everything its leader has applied (``clocks.tick`` after
+      ``clocks.observe``: Lamport, CACM 1978; Kulkarni et al., OPODIS 2014),
+      so ``h``'s stamp is below ``w``'s, and lww holds the highest stamp it
+      has applied: ``h`` can neither displace ``w`` nor outlast it.
+    * The lww register's losses are the register rule's
+      (``model/resolvers/base.py`` ``losses``: lost-update or causally
+      later), and a ``set`` on it is never rejected.
+    """
+    if system.clock not in ("lamport", "hlc") or system.general or system.offline_periods or system.forwards:
+        return None
+    if any(op.kind != "set" for op in system.ops):
+        return None
+    n = system.n
+    if any(len(system.out_links[l]) != n - 1 for l in range(n)):
+        return None
+    for t in system.types:
+        ctx = getattr(t, "ctx", None)
+        if type(t) is not LWW or ctx is None or ctx.entry.name != "lww":   # exactly lww's register
+            return None
+    return frozenset({LOST_UPDATE})
 
 
 def _no_lost_writes(system):
@@ -452,11 +493,12 @@ INVARIANTS: dict[str, Invariant] = {
     inv.name: inv for inv in (
         Invariant("convergence", QUIESCENT,
                   "at every quiescent state all live leaders show the same value (or siblings) for every key",
-                  "docs/model.md §5; Vogels, 'Eventually consistent', CACM 2009", _convergence, ghost=False),
+                  "docs/model.md §5; Vogels, 'Eventually consistent', CACM 2009", _convergence, ghost=False,
+                  kinds=lambda system: frozenset({"divergence"})),   # its only Violation
         Invariant("no-lost-writes", QUIESCENT,
                   "at every quiescent state every acknowledged write is held everywhere unless a causally later"
                   " write superseded it", "docs/model.md §5; DDIA ch. 5 (LWW discards concurrent writes)",
-                  _no_lost_writes, labels=_lost_write_kinds,
+                  _no_lost_writes, labels=_lost_write_kinds, kinds=_lost_write_kinds_possible,
                   # Only types whose "reflected" needs causal supersession read the
                   # ghost (registers, sets); a counter's delta is counted or not.
                   ghost_for=lambda system: any(getattr(t, "losses_use_hb", True) for t in system.types)),

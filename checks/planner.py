@@ -13,7 +13,7 @@ search: :func:`checks.verdict.check` runs the plan.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from replcheck.checks import vacuity
 from replcheck.checks.invariants import INVARIANTS
@@ -82,7 +82,7 @@ def properties(system: System, names) -> list:
     docs/model.md, "Detecting a replication loop")."""
     props = [INVARIANTS[n].property(system) for n in names]
     if system.forwards and system.spec.loop_prevention != "visited":   # the guard when not asked for
-        props = [search.Property(p.name, p.scope, _unless_looped(p.check), _unless_looped_labels(p.labels))
+        props = [replace(p, check=_unless_looped(p.check), labels=_unless_looped_labels(p.labels))
                  if p.scope == search.QUIESCENT else p for p in props]
         if "replication-terminates" not in names:
             props.append(INVARIANTS["replication-terminates"].property(system))
@@ -179,7 +179,7 @@ def for_images(system: System, props) -> list:
     if system.symmetry is None:
         return list(props)
     images = _images_once(system)
-    return [search.Property(p.name, p.scope, _judge_images(images, p.check), _label_images(images, p.labels))
+    return [replace(p, check=_judge_images(images, p.check), labels=_label_images(images, p.labels))
             for p in props]
 
 

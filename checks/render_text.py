@@ -93,7 +93,7 @@ def stats_line(report: Report) -> str:
     elif report.cut:
         how = f"cut by {report.cut}"
     else:
-        how = "stopped once every invariant was violated"
+        how = _stopped(report)
     line = (f"explored {st.states:,} states, {st.transitions:,} transitions, depth {st.depth},"
             f" {st.quiescent:,} quiescent, in {st.seconds:.2f} s ({st.states_per_second:,.0f} states/s) - {how}")
     notes = engine_notes(report)
@@ -161,8 +161,25 @@ def summary_line(report: Report) -> str:
     elif report.cut:
         how = f"not every state: the search was cut by {report.cut}"
     else:
-        how = "not every state: it stopped once every invariant was violated"
+        how = _stopped(report)
+        how = how if how.startswith("exhaustive") else "not every state: " + how
     return f"explored {st.states:,} states in {st.seconds:.2f} s - {how}"
+
+
+def _stopped(report: Report) -> str:
+    """Why a search that no bound cut ended before every state: every
+    invariant violated (``--stop-early``), or, by default, every violated
+    invariant had shown every anomaly kind it can show (docs/engine.md,
+    "Stopping when every kind is found") while the others were searched
+    to the end."""
+    violated = [r.invariant for r in report.results if r.verdict not in (HOLDS, INCOMPLETE)]
+    if violated and all(r.anomalies_complete for r in report.results if r.verdict not in (HOLDS, INCOMPLETE)):
+        held = [r.invariant for r in report.results if r.verdict == HOLDS]
+        kinds = "stopped once it had found every anomaly kind " + ("they" if len(violated) > 1 else "it") + " can show"
+        if held:
+            return f"exhaustive for {', '.join(held)}; the search for {', '.join(violated)} {kinds}"
+        return f"the search for {', '.join(violated)} {kinds}"
+    return "it stopped once every invariant was violated"
 
 
 def messages_text(m) -> str:

@@ -217,7 +217,7 @@ def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None, optio
         ghost = [n for n in names if decided[n][1] is runs[1]]
         first = [n for n in names if decided[n][1] is runs[0]]
         notes = (f"two phases: {', '.join(first)} decided without ghost happens-before ({st1.states:,} states);"
-                 f" {', '.join(ghost)} with it, {'until violated' if options.stop_early else 'to the end'}"
+                 f" {', '.join(ghost)} with it, {_how_far(options, runs[1])}"
                  f" ({st2.states:,} states)",) + notes
     exhaustive = p.exhaustive
     looped = "replication-terminates" in res.found
@@ -244,7 +244,7 @@ def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None, optio
                 trace, final = build_trace(plain, path)
             kinds = tuple(sorted(set(kinds_of(v)) | set(phase.kinds.get(n, ()))))
             results.append(Result(n, VIOLATED, v.anomaly, v.message, v.culprits, trace, None, path,
-                                  anomalies=kinds, anomalies_complete=exhaustive and phase.complete,
+                                  anomalies=kinds, anomalies_complete=exhaustive and (phase.complete or phase.saturated),
                                   shortest=proves_shortest(engine, options, origin, phase)))
         elif phase.complete and (not looped or n == "replication-terminates"):
             results.append(Result(n, HOLDS, vacuous=vacuity.reason(origin, n, p.watched)))
@@ -294,6 +294,12 @@ def _combine(runs) -> SearchResult:
                         {**a.kinds, **b.kinds})
 
 
+def _how_far(options: Options, res: SearchResult) -> str:
+    if options.stop_early:
+        return "until violated"
+    return "until every anomaly kind it can show was found" if res.saturated else "to the end"
+
+
 def proves_shortest(engine: str, options: Options, system: System, res: SearchResult) -> bool:
     """Is the counterexample ``res`` keeps for a property a shortest one?
     Breadth-first search of the plain system: yes, level order.  With
@@ -305,5 +311,7 @@ def proves_shortest(engine: str, options: Options, system: System, res: SearchRe
     if options.simulate is not None or res.engine not in ("bfs", "dfs") or engine != "bfs":
         return False
     if system.por:
-        return res.complete
+        # Stopped once every kind was found: still shortest when every run to
+        # quiescence has the same length, i.e. no op can be rejected.
+        return res.complete or (res.saturated and system.run_length_is_constant())
     return res.engine == "bfs"

@@ -43,8 +43,8 @@ from dataclasses import dataclass, field
 
 from replcheck.cluster import get
 from replcheck.model.memory import Watch, limit_of
-from replcheck.model.search import (EVERY, QUIESCENT, Found, SearchResult, Stats, _fault_base, _Judge, _stop_set,
-                                    fingerprint_of)
+from replcheck.model.search import (EVERY, QUIESCENT, Found, SearchResult, Stats, _fault_base, _Judge,
+                                    fingerprint_of, stop_rule, stopped)
 
 
 @dataclass
@@ -238,7 +238,7 @@ def search(cluster, system, properties, bounds, fingerprint: bool = False, stop_
     best: dict = {}       # name -> (order key, partition, (part, idx, depth), detail)
     kinds: dict = {}
     summaries = [None] * k
-    wanted = set(stop_when) if stop_when is not None else _stop_set(properties)
+    wanted, limits = stop_rule(properties, stop_when)
     end_wall = time.time() + bounds.max_seconds if bounds.max_seconds else None
     cut = None
     frontier = 0
@@ -268,7 +268,7 @@ def search(cluster, system, properties, bounds, fingerprint: bool = False, stop_
             if summaries[i] is None:
                 summaries[i] = dict(new=0, states=0, transitions=0, quiescent=0, rss=0)
         frontier = 1
-        while frontier and cut is None and not (wanted and wanted <= best.keys()):
+        while frontier and cut is None and not stopped(wanted, limits, best, kinds):
             stats.depth = depth
             outs = [a.expand.options(num_returns=k + 1).remote(depth, bounds.max_depth, end_wall) for a in actors]
             ecuts = get(ray, [o[k] for o in outs])
@@ -317,7 +317,8 @@ def search(cluster, system, properties, bounds, fingerprint: bool = False, stop_
     metrics.peak_rss = [s["rss"] for s in summaries if s]
     metrics.states_per_partition = [s["states"] for s in summaries if s]
     complete = cut is None and not frontier
-    return SearchResult("bfs", stats, complete, cut, found, kinds), metrics
+    saturated = not complete and cut is None and bool(limits) and stopped(wanted, limits, best, kinds)
+    return SearchResult("bfs", stats, complete, cut, found, kinds, saturated), metrics
 
 
 def _path(ray, actors, ref) -> tuple[int, ...]:

@@ -55,6 +55,11 @@ class Property:
     scope: str
     check: Callable
     labels: Callable | None = None
+    # Every label ``labels`` can show on this system (a superset, proved
+    # from the spec; docs/engine.md, "Stopping when every kind is found"),
+    # or None when unknown.  Once a search has seen all of them, judging
+    # the property further can add nothing.
+    kinds: frozenset | None = None
 
 
 @dataclass(frozen=True)
@@ -93,7 +98,10 @@ class SearchResult:
     ``None`` when the search stopped early because every property was
     already violated.  ``kinds``: per violated property with ``labels``,
     every label shown by a violating state the search judged (all of them
-    when ``complete``).
+    when ``complete`` or ``saturated``).  ``saturated``: it stopped early
+    because every property was violated and had shown every kind it can
+    show (:attr:`Property.kinds`), so the kinds are complete although the
+    search is not.
     """
 
     engine: str
@@ -102,6 +110,7 @@ class SearchResult:
     cut: str | None
     found: dict = field(default_factory=dict)
     kinds: dict = field(default_factory=dict)
+    saturated: bool = False
 
 
 class _Judge:
@@ -147,13 +156,26 @@ class _Judge:
             self.kinds[name] = set(p.labels(state))
 
 
-def _stop_set(properties) -> set:
-    """The properties whose violation may stop a search early by default:
-    all of them when none has ``labels``; none (never stop early) when some
-    property still wants the labels of every violating state."""
-    if any(p.labels is not None for p in properties):
-        return set()
-    return {p.name for p in properties}
+def stop_rule(properties, stop_when=None) -> tuple[set, dict]:
+    """When a search may stop early: ``(wanted, kinds)``, to be given to
+    :func:`stopped`.  With ``stop_when`` (``--stop-early``): once those
+    properties are violated.  By default: once every property is violated
+    and each property with ``labels`` has shown every kind it can show
+    (its :attr:`Property.kinds`); never when some property with labels
+    does not know its kinds (the search then runs to the end, so that the
+    kinds reported are those of every violating state)."""
+    if stop_when is not None:
+        return set(stop_when), {}
+    if any(p.labels is not None and p.kinds is None for p in properties):
+        return set(), {}
+    return {p.name for p in properties}, {p.name: p.kinds for p in properties if p.labels is not None}
+
+
+def stopped(wanted: set, kinds: dict, found, seen_kinds: dict) -> bool:
+    """Whether the search may stop now (see :func:`stop_rule`)."""
+    if not wanted or not wanted <= found.keys():
+        return False
+    return all(seen_kinds.get(n, set()) >= k for n, k in kinds.items())
 
 
 def _fault_base(system) -> float:
@@ -235,10 +257,10 @@ def bfs(system, properties, bounds: Bounds = Bounds(), progress: Callable | None
     cut = None
     expanded = 0        # work done: states popped plus successors computed (a wide fan-out counts)
     next_check = 1024
-    wanted = set(stop_when) if stop_when is not None else _stop_set(properties)
+    wanted, limits = stop_rule(properties, stop_when)
     nxt: list = []
     try:
-        while frontier and cut is None and not (wanted and wanted <= found.keys()):
+        while frontier and cut is None and not stopped(wanted, limits, found, judge.kinds):
             nxt = []
             stats.depth = depth
             for state, idx in frontier:
@@ -295,7 +317,8 @@ def bfs(system, properties, bounds: Bounds = Bounds(), progress: Callable | None
     stats.seconds = time.monotonic() - t0
     stats.frontier = len(frontier) if cut is None else len(frontier) + len(nxt)
     complete = cut is None and not frontier
-    return SearchResult("bfs", stats, complete, cut, found, judge.kinds)
+    saturated = not complete and cut is None and bool(limits) and stopped(wanted, limits, found, judge.kinds)
+    return SearchResult("bfs", stats, complete, cut, found, judge.kinds, saturated)
 
 
 @paused
@@ -330,9 +353,10 @@ def dfs(system, properties, bounds: Bounds = Bounds(), stop_when=None,
         if p.scope == EVERY:
             judge(p, init, 0, tuple)
     deadline = t0 + bounds.max_seconds if bounds.max_seconds else None
+    wanted, limits = stop_rule(properties, stop_when)
     try:
         cut = _dfs_loop(system, properties, bounds, stack, seen, found, stats, fault_base, deadline,
-                        set(stop_when or ()), progress, t0, judge, parent, act)
+                        wanted, progress, t0, judge, parent, act, limits)
     except _Cut as c:
         cut = c.args[0]
     except KeyboardInterrupt:
@@ -340,7 +364,9 @@ def dfs(system, properties, bounds: Bounds = Bounds(), stop_when=None,
     stats.states = len(seen)
     stats.seconds = time.monotonic() - t0
     stats.frontier = len(stack)
-    return SearchResult("dfs", stats, cut is None and not stack, cut, found, judge.kinds)
+    complete = cut is None and not stack
+    saturated = not complete and cut is None and bool(limits) and stopped(wanted, limits, found, judge.kinds)
+    return SearchResult("dfs", stats, complete, cut, found, judge.kinds, saturated)
 
 
 class _Cut(Exception):
@@ -348,7 +374,7 @@ class _Cut(Exception):
 
 
 def _dfs_loop(system, properties, bounds, stack, seen, found, stats, fault_base, deadline, wanted=frozenset(),
-              progress=None, t0=0.0, judge=None, parent=None, act=None):
+              progress=None, t0=0.0, judge=None, parent=None, act=None, limits=None):
     """Run the depth-first search; the bound that cut it (max_depth,
     max_states) or None; raises :class:`_Cut` on the deadline or the
     memory limit."""
@@ -382,7 +408,7 @@ def _dfs_loop(system, properties, bounds, stack, seen, found, stats, fault_base,
             stats.quiescent += 1
             for p in quiet:
                 judge(p, state, depth, lambda: _path(parent, act, idx))
-            if wanted and wanted <= found.keys():
+            if wanted and stopped(wanted, limits or {}, found, judge.kinds):
                 return None
             if not succ:
                 continue

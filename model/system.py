@@ -771,6 +771,16 @@ class System:
                 n += 1 if is_rejected(m) else 1 + len(out[self.ops[i].origin])
         return n
 
+    def run_length_is_constant(self) -> bool:
+        """Whether :meth:`run_length` is the same for every quiescent state:
+        with ``por`` and no faults, when no op can be rejected (every op a
+        ``set`` and no local check), every plain run to quiescence commits
+        every op and delivers every write over each out-link of its leader.
+        Conservative: ``False`` whenever that is not evident."""
+        return (self.por and not self.crash_por and not self.general and not self.offline_periods
+                and all(op.kind == "set" for op in self.ops)
+                and all(getattr(t, "inner", None) is None for t in self.types))
+
     def _crash_run_length(self, state) -> int:
         """The length of every plain run to the judged state ``state``
         under crash-only faults (docs/reductions.md, "Crash-only faults"): each op
