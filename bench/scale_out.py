@@ -1,7 +1,8 @@
 """Scale-out, measured in one run (issue 15, item 4; docs/scale-out.md).
 
     python bench/scale_out.py [--specs B1,B3] [--sweep-specs specs/seed/alice-bob-lww.toml,bench/specs/B1.toml]
-                              [--sweep-resolvers lww,mv-register,...] [--workers 2,1] [--json out.json]
+                              [--sweep-resolvers lww,mv-register,...] [--sweep-topologies ring,star]
+                              [--workers 2,1] [--json out.json]
 
 For each sweep spec: ``matrix`` over the whole resolver catalogue, local
 (one process) and as Ray tasks on a local Ray runtime of 1 and 2 CPUs; for
@@ -9,7 +10,9 @@ each exhaustive spec: the local engine and the distributed BFS on 1 and 2
 partitions.  Every Ray figure comes from the same run as the local one
 (ratios), with the verdicts compared.  Printed per run: seconds, states/s,
 bytes exchanged between partitions per state and per level, peak resident
-memory per worker, partition imbalance (largest partition over the mean);
+memory per worker, partition imbalance (largest partition over the mean),
+for sweeps the best speed-up whole-run tasks allow (total / max(longest
+run, total / CPUs));
 and, from the exhaustive specs' own state sets, the imbalance the hash
 partitioning would have on 10 and 100 workers.  Ray's start-up is timed
 apart and not counted in the ratios.
@@ -49,23 +52,40 @@ def _start(workers):
     return c, time.monotonic() - t
 
 
-def sweep(path, workers, out, resolvers=None):
+def _whole_task_bound(seconds, k):
+    """The best speed-up ``k`` CPUs can give a sweep whose runs are scheduled whole.
+
+    A run is one task (nothing splits it), so the sweep cannot end before
+    its longest run, nor before the total work divided over ``k`` CPUs:
+    bound = total / max(longest, total / k)."""
+    total = sum(seconds)
+    return round(total / max(max(seconds), total / k), 3) if total else 0.0
+
+
+def sweep(path, workers, out, resolvers=None, topologies=None):
     from replcheck.checks import matrix
     from replcheck.cluster import sweep as sw
+    marks = []
     t = time.monotonic()
-    local = matrix.run(path, resolvers)
+    local = matrix.run(path, resolvers, topologies, progress=lambda *a: marks.append(time.monotonic()))
     tl = time.monotonic() - t
-    row = dict(spec=str(path), cells=len(local.reports), local_s=round(tl, 2), ray={})
-    print(f"sweep {path}: {len(local.reports)} combinations, local {tl:.2f} s", flush=True)
+    marks.append(t + tl)
+    runs = [b - a for a, b in zip(marks, marks[1:])]
+    row = dict(spec=str(path), topologies=topologies, cells=len(local.reports), local_s=round(tl, 2),
+               longest_run_s=round(max(runs), 2), ray={})
+    print(f"sweep {path}{' x ' + ','.join(topologies) if topologies else ''}: {len(local.reports)} combinations,"
+          f" local {tl:.2f} s, longest run {max(runs):.2f} s", flush=True)
     for k in workers:
         c, startup = _start(k)
         t = time.monotonic()
-        got = matrix.run(path, resolvers, mapper=sw.mapper(c))
+        got = matrix.run(path, resolvers, topologies, mapper=sw.mapper(c))
         tk = time.monotonic() - t
         same = _matrix_verdicts(got) == _matrix_verdicts(local)
-        row["ray"][k] = dict(seconds=round(tk, 2), startup_s=round(startup, 2), speedup=round(tl / tk, 3), same=same)
-        print(f"  ray {k} worker(s): {tk:.2f} s (start-up {startup:.1f} s apart), speed-up {tl / tk:.2f}x,"
-              f" same verdicts: {same}", flush=True)
+        bound = _whole_task_bound(runs, k)
+        row["ray"][k] = dict(seconds=round(tk, 2), startup_s=round(startup, 2), speedup=round(tl / tk, 3),
+                             whole_task_bound=bound, same=same)
+        print(f"  ray {k} worker(s): {tk:.2f} s (start-up {startup:.1f} s apart), speed-up {tl / tk:.2f}x"
+              f" (at most {bound:.2f}x with whole runs as tasks), same verdicts: {same}", flush=True)
     out["sweeps"].append(row)
 
 
@@ -110,7 +130,8 @@ def exhaustive(path, workers, out, imbalance_limit):
     tl = time.monotonic() - t
     rss_local = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     row = dict(spec=str(path), states=local.stats.states, local_s=round(tl, 2),
-               local_states_per_s=round(local.stats.states / tl, 1), local_peak_rss_process=rss_local, ray={})
+               local_states_per_s=round(local.stats.states / tl, 1), local_peak_rss_process=rss_local,
+               local_complete=local.complete, local_notes=list(local.reductions), ray={})
     print(f"exhaustive {path}: {local.stats.states:,} states, local {tl:.2f} s"
           f" ({local.stats.states / tl:,.0f} states/s)", flush=True)
     for k in workers:
@@ -122,9 +143,13 @@ def exhaustive(path, workers, out, imbalance_limit):
         sent = sum(m.bytes_sent for m in metrics)
         levels = [b for m in metrics for _, b in m.levels]
         per_part = [s for m in metrics for s in m.states_per_partition]
-        same = _verdicts(rep) == _verdicts(local) and rep.stats.states == local.stats.states
+        # State counts are a property of the spec only when both searches ran to the end; a
+        # search that stopped once every anomaly kind was found stops where its order got there
+        # (the local ghost phase is a DFS, the distributed one a level-synchronous BFS).
+        same = _verdicts(rep) == _verdicts(local) and (not local.complete or rep.stats.states == local.stats.states)
         r = dict(seconds=round(tk, 2), startup_s=round(startup, 2), ratio_vs_local=round(tl / tk, 3),
                  states=rep.stats.states, states_per_s=round(rep.stats.states / tk, 1), same=same,
+                 counts_compared=local.complete, states_per_search=[sum(m.states_per_partition) for m in metrics],
                  bytes_sent=sent, bytes_per_state=round(sent / max(rep.stats.states, 1), 1),
                  levels=len(levels), bytes_per_level_mean=round(sent / max(len(levels), 1)),
                  bytes_per_level_max=max(levels, default=0),
@@ -136,7 +161,9 @@ def exhaustive(path, workers, out, imbalance_limit):
               f" {rep.stats.states / tk:,.0f} states/s, {r['bytes_per_state']} B/state sent between partitions,"
               f" {r['bytes_per_level_mean']:,} B/level mean ({r['bytes_per_level_max']:,} max, {len(levels)} levels),"
               f" peak RSS/worker {[round(x / 2**20) for x in r['peak_rss_per_worker']]} MiB,"
-              f" imbalance {r['imbalance']}, same verdicts and count: {same}", flush=True)
+              f" imbalance {r['imbalance']}, states per search {r['states_per_search']},"
+              f" same verdicts{' and count' if local.complete else ' (counts not compared: stopped once saturated)'}:"
+              f" {same}", flush=True)
     if local.stats.states <= imbalance_limit:
         row["imbalance_projected"] = _partition_imbalance(spec)
         print(f"  hash-partition imbalance (max/mean) at 2/10/100 workers: {row['imbalance_projected']}", flush=True)
@@ -148,6 +175,7 @@ def main(argv=None):
     ap.add_argument("--specs", default="B1,B3", help="bench/specs names for the exhaustive part")
     ap.add_argument("--sweep-specs", default="specs/seed/alice-bob-lww.toml,bench/specs/B1.toml")
     ap.add_argument("--sweep-resolvers", default=None, help="comma-separated (default: the whole catalogue)")
+    ap.add_argument("--sweep-topologies", default=None, help="comma-separated (default: each spec's own)")
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--imbalance-limit", type=int, default=50_000,
                     help="project 10/100-worker imbalance only for specs with at most this many states")
@@ -158,7 +186,8 @@ def main(argv=None):
                sweeps=[], exhaustive=[])
     resolvers = a.sweep_resolvers.split(",") if a.sweep_resolvers else None
     for p in filter(None, a.sweep_specs.split(",")):
-        sweep(ROOT / p, workers, out, resolvers if "seed" not in p else None)
+        sweep(ROOT / p, workers, out, resolvers if "seed" not in p else None,
+              a.sweep_topologies.split(",") if a.sweep_topologies else None)
     for name in filter(None, a.specs.split(",")):
         exhaustive(ROOT / "bench" / "specs" / f"{name}.toml", workers, out, a.imbalance_limit)
     out["machine"]["load_end"] = __import__("os").getloadavg()
