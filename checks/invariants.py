@@ -176,13 +176,22 @@ def _lost_write_kinds(system):
 def _lost_write_kinds_possible(system) -> frozenset | None:
     """The kinds of lost write this spec can show, when the spec proves
     them: ``{lost-update}`` alone for plain ``lww`` registers over Lamport
-    or hybrid logical clocks with every op a ``set``, no fault, no offline
-    period, FIFO links and every leader sending to every other (all-to-all,
-    nothing forwarded); ``None`` (unknown) otherwise.
+    or hybrid logical clocks with every op a ``set``, no fault but crashes
+    (crash-only faults: no ``lose_unsent``, docs/reductions.md "Crash-only
+    faults"), no offline period, FIFO links and every leader sending to
+    every other (all-to-all, nothing forwarded); ``None`` (unknown)
+    otherwise.
 
     * ``unreplicated-write-lost`` needs a write that never reached a live
       leader at a quiescent state.  Without faults every link has drained
-      there, and all-to-all every write is sent to every leader.
+      there, and all-to-all every write is sent to every leader.  A crash
+      (crash-stop, docs/model.md §2) drops only messages *to* the crashed
+      leader, which is not live and not judged; what it sent before still
+      reaches the others, and with ``recoveries`` a recovery is a progress
+      event, so quiescence waits for it and its buffered deliveries.  With
+      ``lose_unsent`` a crash drops what it sent: all three kinds appear
+      (lww 3 leaders x 4 ops, 1 crash: a full search shows them), so
+      nothing is stated there.
     * ``causally-later-write-lost`` needs a leader to hold ``h`` instead of
       a lost ``w`` although ``h`` happens-before ``w``.  Both clocks stamp a
       commit above everything its leader has applied (``clocks.tick`` after
@@ -193,7 +202,9 @@ def _lost_write_kinds_possible(system) -> frozenset | None:
       (``model/resolvers/base.py`` ``losses``: lost-update or causally
       later), and a ``set`` on it is never rejected.
     """
-    if system.clock not in ("lamport", "hlc") or system.general or system.offline_periods or system.forwards:
+    if system.general and not system.faults_are_crash_only():
+        return None
+    if system.clock not in ("lamport", "hlc") or system.offline_periods or system.forwards:
         return None
     if any(op.kind != "set" for op in system.ops):
         return None

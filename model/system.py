@@ -968,6 +968,13 @@ class System:
         return True, ("done-leader elimination (deliveries to leaders with no pending writes are postponed"
                       " to quiescence, where those leaders' states are rebuilt)")
 
+    def faults_are_crash_only(self) -> bool:
+        """True when the spec has faults and they are crashes only, on FIFO
+        links, without ``lose_unsent`` (and without recovery under
+        ``time_ms``): the conditions of docs/reductions.md "Crash-only
+        faults"."""
+        return self.general and self._crash_only()[0]
+
     def _crash_only(self) -> tuple[bool, str]:
         """Whether this system's faults and link kinds leave partial-order
         reduction sound (docs/reductions.md, "Crash-only faults"): FIFO links, and

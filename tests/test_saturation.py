@@ -68,8 +68,9 @@ def test_stated_kinds_cover_every_kind_a_full_search_shows():
 
 def _family():
     """Small specs inside the proof's conditions (lww over Lamport or HLC,
-    sets only, no faults, all-to-all), varied where the proof must hold:
-    causal waits (``after``), a key with a home, two keys, real time."""
+    sets only, no faults but crashes, all-to-all), varied where the proof
+    must hold: causal waits (``after``), two keys, real time, one or two
+    crashes, a crash with recovery."""
     for clock in ("lamport", "hlc"):
         for n in (2, 3):
             leaders = ("a", "b", "c")[:n]
@@ -82,6 +83,16 @@ def _family():
             yield f"{clock}-{n}-two-keys", make_spec(leaders, two, resolver="lww", clock=clock)
             timed = [dict(o, time_ms=10 * (len(base) - i)) for i, o in enumerate(base)]
             yield f"{clock}-{n}-time_ms", make_spec(leaders, timed, resolver="lww", clock=clock)
+            for label, faults in (("crash", {"crashes": 1}), ("two-crashes", {"crashes": 2}),
+                                  ("crash-recovers", {"crashes": 1, "recoveries": True})):
+                yield f"{clock}-{n}-{label}", _with_faults(leaders, base, faults, clock=clock)
+
+
+def _with_faults(leaders, workload, faults, **system):
+    from replcheck.model import parse_spec
+    data = {"system": {"leaders": list(leaders), "resolver": "lww", **system}, "workload": workload,
+            "faults": faults}
+    return parse_spec(data, "<test>", INVARIANTS)
 
 
 @pytest.mark.parametrize("name,spec", list(_family()), ids=lambda x: x if isinstance(x, str) else "")
@@ -114,8 +125,9 @@ def test_lww_over_lamport_states_lost_update_only_and_stops_early_with_complete_
 
 
 @pytest.mark.parametrize("system", [dict(clock="wall"), dict(clock="lamport", topology="ring"),
-                                    dict(clock="lamport", faults={"crashes": 1})],
-                         ids=["wall clocks", "ring", "a crash"])
+                                    dict(clock="lamport", faults={"crashes": 1, "lose_unsent": True}),
+                                    dict(clock="lamport", faults={"partitions": 1})],
+                         ids=["wall clocks", "ring", "a crash that loses what was unsent", "a partition"])
 def test_nothing_is_stated_where_the_proof_does_not_apply(system):
     faults = system.pop("faults", None)
     spec = _seed_spec(**system)
@@ -146,3 +158,15 @@ def test_seeded_bug_a_too_narrow_kind_set_is_caught(monkeypatch):
 def test_stop_early_still_says_at_least():
     nlw = {r.invariant: r for r in check(_seed_spec(clock="lamport"), options=Options(stop_early=True)).results}
     assert nlw["no-lost-writes"].verdict == "violated" and not nlw["no-lost-writes"].anomalies_complete
+
+
+def test_a_crash_that_drops_unsent_writes_shows_kinds_beyond_lost_update():
+    """Why ``lose_unsent`` states nothing: a full search shows every kind."""
+    spec = _with_faults(("a", "b", "c"), [{"id": f"{l}{i}", "leader": l, "key": "k", "set": f"{l}{i}"}
+                                          for l in "abc" for i in (1, 2)][:4],
+                        {"crashes": 1, "lose_unsent": True}, clock="lamport")
+    system = System(spec)
+    assert INVARIANTS["no-lost-writes"].property(system).kinds is None
+    full = search.bfs(system, [INVARIANTS["no-lost-writes"].property(system)], search.Bounds(max_states=50_000))
+    assert full.complete
+    assert {"lost-update", "unreplicated-write-lost"} <= set(full.kinds["no-lost-writes"])
