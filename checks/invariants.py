@@ -55,6 +55,12 @@ class Invariant:
     # stop once each property has shown all of its kinds (docs/engine.md,
     # "Stopping when every kind is found").
     kinds: Callable | None = None
+    # True when the check cannot fail at a state whose live leaders all hold
+    # the same leader state (applied set, causal past, clock, contents): then
+    # under symmetry a representative whose images all have identical leaders
+    # needs one image judged, not its whole orbit (checks/planner.py
+    # for_images; docs/reductions.md "Judging the images cheaply").
+    holds_when_leaders_alike: bool = False
 
     def needs_ghost(self, system) -> bool:
         """Whether checking this invariant on ``system`` reads ghost
@@ -505,7 +511,9 @@ INVARIANTS: dict[str, Invariant] = {
         Invariant("convergence", QUIESCENT,
                   "at every quiescent state all live leaders show the same value (or siblings) for every key",
                   "docs/model.md §5; Vogels, 'Eventually consistent', CACM 2009", _convergence, ghost=False,
-                  kinds=lambda system: frozenset({"divergence"})),   # its only Violation
+                  kinds=lambda system: frozenset({"divergence"}),   # its only Violation
+                  # visible(state, l, k) reads only leader l's contents and the write table
+                  holds_when_leaders_alike=True),
         Invariant("no-lost-writes", QUIESCENT,
                   "at every quiescent state every acknowledged write is held everywhere unless a causally later"
                   " write superseded it", "docs/model.md §5; DDIA ch. 5 (LWW discards concurrent writes)",

@@ -20,6 +20,7 @@ from replcheck.checks.invariants import INVARIANTS
 from replcheck.model import search
 from replcheck.model import state as st
 from replcheck.model.reductions import Reductions
+from replcheck.model.resolvers.local_checks import check_of
 from replcheck.model.spec import Spec
 from replcheck.model.system import System
 
@@ -173,14 +174,50 @@ def reduced(spec: Spec, names, ghost: bool, options,
     return system, properties(system, names), notes
 
 
+def _first_image(system: System):
+    """The first image of a representative (the identity's), alone."""
+    def first(state):
+        return next(iter(system.images(state)))
+    return first
+
+
+def _alike_or(system: System, first, judged, one):
+    """``judged`` (every image), except at a representative whose images all
+    have identical leader states (:meth:`System.rebuilt_alike`), where
+    ``one`` — the check or labels of an invariant that cannot fail on alike
+    leaders — judges the first image only: it holds on all or on none."""
+    if judged is None:
+        return None
+    alike = system.rebuilt_alike
+
+    def check(state):
+        return one(first(state)) if alike(state) else judged(state)
+    return check
+
+
 def for_images(system: System, props) -> list:
     """Under symmetry a quiescent representative stands for its orbit:
-    every image is judged (the invariants are not assumed symmetric)."""
+    every image is judged (the invariants are not assumed symmetric) —
+    but an invariant that holds wherever the leaders are alike
+    (``Invariant.holds_when_leaders_alike``: convergence) judges one image
+    of a representative whose images all have identical leaders, when no op
+    can be rejected (so the vacuity watch, which reads the judged state's
+    write table, sees the same as over the whole orbit: a renaming maps
+    accepted writes to accepted writes)."""
     if system.symmetry is None:
         return list(props)
     images = _images_once(system)
-    return [replace(p, check=_judge_images(images, p.check), labels=_label_images(images, p.labels))
-            for p in props]
+    first = _first_image(system)
+    rejectable = any(check_of(system.spec, i) for i in range(system.nops))   # "" when none
+    out = []
+    for p in props:
+        check, labels = _judge_images(images, p.check), _label_images(images, p.labels)
+        inv = INVARIANTS.get(p.name)
+        if inv is not None and inv.holds_when_leaders_alike and not rejectable:
+            check = _alike_or(system, first, check, p.check)
+            labels = _alike_or(system, first, labels, p.labels)
+        out.append(replace(p, check=check, labels=labels))
+    return out
 
 
 def _needs_guard(system: System, names) -> bool:

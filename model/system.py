@@ -251,6 +251,7 @@ class System:
                                     for c in combinations(self.crashable, r))
         self._own_mask = tuple(sum(1 << i for i in self.leader_ops[l]) for l in range(self.n))
         self._empty_regs = tuple(t.initial() for t in self.types)
+        self._reads_local = any(t.reads_local for t in self.types)   # rebuilt_alike
         self._last_op = tuple(ops_l[-1] if ops_l else -1 for ops_l in self.leader_ops)
 
         # Real time (docs/model.md "Real time"): only when some op gives time_ms.
@@ -729,6 +730,20 @@ class System:
     def _doomed(state, mask: int):
         """The undecided state with the leaders in ``mask`` chosen to crash."""
         return state[:4] + (state[4][:fl.DOOMED] + (mask,),) + state[5:]
+
+    def rebuilt_alike(self, state) -> bool:
+        """Whether every state the quiescent reduced ``state`` stands for
+        (each image under symmetry, rebuilt by :meth:`_materialize`) has
+        the same leader state at every leader: every leader is done and was
+        forgotten, so each is rebuilt from the same committed writes (one
+        applied set, causal past and clock), and no key's type reads
+        ``local`` (``reads_local``), so the rebuilt contents are shared.
+        A renaming permutes the forgotten leaders among themselves, so it
+        holds for every image when it holds for the representative.  Only
+        with por (a state of the plain system has no forgotten leader)."""
+        if not self.por or self._reads_local:
+            return False
+        return all(x is None for x in self._unmaterialize(state)[0])
 
     def _unmaterialize(self, state):
         """A quiescent reduced state as it was before its done leaders were

@@ -489,3 +489,89 @@ def test_renaming_a_mask_by_byte_tables_equals_renaming_it_bit_by_bit(case):
     sym = Symmetry.__new__(Symmetry)
     sym._byte_tables = {}
     assert sym._bits(mask, om) == _bits_slow(mask, om)
+
+
+# -- judging one image where every image's leaders are alike (System.rebuilt_alike)
+
+def _planned(spec, names=("convergence",)):
+    """The system the planner's first search explores for ``names``."""
+    from replcheck.checks import planner
+    return planner.plan(spec, list(names), "bfs", Options()).searches[0].system
+
+
+def _alike_claims(system):
+    """(representatives claimed alike, all judged): every image of a claimed one has one leader state."""
+    from replcheck.model import state as st_
+    reps, _ = _quiescent_states(system)
+    claimed = 0
+    for rep in reps:
+        if system.rebuilt_alike(rep):
+            claimed += 1
+            for img in system.images(rep):
+                assert len(set(st_.leaders(img))) == 1, (rep, img)
+    return claimed, len(reps)
+
+
+def _crash_spec(n=3, crashes=1, recoveries=False):
+    from replcheck.checks.invariants import INVARIANTS
+    from replcheck.model import parse_spec
+    leaders = list(LEADERS + ("d",))[:n]
+    data = {"system": {"leaders": leaders, "resolver": "lww", "clock": "lamport"},
+            "workload": [{"leader": l, "key": "k", "set": l} for l in leaders],
+            "faults": {"crashes": crashes, **({"recoveries": True} if recoveries else {})}}
+    return parse_spec(data, "<test>", INVARIANTS)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(shaped_workloads(resolvers=("lww", "mv-register")))
+def test_representatives_claimed_alike_have_alike_leaders_in_every_image(spec):
+    if spec is None:
+        return
+    system = _planned(spec)
+    if system.symmetry is None:
+        return
+    _alike_claims(system)
+
+
+def test_without_faults_every_lww_representative_is_alike():
+    """B1 (lww 3x2, no fault): at quiescence every leader is done and rebuilt
+    from every committed write, so all 75 representatives are claimed."""
+    assert _alike_claims(_planned(load(SPECS.parent / "bench" / "specs" / "B1.toml"))) == (75, 75)
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(crashes=2), dict(recoveries=True), dict(n=4)],
+                         ids=["crash", "two-crashes", "crash-recovers", "4-leaders"])
+def test_under_crashes_only_representatives_without_a_kept_crashed_leader_are_alike(kw):
+    system = _planned(_crash_spec(**kw))
+    assert system.symmetry is not None and system.crash_por
+    claimed, reps = _alike_claims(system)
+    # a crashed leader is kept whole, so only the runs with no crash are alike;
+    # with recoveries every crashed leader has recovered at quiescence
+    assert (claimed == reps) if kw.get("recoveries") else (0 < claimed < reps), (claimed, reps)
+
+
+def test_seeded_bug_claiming_every_representative_alike_is_caught(monkeypatch):
+    """A rebuilt_alike that forgets kept-whole crashed leaders claims states
+    whose images differ: the structural check above must fail."""
+    system = _planned(_crash_spec())
+    monkeypatch.setattr(System, "rebuilt_alike", lambda self, state: self.por)
+    with pytest.raises(AssertionError):
+        _alike_claims(system)
+
+
+@pytest.mark.parametrize("spec", [
+    pytest.param(lambda: load(SPECS.parent / "bench" / "specs" / "B1.toml"), id="B1"),
+    pytest.param(lambda: load(SPECS.parent / "bench" / "specs" / "B2.toml"), id="B2"),
+    pytest.param(lambda: _crash_spec(), id="lww-3x1-crash"),
+    pytest.param(lambda: _crash_spec(n=4, recoveries=True), id="lww-4x1-crash-recovers"),
+])
+def test_judging_one_image_of_alike_representatives_changes_no_report(spec, monkeypatch):
+    spec = spec()
+    short = check(spec)
+    monkeypatch.setattr(System, "rebuilt_alike", lambda self, state: False)
+    every = check(spec)
+    assert short.stats.states == every.stats.states
+    for a, b in zip(short.results, every.results):
+        assert (a.invariant, a.verdict, a.anomalies, a.anomalies_complete, a.vacuous, a.shortest) == \
+               (b.invariant, b.verdict, b.anomalies, b.anomalies_complete, b.vacuous, b.shortest)
+        assert (a.trace is None) == (b.trace is None) and (a.trace is None or len(a.trace) == len(b.trace))
