@@ -57,7 +57,7 @@ class Invariant:
     kinds: Callable | None = None
     # True when the check cannot fail at a state whose live leaders all hold
     # the same leader state (applied set, causal past, clock, contents): then
-    # under symmetry a representative whose images all have identical leaders
+    # under symmetry a representative whose images all have alike live leaders
     # needs one image judged, not its whole orbit (checks/planner.py
     # for_images; docs/reductions.md "Judging the images cheaply").
     holds_when_leaders_alike: bool = False

@@ -734,16 +734,19 @@ class System:
     def rebuilt_alike(self, state) -> bool:
         """Whether every state the quiescent reduced ``state`` stands for
         (each image under symmetry, rebuilt by :meth:`_materialize`) has
-        the same leader state at every leader: every leader is done and was
-        forgotten, so each is rebuilt from the same committed writes (one
-        applied set, causal past and clock), and no key's type reads
-        ``local`` (``reads_local``), so the rebuilt contents are shared.
-        A renaming permutes the forgotten leaders among themselves, so it
-        holds for every image when it holds for the representative.  Only
-        with por (a state of the plain system has no forgotten leader)."""
+        one leader state at all of its live leaders: every live leader is
+        done and was forgotten, so each is rebuilt from the same committed
+        writes (one applied set, causal past and clock), and no key's type
+        reads ``local`` (``reads_local``), so the rebuilt contents are shared.
+        A crashed leader kept whole (crash-only faults) is not live and does
+        not count.  A renaming permutes leaders together with the crashed
+        set, so forgotten live leaders stay forgotten and live in every
+        image.  Only with por (a state of the plain system has no forgotten
+        leader)."""
         if not self.por or self._reads_local:
             return False
-        return all(x is None for x in self._unmaterialize(state)[0])
+        leaders = self._unmaterialize(state)[0]
+        return all(leaders[l] is None for l in self.live(state))
 
     def _unmaterialize(self, state):
         """A quiescent reduced state as it was before its done leaders were
