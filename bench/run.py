@@ -217,7 +217,9 @@ def ratios(rows) -> list[str]:
         spin = next((r for (t, _), r in d.items() if t == "spin"), None)
         if default and spin and spin.get("seconds"):
             note = "" if spin["verdict"].endswith("holds") else f" (SPIN {spin['verdict']})"
-            note += "" if default.get("complete") else f" (replcheck {default.get('cut') or 'incomplete'})"
+            if not default.get("complete"):   # no cut: every verdict decided, the search stopped early
+                note += f" (replcheck {default['cut']})" if default.get("cut") else \
+                    " (replcheck stopped early, every verdict decided: no bound cut it)"
             out.append(f"{spec}: replcheck/SPIN wall time = {default['seconds'] / spin['seconds']:.2f}"
                        f" (pan only), {default['seconds'] / spin['total_seconds']:.2f}"
                        f" (spin -a + gcc + pan){note}")
