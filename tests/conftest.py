@@ -90,3 +90,13 @@ def browser():
         b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield b
         b.close()
+
+
+def sigint_default():
+    """``preexec_fn`` for a child a test will Ctrl-C: SIGINT back to its
+    default action.  A shell runs background jobs (``cmd &``, ``nohup``) with
+    SIGINT ignored, an ignored signal survives exec, and Python then never
+    installs its KeyboardInterrupt handler: the child would ignore the
+    test's Ctrl-C and run on (seen when CI was started in the background)."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from replcheck.checks import cli
 from replcheck.checks.cli import main
 from replcheck.model import memory
-from tests.conftest import SPECS
+from tests.conftest import SPECS, sigint_default
 
 SEED = SPECS / "seed" / "alice-bob-lww.toml"
 REPLCHECK = [str(Path(sys.executable).with_name("replcheck"))]
@@ -223,7 +223,7 @@ def stop(args, sig, delay=3.0, cwd=None, workers=0):
     take seconds to import); else after ``delay`` seconds."""
     import threading
     p = subprocess.Popen([*REPLCHECK, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         cwd=cwd)
+                         cwd=cwd, preexec_fn=sigint_default)
     err_parts: list[str] = []
     started = threading.Event()
 

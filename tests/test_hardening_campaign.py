@@ -22,7 +22,7 @@ from replcheck.checks.verdict import check, load
 from replcheck.model import topology as t
 from replcheck.model.propagation import analyse, receivers
 from replcheck.model.system import System
-from tests.conftest import ROOT, SPECS
+from tests.conftest import ROOT, SPECS, sigint_default
 
 SEED = SPECS / "seed" / "alice-bob-lww.toml"
 REPRO = ROOT / "tests" / "fuzz" / "repro"
@@ -226,7 +226,7 @@ def test_ctrl_c_while_starting_is_one_line_exit_3():
     if not script.exists():
         pytest.skip("no console script in this environment")
     proc = subprocess.Popen([str(script), "check", str(SEED)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, preexec_fn=sigint_default)
     time.sleep(0.4)   # past the interpreter's own start (site), which no program can guard
     proc.send_signal(2)
     out, err = proc.communicate(timeout=60)

@@ -21,6 +21,7 @@ import pytest
 
 from replcheck.checks.conform.target import Setup, TargetOp, TargetUnavailable
 from replcheck.checks.conform.targets.pglogical import PglogicalTarget, available
+from tests.conftest import sigint_default
 
 MISSING = available()
 pytestmark = [pytest.mark.postgres, pytest.mark.skipif(MISSING is not None, reason=MISSING or "")]
@@ -244,7 +245,8 @@ def test_a_dying_run_leaves_no_server_behind(sig):
     """Ctrl-C: the target's atexit cleanup stops the servers (they run in
     their own session, so the SIGINT itself does not reach them); SIGKILL:
     the watchdog process does."""
-    child = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    child = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True, cwd=ROOT,
+                             preexec_fn=sigint_default)
     try:
         info = json.loads(child.stdout.readline())
         assert os.path.isdir(info["folder"]) and all(_alive(p) for p in info["pids"])
