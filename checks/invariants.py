@@ -219,7 +219,7 @@ def _lost_write_kinds_possible(system) -> frozenset | None:
         return None
     for t in system.types:
         ctx = getattr(t, "ctx", None)
-        if type(t) is not LWW or ctx is None or ctx.entry.name != "lww":   # exactly lww's register
+        if type(t) is not LWW or ctx is None or not ctx.entry.largest_stamp_only:   # exactly lww's register
             return None
     return frozenset({LOST_UPDATE})
 

@@ -122,6 +122,10 @@ class ResolverInfo:
     skew: bool = False
     rights: bool = False   # the key's initial value is split into per-leader rights (escrow: keys.<k>.rights)
     conform: tuple[str, str] | None = None
+    # The register keeps the largest (timestamp, tie-break) and no preset rule
+    # decides anything else, so over Lamport/HLC stamps a write it discards is a
+    # lost update (checks/invariants.py _lost_write_kinds_possible).
+    largest_stamp_only: bool = False
 
     def conform_mode(self, target: str) -> str | None:
         """The product setting that runs this entry on ``target``, or ``None``."""
@@ -152,7 +156,8 @@ def _entries():
         R("lww", lww.SUMMARY, lww.SOURCE, lww.build, True, delete_configurable=True,
           keeps="the write with the largest (timestamp, tie-break)", loses="every concurrent loser; with skewed"
           " wall clocks even a causally later write", products="Cassandra, DynamoDB, Cosmos DB, PGD, Riak (lww)",
-          smt="lww-closed-form", laws=Laws("largest-stamp", "spec"), promela="largest-stamp", skew=True),
+          smt="lww-closed-form", laws=Laws("largest-stamp", "spec"), promela="largest-stamp", skew=True,
+          largest_stamp_only=True),
         R("first-writer-wins", first_writer_wins.SUMMARY, first_writer_wins.SOURCE, first_writer_wins.build, True,
           delete_configurable=True, keeps="the write with the smallest timestamp", loses="every later write, even"
           " sequential updates", products="put-if-absent; pglogical first_update_wins (conflicts only)",
