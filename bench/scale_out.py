@@ -138,7 +138,9 @@ def exhaustive(path, workers, out, imbalance_limit):
         c, startup = _start(k)
         metrics = []
         t = time.monotonic()
-        rep = bfs.check(c, spec, metrics=metrics)
+        # dfs_probe=0: every phase distributed, so this measures the distributed engine
+        # (a user's --cluster run keeps a short depth-first phase in the driver).
+        rep = bfs.check(c, spec, metrics=metrics, dfs_probe=0)
         tk = time.monotonic() - t
         sent = sum(m.bytes_sent for m in metrics)
         levels = [b for m in metrics for _, b in m.levels]

@@ -39,7 +39,7 @@ import marshal
 import resource
 import time
 from array import array
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from replcheck.cluster import get
 from replcheck.model.memory import Watch, limit_of
@@ -334,19 +334,41 @@ def _path(ray, actors, ref) -> tuple[int, ...]:
     return tuple(reversed(out))
 
 
-def check(cluster, spec, invariants=None, engine: str = "bfs", progress=None, options=None, metrics=None):
+#: States a depth-first phase may take in the driver before it is handed to the
+#: distributed search (docs/scale-out.md, "Depth-first phases").
+DFS_PROBE = 50_000
+
+
+def check(cluster, spec, invariants=None, engine: str = "bfs", progress=None, options=None, metrics=None,
+          dfs_probe: int = DFS_PROBE):
     """:func:`checks.verdict.check` with its exhaustive searches run by
     :func:`search` on ``cluster``: the planner, the replay of each
     counterexample on the plain system, the anomaly kinds, vacuity and the
     shortest-trace proof stay verdict.check's own — only the search it
-    runs is another (its ``runner``).  Both phases of a two-phase plan (bfs, then the
-    ghost-reading dfs) run as distributed BFS: an exhaustive search of the
-    same reachable states.  ``metrics``: a list that gets each search's
-    :class:`Metrics`."""
+    runs is another (its ``runner``).
+
+    A breadth-first phase runs as distributed BFS.  A depth-first phase (the
+    ghost-reading second phase of a two-phase plan) first runs as the local
+    engine runs it, in this process, for at most ``dfs_probe`` states: if it
+    ends there (complete, stopped once every anomaly kind was found, or cut by
+    the user's own bound), that is the local engine's result, state count
+    included.  Only a longer one is restarted as distributed BFS, an
+    exhaustive search of the same reachable states (which, where it stops
+    early, stops at the end of a level rather than where a depth-first order
+    would have).  ``dfs_probe=0`` distributes every phase.  ``metrics``: a
+    list that gets each distributed search's :class:`Metrics`."""
     from replcheck.checks import verdict
     options = options or verdict.Options()
 
     def run(spec_, s, names, bounds, options_, progress_):
+        if engine == "bfs" and s.engine == "dfs" and options_.simulate is None and dfs_probe > 0:
+            mine = bounds.max_states is not None and bounds.max_states <= dfs_probe
+            probe = bounds if mine else replace(bounds, max_states=dfs_probe)
+            res = verdict.run_search(spec_, s, names, probe, options_, progress_)
+            if mine or res.cut != "max_states":
+                return res
+            if bounds.max_seconds:
+                bounds = replace(bounds, max_seconds=max(bounds.max_seconds - res.stats.seconds, 0.001))
         if engine == "bfs" and s.engine in ("bfs", "dfs") and options_.simulate is None:
             res, m = search(cluster, s.system, list(s.properties), bounds, options_.fingerprint, s.stop_when,
                             progress_)

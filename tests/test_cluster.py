@@ -80,7 +80,7 @@ def _same(a, b, where=""):
 def test_distributed_bfs_equals_local_on_seed_specs(cluster, path):
     spec = load(path)
     metrics = []
-    _same(check(spec), bfs.check(cluster, spec, metrics=metrics), path.stem)
+    _same(check(spec), bfs.check(cluster, spec, metrics=metrics, dfs_probe=0), path.stem)
     assert metrics and all(m.partitions == 2 for m in metrics)
 
 
@@ -107,12 +107,37 @@ def test_distributed_bfs_equals_local_on_generated_specs(cluster):
     for i, spec in enumerate(specs):
         spec = spec.with_bounds(max_seconds=None)
         a = check(spec)
-        b = bfs.check(cluster, spec)
+        b = bfs.check(cluster, spec, dfs_probe=0)
         if a.complete:
             _same(a, b, f"generated #{i}")
         else:   # a bound cut the local run: only no contradiction
             for x, y in zip(a.results, b.results):
                 assert {x.verdict, y.verdict} != {"holds", "violated"}, (i, x.invariant)
+
+
+def test_b3_on_the_cluster_is_the_local_run(cluster):
+    """Issue 15's criterion: B3's verdicts, state count and shortest trace on
+    the cluster are the local engine's.  Phase 1 (convergence, to the end) is
+    distributed; phase 2 (depth-first, stops at the lost update) is the
+    local engine's own search within the probe (docs/scale-out.md)."""
+    spec = load(ROOT / "bench" / "specs" / "B3.toml")
+    metrics = []
+    a, b = check(spec), bfs.check(cluster, spec, metrics=metrics)
+    _same(a, b, "B3")
+    assert len(metrics) == 1 and metrics[0].partitions == 2 and sum(metrics[0].states_per_partition) == 7_893
+    assert (a.stats.states, a.stats.quiescent, a.stats.transitions) == \
+           (b.stats.states, b.stats.quiescent, b.stats.transitions) == (7_916, 1_106, 26_066)
+    assert [r.path for r in a.results] == [r.path for r in b.results]
+
+
+def test_a_long_depth_first_phase_goes_to_the_cluster(cluster):
+    """A depth-first phase that outgrows the probe restarts as distributed
+    BFS: both phases distributed, verdicts and kinds still the local ones."""
+    spec = load(ROOT / "bench" / "specs" / "B3.toml")
+    metrics = []
+    b = bfs.check(cluster, spec, metrics=metrics, dfs_probe=10)
+    _same(check(spec), b, "B3, probe 10")
+    assert len(metrics) == 2 and sum(metrics[1].states_per_partition) > 10
 
 
 def test_distributed_bfs_honours_max_states(cluster):
