@@ -49,7 +49,10 @@ the positions: ``system.py``'s transition code (successors, apply, deliver,
 faults) unpacks and rebuilds states positionally in its hot loops, and this
 module names every component for everyone else.  Other modules read a state
 through the functions below (tests/test_state_encoding.py fails if
-positional state indexing reappears elsewhere).  In a per-state hot loop,
+positional state indexing reappears elsewhere).  A write entry's fields
+are read by their named positions (``writes[w][TS]``, ``meta[DATA]``) in the
+resolvers' hot paths, or through :func:`ts`/:func:`hb`/:func:`data`
+elsewhere.  In a per-state hot loop,
 bind the accessor result to a local once (``regs = st.regs(state, l)``)
 rather than calling it per key.
 

@@ -97,6 +97,10 @@ PATTERNS = [
     re.compile(r"\b(?:s\d?|nxt|t|after|before)\[\d\]\["),
     re.compile(r"\w\[0\]\[\w+\]\[\d\]"),
     re.compile(r"\bs\d?\[\d\]"),
+    # a write entry's fields (ts, hb, data, origin) by position: ``writes[w][0]``,
+    # ``meta[2]``, ``entry[1]`` -- use ``state.TS/HB/DATA/ORIGIN`` or ``st.ts(...)``
+    re.compile(r"\bwrites\[\w+\]\[\d\]"),
+    re.compile(r"\b(?:meta|entry)\[\d\]"),
 ]
 
 # The encoding's owners.
@@ -144,9 +148,10 @@ def test_no_positional_state_indexing_outside_the_state_module():
 
 def test_the_scan_sees_what_it_should():
     """The patterns catch each form they are meant for (a self-test)."""
-    for text in ("state[3]", "x = state[:5]", "s[0][l]", "s2[2][w]", "nxt[0][at]", "st_[0][l][3][k]", "s[2]"):
+    for text in ("state[3]", "x = state[:5]", "s[0][l]", "s2[2][w]", "nxt[0][at]", "st_[0][l][3][k]", "s[2]",
+                     "writes[w][1]", "meta[2]", "entry[0]"):
         assert any(p.search(text) for p in PATTERNS), text
-    for text in ('res["steps"][0]', "writes[w][1]", "succ[0][0]", "v.values[0][1]"):
+    for text in ('res["steps"][0]', "writes[w][HB]", "meta[DATA][0]", "succ[0][0]", "v.values[0][1]"):
         assert not any(p.search(text) for p in PATTERNS), text
 
 

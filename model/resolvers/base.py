@@ -34,6 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from replcheck.model import state as st
+from replcheck.model.state import HB, DATA
 
 REJECTED = -1
 
@@ -54,7 +55,7 @@ def rejected_entry(ts) -> tuple:
 
 def is_rejected(meta) -> bool:
     """True when a write-table entry is a rejection (not acknowledged)."""
-    return meta is not None and len(meta) > 2 and meta[2] == REJECTED
+    return meta is not None and len(meta) > DATA and meta[DATA] == REJECTED
 
 
 def is_accepted(meta) -> bool:
@@ -193,7 +194,7 @@ class DataType:
                 meta = writes[i]
                 if meta is not None and not is_rejected(meta):
                     committed |= 1 << i
-                    superseded |= meta[1]
+                    superseded |= meta[HB]
         candidates = committed & ~superseded & reached
         out = []
         if not candidates:
@@ -208,7 +209,7 @@ class DataType:
             w = 0
             while lost:
                 if lost & 1:
-                    hb = writes[w][1]
+                    hb = writes[w][HB]
                     later = any((hb >> h) & 1 for h in held)
                     out.append(Loss(l, w, tuple(held), CAUSALLY_LATER if later else LOST_UPDATE))
                 lost >>= 1

@@ -14,6 +14,7 @@ from replcheck.model.errors import SpecError
 from replcheck.model.resolvers import local_checks
 from replcheck.model.resolvers.base import RMW
 from replcheck.model.routing import Routing, row_key
+from replcheck.model.state import DATA, ORIGIN
 
 
 class KeyContext:
@@ -76,7 +77,7 @@ class KeyContext:
         model/resolvers/register.origin_of).  A leader tie-break compares
         the leaders that stamped the two writes, whichever was home then."""
         meta = writes[w]
-        return self.name_rank[meta[3]] if len(meta) > 3 else self.leader_rank[w]
+        return self.name_rank[meta[ORIGIN]] if len(meta) > ORIGIN else self.leader_rank[w]
 
     def tie_at(self, w, writes) -> tuple:
         """Write ``w``'s tie-break value (``system.tie_break``), read from
@@ -91,8 +92,8 @@ class KeyContext:
         """The value id write ``w`` wrote (a read-modify-write's is decided
         at commit and kept in its write-table entry)."""
         meta = writes[w]
-        if meta is not None and len(meta) > 2 and meta[2] is not None:
-            return meta[2][0]
+        if meta is not None and len(meta) > DATA and meta[DATA] is not None:
+            return meta[DATA][0]
         return self.static_vid[w]
 
     def sort_value(self, vid):

@@ -30,6 +30,7 @@ import hashlib
 
 from replcheck.model.resolvers.base import View
 from replcheck.model.resolvers.mv_register import MVRegister
+from replcheck.model.state import HB
 
 SUMMARY = ("CouchDB: siblings as conflicting leaf revisions; every node shows the same winner (non-deleted leaf,"
            " longest history, highest rev id); losers kept in _conflicts")
@@ -47,7 +48,7 @@ class CouchDB(MVRegister):
     def generation(self, w, writes, memo) -> int:
         g = memo.get(w)
         if g is None:
-            hb = writes[w][1]
+            hb = writes[w][HB]
             g = 1 + max((self.generation(v, writes, memo) for v in self.ctx.key_ops if (hb >> v) & 1), default=0)
             memo[w] = g
         return g

@@ -27,6 +27,7 @@ PN-Counter §3.1.2); Riak counters; PGD ``crdt_gcounter`` /
 from __future__ import annotations
 
 from replcheck.model.resolvers.base import LOST_UPDATE, DataType, Loss, View, is_accepted, reached_at_live
+from replcheck.model.state import DATA
 
 G_SUMMARY = "G-counter CRDT: per-leader increment counts merged by max; value = initial + sum (incr only)"
 PN_SUMMARY = "PN-counter CRDT: per-leader increment and decrement counts merged by max; every delta counts once"
@@ -76,13 +77,13 @@ class SlotMaxCounter(DataType):
         best = self._initial[j]
         for w in self._slot_ops().get(j, ()):
             meta = writes[w]
-            if is_accepted(meta) and meta[2] > best:
-                best = meta[2]
+            if is_accepted(meta) and meta[DATA] > best:
+                best = meta[DATA]
         return best
 
     def apply(self, content, w, writes, local):
         j = self.idx[w]
-        v = writes[w][2]
+        v = writes[w][DATA]
         if content[j] >= v:
             return content
         return content[:j] + (v,) + content[j + 1:]
@@ -103,7 +104,7 @@ class SlotMaxCounter(DataType):
         idx = self.idx
         return [Loss(l, w, (), LOST_UPDATE, self.unreflected)
                 for w, meta, l, held in reached_at_live(self.ctx.key_ops, state, k, live, reached)
-                if held[idx[w]] < meta[2]]
+                if held[idx[w]] < meta[DATA]]
 
 
 class Counter(SlotMaxCounter):

@@ -58,6 +58,7 @@ import sys
 
 from replcheck.model.errors import SpecError
 from replcheck.model.resolvers.base import DataType, View
+from replcheck.model.state import HB
 
 SUMMARY = "custom merge: a Python function merge(local, remote) -> value, run on conflicts (needs --allow-python)"
 SOURCE = "docs/model.md §4; Cosmos DB merge procedures; CouchDB application merges"
@@ -261,11 +262,11 @@ class CustomMerge(DataType):
             return content
         m, x = mask, 0
         while m:   # already superseded by a write merged here that had seen it
-            if m & 1 and (writes[x][1] >> w) & 1:
+            if m & 1 and (writes[x][HB] >> w) & 1:
                 return content
             m >>= 1
             x += 1
-        if local or not (mask & ~writes[w][1]):
+        if local or not (mask & ~writes[w][HB]):
             return (self.intern(self._val(w)), mask | bit)
         local_v, remote_v = self.table[vid], self._val(w)
         try:

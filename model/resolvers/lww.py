@@ -42,6 +42,7 @@ from __future__ import annotations
 
 from replcheck.model.resolvers.base import RMW, DataType
 from replcheck.model.resolvers.register import Register, ts_rank
+from replcheck.model.state import TS
 
 SUMMARY = "last writer wins: keep the write with the larger timestamp (wall/lamport/hlc), tie-break by leader name"
 SOURCE = "Thomas, TODS 1979; DDIA ch. 5; Cassandra/DynamoDB/PGD cell or row LWW"
@@ -82,7 +83,7 @@ class LWW(DataType):
         return op.kind in RMW
 
     def key(self, w: int, writes) -> tuple:
-        return writes[w][0] + self._tie[w]
+        return writes[w][TS] + self._tie[w]
 
     def apply(self, content: tuple, w: int, writes, local: bool) -> tuple:
         if not content:
@@ -90,8 +91,8 @@ class LWW(DataType):
         cur = content[0]
         if cur == w:
             return content
-        kw = writes[w][0] + self._tie[w]
-        kc = writes[cur][0] + self._tie[cur]
+        kw = writes[w][TS] + self._tie[w]
+        kc = writes[cur][TS] + self._tie[cur]
         if kw > kc:
             return (w,)
         return content
@@ -107,7 +108,7 @@ class MovedLWW(LWW):
     __slots__ = ()
 
     def key(self, w: int, writes) -> tuple:
-        return writes[w][0] + self.ctx.tie_at(w, writes) + (w,)
+        return writes[w][TS] + self.ctx.tie_at(w, writes) + (w,)
 
     def apply(self, content: tuple, w: int, writes, local: bool) -> tuple:
         if not content:

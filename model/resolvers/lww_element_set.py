@@ -19,6 +19,7 @@ data types registers-by-timestamp; docs/model.md §4.
 from __future__ import annotations
 
 from replcheck.model.resolvers.set_base import SetType
+from replcheck.model.state import TS
 
 SUMMARY = "LWW-element-set CRDT: an element is present when its latest add is later than its latest remove"
 SOURCE = "Shapiro et al. INRIA RR-7506 §3.3.3 (LWW-element-Set)"
@@ -60,7 +61,7 @@ class LWWElementSet(SetType):
                 added, removed = (a >> w) & 1, (r >> w) & 1
                 if not (added or removed):
                     continue   # not held here (perhaps not committed anywhere yet): no stamp to read
-                rank = writes[w][0] + self.tie[w]
+                rank = writes[w][TS] + self.tie[w]
                 if added and (best_add is None or rank > best_add):
                     best_add = rank
                 if removed and (best_rem is None or rank > best_rem):

@@ -28,6 +28,7 @@ Shapiro et al., "A comprehensive study of CRDTs", INRIA RR-7506, 2011
 from __future__ import annotations
 
 from replcheck.model.resolvers.base import DataType
+from replcheck.model.state import HB
 
 SUMMARY = "multi-value register: keep concurrent writes as siblings; a write replaces the siblings it has seen"
 SOURCE = "Dynamo (SOSP 2007) §4.4; Shapiro et al. INRIA RR-7506 (MV-register); Riak allow_mult"
@@ -47,9 +48,9 @@ class MVRegister(DataType):
         if w in content:
             return content
         for s in content:
-            if (writes[s][1] >> w) & 1:
+            if (writes[s][HB] >> w) & 1:
                 return content  # w was already superseded by a sibling that saw it
-        hb = writes[w][1]
+        hb = writes[w][HB]
         keep = tuple(s for s in content if not (hb >> s) & 1)
         return tuple(sorted(keep + (w,)))
 
@@ -57,7 +58,7 @@ class MVRegister(DataType):
         """Join of two sibling sets: keep every write no write of the other
         side has seen."""
         both = set(a) | set(b)
-        return tuple(sorted(s for s in both if not any((writes[t][1] >> s) & 1 for t in both)))
+        return tuple(sorted(s for s in both if not any((writes[t][HB] >> s) & 1 for t in both)))
 
 
 def build(ctx) -> MVRegister:

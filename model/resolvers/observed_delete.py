@@ -59,6 +59,7 @@ timestamp); docs/model.md "Observed deletes".
 from __future__ import annotations
 
 from replcheck.model.resolvers.base import RMW, DataType
+from replcheck.model.state import TS, DATA
 
 DELETED_VID = 0        # value id of a tombstone (model/system.py DELETED)
 
@@ -105,11 +106,11 @@ class ObservedLWW(DataType):
         key followed by ``(1, w)`` for an observed delete (just above it);
         ``(0,)`` is the initial value."""
         if self._observes[w]:
-            v = writes[w][2][1] - 1
+            v = writes[w][DATA][1] - 1
             return (self.key(v, writes) if v >= 0 else (0,)) + (1, w)
         if self._moved_tie:   # the leader that actually committed it (failover)
-            return (1,) + writes[w][0] + self.ctx.tie_at(w, writes) + (w,)
-        return (1,) + writes[w][0] + self._tie[w]
+            return (1,) + writes[w][TS] + self.ctx.tie_at(w, writes) + (w,)
+        return (1,) + writes[w][TS] + self._tie[w]
 
     def apply(self, content: tuple, w: int, writes, local: bool) -> tuple:
         if not content:

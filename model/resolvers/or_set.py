@@ -21,6 +21,7 @@ Sources: Shapiro et al., INRIA RR-7506 §3.3.5 (OR-Set); Bieniusa et al.,
 from __future__ import annotations
 
 from replcheck.model.resolvers.set_base import SetType
+from replcheck.model.state import HB
 
 SUMMARY = "OR-set CRDT (add-wins): a remove deletes only the adds it observed; a concurrent add survives"
 SOURCE = "Shapiro et al. INRIA RR-7506 §3.3.5 (OR-Set); Riak sets"
@@ -52,7 +53,7 @@ class ORSet(SetType):
             if added & bit:
                 return content
             return (added | bit, removed)
-        gone = self.observed[w] & (writes[w][1] | self.init_tags)
+        gone = self.observed[w] & (writes[w][HB] | self.init_tags)
         if removed & gone == gone:
             return content
         return (added, removed | gone)

@@ -14,6 +14,7 @@ tie-break.
 from __future__ import annotations
 
 from replcheck.model.resolvers.register import Register, ts_rank, value_rank
+from replcheck.model.state import TS
 
 
 def _leader_tie(ctx):
@@ -23,13 +24,13 @@ def _leader_tie(ctx):
         cr = ctx.committer_rank
 
         def moved_rank(w, writes):
-            return writes[w][0] + (cr(w, writes),)
+            return writes[w][TS] + (cr(w, writes),)
 
         return moved_rank
     lr = ctx.leader_rank
 
     def rank(w, writes):
-        return writes[w][0] + (lr[w],)
+        return writes[w][TS] + (lr[w],)
 
     return rank
 
@@ -45,7 +46,7 @@ def cassandra(ctx):
     vals = tuple(((op.value or "").encode()) for op in ctx.ops)
 
     def rank(w, writes):
-        return writes[w][0] + (dele[w], vals[w])
+        return writes[w][TS] + (dele[w], vals[w])
 
     r = Register(ctx, rank=rank)
     r.commutes = True
@@ -86,12 +87,12 @@ def cosmosdb_lww(ctx):
         cr = ctx.committer_rank
 
         def moved_rank(w, writes):
-            return (writes[w][0][0] // 1000, cr(w, writes))
+            return (writes[w][TS][0] // 1000, cr(w, writes))
 
         return Register(ctx, rank=moved_rank, delete_rule="delete-wins")
 
     def rank(w, writes):
-        return (writes[w][0][0] // 1000, lr[w])
+        return (writes[w][TS][0] // 1000, lr[w])
 
     return Register(ctx, rank=rank, delete_rule="delete-wins")
 
@@ -127,7 +128,7 @@ def pglogical(mode):
             return Register(ctx, detect="origin", resolve="apply", delete_rule="delete-wins", rows=True)
         if mode == "keep_local":
             return Register(ctx, detect="origin", resolve="keep", delete_rule="delete-wins", rows=True)
-        rank = (lambda w, writes: writes[w][0])
+        rank = (lambda w, writes: writes[w][TS])
         return Register(ctx, rank=rank, lower=(mode == "first_update_wins"), detect="origin",
                         delete_rule="delete-wins", equal_applies=True, rows=True)
     build.__doc__ = pglogical.__doc__

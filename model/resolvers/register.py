@@ -50,6 +50,7 @@ shows it.
 from __future__ import annotations
 
 from replcheck.model.resolvers.base import RMW, DataType, rejected_entry
+from replcheck.model.state import TS, HB, DATA, ORIGIN
 
 DELETE_RULES = {
     "as-write": "a delete is a tombstone write that competes like any other write",
@@ -67,7 +68,7 @@ def origin_of(ctx, w: int, writes) -> int:
     failover moved the home, in which case the commit recorded the actual
     leader as the fourth field of its write-table entry (model/system.py)."""
     meta = writes[w]
-    return meta[3] if len(meta) > 3 else ctx.origin[w]
+    return meta[ORIGIN] if len(meta) > ORIGIN else ctx.origin[w]
 
 
 class Register(DataType):
@@ -98,11 +99,11 @@ class Register(DataType):
                 # An SQL DELETE of a missing row: 0 rows, nothing to replicate.
                 return (ts, past) if present else rejected_entry(ts)
             entry = self.ctx.stamp_register(op, ts, past, content, writes)
-            vid = entry[2][0] if len(entry) > 2 else self.ctx.static_vid[op.index]
+            vid = entry[DATA][0] if len(entry) > DATA else self.ctx.static_vid[op.index]
             return (ts, past, (vid, ROW_UPDATE if present else ROW_INSERT))
         entry = self.ctx.stamp_register(op, ts, past, content, writes)
         if self.stores_base:
-            data = entry[2] if len(entry) > 2 else (self.ctx.static_vid[op.index],)
+            data = entry[DATA] if len(entry) > DATA else (self.ctx.static_vid[op.index],)
             return (ts, past, (data[0], content[0] + 1 if content else 0))
         return entry
 
@@ -121,7 +122,7 @@ class Register(DataType):
         present = self._shows_row(content)
         if ctx.is_delete[w]:
             return (w,) if present else content
-        if writes[w][2][1] == ROW_UPDATE:
+        if writes[w][DATA][1] == ROW_UPDATE:
             if not present:
                 return content          # UPDATE of a missing row: skipped
             if origin_of(ctx, content[0], writes) == origin_of(ctx, w, writes):
@@ -136,7 +137,7 @@ class Register(DataType):
         dr = self.delete_rule
         if dr != "as-write":
             dw, dc = ctx.is_delete[w], ctx.is_delete[cur]
-            if dw != dc and (self.detect != "always" or not ((writes[w][1] >> cur) & 1 or (writes[cur][1] >> w) & 1)):
+            if dw != dc and (self.detect != "always" or not ((writes[w][HB] >> cur) & 1 or (writes[cur][HB] >> w) & 1)):
                 return dw if dr == "delete-wins" else dc
         return self._resolve(w, cur, writes)
 
@@ -178,7 +179,7 @@ class Register(DataType):
                     return (w,)
             else:
                 meta = writes[w]
-                if len(meta) > 2 and meta[2] is not None and meta[2][1] == cur + 1:
+                if len(meta) > DATA and meta[DATA] is not None and meta[DATA][1] == cur + 1:
                     return (w,)
         return (w,) if self._wins(w, cur, writes) else content
 
@@ -193,13 +194,13 @@ def ts_rank(ctx):
         tie_at = ctx.tie_at
 
         def moved_rank(w, writes):
-            return writes[w][0] + tie_at(w, writes)
+            return writes[w][TS] + tie_at(w, writes)
 
         return moved_rank
     tie = ctx.tie
 
     def rank(w, writes):
-        return writes[w][0] + tie[w]
+        return writes[w][TS] + tie[w]
 
     return rank
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from replcheck.model import state as st
 from replcheck.model.resolvers.base import CAUSALLY_LATER, LOST_UPDATE, RESURRECTED, DataType, Loss, View, is_rejected
+from replcheck.model.state import HB
 
 
 class SetType(DataType):
@@ -67,11 +68,11 @@ class SetType(DataType):
                 continue
             j = self.eidx[w]
             same = [v for v in ops if v != w and self.eidx[v] == j]
-            if any((writes[v][1] >> w) & 1 for v in same):
+            if any((writes[v][HB] >> w) & 1 for v in same):
                 continue   # superseded by a causally later op on the element
             want = self.is_add[w]
             rivals = [v for v in same if self.is_add[v] != want
-                      and not any((writes[u][1] >> v) & 1 for u in same)]
+                      and not any((writes[u][HB] >> v) & 1 for u in same)]
             for l in live:
                 content = st.content(state, l, k)
                 if bool((self.present(content, writes) >> j) & 1) == want:
@@ -79,7 +80,7 @@ class SetType(DataType):
                 culprits = tuple(rivals) or self.blame(content, j, writes)
                 if not want and self.resurrects:
                     anomaly = RESURRECTED
-                elif any((writes[w][1] >> c) & 1 for c in culprits):
+                elif any((writes[w][HB] >> c) & 1 for c in culprits):
                     anomaly = CAUSALLY_LATER
                 else:
                     anomaly = LOST_UPDATE

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from replcheck.model.resolvers.mv_register import MVRegister
 from replcheck.model.resolvers.set_base import SetType
+from replcheck.model.state import DATA
 
 SUMMARY = "union merge (Dynamo cart): concurrent whole-cart versions are merged by union; a removal can come back"
 SOURCE = "DeCandia et al., Dynamo, SOSP 2007 §4.4"
@@ -44,7 +45,7 @@ class UnionSet(SetType):
             return self.init_mask
         m = 0
         for s in content:
-            m |= writes[s][2]
+            m |= writes[s][DATA]
         return m
 
     def stamp(self, op, ts, past, content, writes):
@@ -66,7 +67,7 @@ class UnionSet(SetType):
         return None   # sibling / superseded, as for a register
 
     def blame(self, content, j, writes):
-        return tuple(s for s in content if (writes[s][2] >> j) & 1)
+        return tuple(s for s in content if (writes[s][DATA] >> j) & 1)
 
 
 def build(ctx):

@@ -21,6 +21,7 @@ Resolution" (``RESOLVECONFLICT ... USEDELTA``); docs/resolvers.md.
 from __future__ import annotations
 
 from replcheck.model.resolvers.base import DOUBLE_COUNTED, LOST_UPDATE, DataType, Loss, View, reached_at_live
+from replcheck.model.state import DATA
 
 SUMMARY = "GoldenGate USEDELTA: add the incoming change's after-minus-before to the held value (numbers)"
 SOURCE = "Oracle GoldenGate CDR, RESOLVECONFLICT USEDELTA"
@@ -36,7 +37,7 @@ class UseDelta(DataType):
         self.initial_value = ctx.number(ctx.initial_vid)
 
     def value(self, content, writes) -> int:
-        return self.initial_value + sum(writes[w][2][0] for w in content)
+        return self.initial_value + sum(writes[w][DATA][0] for w in content)
 
     def stamp(self, op, ts, past, content, writes):
         if op.kind == "incr":

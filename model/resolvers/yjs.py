@@ -83,6 +83,7 @@ from __future__ import annotations
 
 from replcheck.model.errors import SpecError
 from replcheck.model.resolvers.base import DataType
+from replcheck.model.state import DATA
 
 SUMMARY = ("Y.Map (Yjs/yrs, pycrdt): the last item in YATA order wins — a set after seeing another wins,"
            " concurrent sets from one base: the higher client id; a delete hides the item it deleted;"
@@ -136,7 +137,7 @@ class YMapKey(DataType):
         mark = item + 1
         w = 0
         while recv:
-            if recv & 1 and writes[w][2][2] == mark:
+            if recv & 1 and writes[w][DATA][2] == mark:
                 return True
             recv >>= 1
             w += 1
@@ -146,13 +147,13 @@ class YMapKey(DataType):
         """Can set ``x`` be integrated into ``order``: is its origin there
         (yrs ``Update::missing_dependency``; a map item's right origin is
         null and its parent is the root map)?"""
-        origin = writes[x][2][1]
+        origin = writes[x][DATA][1]
         return not origin or origin - 1 in order
 
     def _place(self, order, x, writes):
         """``order`` with item ``x`` integrated: Yjs ``Item.integrate``'s
         conflict resolution with ``rightOrigin = null``."""
-        origin = writes[x][2][1] - 1
+        origin = writes[x][DATA][1] - 1
         cx = self.client[x]
         if origin >= 0:
             left = order.index(origin)
@@ -167,7 +168,7 @@ class YMapKey(DataType):
             o = order[i]
             before.add(o)
             conflicting.add(o)
-            oo = writes[o][2][1] - 1
+            oo = writes[o][DATA][1] - 1
             if oo == origin:
                 if self.client[o] < cx:        # case 1: a lower client id goes first
                     left = i
@@ -231,7 +232,7 @@ class YMapKey(DataType):
         if not self._deleted(last, recv, writes):
             return (last,)
         return tuple(d for d in self.ctx.key_ops
-                     if (recv >> d) & 1 and self.is_delete[d] and writes[d][2][2] == last + 1)
+                     if (recv >> d) & 1 and self.is_delete[d] and writes[d][DATA][2] == last + 1)
 
     def pending(self, content, writes) -> tuple[int, ...]:
         """Received writes not integrated (sets) or not applied (deletes
@@ -242,7 +243,7 @@ class YMapKey(DataType):
             if not (recv >> x) & 1:
                 continue
             if self.is_delete[x]:
-                t = writes[x][2][2]
+                t = writes[x][DATA][2]
                 if t and t - 1 not in order:
                     out.append(x)
             elif x not in order:
@@ -259,7 +260,7 @@ class YMapKey(DataType):
             return "pending: an update it depends on has not arrived"
         last = order[-1] if order else -1
         if self.is_delete[w]:
-            t = writes[w][2][2]
+            t = writes[w][DATA][2]
             if not t:
                 return "nothing to delete: no change"
             return "applied" if last == t - 1 else "its item is no longer the current one: no change shown"
