@@ -61,6 +61,13 @@ class Invariant:
     # needs one image judged, not its whole orbit (checks/planner.py
     # for_images; docs/reductions.md "Judging the images cheaply").
     holds_when_leaders_alike: bool = False
+    # An every-state invariant: System -> True when every violation at a
+    # reachable state, with each kind it shows, is also shown by a quiescent
+    # state reachable from it.  Then a search that judges quiescent states
+    # only (partial-order reduction) finds the same verdict and kinds, but
+    # proves no trace shortest (docs/reductions.md "Every-state invariants
+    # judged at quiescence").  None: never.
+    quiescence_suffices: Callable | None = None
 
     def needs_ghost(self, system) -> bool:
         """Whether checking this invariant on ``system`` reads ghost
@@ -398,17 +405,17 @@ def _email_unique(system):
     return check
 
 
-def _stock_non_negative(system):
-    """Every live leader's visible stock is >= 0, and the sales
-    acknowledged never exceed the initial stock plus the restocks
-    acknowledged (no oversell: LWW shows 0 after two sales of the last
-    item, and that is still an oversell)."""
+def _stock_judge(system):
+    """``state -> [Violation, ...]``: every way ``state`` breaks
+    stock-non-negative, in a fixed order (per key: each live leader showing
+    a negative stock, then the oversell)."""
     keys = _checked_keys(system, "stock")
     empty = (None,) * system.nops
     initial = {k: shown_number(system.types[k], system.types[k].initial(), empty) for k in keys}
     ops_of = {k: tuple(op for op in system.ops if op.key == k and op.kind in ("incr", "decr")) for k in keys}
 
-    def check(state):
+    def judge(state, first: bool):
+        out = []
         writes = st.writes(state)
         live = system.live(state)
         for k in keys:
@@ -420,10 +427,13 @@ def _stock_non_negative(system):
             for l in live:
                 v = shown_number(t, st.content(state, l, k), writes)
                 if v < 0:
-                    return Violation("negative-stock",
-                                     f"{system.leaders[l]} shows {system.keys[k]} = {v}: it merged sales that were"
-                                     f" each checked against stock another leader had already sold"
-                                     f" ({sold} sold of {avail})", tuple(op.id for op in sales), system.leaders[l])
+                    out.append(Violation("negative-stock",
+                                         f"{system.leaders[l]} shows {system.keys[k]} = {v}: it merged sales that"
+                                         f" were each checked against stock another leader had already sold"
+                                         f" ({sold} sold of {avail})", tuple(op.id for op in sales),
+                                         system.leaders[l]))
+                    if first:
+                        return out
             if sold > avail:
                 sellers = [system.leaders[op.origin] for op in sales]
                 unit = "item" if avail == 1 else "items"
@@ -432,11 +442,51 @@ def _stock_non_negative(system):
                 else:
                     head = f"{_and(sellers)} sold from {system.keys[k]} without seeing each other's sales"
                 extra = f" (initial {initial[k]} + restocked {restocked})" if restocked else ""
-                return Violation("oversell", f"{head}: {sold} sales acknowledged for {avail} {unit}{extra}",
-                                 tuple(op.id for op in sales))
-        return None
+                out.append(Violation("oversell", f"{head}: {sold} sales acknowledged for {avail} {unit}{extra}",
+                                     tuple(op.id for op in sales)))
+                if first:
+                    return out
+        return out
 
+    return judge
+
+
+def _stock_non_negative(system):
+    """Every live leader's visible stock is >= 0, and the sales
+    acknowledged never exceed the initial stock plus the restocks
+    acknowledged (no oversell: LWW shows 0 after two sales of the last
+    item, and that is still an oversell)."""
+    judge = _stock_judge(system)
+
+    def check(state):
+        out = judge(state, True)
+        return out[0] if out else None
     return check
+
+
+def _stock_kinds(system):
+    """Every kind a state shows (negative-stock and oversell together, not
+    only the first): a state's kinds must be a function of what it breaks,
+    not of the order the check looks, for the quiescent judging below to
+    keep the kinds (docs/reductions.md)."""
+    judge = _stock_judge(system)
+
+    def labels(state):
+        return tuple(sorted({v.anomaly for v in judge(state, False)}))
+    return labels
+
+
+def _stock_at_quiescence(system) -> bool:
+    """Whether every stock-non-negative violation at a reachable state, with
+    every kind it shows, is also shown by a quiescent state reachable from
+    it: when no checked key's shown stock can rise (``shown_never_rises``:
+    counters and escrow with no ``incr``).  Then from a violating state,
+    let the run go on without another fault: each leader live there stays
+    live and only applies more writes, so a negative stock stays negative
+    (it can only fall), and an acknowledged sale stays acknowledged with the
+    available stock unchanged (no restock), so an oversell stays one
+    (docs/reductions.md "Every-state invariants judged at quiescence")."""
+    return all(system.types[k].shown_never_rises() for k in _checked_keys(system, "stock"))
 
 
 def _causal_order(system):
@@ -536,7 +586,7 @@ INVARIANTS: dict[str, Invariant] = {
                   "every live leader's visible stock is >= 0 and acknowledged sales never exceed initial stock plus"
                   " acknowledged restocks (no oversell)",
                   "docs/model.md §5; Balegas et al., SRDS 2015 (numeric invariants); Bailis et al., VLDB 2015",
-                  _stock_non_negative),
+                  _stock_non_negative, ghost=False, labels=_stock_kinds, quiescence_suffices=_stock_at_quiescence),
         Invariant("causal-order", EVERY,
                   "no leader applies a write before every write that happens-before it",
                   "docs/model.md §5; DDIA ch. 5 'Multi-leader replication topologies' (an update overtaking its insert)",

@@ -166,12 +166,30 @@ def reduced(spec: Spec, names, ghost: bool, options,
     ``probe``: a plain system of ``spec`` already built, if any."""
     probe = probe or System(spec)
     # The replication-loop guard is an every-state property: with it nothing
-    # can be reduced by por (which judges quiescent states only).
-    quiescent_only = all(INVARIANTS[n].scope == search.QUIESCENT for n in names) and \
+    # can be reduced by por (which judges quiescent states only).  An
+    # every-state invariant whose violations all show at a quiescent state
+    # reachable from them (Invariant.quiescence_suffices) is judged there.
+    moved = at_quiescence(probe, names)
+    quiescent_only = all(INVARIANTS[n].scope == search.QUIESCENT or n in moved for n in names) and \
         not _needs_guard(probe, names)
     r, notes = choose(probe, ghost, quiescent_only, options)
     system = System(spec, r)
-    return system, properties(system, names), notes
+    props = properties(system, names)
+    if system.por and moved:
+        props = [replace(p, scope=search.QUIESCENT) if p.name in moved else p for p in props]
+        notes += (f"{', '.join(moved)} judged at quiescent states only: every violation it can show at a state"
+                  " is still shown by a quiescent state reachable from it (no checked stock can rise);"
+                  " its trace is not proved shortest",)
+    return system, props, notes
+
+
+def at_quiescence(system: System, names) -> tuple[str, ...]:
+    """The every-state invariants of ``names`` that may be judged at
+    quiescent states only on ``system``'s spec
+    (``Invariant.quiescence_suffices``; docs/reductions.md "Every-state
+    invariants judged at quiescence")."""
+    return tuple(n for n in names if INVARIANTS[n].scope == search.EVERY
+                 and INVARIANTS[n].quiescence_suffices is not None and INVARIANTS[n].quiescence_suffices(system))
 
 
 def _first_image(system: System):

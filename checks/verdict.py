@@ -239,13 +239,18 @@ def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None, optio
                 else:
                     raise RuntimeError(f"internal error: the reduced search reported {n} violated, but the"
                                        " replayed run does not violate it; rerun with --no-por and report this")
+                if judged_late(origin, n):
+                    # judged at the quiescent end of the run; show the run up to the first state
+                    # that breaks it (a shorter, still real, counterexample)
+                    path, trace, final, v = _first_violation(plain, judge, path, trace, final, v)
             else:
                 path = tuple(f.path)
                 trace, final = build_trace(plain, path)
             kinds = tuple(sorted(set(kinds_of(v)) | set(phase.kinds.get(n, ()))))
             results.append(Result(n, VIOLATED, v.anomaly, v.message, v.culprits, trace, None, path,
                                   anomalies=kinds, anomalies_complete=exhaustive and (phase.complete or phase.saturated),
-                                  shortest=proves_shortest(engine, options, origin, phase)))
+                                  shortest=proves_shortest(engine, options, origin, phase)
+                                  and not judged_late(origin, n)))
         elif phase.complete and (not looped or n == "replication-terminates"):
             results.append(Result(n, HOLDS, vacuous=vacuity.reason(origin, n, p.watched)))
         else:
@@ -298,6 +303,26 @@ def _how_far(options: Options, res: SearchResult) -> str:
     if options.stop_early:
         return "until violated"
     return "until every anomaly kind it can show was found" if res.saturated else "to the end"
+
+
+def judged_late(system: System, name: str) -> bool:
+    """Was the every-state invariant ``name`` judged at quiescent states
+    only, on the partial-order-reduced ``system`` (checks/planner.py
+    ``at_quiescence``)?  Its verdict and kinds are exact, its trace is not
+    proved shortest (docs/reductions.md "Every-state invariants judged at
+    quiescence")."""
+    return system.por and name in planner.at_quiescence(system, (name,))
+
+
+def _first_violation(plain: System, judge, path, trace, final, v):
+    """The shortest prefix of the plain run ``path`` whose last state
+    ``judge`` finds violated (the whole run at worst, whose end violates)."""
+    for i in range(len(path)):
+        t, f = build_trace(plain, path[:i])
+        d = judge(f)
+        if d is not None:
+            return path[:i], t, f, d
+    return path, trace, final, v
 
 
 def proves_shortest(engine: str, options: Options, system: System, res: SearchResult) -> bool:

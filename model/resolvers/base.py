@@ -164,6 +164,15 @@ class DataType:
             return ()
         return tuple(vals)
 
+    def shown_never_rises(self) -> bool:
+        """True when the number a leader shows for this key can only stay or
+        fall as the leader applies more writes, whatever their order (so
+        ``stock-non-negative`` may be judged at quiescent states only:
+        docs/reductions.md "Every-state invariants judged at quiescence").
+        Default: not known (a register's shown value can rise: LWW replaces
+        a low value by a higher one)."""
+        return False
+
     def outcome(self, before, after, w, writes) -> str | None:
         """The trace outcome for non-register types (``None``: use the
         register logic of :meth:`model.system.System.describe`)."""

@@ -91,6 +91,16 @@ class SlotMaxCounter(DataType):
     def merge(self, a, b, writes):
         return tuple(x if x >= y else y for x, y in zip(a, b))
 
+    def shown_never_rises(self) -> bool:
+        """Slots only rise (apply and merge take the max, a crash keeps
+        them), and the value counts a slot with +1 only if an ``incr`` raises
+        it (a PN-counter's P entries, escrow's own-rights diagonal; escrow's
+        transfer entries count 0, the N entries -1).  So with no ``incr`` on
+        the key the shown value never rises (docs/reductions.md "Every-state
+        invariants judged at quiescence")."""
+        ops = self.ctx.ops
+        return not any(ops[i].kind == "incr" for i in self.ctx.key_ops)
+
     def visible(self, content, writes):
         v = self.value(content)
         return View((v,), str(v))

@@ -108,6 +108,19 @@ class Escrow(SlotMaxCounter):
         n = self.n
         return self.own_slot(r * n + r, writes) - self.own_slot(n * n + r, writes)
 
+    def implies_stock_check(self) -> bool:
+        """Whether a sale's local stock check (``sell``: the stock its leader
+        shows >= amount) can never refuse a sale this type accepts: when no
+        op of the key transfers rights or restocks.  Then every leader
+        ``r``'s diagonal entry stays its initial rights and the decrements
+        of ``r`` a leader ``l`` has seen are at most all of ``r``'s, which
+        its own rights check kept <= those rights; so the stock ``l`` shows,
+        the sum over ``r`` of (rights - decrements seen), is at least ``l``'s
+        own term, its current rights, which cover the sale whenever the
+        escrow accepts it (in any delivery order, on any link)."""
+        ops = self.ctx.ops
+        return not any(ops[i].kind in ("incr", "transfer") for i in self.ctx.key_ops)
+
     def stamp_reads_content(self, op) -> bool:
         # Without transfers a leader's rights are its own entries (own_rights);
         # a transfer received from another leader is only in its content.

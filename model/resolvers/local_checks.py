@@ -110,6 +110,13 @@ class Checked:
     def __init__(self, inner, checks: dict):
         self.inner = inner
         self.checks = checks   # op index -> check name
+        # Stock checks the type's own commit rule already implies (escrow
+        # without transfers or restocks: Escrow.implies_stock_check): they
+        # never refuse what the type accepts, so they are not evaluated and
+        # read no content (docs/reductions.md "Counters and escrow").
+        implied = getattr(inner, "implies_stock_check", None)
+        self.implied = frozenset(i for i, c in checks.items() if c == "stock") \
+            if implied is not None and implied() else frozenset()
 
     # The checks read what the leader shows, and a renaming could move them.
     renaming_safe = False
@@ -118,10 +125,12 @@ class Checked:
         return getattr(self.inner, name)
 
     def stamp_reads_content(self, op) -> bool:
-        return op.index in self.checks or self.inner.stamp_reads_content(op)
+        return (op.index in self.checks and op.index not in self.implied) or self.inner.stamp_reads_content(op)
 
     def refuses(self, op, content, writes) -> bool:
         """Does the committing leader's view of the key refuse ``op``?"""
+        if op.index in self.implied:
+            return False    # the type's own stamp refuses whatever this would
         check = self.checks.get(op.index)
         if check == "unique":
             own = getattr(self.inner, "unique_conflict", None)
