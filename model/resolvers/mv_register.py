@@ -43,6 +43,20 @@ class MVRegister(DataType):
     commutes = True
     renaming_safe = True   # siblings and version vectors name writes, not leaders
     fails_over = True      # writes from an old and a new home that did not see each other are siblings
+    # apply() never looks at ``local``: a leader's own write is joined like a
+    # remote one (at commit its version vector covers every sibling held, so
+    # it replaces them all), which lets rebuilt contents be shared and alike
+    # leaders be judged once (docs/reductions.md "mv-register").
+    reads_local = False
+
+    def stamp_reads_content(self, op) -> bool:
+        """False: a commit's entry is its timestamp and the leader's causal
+        past (``DataType.stamp``; a ``resolve`` supersedes exactly the
+        siblings held because the past covers them), never the siblings
+        themselves, so a busy leader's content is dead under por
+        (docs/reductions.md "mv-register").  A local check in front of the
+        type (``insert`` on CouchDB) says so itself (``Checked``)."""
+        return False
 
     def apply(self, content: tuple, w: int, writes, local: bool) -> tuple:
         if w in content:
