@@ -165,7 +165,8 @@ class Symmetry:
             new_leaders = tuple(renamed)
         if self.full:
             # a write entry is (ts, hb, ...) (model/state.py): rename hb's bits
-            new_writes = tuple(None if x is None else (x[0], self._bits(x[1], om)) + x[2:] for x in new_writes)
+            new_writes = tuple(None if x is None else (x[st.TS], self._bits(x[st.HB], om)) + x[st.DATA:]
+                               for x in new_writes)
         out = st.with_core(state, new_leaders, tuple(new_links), new_writes)
         return self.system.with_faults(out, faults) if faults else out
 
@@ -213,7 +214,7 @@ class Symmetry:
         n = s.n
         pos = self.pos
         # A renaming-invariant label per write, then per link.
-        lab = [() if x is None else (pos[w], x[0]) for w, x in enumerate(writes)]   # x[0]: the entry's ts
+        lab = [() if x is None else (pos[w], x[st.TS]) for w, x in enumerate(writes)]   # the entry's timestamp
         qs = [tuple(map(lab.__getitem__, q)) if q else () for q in links]
         sigs = []
         full = self.full
