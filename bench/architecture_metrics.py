@@ -20,7 +20,7 @@ PACKAGE = ("replcheck", "model", "checks")
 FLAG_WRITE = re.compile(r"^\s*\w+\.(por|ghost|dead_content|symmetry)\s*=(?!=)", re.M)
 # state[3], s[0][l], state[2][w], t[1][j]... on names that hold states
 POSITIONAL = re.compile(r"\b(state|s|t|st|final|start|nxt|image|rep)\[\d\](\[|\b)")
-STATE_OWNERS = {"model/system.py", "model/state.py"}
+STATE_OWNERS = {"model/system.py", "model/reduced.py", "model/state.py"}
 
 
 def sources():

@@ -56,7 +56,7 @@ SKIP_RESOLVER_FILES = {"__init__.py", "config.py"}   # the catalogue and the spe
 def default_targets() -> list[tuple[str, str | None]]:
     out = [(f"model/resolvers/{p.name}", RESOLVER_LOGIC)
            for p in sorted((ROOT / "model" / "resolvers").glob("*.py")) if p.name not in SKIP_RESOLVER_FILES]
-    out += [("checks/invariants.py", None), ("model/symmetry.py", None), ("model/system.py", REDUCTIONS)]
+    out += [("checks/invariants.py", None), ("model/symmetry.py", None), ("model/reduced.py", REDUCTIONS)]
     return out
 
 

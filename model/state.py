@@ -18,8 +18,8 @@ marshal-able for fingerprints)::
     links   = tuple over topology edges of FIFO queues (tuples of messages);
               a message is ``w | aux << 16``: the write index and, for
               ``visited`` loop prevention, the set of leaders it passed
-              through, else its hop count (:data:`model.system.MSG_MASK`,
-              ``AUX_MASK``, ``ORIGIN_BITS``, ``TIME_SHIFT``)
+              through, else its hop count (:data:`MSG_MASK`,
+              ``AUX_MASK``, ``ORIGIN_BITS``, ``TIME_SHIFT`` below)
     writes  = tuple over ops of ``None`` (not committed) or a write entry
               ``(ts, hb[, data[, origin]])``: the clock timestamp stamped at
               commit, the ghost happens-before bitmask (the committing
@@ -44,9 +44,10 @@ marshal-able for fingerprints)::
 A judged (dead-content) state may hold ``None`` for a leader
 (``System.judged``); accessors of a leader's fields assume a real leader.
 
-Ownership.  This module and :mod:`model.system` are the only code that know
-the positions: ``system.py``'s transition code (successors, apply, deliver,
-faults) unpacks and rebuilds states positionally in its hot loops, and this
+Ownership.  This module, :mod:`model.system` and :mod:`model.reduced` are
+the only code that know the positions: their transition code (successors,
+apply, deliver, faults; the reduced successors, settling and rebuilding)
+unpacks and rebuilds states positionally in its hot loops, and this
 module names every component for everyone else.  Other modules read a state
 through the functions below (tests/test_state_encoding.py fails if
 positional state indexing reappears elsewhere).  A write entry's fields
@@ -61,6 +62,15 @@ states stay plain tuples for marshal and hashing).
 """
 
 from __future__ import annotations
+
+from replcheck.model import faults as _fl
+
+# A message on a link: ``w | aux << MSG_BITS``.
+MSG_BITS = 16
+MSG_MASK = (1 << 15) - 1   # the write index; bit 15 is faults.FLAG
+AUX_MASK = (1 << (_fl.ORIGIN_SHIFT - MSG_BITS)) - 1   # visited set / hop count
+ORIGIN_BITS = 0xFF << _fl.ORIGIN_SHIFT                # the committing leader (with failovers)
+TIME_SHIFT = 48    # a message's earliest arrival, ms - base + 1 (timed specs with latency)
 
 # Positions of the state components.
 LEADERS, LINKS, WRITES, LOOP, FAULTS, NOW = 0, 1, 2, 3, 4, 5
