@@ -65,6 +65,8 @@ from __future__ import annotations
 
 from replcheck.model import faults as _fl
 
+DELETED = 0  # the value id of a tombstone (a delete's value)
+
 # A message on a link: ``w | aux << MSG_BITS``.
 MSG_BITS = 16
 MSG_MASK = (1 << 15) - 1   # the write index; bit 15 is faults.FLAG

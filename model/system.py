@@ -24,16 +24,16 @@ from replcheck.model import clocks
 from replcheck.model import faults as fl
 from replcheck.model import topology as topo
 from replcheck.model.errors import SpecError
+from replcheck.model.narration import Event, Narration  # noqa: F401  (Event: re-exported)
 from replcheck.model.reduced import ReducedDynamics
 from replcheck.model.reductions import PLAIN, Reductions
-from replcheck.model.resolvers.base import REJECTED, View
+from replcheck.model.resolvers.base import REJECTED
 from replcheck.model.resolvers.compile import KeyTypes, compile_types
 from replcheck.model.routing import forward_open as routing_forward_open
 from replcheck.model.spec import Spec
-# The message encoding, spelled in model/state.py (re-exported: checks/ import it from here).
-from replcheck.model.state import AUX_MASK, MSG_BITS, MSG_MASK, ORIGIN_BITS, TIME_SHIFT  # noqa: F401
+# The message encoding and the tombstone value id, spelled in model/state.py (re-exported).
+from replcheck.model.state import AUX_MASK, DELETED, MSG_BITS, MSG_MASK, ORIGIN_BITS, TIME_SHIFT  # noqa: F401 (re-exported)
 
-DELETED = 0  # value id of a tombstone
 
 
 @dataclass(frozen=True)
@@ -71,44 +71,11 @@ def offline_periods(ops, leader_index, offline) -> tuple[tuple[int, int, int], .
     return tuple(out)
 
 
-@dataclass(frozen=True)
-class Event:
-    """What one action did, in domain terms (for traces).
-
-    ``kind`` is ``commit``, ``deliver``, ``drop`` (a delivery discarded
-    by loop prevention), ``duplicate`` (a delivery that leaves a copy on the
-    link), ``lose`` (the head message is lost and retransmitted last), or a
-    fault: ``crash``, ``recover``, ``cut``, ``heal``, ``clock-jump`` (then
-    ``leader`` names the leader, or the pair with ``src``).  ``outcome`` says what the resolver did with the
-    write at the receiving leader: ``applied``, ``superseded`` (it replaced
-    writes it had seen), ``overwrote`` (it replaced a concurrent write),
-    ``sibling`` (kept beside concurrent writes), ``discarded`` (it lost),
-    ``skipped`` (SQL row semantics: an UPDATE or DELETE found no row),
-    ``duplicate`` (already held), ``dropped``, ``rejected`` (a local
-    check refused it) or ``offline`` (issued at an offline leader for a
-    home out of reach: it could not be made).
-    """
-
-    action: int
-    kind: str
-    op: str
-    leader: str           # where the event happens (committer or receiver)
-    src: str | None       # sender of a delivery
-    key: str
-    value: str | None
-    ts: tuple
-    outcome: str
-    beaten_by: tuple[str, ...] = ()   # ops whose writes beat this one
-    replaced: tuple[str, ...] = ()    # ops whose writes this one replaced
-    forwarded_to: tuple[str, ...] = ()
-    loop: bool = False
-
-
 # Attributes fixed by the Reductions given at construction (never written later).
 _FIXED = frozenset({"ghost", "por", "dead_content", "symmetry", "reductions"})
 
 
-class System(ReducedDynamics):
+class System(ReducedDynamics, Narration):
     """The transition system of one spec (pure, deterministic), with the
     reductions chosen for it (:class:`model.reductions.Reductions`, default:
     none) fixed at construction."""
@@ -729,14 +696,6 @@ class System(ReducedDynamics):
         (a count, a set, a winner with its conflicts)."""
         return self.types[key].visible(state[0][leader][3][key], state[2])
 
-    def show_visible(self, vis) -> str:
-        if isinstance(vis, View):
-            return vis.text
-        if not vis:
-            return "-"
-        parts = ["(deleted)" if v == DELETED else f'"{self.values[v]}"' for v in vis]
-        return parts[0] if len(parts) == 1 else "{" + ", ".join(parts) + "}"
-
     def held_writes(self, state, leader: int, key: int) -> tuple[int, ...]:
         """The writes ``leader``'s value of ``key`` is made of: the writes
         held (registers, siblings), else every write to the key applied
@@ -745,23 +704,6 @@ class System(ReducedDynamics):
             return tuple(state[0][leader][3][key])
         applied = state[0][leader][0] & self.key_mask[key]
         return tuple(w for w in range(self.nops) if (applied >> w) & 1)
-
-    def op_text(self, i: int) -> str:
-        """An operation as a lecture would write it: ``title = "A"``,
-        ``likes += 1``, ``cart.add("ham")``, ``stock: transfer 1 to eu-west``."""
-        op = self.ops[i]
-        key, kind = op.key_name, op.kind
-        if kind == "set":
-            return f'{key} = "{op.value}"'
-        if kind == "delete":
-            return f"delete {key}"
-        if kind == "resolve":
-            return f'{key} = "{op.value}" (resolving the siblings it sees)'
-        if kind in ("incr", "decr"):
-            return f"{key} {'+' if kind == 'incr' else '-'}= {op.amount}"
-        if kind in ("add", "remove"):
-            return f'{key}.{kind}("{op.value}")'
-        return f"{key}: transfer {op.amount} rights to {self.leaders[op.target]}"
 
     def live(self, state) -> tuple[int, ...]:
         """Leaders that are up (not crashed)."""
@@ -780,131 +722,3 @@ class System(ReducedDynamics):
         writes ``w`` has seen, counting ``w`` itself."""
         hb = state[2][w][1] | 1 << w
         return tuple(sum(1 for i in self.leader_ops[l] if (hb >> i) & 1) for l in range(self.n))
-
-    def show_ts(self, ts: tuple) -> str:
-        return clocks.show(self.clock, ts)
-
-    def show_clock(self, clock) -> str:
-        if self.clock == "hlc":
-            return clocks.show("hlc", clock)
-        return "-" if self.clock == "wall" else str(clock)
-
-    # ---------------------------------------------------------------- events
-    def _pair_names(self, p: int) -> tuple[str, str]:
-        a, b = self.pairs[p]
-        return self.leaders[a], self.leaders[b]
-
-    def action_name(self, action: int) -> str:
-        kind, x, pos = self.decode(action)
-        if kind == "commit":
-            op = self.ops[x]
-            return f"commit {op.id} at {op.leader_name}"
-        if kind in ("deliver", "duplicate", "lose"):
-            s_, d = self.edges[x]
-            return f"{kind} {self.leaders[s_]} -> {self.leaders[d]}" + (f" (message {pos + 1})" if pos else "")
-        if kind in ("cut", "heal"):
-            a, b = self._pair_names(x)
-            return f"{kind} {a} <-> {b}"
-        if kind == "doom":   # a reduced run's first step (never in a trace: expand_path drops it)
-            return "choose the leaders that crash: " + (", ".join(self.leaders[l] for l in range(self.n)
-                                                                   if (x >> l) & 1) or "none")
-        return f"{kind} {self.leaders[x]}"
-
-    def action_for_event(self, state, ev: dict) -> int:
-        """The action that replays a trace event (as saved in JSON) from
-        ``state``; ``KeyError``/``ValueError`` when it does not fit."""
-        kind = ev["kind"]
-        li = {name: i for i, name in enumerate(self.leaders)}
-        if kind == "commit":
-            return self.op_index[ev["op"]]
-        if kind in ("crash", "recover", "clock-jump", "failover"):
-            code = {"crash": fl.CRASH, "recover": fl.RECOVER, "clock-jump": fl.JUMP, "failover": fl.FAILOVER}[kind]
-            return fl.code(code, li[ev["leader"]])
-        if kind in ("cut", "heal"):
-            a, b = li[ev["leader"]], li[ev["src"]]
-            p = self.pairs.index((min(a, b), max(a, b)))
-            return fl.code(fl.CUT if kind == "cut" else fl.HEAL, p)
-        j = self.edges.index((li[ev["src"]], li[ev["leader"]]))
-        if kind == "duplicate":
-            return fl.code(fl.DUPLICATE, j)
-        if kind == "lose":
-            return fl.code(fl.LOSE, j)
-        if self.link_kind[j] == "unordered":
-            w = self.op_index[ev["op"]]
-            for p, m in enumerate(state[1][j]):
-                if m & MSG_MASK == w:
-                    return fl.code(fl.DELIVER_AT, j << 8 | p)
-            raise ValueError("no such message")
-        return self.nops + j
-
-    def describe(self, state, action: int) -> Event:
-        """What ``action`` does in ``state`` (which must enable it)."""
-        nxt = self.step(state, action)
-        kind, x, pos = self.decode(action)
-        loop = bool(nxt[3]) and not state[3]
-        if kind not in ("commit", "deliver", "duplicate"):
-            if kind in ("cut", "heal"):
-                a, b = self._pair_names(x)
-            elif kind == "lose":
-                b, a = (self.leaders[i] for i in self.edges[x])
-            else:
-                a, b = self.leaders[x], None
-            if kind == "lose":
-                w = state[1][x][0] & MSG_MASK
-                op = self.ops[w]
-                return Event(action, kind, op.id, a, b, op.key_name, op.value, state[2][w][0], "lost")
-            return Event(action, kind, "", a, b, "", None, (), kind)
-        if kind == "commit":
-            op = self.ops[x]
-            w, at, src = x, self._committer(state, x), None
-            if self.refused_offline(nxt[2][x]):   # tried at the offline leader itself
-                return Event(action, kind, op.id, self.leaders[op.leader], None, op.key_name, op.value,
-                             nxt[2][x][0], "offline")
-            forwarded = tuple(self.leaders[self.edges[j][1]] for j in self.origin_links[at]
-                              if len(nxt[1][j]) > len(state[1][j]))
-        else:
-            src, at = self.edges[x]
-            w = state[1][x][pos] & MSG_MASK
-            op = self.ops[w]
-            forwarded = tuple(self.leaders[self.edges[j][1]] for j in range(len(self.edges))
-                              if j != x and len(nxt[1][j]) > len(state[1][j]))
-        ts = nxt[2][w][0]
-        if kind != "commit" and nxt[0][at] == state[0][at]:
-            origin = ((state[1][x][pos] >> fl.ORIGIN_SHIFT) & 0xFF) if self._failover_possible else op.origin
-            dropped = self.loop_mode == "origin" and origin == at
-            return Event(action, "drop" if dropped else kind, op.id, self.leaders[at], self.leaders[src],
-                         op.key_name, op.value, ts, "dropped" if dropped else "duplicate",
-                         forwarded_to=forwarded, loop=loop)
-        before = state[0][at][3][op.key]
-        after = nxt[0][at][3][op.key]
-        writes = nxt[2]
-        hb = writes[w][1]
-        custom = None if self.types[op.key].holds_writes else self.types[op.key].outcome(before, after, w, writes)
-        if len(writes[w]) > 2 and writes[w][2] == REJECTED:
-            outcome, beaten, replaced = "rejected", (), ()
-        elif custom is not None:
-            outcome, beaten, replaced = custom, (), ()
-        elif w in before:
-            outcome, beaten, replaced = "duplicate", (), ()
-        elif w not in after and getattr(self.types[op.key], "rows", False) and \
-                not (after and not self.types[op.key].ctx.is_delete[after[0]]):
-            outcome, beaten, replaced = "skipped", (), ()   # SQL rows: no row to update or delete
-        elif w not in after:
-            outcome, beaten, replaced = "discarded", tuple(self.ops[x].id for x in after), ()
-        else:
-            gone = tuple(x for x in before if x not in after)
-            replaced = tuple(self.ops[x].id for x in gone)
-            kept = [x for x in after if x != w]
-            beaten = ()
-            if kept:
-                outcome = "sibling"
-            elif not gone:
-                outcome = "applied"
-            elif all((hb >> x) & 1 for x in gone):
-                outcome = "superseded"
-            elif any((writes[x][1] >> w) & 1 for x in gone):
-                outcome = "overwrote-later"
-            else:
-                outcome = "overwrote"
-        return Event(action, kind, op.id, self.leaders[at], None if src is None else self.leaders[src],
-                     op.key_name, op.value, ts, outcome, beaten, replaced, forwarded, loop=loop)
