@@ -113,7 +113,7 @@ class Checked:
         # Stock checks the type's own commit rule already implies (escrow
         # without transfers or restocks: Escrow.implies_stock_check): they
         # never refuse what the type accepts, so they are not evaluated and
-        # read no content (docs/reductions.md "Counters and escrow").
+        # read no content (docs/reductions.md "A `sell` on escrow").
         implied = getattr(inner, "implies_stock_check", None)
         self.implied = frozenset(i for i, c in checks.items() if c == "stock") \
             if implied is not None and implied() else frozenset()
