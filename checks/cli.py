@@ -24,6 +24,7 @@ from replcheck.checks.budget import TOTAL, Budget
 from replcheck.checks import escape as esc
 from replcheck.checks import matrix as matrix_mod
 from replcheck.checks import render_html, render_itf, render_json, render_markdown, render_png, render_svg, render_text
+from replcheck.checks.explain import explained
 from replcheck.checks.expectations import compare as _compare_expectations   # one judge: also the pytest plugin's
 from replcheck.checks.invariants import INVARIANTS
 from replcheck.checks.trace import build_trace, path_from_json
@@ -521,12 +522,15 @@ def check_cmd(specs, invariants, overrides, fmt, minimize, expect_mode, resolver
         _finish(HOLDS if ok else VIOLATED, [INCOMPLETE] if stopped or (own and not compared) else [])
     try:
         ends = _outcomes(reports) if show_outcomes else None
+        if fmt in SLIDES or fmt in RICH:
+            # counterexamples built (replayed, minimised) before rendering; renderers only read them
+            exs = [explained(r, minimise) for r in reports]
         if fmt in SLIDES:
-            slides = render_svg.pages(reports, minimise)
+            slides = render_svg.pages(exs)
         elif fmt == "json":
             text = render_json.render(reports, ends)
         elif fmt in RICH:
-            text = RICH[fmt](reports, minimise)
+            text = RICH[fmt](exs)
         else:
             style = _verdict_style(output)
             level = 0 if quiet else 2 if verbose else 1
@@ -804,22 +808,21 @@ def explain_cmd(spec, invariants, overrides, fmt, minimize, observed, output):
     report = check(spec_obj, list(invariants) or None)
     chosen = list(invariants) or [r.invariant for r in report.results if r.verdict == VIOLATED][:1]
     chosen = chosen or None  # nothing violated: the page shows every verdict
+    ex = explained(report, minimize)
     if fmt in SLIDES:
-        _emit_slides(render_svg.pages([report], minimize, invariants=chosen), fmt, output, (spec,))
+        _emit_slides(render_svg.pages([ex], invariants=chosen), fmt, output, (spec,))
         _finish(r.verdict for r in report.results if chosen is None or r.invariant in chosen)
     render = render_markdown.render if fmt == "markdown" else render_html.render
-    text = render(report, minimize, invariants=chosen)
+    text = render(ex, invariants=chosen)
     if observed:
         from replcheck.checks.conform import observe
-        from replcheck.checks.explain import counterexamples
-        for cx in counterexamples(report, minimize):
-            if chosen is None or cx.invariant in chosen:
-                product, outcome = observe.observe(spec_obj, cx.result.trace, observed)
-                if fmt == "markdown":
-                    text = text.rstrip("\n") + "\n\n" + observe.markdown_section(product, outcome)
-                else:
-                    section = observe.html_section(product, outcome)
-                    text = text.replace("</main>", section + "</main>", 1)
+        for cx in ex.only(chosen):
+            product, outcome = observe.observe(spec_obj, cx.result.trace, observed)
+            if fmt == "markdown":
+                text = text.rstrip("\n") + "\n\n" + observe.markdown_section(product, outcome)
+            else:
+                section = observe.html_section(product, outcome)
+                text = text.replace("</main>", section + "</main>", 1)
     _emit(text, output, f"the lecture artefact ({fmt})")
     # The artefact is the product: written is success (exit 0), whatever verdict it shows; a shown
     # verdict a bound left unsettled is still exit 3 (README "Exit codes", explain).
@@ -872,7 +875,8 @@ def matrix_cmd(spec, resolvers, topologies, invariants, fmt, minimize, max_secon
         click.echo("replcheck: interrupted (Ctrl-C or SIGTERM): the combinations not finished are"
                    " incomplete (interrupted)", err=True)
     _say_total(m.not_started, total_seconds, "combinations")
-    _emit(matrix_mod.RENDERERS[fmt](m, minimize), output)
+    cxs = matrix_mod.counterexamples(m, minimize) if fmt == "markdown" else {}
+    _emit(matrix_mod.RENDERERS[fmt](m, cxs), output)
     _finish(m.verdicts, [INCOMPLETE] if m.interrupted else [])
 
 

@@ -558,6 +558,7 @@ class Outcome:
     costs: tuple[OpCost, ...]
     rejected: dict
     finish: dict          # invariant -> final visible values after the violation, if replication runs on
+    reasons: dict = field(default_factory=dict)   # rejected op -> why its local check refuses it
 
     @property
     def passed(self) -> bool:
@@ -602,13 +603,21 @@ def check_answer(drill: Drill, answer: Answer, allow_python: bool = False, explo
     ``report``: the check of the answer's spec, made elsewhere (``--cluster``)."""
     spec = answer_spec(drill, answer, allow_python)
     report = check(spec) if report is None else report
-    system = report.system
+    system = System(spec)   # the plain model the report's traces were replayed on
     finish = {}
     for r in report.results:
         if r.verdict == VIOLATED and INVARIANTS[r.invariant].scope == EVERY:
             finish[r.invariant] = _finish(system, r.path)
-    rej = rejections(System(spec)) if explore_rejections else {}
-    return Outcome(drill, answer, report, cost(spec, system), rej, finish)
+    rej = rejections(system) if explore_rejections else {}
+    return Outcome(drill, answer, report, cost(spec, system), rej, finish,
+                   {op: _reject_reason(system, op) for op in rej})
+
+
+def _reject_reason(system: System, op: str) -> str:
+    """Why the local check of ``op`` refuses it, in words for a trace."""
+    i = system.op_index[op]
+    why = getattr(system.types[system.ops[i].key], "reject_reason", None)
+    return (why(i) if why else None) or "a local check refuses it"
 
 
 def render_check(o: Outcome) -> str:
@@ -644,10 +653,7 @@ def render_check(o: Outcome) -> str:
     for region, ms, how in region_costs(o.costs):
         out.append(f"    {region:<10} {'?' if ms is None else str(ms) + ' ms':>7}  ({how})")
     for op, when in o.rejected.items():
-        system = o.report.system
-        i = system.op_index[op]
-        why = getattr(system.types[system.ops[i].key], "reject_reason", None)
-        reason = (why(i) if why else None) or "a local check refuses it"
+        reason = o.reasons.get(op, "a local check refuses it")
         out.append(f"    {op} is rejected in {'every run' if when == 'always' else 'some runs'}: {reason}")
     out.append("")
     failed = [r.invariant for r in o.report.results if r.verdict == VIOLATED]
@@ -821,7 +827,7 @@ def _solve_one(drill: Drill, ans: Answer, memo: dict, budget: Budget = Budget(),
         else "vacuous" if any(r.vacuous for r in rep.results) else "pass"
     if verdict == "vacuous":
         failed = tuple(r.invariant for r in rep.results if r.vacuous)
-    costs = [c.ms for c in cost(spec, rep.system)]
+    costs = [c.ms for c in cost(spec, System(spec))]
     worst = None if any(c is None for c in costs) else max(costs, default=0)
     cell = Cell(ans, verdict, failed, "", worst)
     if not stopped and not (verdict == "incomplete" and budget.deadline is not None):   # a clamped run is not the answer's

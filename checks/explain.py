@@ -6,7 +6,11 @@ trace replayed through the model, with what a lecture slide needs at every
 step — each leader's values, the writes it holds, its clock, its version
 vector and its applied writes, the messages still in flight — plus the
 anomaly explained in general and the parts the culprit writes play.
-Markdown, HTML and ITF render this data; none of them recomputes it.
+:func:`explained` bundles a report with them: that is what Markdown, HTML,
+SVG and ITF render, and none of them replays, minimises or recomputes
+anything (docs/architecture.md "Results as data").  The report holds no
+model; this module compiles the plain model from the report's spec to
+replay its paths (the model the verdict replayed them on).
 """
 
 from __future__ import annotations
@@ -16,10 +20,12 @@ from dataclasses import dataclass, replace
 
 from replcheck.checks import anomalies
 from replcheck.checks.minimize import BUDGET_SECONDS, Minimized, minimize
+from replcheck.checks.facts import Facts
 from replcheck.checks.trace import Step, build_trace
 from replcheck.checks.verdict import VIOLATED, Report, Result
 from replcheck.model import state as st
-from replcheck.model.system import MSG_MASK, System
+from replcheck.model.resolvers.base import View
+from replcheck.model.system import DELETED, MSG_MASK, System
 
 
 @dataclass(frozen=True)
@@ -31,7 +37,10 @@ class LeaderState:
     (:meth:`model.system.System.held_writes`: a register's held writes and
     siblings; for a set, counter or table every op applied to the key);
     ``version_vector`` counts, per leader, how many of that leader's writes
-    are in this leader's causal past; ``up`` is false while it is crashed.
+    are in this leader's causal past; ``up`` is false while it is crashed;
+    ``shown`` names, per key, the values a reader sees as a set (sorted): a
+    register's values (several = siblings), a set's elements, else the one
+    text a reader sees (a count, a users table); empty = absent.
     """
 
     name: str
@@ -41,6 +50,7 @@ class LeaderState:
     version_vector: tuple[tuple[str, int], ...]
     applied: tuple[str, ...]
     up: bool = True
+    shown: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,8 +80,9 @@ class Counterexample:
     minimized: Minimized | None
 
     @property
-    def system(self) -> System:
-        return self.report.system
+    def facts(self) -> Facts:
+        """The model's names and texts (:class:`checks.facts.Facts`)."""
+        return self.report.facts
 
     @property
     def invariant(self) -> str:
@@ -99,18 +110,31 @@ class Counterexample:
         return self.frames[1:]
 
 
+def _shown(system: System, vis) -> tuple[str, ...]:
+    """The values a reader sees of one key, sorted (:attr:`LeaderState.shown`)."""
+    if isinstance(vis, View):
+        if not vis.data:
+            return ()
+        if all(isinstance(x, str) for x in vis.data):
+            return tuple(sorted(set(vis.data)))
+        return (vis.text,)
+    return tuple(sorted({"(deleted)" if v == DELETED else system.values[v] for v in vis}))
+
+
 def leader_states(system: System, state) -> tuple[LeaderState, ...]:
     live = set(system.live(state))
     out = []
     for l, name in enumerate(system.leaders):
         applied, past, clock = st.applied(state, l), st.past(state, l), st.clock(state, l)
-        values = tuple((key, system.show_visible(system.visible(state, l, k))) for k, key in enumerate(system.keys))
+        seen = [system.visible(state, l, k) for k in range(len(system.keys))]
+        values = tuple((key, system.show_visible(vis)) for key, vis in zip(system.keys, seen))
+        shown = tuple((key, _shown(system, vis)) for key, vis in zip(system.keys, seen))
         held = tuple((key, tuple(system.ops[w].id for w in system.held_writes(state, l, k)))
                      for k, key in enumerate(system.keys))   # registers: writes held; sets/counters: ops applied
         vv = tuple((system.leaders[m], sum(1 for i in system.leader_ops[m] if (past >> i) & 1))
                    for m in range(system.n))
         ids = tuple(op.id for op in system.ops if (applied >> op.index) & 1)
-        out.append(LeaderState(name, values, held, system.show_clock(clock), vv, ids, l in live))
+        out.append(LeaderState(name, values, held, system.show_clock(clock), vv, ids, l in live, shown))
     return tuple(out)
 
 
@@ -136,16 +160,17 @@ def frames(system: System, path, roles: dict[str, str]) -> tuple[Frame, ...]:
 
 
 def explain(report: Report, result: Result, minimise: bool = True,
-            seconds: float | None = BUDGET_SECONDS) -> Counterexample:
+            seconds: float | None = BUDGET_SECONDS, system: System | None = None) -> Counterexample:
     """The counterexample of one violated ``result`` of ``report``.
 
     With ``minimise`` the trace goes through :func:`checks.minimize.minimize`
     first; the result then carries the kept path, its trace and the
-    violation's message at the new end (same anomaly).
+    violation's message at the new end (same anomaly).  ``system``: the
+    plain model of ``report.spec``, if already compiled.
     """
     if result.verdict != VIOLATED or result.trace is None:
         raise ValueError(f"{result.invariant} is {result.verdict}: only a violation has a counterexample")
-    system = report.system
+    system = system or System(report.spec)
     mini = None
     if minimise:
         mini = minimize(system, result.invariant, result.path, result.anomaly, seconds)
@@ -160,6 +185,28 @@ def explain(report: Report, result: Result, minimise: bool = True,
 def counterexamples(report: Report, minimise: bool = True) -> tuple[Counterexample, ...]:
     """Every violated invariant of ``report``, explained, in report order;
     their minimisations share one time budget (:data:`BUDGET_SECONDS`)."""
+    violated = [r for r in report.results if r.verdict == VIOLATED and r.trace]
+    if not violated:
+        return ()
+    system = System(report.spec)
     deadline = time.monotonic() + BUDGET_SECONDS
-    return tuple(explain(report, r, minimise, max(0.0, deadline - time.monotonic()))
-                 for r in report.results if r.verdict == VIOLATED and r.trace)
+    return tuple(explain(report, r, minimise, max(0.0, deadline - time.monotonic()), system) for r in violated)
+
+
+@dataclass(frozen=True)
+class Explained:
+    """A report with every counterexample built: what the rich renderers
+    (Markdown, HTML, SVG, ITF) read.  Made by :func:`explained` before
+    rendering, so rendering only reads data."""
+
+    report: Report
+    counterexamples: tuple[Counterexample, ...]
+
+    def only(self, invariants=None) -> tuple[Counterexample, ...]:
+        """The counterexamples of ``invariants`` (all when ``None``), in report order."""
+        return tuple(cx for cx in self.counterexamples if invariants is None or cx.invariant in invariants)
+
+
+def explained(report: Report, minimise: bool = True) -> Explained:
+    """``report`` with its counterexamples (minimised when ``minimise``)."""
+    return Explained(report, counterexamples(report, minimise))

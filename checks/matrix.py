@@ -301,9 +301,23 @@ def anchor(topology: str, resolver: str, invariant: str) -> str:
     return md.anchor_id(topology, resolver, invariant)
 
 
-def render_markdown(m: Matrix, minimise: bool = True) -> str:
+def counterexamples(m: Matrix, minimise: bool = True) -> dict:
+    """Every violated cell's counterexample, ``(topology, resolver,
+    invariant) -> Counterexample`` (:func:`checks.explain.explain`), built
+    before rendering: :func:`render_markdown` only reads them."""
+    out = {}
+    for t in m.topologies:
+        for r in m.resolvers:
+            for i in m.invariants:
+                res = m.result(t, r, i)
+                if res.verdict == VIOLATED:
+                    out[(t, r, i)] = explain(m.report(t, r), res, minimise)
+    return out
+
+
+def render_markdown(m: Matrix, cxs: dict) -> str:
     """Tables with each violation linked to its counterexample below (user
-    text through :mod:`checks.escape`)."""
+    text through :mod:`checks.escape`); ``cxs``: :func:`counterexamples`."""
     out = [f"# Which resolver keeps which promise: {esc.md_text(m.base.name)}", ""]
     if m.base.description:
         out += [f"_{esc.md_text(m.base.description)}_", ""]
@@ -321,9 +335,8 @@ def render_markdown(m: Matrix, minimise: bool = True) -> str:
                 if res.verdict == VIOLATED:
                     a = anchor(t, r, i)
                     cells.append(f"[**violated**: {esc.md_cell(res.anomaly)}](#{a})")
-                    cx = explain(m.report(t, r), res, minimise)
                     sections.append(md.counterexample_section(
-                        cx, 3, a, title=f"{topology_label(m, t)} / {r}: {i} violated: {res.anomaly}"))
+                        cxs[(t, r, i)], 3, a, title=f"{topology_label(m, t)} / {r}: {i} violated: {res.anomaly}"))
                 else:
                     cells.append(md.cell(cell_text(res)))
             out.append(f"| {esc.md_cell(r)} | " + " | ".join(cells) + " |")
@@ -378,5 +391,7 @@ def render_json(m: Matrix) -> str:
                        "cells": rows(m)}, indent=2)
 
 
-RENDERERS = {"text": lambda m, minimise: render_text(m), "markdown": render_markdown,
-             "csv": lambda m, minimise: render_csv(m), "json": lambda m, minimise: render_json(m)}
+# Each renderer reads the matrix and, for Markdown, the counterexamples built
+# beforehand (:func:`counterexamples`; ``{}`` for the other formats).
+RENDERERS = {"text": lambda m, cxs: render_text(m), "markdown": render_markdown,
+             "csv": lambda m, cxs: render_csv(m), "json": lambda m, cxs: render_json(m)}

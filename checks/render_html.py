@@ -21,10 +21,9 @@ import json
 
 from replcheck.checks.escape import html_text as escape   # html.escape, control characters shown visibly
 from replcheck.checks.escape import terminal
-from replcheck.checks.explain import Counterexample, counterexamples
+from replcheck.checks.explain import Counterexample, Explained
 from replcheck.checks.render_markdown import MESSAGE_KINDS, ROLE_LABEL, _outcome, anchor_id
 from replcheck.checks.render_text import also_text, stats_line, system_line
-from replcheck.checks.trace import event_write
 from replcheck.checks.verdict import HOLDS, INCOMPLETE, Report
 
 LANE = 110        # px between leader lanes in the diagram
@@ -149,8 +148,8 @@ def _label(cx: Counterexample, f) -> str:
     ev = f.step.event
     if ev.kind not in MESSAGE_KINDS and ev.kind != "commit":
         return f"{f.index}. {f.step.text}"
-    value = event_write(cx.system, ev)   # "v", (delete), +1, add "x", ...
-    ts = cx.system.show_ts(ev.ts)
+    value = cx.facts.write(ev.op)   # "v", (delete), +1, add "x", ...
+    ts = cx.facts.show_ts(ev.ts)
     role = f"[{ROLE_LABEL[f.role]}] " if f.role else ""
     if ev.kind == "commit":
         text = f"{f.index}. {role}{ev.op} commits {value} (ts {ts})"
@@ -200,7 +199,7 @@ def sequence(cx: Counterexample) -> str:
     one ``<div class="ev">`` per step (``data-step`` = its number) for the
     viewer to highlight: the lanes' slice (SVG, as tall as the row) and the
     step's full label, which wraps (HTML) instead of being cut."""
-    system = cx.system
+    system = cx.facts
     n = min(system.n, MAX_LANES)
     lanes = {name: LANE // 2 + i * LANE for i, name in enumerate(system.leaders)}
     width = LANE * system.n
@@ -264,7 +263,7 @@ def viewer(cx: Counterexample, anchor: str, explain: bool = True) -> str:
     """One counterexample: explanation (unless the page already shows it
     above), the step controls, the diagram (:func:`sequence`), the state
     table."""
-    system = cx.system
+    system = cx.facts
     n = len(cx.steps)
     rows = []
     first = cx.frames[0]
@@ -314,9 +313,10 @@ def _verdicts(report: Report, links: dict[str, str]) -> str:
     return "".join(items)
 
 
-def report_section(report: Report, minimise: bool = True, invariants=None, prefix: str = "") -> str:
+def report_section(ex: Explained, invariants=None, prefix: str = "") -> str:
+    report = ex.report
     s = report.spec
-    cxs = [cx for cx in counterexamples(report, minimise) if invariants is None or cx.invariant in invariants]
+    cxs = ex.only(invariants)
     links = {cx.invariant: anchor_id(prefix, cx.invariant) if prefix else anchor_id(cx.invariant) for cx in cxs}
     out = [f"<h1>{escape(s.name)}</h1>"]
     if s.description:
@@ -360,14 +360,16 @@ def page(title: str, body: str) -> str:
         body, f"</main><script>{JS}</script></body></html>"])
 
 
-def render(report: Report, minimise: bool = True, invariants=None) -> str:
-    """One report as a self-contained HTML page."""
-    return page(f"{report.spec.name} - replcheck", report_section(report, minimise, invariants))
+def render(ex: Explained, invariants=None) -> str:
+    """One explained report (:func:`checks.explain.explained`) as a
+    self-contained HTML page; only the counterexamples of ``invariants``
+    when given."""
+    return page(f"{ex.report.spec.name} - replcheck", report_section(ex, invariants))
 
 
-def render_many(reports, minimise: bool = True) -> str:
-    """Several reports on one page (anchors prefixed by spec name)."""
-    if len(reports) == 1:
-        return render(reports[0], minimise)
-    body = "\n<hr>\n".join(report_section(r, minimise, prefix=r.spec.name) for r in reports)
+def render_many(explained) -> str:
+    """Several explained reports on one page (anchors prefixed by spec name)."""
+    if len(explained) == 1:
+        return render(explained[0])
+    body = "\n<hr>\n".join(report_section(ex, prefix=ex.report.spec.name) for ex in explained)
     return page("replcheck report", body)

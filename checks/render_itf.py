@@ -31,10 +31,7 @@ from collections import namedtuple
 import itf_py
 
 from replcheck.checks.escape import json_text
-from replcheck.checks.explain import Counterexample, counterexamples
-from replcheck.checks.trace import op_kind
-from replcheck.model.resolvers.base import View
-from replcheck.model.system import DELETED
+from replcheck.checks.explain import Counterexample
 
 Leader = namedtuple("Leader", "values held clock version_vector applied up")
 Commit = itf_py.itf_variant(namedtuple("Commit", "op leader key kind value ts"))
@@ -57,44 +54,22 @@ def _tag(kind: str) -> str:
 VARS = ["leaders", "in_flight", "action_taken"]
 
 
-def _shown(system, vis) -> frozenset:
-    """The values a reader sees of one key: a register's values (several =
-    siblings), a set's elements, else (a count, a CouchDB winner with its
-    conflicts, a users table) the one text a reader sees; empty = absent."""
-    if isinstance(vis, View):
-        if not vis.data:
-            return frozenset()
-        if all(isinstance(x, str) for x in vis.data):
-            return frozenset(vis.data)
-        return frozenset({vis.text})
-    return frozenset("(deleted)" if v == DELETED else system.values[v] for v in vis)
-
-
-def _values(system, state, l: int) -> dict:
-    return {key: _shown(system, system.visible(state, l, k)) for k, key in enumerate(system.keys)}
-
-
-def _op_fields(system, ev) -> tuple[str, str]:
+def _op_fields(cx: Counterexample, ev) -> tuple[str, str]:
     """``(kind, value)`` of the op an event carries: the workload kind as
     written (set, delete, incr, add, sell, ...) and its operand as text
     (the value, the amount, ``1 to eu-west``; ``""`` for a delete)."""
-    if ev.op not in system.op_index:
+    op = cx.facts.op(ev.op)
+    if op is None:
         return ("delete" if ev.value is None else "set"), ev.value or ""
-    i = system.op_index[ev.op]
-    op, kind = system.ops[i], op_kind(system, i)
-    if op.value is not None:
-        return kind, op.value
-    if kind == "transfer":
-        return kind, f"{op.amount} to {system.leaders[op.target]}"
-    return kind, (str(op.amount) if kind != "delete" else "")
+    return op.kind, op.operand
 
 
 def _action(cx: Counterexample, frame):
     if frame.step is None:
         return Init("U_OF_UNIT")  # Apalache's unit value
     ev = frame.step.event
-    kind, value = _op_fields(cx.system, ev)
-    ts = cx.system.show_ts(ev.ts) if ev.ts else ""
+    kind, value = _op_fields(cx, ev)
+    ts = cx.facts.show_ts(ev.ts) if ev.ts else ""
     if ev.kind == "commit":
         return Commit(ev.op, ev.leader, ev.key, kind, value, ts)
     if ev.op:
@@ -105,15 +80,11 @@ def _action(cx: Counterexample, frame):
 
 def itf_trace(cx: Counterexample) -> itf_py.Trace:
     """The counterexample as an ``itf_py.Trace`` (state ``i`` after step ``i``)."""
-    system = cx.system
     states = []
-    state = system.initial_state()
     for f in cx.frames:
-        if f.step is not None:
-            state = system.step(state, f.step.event.action)
         leaders = {}
-        for l, v in enumerate(f.leaders):
-            leaders[v.name] = Leader(_values(system, state, l),
+        for v in f.leaders:
+            leaders[v.name] = Leader({k: frozenset(vals) for k, vals in v.shown},
                                      {k: frozenset(ids) for k, ids in v.held},
                                      v.clock,
                                      dict(v.version_vector),
@@ -153,13 +124,14 @@ def _sorted_sets(value):
     return value
 
 
-def render(reports, minimise: bool = False) -> str:
-    """Every counterexample of ``reports`` in ITF.
+def render(explained) -> str:
+    """Every counterexample of ``explained`` (:class:`checks.explain.Explained`,
+    one per report) in ITF.
 
     One counterexample: one ITF trace object.  Otherwise a JSON array of
     ITF traces (empty when nothing was violated), each naming its invariant
     in ``#meta``.
     """
-    traces = [trace_json(cx) for rep in reports for cx in counterexamples(rep, minimise)]
+    traces = [trace_json(cx) for ex in explained for cx in ex.counterexamples]
     # Non-ASCII stays readable; C1 controls, separators and bidi marks are written as \u escapes.
     return json_text(json.dumps(traces[0] if len(traces) == 1 else traces, indent=2, ensure_ascii=False))

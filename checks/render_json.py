@@ -24,7 +24,7 @@ def result_json(report: Report, r) -> dict:
         "message": r.message,
         "culprits": list(r.culprits),
         "bound": r.bound,
-        "trace": trace_json(report.system, r.trace) if r.trace is not None else None,
+        "trace": trace_json(report.facts, r.trace) if r.trace is not None else None,
         "stats": {"states": _counted(report, st.states), "transitions": _counted(report, st.transitions),
                   "depth": st.depth, "seconds": round(st.seconds, 6)},
     }

@@ -10,9 +10,8 @@ state after each step, and the verdict summary.  Pure: returns a string.
 from __future__ import annotations
 
 from replcheck.checks import escape as esc
-from replcheck.checks.explain import Counterexample, Frame, counterexamples
+from replcheck.checks.explain import Counterexample, Explained, Frame
 from replcheck.checks.render_text import also_text, engine_notes, stats_line, summary_line, system_line
-from replcheck.checks.trace import event_write
 from replcheck.checks.verdict import HOLDS, INCOMPLETE, Report
 
 # Mermaid rect colours: the lost write red, the culprits amber.
@@ -46,9 +45,9 @@ def _participant(system, name: str) -> str:
 
 def _what(cx: Counterexample, ev) -> str:
     """The write an event carries, e.g. ``bob: "Budget" (ts 10)``, ``like-us: +1 (ts 1)``."""
-    value = event_write(cx.system, ev)
-    key = f"{ev.key} = " if len(cx.system.keys) > 1 else ""
-    return f"{ev.op}: {key}{value} (ts {cx.system.show_ts(ev.ts)})"
+    value = cx.facts.write(ev.op)
+    key = f"{ev.key} = " if len(cx.facts.keys) > 1 else ""
+    return f"{ev.op}: {key}{value} (ts {cx.facts.show_ts(ev.ts)})"
 
 
 def _outcome(ev) -> str:
@@ -95,7 +94,7 @@ def _fault_note(system, f) -> str:
 
 def mermaid(cx: Counterexample) -> str:
     """The counterexample as Mermaid ``sequenceDiagram`` source (no fences)."""
-    system = cx.system
+    system = cx.facts
     out = ["sequenceDiagram"]
     for i, name in enumerate(system.leaders):
         out.append(f"    participant L{i} as {esc.mermaid_alias(name)}")
@@ -143,7 +142,7 @@ def _leader_cell(v, clock: bool) -> str:
 
 def state_table(cx: Counterexample) -> str:
     """Every leader's visible state after each step, one row per step."""
-    system = cx.system
+    system = cx.facts
     clock = system.clock != "wall"
     head = "| step | event | " + " | ".join(cell(n) for n in system.leaders) + " |"
     rows = [head, "|---|---|" + "---|" * system.n]
@@ -194,14 +193,16 @@ def verdict_table(report: Report, links: dict[str, str] | None = None) -> str:
     return "\n".join(rows)
 
 
-def render(report: Report, minimise: bool = True, invariants=None, prefix: str = "") -> str:
-    """A report as Markdown: header, verdict summary, each counterexample.
+def render(ex: Explained, invariants=None, prefix: str = "") -> str:
+    """An explained report (:func:`checks.explain.explained`) as Markdown:
+    header, verdict summary, each counterexample.
 
     ``invariants`` limits the counterexamples shown (``explain``);
     ``prefix`` makes anchors unique when several reports share a page.
     """
+    report = ex.report
     s = report.spec
-    cxs = [cx for cx in counterexamples(report, minimise) if invariants is None or cx.invariant in invariants]
+    cxs = ex.only(invariants)
     links = {cx.invariant: anchor_id(prefix, cx.invariant) if prefix else anchor_id(cx.invariant) for cx in cxs}
     out = [f"# {esc.md_text(s.name)}", ""]
     if s.description:
@@ -220,8 +221,8 @@ def render(report: Report, minimise: bool = True, invariants=None, prefix: str =
     return "\n".join(out).rstrip() + "\n"
 
 
-def render_many(reports, minimise: bool = True) -> str:
-    """Several reports on one page, anchors prefixed by spec name."""
-    if len(reports) == 1:
-        return render(reports[0], minimise)
-    return "\n---\n\n".join(render(r, minimise, prefix=r.spec.name) for r in reports)
+def render_many(explained) -> str:
+    """Several explained reports on one page, anchors prefixed by spec name."""
+    if len(explained) == 1:
+        return render(explained[0])
+    return "\n---\n\n".join(render(ex, prefix=ex.report.spec.name) for ex in explained)

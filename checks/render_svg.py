@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from replcheck.checks import escape as esc
-from replcheck.checks.explain import Counterexample, counterexamples
+from replcheck.checks.explain import Counterexample, Explained
 from replcheck.checks.render_markdown import MESSAGE_KINDS, ROLE_LABEL, _outcome, _what, delivery_label
 from replcheck.checks.render_text import system_line
 from replcheck.checks.verdict import HOLDS, INCOMPLETE, VIOLATED, Report
@@ -223,9 +223,9 @@ def _lanes(cx: Counterexample) -> tuple[tuple[str, ...], tuple[str, ...]]:
     violation names it ("... never reached ap-south": nothing happening
     there is the point); the others are folded into a footnote."""
     involved = {n for f in cx.steps for n in (f.step.event.leader, f.step.event.src) if n}
-    involved |= {n for n in cx.system.leaders if _named(n, cx.message)}
-    shown = tuple(l for l in cx.system.leaders if l in involved) or tuple(cx.system.leaders)
-    return shown, tuple(l for l in cx.system.leaders if l not in shown)
+    involved |= {n for n in cx.facts.leaders if _named(n, cx.message)}
+    shown = tuple(l for l in cx.facts.leaders if l in involved) or tuple(cx.facts.leaders)
+    return shown, tuple(l for l in cx.facts.leaders if l not in shown)
 
 
 def _footer_height(notes: tuple[str, ...]) -> float:
@@ -428,20 +428,20 @@ def _document(body: str, w: int, h: int) -> str:
 
 
 # ------------------------------------------------------------------ the pages
-def _sheets(reports, minimise: bool, invariants=None) -> list[_Sheet]:
+def _sheets(explained, invariants=None) -> list[_Sheet]:
     sheets = []
-    for report in reports:
-        cxs = [cx for cx in counterexamples(report, minimise) if invariants is None or cx.invariant in invariants]
-        sheets += [_sheet_of(cx) for cx in cxs] if cxs else [_sheet_of_verdicts(report)]
+    for ex in explained:
+        cxs = ex.only(invariants)
+        sheets += [_sheet_of(cx) for cx in cxs] if cxs else [_sheet_of_verdicts(ex.report)]
     return sheets
 
 
-def pages(reports, minimise: bool = True, invariants=None) -> tuple[Page, ...]:
-    """Every report's counterexamples (only ``invariants`` when given, as
+def pages(explained, invariants=None) -> tuple[Page, ...]:
+    """Every explained report's counterexamples (only ``invariants`` when given, as
     ``explain`` asks), each over as many pages as it needs; a report with
     no counterexample as one page of verdicts.  Each page a standalone SVG
     document; pages are numbered across all of them."""
-    sheets = _sheets(reports, minimise, invariants)
+    sheets = _sheets(explained, invariants)
     total = sum(len(s.pages) for s in sheets)
     drawn, n = [], 0
     for s in sheets:
@@ -474,14 +474,14 @@ def stacked(pages_: tuple[Page, ...]) -> str:
     return _document("\n".join(parts), w, h)
 
 
-def render(report: Report, minimise: bool = True, invariants=None) -> str:
-    """One report as one SVG document (its pages stacked)."""
-    return stacked(pages([report], minimise, invariants))
+def render(ex: Explained, invariants=None) -> str:
+    """One explained report as one SVG document (its pages stacked)."""
+    return stacked(pages([ex], invariants))
 
 
-def render_many(reports, minimise: bool = True) -> str:
-    """Several reports as one SVG document (every page stacked)."""
-    return stacked(pages(reports, minimise))
+def render_many(explained) -> str:
+    """Several explained reports as one SVG document (every page stacked)."""
+    return stacked(pages(explained))
 
 
 def page_paths(output: str, n: int) -> tuple[str, ...]:

@@ -22,24 +22,14 @@ def system_line(report: Report, quote=str) -> str:
         topo += f", {s.loop_prevention} loop prevention"
     resolver = resolvers_text(report, quote)
     offs = ", ".join(f"{quote(l)} {o:+d} ms" for l, o in s.offsets if o)
-    if offs and s.clock in ("wall", "hlc") and _reads_clock(report.system):
+    if offs and s.clock in ("wall", "hlc") and report.facts.reads_clock:
         resolver += f"; clock offsets {offs}"
     leaders = ", ".join(quote(l) for l in s.leaders)
     return f"{len(s.leaders)} leaders ({leaders}) | {topo} | {resolver} | {s.links} links"
 
 
-def _entries(system):
-    """The catalogue entry (model/resolvers) that governs each key, in key order."""
-    return tuple(t.ctx.entry for t in system.types)
-
-
-def _reads_clock(system) -> bool:
-    """Does any key's resolver or type read write timestamps (``uses_clock``)?"""
-    return any(e.uses_clock for e in _entries(system))
-
-
 def _entry_text(spec, e) -> str:
-    """One key type as the header names it; the clock and tie-break only
+    """One key type (:class:`checks.facts.KeyType`) as the header names it; the clock and tie-break only
     when the type reads timestamps (an LWW rank), since only then do they
     decide anything (docs/resolvers.md)."""
     if not e.uses_clock:
@@ -52,10 +42,11 @@ def resolvers_text(report: Report, quote=str) -> str:
     """What decides each key's value, as it runs: one type for all keys
     (``lww over wall clocks (tie-break: leader)``, ``pn-counter``), else per
     key (``likes: pn-counter; title: lww over ...``).  Read from the
-    System's compiled per-key types, not from ``system.resolver``, which
-    is only the default for keys without their own type."""
+    System's compiled per-key types (``report.facts.key_types``), not from
+    the spec's resolver, which is only the default for keys without their
+    own type."""
     groups: dict[str, list[str]] = {}
-    for key, e in zip(report.system.keys, _entries(report.system)):
+    for key, e in zip(report.facts.keys, report.facts.key_types):
         groups.setdefault(_entry_text(report.spec, e), []).append(key)
     if len(groups) == 1:
         return next(iter(groups))

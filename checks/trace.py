@@ -110,11 +110,6 @@ def op_written(system: System, ev: Event) -> str:
     return text + (f" ({kind})" if kind in _CHECKED_KIND.values() else "")
 
 
-def event_write(system: System, ev: Event) -> str:
-    """:func:`write_text` of the op an event carries (``""`` for a fault)."""
-    return write_text(system, system.op_index[ev.op]) if ev.op in system.op_index else ""
-
-
 def _ts_of(system: System, state, op_id: str) -> str:
     return system.show_ts(st.ts(st.write(state, system.op_index[op_id])))
 
@@ -196,10 +191,12 @@ def describe_event(system: System, ev: Event, state) -> str:
 EVENT_KINDS = ("commit", "deliver", "drop", "duplicate", "lose", "crash", "recover", "cut", "heal", "clock-jump",
                "failover")
 
-def event_json(system: System, ev: Event) -> dict:
+def event_json(facts, ev: Event) -> dict:
+    """An event as saved in JSON; ``facts``: anything with ``show_ts``
+    (:class:`checks.facts.Facts`, or the compiled system)."""
     return {
         "kind": ev.kind, "op": ev.op, "leader": ev.leader, "src": ev.src, "key": ev.key, "value": ev.value,
-        "ts": system.show_ts(ev.ts) if ev.ts else "", "outcome": ev.outcome, "beaten_by": list(ev.beaten_by),
+        "ts": facts.show_ts(ev.ts) if ev.ts else "", "outcome": ev.outcome, "beaten_by": list(ev.beaten_by),
         "replaced": list(ev.replaced), "forwarded_to": list(ev.forwarded_to),
     }
 
@@ -232,11 +229,12 @@ def messages(trace: Trace) -> Messages:
     return Messages(delivered, redundant, lost)
 
 
-def trace_json(system: System, trace: Trace) -> dict:
+def trace_json(facts, trace: Trace) -> dict:
+    """A trace as ``--format json`` saves it (``facts`` as for :func:`event_json`)."""
     m = messages(trace)
     return {"messages": {"delivered": m.delivered, "redundant": m.redundant, "lost": m.lost}, "steps": [{
         "index": s.index,
-        "event": event_json(system, s.event),
+        "event": event_json(facts, s.event),
         "text": s.text,
         "leaders": {v.name: {"values": dict(v.values), "clock": v.clock, "applied": list(v.applied)}
                     for v in s.leaders},

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from replcheck.checks import planner, vacuity
+from replcheck.checks.facts import Facts, facts
 from replcheck.checks.invariants import INVARIANTS, Violation, kinds_of
 from replcheck.checks.trace import Trace, build_trace
 from replcheck.model import search
@@ -97,8 +98,16 @@ class Result:
 
 @dataclass(frozen=True)
 class Report:
+    """The verdicts of one check, as plain data (docs/api.md "Report").
+
+    ``facts`` is what renderers need of the compiled model (names, the
+    clock, each op's text: :class:`checks.facts.Facts`), never the live
+    model; a counterexample's frames are rebuilt from ``spec`` by
+    :mod:`checks.explain` before anything is rendered.
+    """
+
     spec: Spec
-    system: System
+    facts: Facts
     results: tuple[Result, ...]
     stats: Stats
     engine: str
@@ -122,7 +131,8 @@ class Report:
         the verdict table, then each counterexample, minimised, with its Mermaid
         sequence diagram (docs/rendering.md)."""
         from replcheck.checks import render_markdown
-        return render_markdown.render(self)
+        from replcheck.checks.explain import explained
+        return render_markdown.render(explained(self))
 
     def _repr_html_(self) -> str:
         """The report as ``--format html`` writes it (checks/render_html.py: the
@@ -135,7 +145,8 @@ class Report:
         import html
         from replcheck.checks import render_html
         from replcheck.checks.escape import html_text
-        page = render_html.render(self)
+        from replcheck.checks.explain import explained
+        page = render_html.render(explained(self))
         steps = max((len(r.trace) for r in self.results if r.trace is not None), default=0)
         height = min(900, 260 + 32 * len(self.results) + (480 + 44 * steps if steps else 0))
         return (f'<iframe sandbox="allow-scripts" title="replcheck report: {html_text(self.spec.name)}"'
@@ -256,7 +267,7 @@ def check(spec: Spec, invariants=None, engine: str = "bfs", progress=None, optio
         else:
             bound = LOOP_BOUND if looped and phase.complete else (phase.cut or "stopped early")
             results.append(Result(n, INCOMPLETE, bound=bound))
-    return Report(spec, plain, tuple(results), res.stats, res.engine, res.complete, res.cut, notes)
+    return Report(spec, facts(plain), tuple(results), res.stats, res.engine, res.complete, res.cut, notes)
 
 
 def not_run(spec: Spec, invariants=None, engine: str = "bfs", why: str = "interrupted") -> Report:
@@ -267,7 +278,7 @@ def not_run(spec: Spec, invariants=None, engine: str = "bfs", why: str = "interr
     results = tuple(Result(n, INCOMPLETE, bound=why) for n in names)
     note = ("not checked: the command's --total-seconds ran out before this run" if why == "total_seconds"
             else f"not checked: the run was {why} before this spec")
-    return Report(spec, System(spec), results, Stats(), engine, False, why, (note,))
+    return Report(spec, facts(System(spec)), results, Stats(), engine, False, why, (note,))
 
 
 def run_search(spec: Spec, s: "planner.Search", names, bounds, options: Options, progress) -> SearchResult:

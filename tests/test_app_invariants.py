@@ -8,6 +8,7 @@ from replcheck.checks.trace import build_trace
 from replcheck.checks.verdict import check
 from replcheck.model import state as st
 from replcheck.model.errors import SpecError
+from replcheck.model.system import System
 from tests.conftest import SPECS, verdicts
 
 L3 = ("us-east", "eu-west", "ap-south")
@@ -39,7 +40,7 @@ def test_a_registration_after_seeing_the_email_is_rejected_not_acknowledged():
     ops = [ALICE[0], {**ALICE[1], "after": ["alice-us"]}]
     rep = check(_spec(ops, USERS, ["email-unique", "no-lost-writes", "convergence"]))
     assert [r.verdict for r in rep.results] == ["holds", "holds", "holds"]
-    system = rep.system
+    system = System(rep.spec)
     trace, state = build_trace(system, (0, system.nops + system.edges.index((0, 1)), 1))
     assert "alice-eu tries" in trace.steps[-1].text and "REJECTED" in trace.steps[-1].text
     assert "already shows a user with email alice@example.com" in trace.steps[-1].text
@@ -80,7 +81,7 @@ def test_pn_counter_sells_the_last_unit_twice_and_ends_at_minus_one():
     assert (r.verdict, r.anomaly) == ("violated", "oversell")
     assert r.message == "us-east and eu-west both sold the last unit of stock: 2 sales acknowledged for 1 item"
     from replcheck.checks.drill import _finish
-    assert _finish(rep.system, r.path) == "us-east: -1 | eu-west: -1 | ap-south: -1"
+    assert _finish(System(rep.spec), r.path) == "us-east: -1 | eu-west: -1 | ap-south: -1"
 
 
 def test_lww_register_shows_zero_after_two_sales_and_that_is_still_an_oversell():
@@ -113,7 +114,7 @@ def test_a_sale_applied_before_its_restock_shows_negative_stock_without_an_overs
 def test_a_sale_beyond_the_visible_stock_is_rejected():
     ops = [{"id": "big", "leader": "us-east", "key": "stock", "sell": 2}]
     rep = check(_stock({"type": "register", "resolver": "lww", "initial": 1}, ops))
-    system = rep.system
+    system = System(rep.spec)
     trace, state = build_trace(system, (0,))
     assert "REJECTED, the stock its leader shows is too low" in trace.steps[0].text
     assert [r.verdict for r in rep.results] == ["holds", "holds"]

@@ -340,7 +340,7 @@ def test_every_z3_question_stops_with_what_was_decided(monkeypatch, args):
 
 
 def test_ctrl_c_while_rendering_prints_the_verdicts(monkeypatch):
-    def slow(reports, minimise):
+    def slow(explained):
         raise KeyboardInterrupt
     monkeypatch.setitem(cli.RICH, "html", slow)
     r = run("check", SPECS / "seed" / "skew-hlc.toml", "--format", "html")

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from replcheck.checks.explain import explained
 from replcheck.checks.cli import main
 
 from conftest import ARGS, CHROMIUM, ROOT, SPECS
@@ -314,7 +315,7 @@ def test_svg_slides_of_hostile_names_still_fit(browser, tmp_path):
     from replcheck.checks.verdict import check, load
     from test_injection import spec_data, write_spec
     report = check(load(write_spec(tmp_path, spec_data(True))))
-    for i, page in enumerate(render_svg.pages([report]), 1):
+    for i, page in enumerate(render_svg.pages([explained(report)]), 1):
         path = tmp_path / f"p{i}.svg"
         path.write_text(page.svg)
         _slide_ok(browser, path, page.width, page.height).close()

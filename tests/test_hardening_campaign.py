@@ -62,10 +62,10 @@ def test_minimisation_stops_at_its_budget_with_a_trace_that_still_violates():
     spec = load(SEED)
     rep = check(spec, ["no-lost-writes"])
     res = rep.results[0]
-    mini = minimize(rep.system, "no-lost-writes", res.path, res.anomaly, seconds=0.0)
+    mini = minimize(System(rep.spec), "no-lost-writes", res.path, res.anomaly, seconds=0.0)
     assert mini.stopped and mini.path == tuple(res.path)
     assert "time budget" in mini.note() and "may not all be needed" in mini.note()
-    full = minimize(rep.system, "no-lost-writes", res.path, res.anomaly)
+    full = minimize(System(rep.spec), "no-lost-writes", res.path, res.anomaly)
     assert not full.stopped and "time budget" not in full.note()
 
 

@@ -30,6 +30,7 @@ import pytest
 import tomli_w
 from click.testing import CliRunner
 
+from replcheck.checks.explain import explained
 from replcheck.checks import escape, matrix, render_html, render_itf, render_json, render_markdown, render_text
 from replcheck.checks import render_topology
 from replcheck.checks.cli import main
@@ -172,7 +173,7 @@ def test_json_is_ascii_and_keeps_every_payload_exactly(reports):
 
 
 def test_itf_escapes_c1_controls_and_keeps_every_payload(reports):
-    out = render_itf.render([reports[0]], minimise=True)
+    out = render_itf.render([explained(reports[0], True)])
     _no_raw_controls(out.replace("\n", ""), "itf")
     data = json.loads(out)
     text = json.dumps(data, ensure_ascii=False)
@@ -261,8 +262,8 @@ def check_markdown(md: str, twin: str):
 
 def test_markdown_escapes_every_user_text(reports, twins):
     payload, plain = reports
-    md = render_markdown.render(payload)
-    check_markdown(md, _same_dir(render_markdown.render(plain), twins))
+    md = render_markdown.render(explained(payload))
+    check_markdown(md, _same_dir(render_markdown.render(explained(plain)), twins))
     assert "\\<img src=x onerror=alert(1)>" in md and "\\](javascript:alert(1))" in md
     assert not re.search(r"(?<!\\)<(img|script)", md)
 
@@ -283,7 +284,7 @@ def test_markdown_renders_no_html_through_markdown_it(reports):
     has no tag, link or image from user text."""
     markdown_it = pytest.importorskip("markdown_it", reason="markdown-it-py is not installed (optional)")
     md = markdown_it.MarkdownIt("commonmark").enable("table")
-    out = md.render(render_markdown.render(reports[0]))
+    out = md.render(render_markdown.render(explained(reports[0])))
     assert "<img" not in out and "<script" not in out and "javascript:" not in out.replace("](javascript:", "")
     assert set(re.findall(r'href="([^"]*)"', out)) <= {"#no-lost-writes"}
 
@@ -333,13 +334,13 @@ def check_html(page: str, twin: str):
 
 def test_html_escapes_every_user_text_and_runs_only_its_own_script(reports, twins):
     payload, plain = reports
-    check_html(render_html.render(payload), _same_dir(render_html.render(plain), twins))
+    check_html(render_html.render(explained(payload)), _same_dir(render_html.render(explained(plain)), twins))
 
 
 def test_html_frames_name_leaders_as_the_table_does(reports):
     """The viewer's script finds a leader's row by ``data-leader``: the JSON
     frames carry the names exactly as the attributes show them."""
-    page = render_html.render(reports[0])
+    page = render_html.render(explained(reports[0]))
     rows = [html.unescape(x) for x in re.findall(r'<tr data-leader="([^"]*)">', page)]
     frames = json.loads(re.search(r'<script type="application/json" class="frames">(.*?)</script>', page).group(1))
     assert [l["name"] for l in frames["frames"][0]["leaders"]] == rows == [escape.terminal(p) for p, _ in LEADERS]
@@ -376,7 +377,7 @@ def test_matrix_text_and_markdown_escape_user_text(matrices, twins):
     out, twin = (matrix.render_text(m) for m in matrices)
     _no_raw_controls(out, "matrix text")
     assert len(out.splitlines()) == len(twin.splitlines())
-    md, md_twin = (matrix.render_markdown(m) for m in matrices)
+    md, md_twin = (matrix.render_markdown(m, matrix.counterexamples(m)) for m in matrices)
     check_markdown(md, _same_dir(md_twin, twins))
 
 
@@ -633,7 +634,7 @@ def test_mermaid_renders_the_payload_diagram_with_every_label(page, reports):
         assert escape.terminal(p) in texts
     joined = "\n".join(texts)
     assert "LOST WRITE" in joined
-    for op in cx.system.spec.workload:                 # each value shown whole, "Note over L0: hidden" too
+    for op in cx.report.spec.workload:                 # each value shown whole, "Note over L0: hidden" too
         assert escape.terminal(op.value) in joined
     assert len([t for t in texts if re.match(r"\d+\. ", t)]) == len(cx.steps)
     assert page.requests == [] or all(u.startswith(("file:", "data:", "about:")) for u in page.requests)
@@ -643,7 +644,7 @@ def test_html_page_runs_its_viewer_and_nothing_else(page, reports, tmp_path):
     """The viewer works under its CSP (the hashes match: no violation), shows
     each step's text as the frames carry it, and nothing from the spec runs."""
     out = tmp_path / "p.html"
-    out.write_text(render_html.render(reports[0]))
+    out.write_text(render_html.render(explained(reports[0])))
     page.goto(out.as_uri())
     frames = json.loads(re.search(r'class="frames">(.*?)</script>', out.read_text()).group(1))["frames"]
     assert page.locator(".viewer .pos").inner_text() == f"step 0 of {len(frames) - 1}"   # the script ran
@@ -661,7 +662,7 @@ def test_html_policy_blocks_markup_that_would_escape_into_the_page(page, reports
     out = tmp_path / "p.html"
     smuggled = ("<script>window.__pwned = 1</script><img src='http://evil.invalid/x.png'"
                 " onerror='window.__pwned = 2'><div onclick='x()'></div>")
-    out.write_text(render_html.render(reports[0]).replace("<main>", "<main>" + smuggled, 1))
+    out.write_text(render_html.render(explained(reports[0])).replace("<main>", "<main>" + smuggled, 1))
     page.goto(out.as_uri())
     assert page.evaluate("window.__pwned") is None
     assert page.locator(".viewer .pos").inner_text().startswith("step 0 of")    # the viewer still runs

@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from replcheck.checks.explain import explained
 from replcheck.checks import render_html, render_markdown
 from replcheck.checks.invariants import INVARIANTS
 from replcheck.checks.verdict import check, load
@@ -46,7 +47,7 @@ def hostile():
 
 def test_markdown_is_the_markdown_rendering(seed):
     md = seed._repr_markdown_()
-    assert md == render_markdown.render(seed)
+    assert md == render_markdown.render(explained(seed))
     assert "## Verdicts" in md and "```mermaid" in md and "**VIOLATED**" in md
 
 
@@ -56,7 +57,7 @@ def test_html_is_the_viewer_in_a_sandboxed_frame(seed):
     attrs = outer[0][1]
     assert attrs["sandbox"] == "allow-scripts"           # no allow-same-origin: the frame cannot touch the notebook
     assert "src" not in attrs
-    assert attrs["srcdoc"] == render_html.render(seed)   # the --format html page, whole
+    assert attrs["srcdoc"] == render_html.render(explained(seed))   # the --format html page, whole
     assert "alice-bob-title-lww" in attrs["title"]
 
 

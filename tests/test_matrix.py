@@ -73,7 +73,7 @@ def test_matrix_text_is_one_table_resolvers_by_topology_and_invariant(seed_matri
 
 
 def test_matrix_markdown_links_each_violation_to_its_counterexample(seed_matrix):
-    md = matrix.render_markdown(seed_matrix)
+    md = matrix.render_markdown(seed_matrix, matrix.counterexamples(seed_matrix))
     assert "| lww | holds | [**violated**: lost-update](#ring-lww-no-lost-writes) |" in md
     assert "| mv-register | holds | holds |" in md
     for t in ("all-to-all", "ring", "star"):

@@ -24,12 +24,12 @@ def test_minimize_drops_events_from_a_dfs_trace_and_the_rest_still_reproduces():
     report = check(spec, engine="dfs")
     r = report.results[0]
     bfs = check(spec).results[0]
-    m = minimize(report.system, r.invariant, r.path)
+    m = minimize(System(report.spec), r.invariant, r.path)
     assert m.changed and len(m.path) < len(r.path)
     assert len(m.path) == len(bfs.path)                      # as short as the shortest
     assert len(m.dropped) == len(r.path) - len(m.path)
-    _, end = build_trace(report.system, m.path)              # replays (raises otherwise)
-    v = INVARIANTS[r.invariant].build(report.system)(end)
+    _, end = build_trace(System(report.spec), m.path)              # replays (raises otherwise)
+    v = INVARIANTS[r.invariant].build(System(report.spec))(end)
     assert v is not None and v.anomaly == "replication-loop"
     assert "dropped" in m.note() and "still reproduce" in m.note()
 
@@ -38,8 +38,8 @@ def test_minimize_is_one_minimal():
     spec = _ring_without_loop_prevention()
     report = check(spec, engine="dfs")
     r = report.results[0]
-    m = minimize(report.system, r.invariant, r.path)
-    again = minimize(report.system, r.invariant, m.path)
+    m = minimize(System(report.spec), r.invariant, r.path)
+    again = minimize(System(report.spec), r.invariant, m.path)
     assert again.path == m.path and not again.changed
 
 
@@ -47,10 +47,10 @@ def test_minimize_is_one_minimal():
 def test_quiescent_violations_keep_every_event_and_end_quiescent(name):
     report = check(load(SPECS / "seed" / f"{name}.toml"))
     r = next(x for x in report.results if x.verdict == "violated")
-    m = minimize(report.system, r.invariant, r.path)
+    m = minimize(System(report.spec), r.invariant, r.path)
     assert m.path == r.path and not m.changed
-    _, end = build_trace(report.system, m.path)
-    assert is_quiescent(report.system, end)
+    _, end = build_trace(System(report.spec), m.path)
+    assert is_quiescent(System(report.spec), end)
     assert "no event can be dropped" in m.note()
 
 
@@ -60,8 +60,8 @@ def test_dropping_a_delivery_to_an_uninvolved_leader_breaks_quiescence():
     report = check(load(SPECS / "seed" / "alice-bob-lww.toml"))
     r = report.results[1]
     path = tuple(a for i, a in enumerate(r.path, 1) if i not in (4, 6))
-    _, end = build_trace(report.system, path)
-    assert not is_quiescent(report.system, end)
+    _, end = build_trace(System(report.spec), path)
+    assert not is_quiescent(System(report.spec), end)
 
 
 def test_minimize_refuses_a_trace_that_does_not_violate():

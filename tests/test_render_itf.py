@@ -6,6 +6,7 @@ import json
 
 import itf_py
 
+from replcheck.checks.explain import explained
 from replcheck.checks import render_itf, render_json
 from replcheck.checks.verdict import check, load
 
@@ -14,7 +15,7 @@ from conftest import SPECS
 
 def _seed():
     report = check(load(SPECS / "seed" / "alice-bob-lww.toml"))
-    return report, json.loads(render_itf.render([report]))
+    return report, json.loads(render_itf.render([explained(report, False)]))
 
 
 def test_itf_round_trips_through_itf_py():
@@ -60,17 +61,17 @@ def test_itf_records_version_vectors_and_messages_in_flight():
 
 def test_itf_output_is_deterministic():
     report = check(load(SPECS / "seed" / "alice-bob-lww.toml"))
-    assert render_itf.render([report]) == render_itf.render([report])
+    assert render_itf.render([explained(report, False)]) == render_itf.render([explained(report, False)])
 
 
 def test_itf_without_violations_is_an_empty_list():
     report = check(load(SPECS / "seed" / "alice-bob-mv-register.toml"))
-    assert json.loads(render_itf.render([report])) == []
+    assert json.loads(render_itf.render([explained(report, False)])) == []
 
 
 def test_itf_encodes_fault_events_as_variants():
     report = check(load(SPECS / "faults" / "async-replication-loss.toml"))
-    data = json.loads(render_itf.render([report]))
+    data = json.loads(render_itf.render([explained(report, False)]))
     traces = data if isinstance(data, list) else [data]
     tags = {type(s.values["action_taken"]).__name__ for t in traces for s in itf_py.trace_from_json(t).states}
     assert "Crash" in tags and "Commit" in tags

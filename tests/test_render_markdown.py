@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from replcheck.checks.explain import explained
 from replcheck.checks import render_markdown
 from replcheck.checks.explain import counterexamples
 from replcheck.checks.verdict import check, load
@@ -13,7 +14,7 @@ from conftest import SPECS
 
 def _seed_md():
     report = check(load(SPECS / "seed" / "alice-bob-lww.toml"))
-    return report, render_markdown.render(report)
+    return report, render_markdown.render(explained(report))
 
 
 def _mermaid_block(md: str) -> str:
@@ -34,8 +35,8 @@ def test_markdown_has_one_participant_per_leader_and_an_arrow_per_delivery():
     assert len(arrows) == len(deliveries) == 4
     for (src, _, dst, idx), step in zip(arrows, deliveries):
         assert int(idx) == step.index
-        assert report.system.leaders[int(src[1])] == step.event.src
-        assert report.system.leaders[int(dst[1])] == step.event.leader
+        assert report.facts.leaders[int(src[1])] == step.event.src
+        assert report.facts.leaders[int(dst[1])] == step.event.leader
 
 
 def test_markdown_marks_the_lost_write_and_the_culprit():
@@ -84,6 +85,6 @@ def test_markdown_renders_fault_events_as_notes():
         for f in cx.steps:
             if f.step.event.kind == "crash":
                 crashes += 1
-                at = report.system.leaders.index(f.step.event.leader)
+                at = report.facts.leaders.index(f.step.event.leader)
                 assert re.search(rf"Note over L{at}: {f.index}\. crash ", block)
     assert crashes

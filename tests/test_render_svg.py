@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from replcheck.checks.explain import explained
 from replcheck.checks import escape, render_svg
 from replcheck.checks.explain import counterexamples
 from replcheck.checks.verdict import check, load
@@ -84,7 +85,7 @@ def test_injection_payloads_stay_text(tmp_path):
     from test_injection import IDS, LEADERS, NAME, spec_data, write_spec
     for kind in ("register", "set"):
         report = check(load(write_spec(tmp_path / kind, spec_data(True, kind))))
-        pages = render_svg.pages([report])
+        pages = render_svg.pages([explained(report)])
         for doc in [p.svg for p in pages] + [render_svg.stacked(pages)]:
             root = ET.fromstring(doc)          # well-formed: no raw control character, no broken markup
             assert {e.tag.removeprefix(NS) for e in root.iter()} <= ELEMENTS
@@ -99,7 +100,7 @@ def test_injection_payloads_stay_text(tmp_path):
 
 # ------------------------------------------------------------------ the pages
 def test_the_seed_is_one_16_by_9_page_with_every_step_in_full(seed):
-    pages = render_svg.pages([seed])
+    pages = render_svg.pages([explained(seed)])
     assert len(pages) == 1 and (pages[0].width, pages[0].height) == (1600, 900)
     doc = pages[0].svg
     assert doc.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg"'
@@ -111,11 +112,11 @@ def test_the_seed_is_one_16_by_9_page_with_every_step_in_full(seed):
     assert "LOSTWRITE" in shown and "culprit" in shown and "VIOLATED" in shown
     assert _squeezed(cx.message) in shown and "page1of1" in shown
     texts = _texts(doc)
-    assert [t for t in texts if t in cx.system.leaders] == list(cx.system.leaders)   # a lane head each
+    assert [t for t in texts if t in cx.facts.leaders] == list(cx.facts.leaders)   # a lane head each
 
 
 def test_the_lost_write_and_the_culprit_are_marked(seed):
-    doc = render_svg.pages([seed])[0].svg
+    doc = render_svg.pages([explained(seed)])[0].svg
     assert doc.count(f'fill="{render_svg.RED}" stroke="#ffffff"') == 1      # the lost write's commit dot
     assert doc.count(f'fill="{render_svg.AMBER}" stroke="#ffffff"') == 1    # the culprit's
     assert doc.count('fill="#fee2e2"') == 2 and doc.count('fill="#fef3c7"') == 1   # their rows and the verdict's
@@ -124,7 +125,7 @@ def test_the_lost_write_and_the_culprit_are_marked(seed):
 def test_an_18_step_trace_is_spread_over_numbered_pages(eighteen):
     cx = counterexamples(eighteen)[0]
     assert len(cx.steps) == 18
-    pages = render_svg.pages([eighteen])
+    pages = render_svg.pages([explained(eighteen)])
     assert len(pages) == 3 and all((p.width, p.height) == (1600, 900) for p in pages)
     numbers = []
     for i, p in enumerate(pages, 1):
@@ -143,13 +144,13 @@ def test_an_18_step_trace_is_spread_over_numbered_pages(eighteen):
 
 def test_rendering_is_deterministic(eighteen):
     again = check(load(EIGHTEEN))
-    assert render_svg.render(eighteen) == render_svg.render(again)
-    assert [p.svg for p in render_svg.pages([eighteen])] == [p.svg for p in render_svg.pages([again])]
+    assert render_svg.render(explained(eighteen)) == render_svg.render(explained(again))
+    assert [p.svg for p in render_svg.pages([explained(eighteen)])] == [p.svg for p in render_svg.pages([explained(again)])]
 
 
 def test_leaders_nothing_happens_to_are_folded():
     report = check(load(SPECS / "regressions" / "render-lost-increment.toml"))   # durability: a commits, crashes
-    doc = render_svg.pages([report])[0].svg
+    doc = render_svg.pages([explained(report)])[0].svg
     texts = _texts(doc)
     assert "a" in texts and "b" not in texts
     assert any(t.startswith("not shown: b (no event of this trace") for t in texts)
@@ -161,7 +162,7 @@ def test_a_leader_the_violation_names_keeps_its_lane():
     report = check(load(SPECS / "faults" / "async-replication-loss.toml"), ["convergence"])
     cx = counterexamples(report)[0]
     assert "ap-south" not in {n for f in cx.steps for n in (f.step.event.leader, f.step.event.src)}
-    texts = _texts(render_svg.pages([report])[0].svg)
+    texts = _texts(render_svg.pages([explained(report)])[0].svg)
     assert "ap-south" in texts and not any(t.startswith("not shown") for t in texts)
 
 
@@ -169,7 +170,7 @@ def test_a_value_too_long_for_a_page_is_wrapped_whole():
     long = "w" * 900 + " " + "words " * 300
     spec = make_spec(("a", "b"), [{"id": "x", "leader": "a", "key": "k", "set": long},
                                   {"id": "y", "leader": "b", "key": "k", "set": "v"}])
-    pages = render_svg.pages([check(spec)])
+    pages = render_svg.pages([explained(check(spec))])
     assert all(p.width == 1600 and p.height >= 900 for p in pages)
     assert any(p.height > 900 for p in pages)          # a row taller than a page makes its page taller
     shown = _squeezed("".join(t for p in pages for t in _texts(p.svg)))
@@ -178,7 +179,7 @@ def test_a_value_too_long_for_a_page_is_wrapped_whole():
 
 def test_a_report_without_violation_is_a_page_of_verdicts():
     report = check(load(SPECS / "seed" / "alice-bob-mv-register.toml"))
-    pages = render_svg.pages([report])
+    pages = render_svg.pages([explained(report)])
     assert len(pages) == 1
     texts = _texts(pages[0].svg)
     assert "every invariant holds" in texts and texts.count("holds") == len(report.results)
@@ -272,7 +273,7 @@ def test_every_key_type_and_op_renders_as_slides(name, pair):
     well-formed pages with every step's label whole."""
     from test_trust_render import _spec
     report = check(_spec(name, pair, faults=True))
-    pages = render_svg.pages([report])
+    pages = render_svg.pages([explained(report)])
     shown = _squeezed("".join(t for p in pages for t in _texts(p.svg)))
     for cx in counterexamples(report):
         for f in cx.steps:

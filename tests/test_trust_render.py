@@ -20,6 +20,7 @@ import itf_py
 import pytest
 from click.testing import CliRunner
 
+from replcheck.checks.explain import explained
 from replcheck.checks import render_html, render_itf, render_json, render_markdown, render_text
 from replcheck.checks.cli import main
 from replcheck.checks.explain import frames, in_flight, leader_states
@@ -132,10 +133,8 @@ def test_every_reachable_state_and_transition_renders(name, pair):
     while todo:
         state = todo.popleft()
         leader_views(system, state)
-        leader_states(system, state)
+        assert all(len(v.shown) == len(system.keys) for v in leader_states(system, state))   # ITF's values too
         in_flight(system, state)
-        for l in range(system.n):
-            render_itf._values(system, state, l)
         for a, nxt in system.successors(state):
             assert describe_event(system, system.describe(state, a), nxt)
             if nxt not in seen:
@@ -148,9 +147,9 @@ def _render_all(report) -> dict[str, str]:
     return {
         "text": render_text.render(report),
         "json": render_json.render([report]),
-        "markdown": render_markdown.render(report),
-        "html": render_html.render(report),
-        "itf": render_itf.render([report], minimise=True),
+        "markdown": render_markdown.render(explained(report)),
+        "html": render_html.render(explained(report)),
+        "itf": render_itf.render([explained(report, True)]),
     }
 
 
@@ -168,7 +167,7 @@ def test_every_counterexample_renders_in_every_format(name, pair):
     for r in violated:
         assert r.message in out["text"]
         assert f"## {r.invariant} violated: {r.anomaly}" in out["markdown"]
-        assert frames(report.system, r.path, {})[-1].index == len(r.trace)
+        assert frames(System(report.spec), r.path, {})[-1].index == len(r.trace)
     if "delete" not in pair:   # only a delete is ever shown as one
         for fmt, text in out.items():
             assert "(delete)" not in text, fmt
@@ -244,7 +243,7 @@ def test_a_lost_op_is_shown_as_what_it_is(key, op, shown):
     r = {x.invariant: x for x in report.results}["durability"]
     assert r.verdict == VIOLATED and r.anomaly == "unreplicated-write-lost"
     assert r.message.startswith(f"op-a's acknowledged write {shown} is held by no live leader")
-    text, md = render_text.render(report), render_markdown.render(report)
+    text, md = render_text.render(report), render_markdown.render(explained(report))
     assert f"op-a's acknowledged write {shown} " in text and f"op-a's acknowledged write {shown} " in md
     assert f"op-a: {shown} (ts " in md            # the Mermaid note of its commit
     if shown != "(delete)":
@@ -263,7 +262,7 @@ def test_write_text_names_every_op():
 # ---------------------------------------------------------------- the header
 def _header(report) -> tuple[str, str]:
     text = next(line.strip() for line in render_text.render(report).splitlines() if " leaders (" in line)
-    md = next(line for line in render_markdown.render(report).splitlines() if line.startswith("`<test>`"))
+    md = next(line for line in render_markdown.render(explained(report)).splitlines() if line.startswith("`<test>`"))
     return text, md
 
 

@@ -51,6 +51,7 @@ from pathlib import Path
 
 import tomli_w
 
+from replcheck.checks.explain import explained
 from replcheck.checks.invariants import INVARIANTS
 from replcheck.checks.verdict import HOLDS, INCOMPLETE, VIOLATED, Options, check
 from replcheck.model.errors import SpecError
@@ -247,9 +248,9 @@ def compare_replay(out: Outcome, data: dict, spec, default, work: Path):
 def compare_render(out: Outcome, default):
     from replcheck.checks import render_html, render_itf, render_json, render_markdown, render_text
     for fmt, fn in (("text", lambda: render_text.render(default)), ("json", lambda: render_json.render([default])),
-                    ("markdown", lambda: render_markdown.render_many([default], True)),
-                    ("html", lambda: render_html.render_many([default], True)),
-                    ("itf", lambda: render_itf.render([default], True))):
+                    ("markdown", lambda: render_markdown.render_many([explained(default, True)])),
+                    ("html", lambda: render_html.render_many([explained(default, True)])),
+                    ("itf", lambda: render_itf.render([explained(default, True)]))):
         out.made["render"] += 1
         try:
             fn()
