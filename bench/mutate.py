@@ -61,15 +61,15 @@ def default_targets() -> list[tuple[str, str | None]]:
 
 
 KILL_SUITE = (
-    "tests/test_resolvers_core.py",
-    "tests/test_invariants.py",
-    "tests/test_engine.py",
-    "tests/test_resolvers_catalogue.py",
-    "tests/test_resolvers_properties.py",
-    "tests/test_specs.py",
-    "tests/test_reductions.py",
+    "tests/model/test_resolvers_core.py",
+    "tests/checks/test_invariants.py",
+    "tests/model/test_engine.py",
+    "tests/model/test_resolvers_catalogue.py",
+    "tests/model/test_resolvers_properties.py",
+    "tests/specs/test_specs.py",
+    "tests/model/test_reductions.py",
     "tests/differential/test_oracle.py::test_every_engine_and_reduction_agrees_on_generated_specs",
-    "tests/test_trust_reductions.py::test_crash_reduction_judges_exactly_the_plain_quiescent_states",
+    "tests/checks/test_trust_reductions.py::test_crash_reduction_judges_exactly_the_plain_quiescent_states",
 )
 
 

@@ -146,7 +146,7 @@ def md_fence(lines, info: str = "") -> list[str]:
 # "%%{init: ...}%%" directive anywhere in the source reconfigures the whole
 # diagram: theme, fetched fonts and CSS, hidden labels), $ ("$$...$$" is
 # rendered as KaTeX math), < and > (HTML tags; "<br>" breaks the line).
-# tests/test_browser.py renders every printable ASCII character and these
+# tests/checks/test_browser.py renders every printable ASCII character and these
 # payloads with mermaid's own script and finds the text unchanged.
 _MERMAID = {";": "#59;", "#": "#35;", "<": "#60;", ">": "#62;", "%": "#37;", "$": "#36;"}
 _MERMAID_RE = re.compile("[;#<>%$]")

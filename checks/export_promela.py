@@ -36,7 +36,7 @@ Only what can change a verdict is kept: clocks are dropped under
 ``mv-register`` (it reads version vectors only), the happens-before mask
 under ``lww`` unless ``no-lost-writes`` is checked, hop counts (fixed by the
 link on a ring and a star).  SPIN's state counts therefore differ from
-replcheck's; verdicts do not (``tests/test_promela.py``).
+replcheck's; verdicts do not (``tests/checks/test_promela.py``).
 
 Under ``mv-register`` a leader keeps, per key, ``seen[k]``: the union of the
 happens-before masks of every write to ``k`` it has applied.  A write ``w``

@@ -19,7 +19,7 @@ accepted in some reachable state" and "in some quiescent state" are the
 same question — and the reductions judge exactly the quiescent states the
 plain search would (docs/reductions.md; with symmetry, every image of a
 representative is judged).  The answer is therefore the same with and
-without reductions (``tests/test_trust_app.py`` checks it).
+without reductions (``tests/checks/test_trust_app.py`` checks it).
 
 Only the explicit engines (bfs, dfs) report vacuity; for a result they did
 not explore (``--engine smt``) :attr:`Result.vacuous` stays ``None``

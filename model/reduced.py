@@ -332,7 +332,7 @@ class ReducedDynamics:
         # group is a symmetry of the reduced dynamics only, and a rebuilt
         # leader's content may name leaders (an lww tie-break).  So
         # the representative is rebuilt once and its images renamed — not
-        # each image rebuilt (issue 18 item 3; tests/test_reductions.py checks
+        # each image rebuilt (issue 18 item 3; tests/model/test_reductions.py checks
         # both ways give the same set on every symmetric spec).
         whole = self._materialize(self._unmaterialize(state))
         seen = set()

@@ -49,7 +49,7 @@ the only code that know the positions: their transition code (successors,
 apply, deliver, faults; the reduced successors, settling and rebuilding)
 unpacks and rebuilds states positionally in its hot loops, and this
 module names every component for everyone else.  Other modules read a state
-through the functions below (tests/test_state_encoding.py fails if
+through the functions below (tests/model/test_state_encoding.py fails if
 positional state indexing reappears elsewhere).  A write entry's fields
 are read by their named positions (``writes[w][TS]``, ``meta[DATA]``) in the
 resolvers' hot paths, or through :func:`ts`/:func:`hb`/:func:`data`

@@ -90,7 +90,7 @@ class Symmetry:
         # names leaders.  Under dead content every busy leader's contents are the
         # empty initial ones, never renamed: they name no write (a counter's
         # slots, escrow's rights matrix; renaming them as write indices raised
-        # IndexError on escrow, tests/test_trust_reductions.py).
+        # IndexError on escrow, tests/checks/test_trust_reductions.py).
         self.faults = system.general
         self.dead_regs = system.dead_content
 
@@ -219,7 +219,7 @@ class Symmetry:
         returned as a representative, and a representative is its own
         (``_canonical`` is idempotent: its leaders are already in signature
         order and the tie-break minimum is taken over the same candidates;
-        tests/test_symmetry_memo.py checks it on every reachable state of
+        tests/model/test_symmetry_memo.py checks it on every reachable state of
         several specs).  The memo is a pure cache of a pure function, keyed
         by the whole state; it holds at most ``MEMO`` entries and is emptied
         when full, so it bounds its own memory."""

@@ -74,7 +74,7 @@ def reachable(system, limit=None) -> set:
     return seen
 
 
-# ------------------------------------------------ a real browser (tests/test_browser.py, tests/test_injection.py)
+# ------------------------------------------------ a real browser (tests/checks/test_browser.py, tests/checks/test_injection.py)
 CHROMIUM = os.environ.get("REPLCHECK_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]

@@ -41,7 +41,7 @@ FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.M | re.S)
 #: Why a command is not run (matched against the file and the command line).
 SKIP = [
     (lambda f, c: f.name == "reliability.md", "the fuzz campaign's reproducers as found, before the fixes"),
-    (lambda f, c: "--target pglogical" in c, "needs PostgreSQL servers (tests/conform/test_pglogical_target.py)"),
+    (lambda f, c: "--target pglogical" in c, "needs PostgreSQL servers (tests/checks/conform/test_pglogical_target.py)"),
     (lambda f, c: re.search(r"\bSPEC\b|\bFILE\b|\[-|\.\.\.|[A-Z]+\.toml|\bDRILL\b|\bNAME\b", c) is not None,
      "a synopsis with placeholders"),
     (lambda f, c: re.search(r"[|;`]|\$\(|\$'|&&|>\s|\\$", c) is not None, "shell syntax the test does not interpret"),

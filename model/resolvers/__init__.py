@@ -20,7 +20,7 @@ the explicit engines run every entry).  The symbolic engine
 read those fields and never compare an entry's name; the reductions read
 the flags of the built data type (``uses_hb``, ``stamp_reads_content``,
 ``renaming_safe``: :mod:`model.resolvers.base`).
-tests/test_catalogue_single_source.py holds every module to that, and checks
+tests/model/test_catalogue_single_source.py holds every module to that, and checks
 each claim against the engine.
 """
 
@@ -373,7 +373,7 @@ def docs_row(r: ResolverInfo) -> str:
 
 def docs_table() -> str:
     """docs/resolvers.md's catalogue table, generated from the entries
-    (tests/test_catalogue_single_source.py keeps the file equal to it)."""
+    (tests/model/test_catalogue_single_source.py keeps the file equal to it)."""
     head = ("| resolver | family | keeps | loses | delete rule | converges | products | smt | laws | promela |\n"
             "|---|---|---|---|---|---|---|---|---|---|")
     return "\n".join([head] + [docs_row(r) for r in RESOLVERS.values()])

@@ -76,7 +76,7 @@ Sources: yrs ``yrs/src/block.rs`` (``Item::resolve_conflict``,
 value using document id seniority"); Nicolaescu et al., "Near Real-Time
 Peer-to-Peer Shared Editing on Extensible Data Types", GROUP 2016 (YATA).
 Checked against pycrdt 0.14.13 on every run of small specs
-(tests/conform/test_yjs_target.py).
+(tests/checks/conform/test_yjs_target.py).
 """
 
 from __future__ import annotations

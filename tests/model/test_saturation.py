@@ -22,7 +22,7 @@ from replcheck.model import search
 from replcheck.model.system import System
 from tests.conftest import make_spec
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SPECS = sorted(p for p in (ROOT / "specs").rglob("*.toml") if "answers" not in p.parts) + \
     [ROOT / "bench" / "specs" / f"B{i}.toml" for i in (1, 2)]
 

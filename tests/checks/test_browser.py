@@ -309,7 +309,7 @@ def test_svg_slides_fit_their_page_and_match_the_references(browser, tmp_path, a
 
 
 def test_svg_slides_of_hostile_names_still_fit(browser, tmp_path):
-    """The injection payloads (tests/test_injection.py) as leader names, ids,
+    """The injection payloads (tests/checks/test_injection.py) as leader names, ids,
     keys and values: wrapped inside the page, none over another."""
     from replcheck.checks import render_svg
     from replcheck.checks.verdict import check, load

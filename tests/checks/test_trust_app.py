@@ -26,7 +26,7 @@ from replcheck.model.resolvers.base import is_accepted
 from replcheck.model.resolvers.local_checks import shows_row
 from replcheck.model.system import System
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REG = ROOT / "specs" / "regressions"
 RES = ROOT / "specs" / "resolvers"
 DRILLS = ROOT / "specs" / "drills"

@@ -15,7 +15,7 @@ from replcheck.checks.conform.observed import ends_of
 from replcheck.checks.conform.run import AGREE, DISAGREE, conform, exit_code
 from replcheck.checks.conform.targets.pglogical import available
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SPECS = sorted((ROOT / "specs" / "conformance").rglob("*.toml"))
 MISSING = available()
 

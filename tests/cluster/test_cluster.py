@@ -24,7 +24,7 @@ from click.testing import CliRunner
 from replcheck.checks.cli import main
 from replcheck.checks.verdict import check, load
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SEEDS = sorted((ROOT / "specs" / "seed").glob("*.toml"))
 SEED = str(ROOT / "specs" / "seed" / "alice-bob-lww.toml")
 

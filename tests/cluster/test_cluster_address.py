@@ -28,7 +28,7 @@ import pytest
 
 pytest.importorskip("ray")
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SEED = str(ROOT / "specs" / "seed" / "alice-bob-lww.toml")
 BIN = Path(sys.executable).parent
 TOKEN = uuid.uuid4().hex

@@ -131,7 +131,7 @@ def test_without_a_pattern_nothing_is_collected(pytester):
 
 
 def test_replcheck_own_suite_does_not_collect_its_specs(pytester):
-    # replcheck's pyproject.toml sets no replcheck_specs: its specs/ are tests/test_specs.py's, never the plugin's.
+    # replcheck's pyproject.toml sets no replcheck_specs: its specs/ are tests/specs/test_specs.py's, never the plugin's.
     r = pytester.runpytest("--collect-only", "-q", "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT),
                            str(ROOT / "specs" / "seed"))
     assert r.ret == pytest.ExitCode.NO_TESTS_COLLECTED, r.stdout.str()

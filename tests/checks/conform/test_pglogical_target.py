@@ -26,7 +26,7 @@ from tests.conftest import sigint_default
 MISSING = available()
 pytestmark = [pytest.mark.postgres, pytest.mark.skipif(MISSING is not None, reason=MISSING or "")]
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 LEADERS = ("n1", "n2", "n3")
 LINKS = tuple((a, b) for a in LEADERS for b in LEADERS if a != b)
 SETUP = Setup(leaders=LEADERS, links=LINKS, mode="last_update_wins", offsets_ms={"n3": -2000})

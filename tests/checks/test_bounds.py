@@ -324,7 +324,7 @@ def test_drill_solve_stops_and_reports_the_rest_not_finished(monkeypatch):
 @pytest.mark.parametrize("args", [
     ["smt", "laws", "max"],
     ["smt", "skew", SPECS / "seed" / "skew-wall.toml", "--least-skew"],
-    ["smt", "iconfluence", Path(__file__).resolve().parent.parent / "queries" / "iconfluence" / "stock-decrement.toml"],
+    ["smt", "iconfluence", Path(__file__).resolve().parents[2] / "queries" / "iconfluence" / "stock-decrement.toml"],
     ["check", SEED, "--engine", "smt"],
 ])
 def test_every_z3_question_stops_with_what_was_decided(monkeypatch, args):
@@ -383,7 +383,7 @@ def test_replay_judges_every_state_invariants_at_a_non_quiescent_end(tmp_path):
 
 
 def test_the_docs_say_what_replay_refuses():
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     readme = (root / "README.md").read_text()
     assert "not judged" in readme or "refuses" in readme
     assert "refuses a trace that does not end" in (root / "docs" / "rendering.md").read_text()
@@ -470,5 +470,5 @@ def test_allow_python_help_and_docs_say_what_it_allows():
     for cmd in (["check", "--help"], ["drill", "check", "--help"]):
         text = " ".join(run(*cmd).output.split())
         assert "standard library" in text and "two values" in text and "stderr" in text
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     assert "standard library" in (root / "docs" / "spec-format.md").read_text()

@@ -1,5 +1,5 @@
 """replcheck conform without servers: the schedules, the runner, the
-verdicts and the command, against a simulated pglogical (tests/conform/sim.py)
+verdicts and the command, against a simulated pglogical (tests/checks/conform/sim.py)
 that states pglogical's apply rules independently of the model."""
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from replcheck.checks.conform.target import Committed, Setup
 from replcheck.model import state as st
 from replcheck.model.errors import SpecError
 from replcheck.model.system import System
-from tests.conform.sim import SimPglogical
+from tests.checks.conform.sim import SimPglogical
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CONFORMANCE = sorted((ROOT / "specs" / "conformance" / "pglogical").glob("*.toml"))
 PRESET_3 = str(ROOT / "specs" / "resolvers" / "presets" / "pglogical-last-update-wins.toml")
 

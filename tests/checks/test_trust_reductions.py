@@ -21,7 +21,7 @@ from replcheck.model.spec import Expectation
 from replcheck.model.symmetry import Symmetry, after_classes
 from tests.conftest import force
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 REG = ROOT / "specs" / "regressions"
 SCHEMA = json.loads((ROOT / "checks" / "schema" / "report.schema.json").read_text())
 UNBOUNDED = Bounds(max_states=None, max_seconds=None)
@@ -235,7 +235,7 @@ def test_plain_bfs_claims_shortest_and_says_so():
 # ------------------- dead content and symmetry with ghost happens-before kept
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 
-from tests.test_reductions import _paths_to_quiescent, _replay, shaped_workloads  # noqa: E402
+from tests.model.test_reductions import _paths_to_quiescent, _replay, shaped_workloads  # noqa: E402
 
 
 def _ghost_reduced(spec, symmetry):

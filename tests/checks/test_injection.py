@@ -401,7 +401,7 @@ class _Product:
     """A simulated pglogical whose product name, rows and conflict log carry payloads."""
 
     def __init__(self):
-        from tests.conform.sim import SimPglogical
+        from tests.checks.conform.sim import SimPglogical
         self.sim = SimPglogical()
         self.name = "PostgreSQL " + HTML + CSI + "\n```\n<script>x</script>"
 
@@ -603,7 +603,7 @@ def test_spec_errors_are_one_line_when_used_as_a_library():
     assert e.value.message == "'a\nb' is listed twice; leader names must be unique"   # the raw parts stay raw
 
 
-# ------------------------------------------------------------------ in a real browser (tests/test_browser.py's setup)
+# ------------------------------------------------------------------ in a real browser (tests/checks/test_browser.py's setup)
 @pytest.fixture
 def page(browser):
     p = browser.new_page(viewport={"width": 1100, "height": 900})

@@ -29,7 +29,7 @@ import replcheck
 from replcheck.model.errors import SpecError
 from replcheck.model.resolvers import CUSTOM_MERGE, LAWS_ONLY, RESOLVERS, TABLES, docs_table
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NAMES = set(RESOLVERS) | set(TABLES) | {CUSTOM_MERGE.name} | set(LAWS_ONLY)
 
 # (file, name) -> how many STRING tokens equal to the name that file may hold, and why.
@@ -158,7 +158,7 @@ def test_promela_coverage_claim_holds(name, spec_dir):
 @pytest.mark.parametrize("name", sorted(set(RESOLVERS) | set(TABLES) | set(LAWS_ONLY)))
 def test_laws_coverage_claim_holds(name):
     """``smt laws NAME`` accepts exactly the names that declare ``laws``
-    (building the encoding is cheap; the proofs are tests/test_trust_smt.py's)."""
+    (building the encoding is cheap; the proofs are tests/checks/smt/test_trust_smt.py's)."""
     from replcheck.checks.smt import laws
     from replcheck.checks.smt.expr import QueryError
     declared = LAWS_ONLY.get(name) or _entry(name).laws

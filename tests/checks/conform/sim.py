@@ -12,7 +12,7 @@ from replcheck.checks.conform.target import Committed
 
 
 class SimPglogical:
-    name = "simulated pglogical (tests/conform/sim.py)"
+    name = "simulated pglogical (tests/checks/conform/sim.py)"
 
     def __init__(self, bug: str | None = None):
         self.bug = bug

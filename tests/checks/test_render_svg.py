@@ -2,7 +2,7 @@
 wrapping (checks/wrap.py) and ``--format svg`` / ``--format png``.
 
 The browser half (the pages drawn by chromium, nothing outside the
-viewBox, screenshots against docs/img/) is in tests/test_browser.py.
+viewBox, screenshots against docs/img/) is in tests/checks/test_browser.py.
 """
 
 from __future__ import annotations
@@ -268,7 +268,7 @@ def _trust_cases():
 
 @pytest.mark.parametrize("name,pair", _trust_cases(), ids=[f"{n}:{'+'.join(p)}" for n, p in _trust_cases()])
 def test_every_key_type_and_op_renders_as_slides(name, pair):
-    """The counterexamples tests/test_trust_render.py renders in the other
+    """The counterexamples tests/checks/test_trust_render.py renders in the other
     formats (every resolver and table type, every op pair, with a crash):
     well-formed pages with every step's label whole."""
     from test_trust_render import _spec
