@@ -48,15 +48,16 @@ COPIED = ("replcheck", "model", "checks", "tests", "specs", "queries", "examples
 RESOLVER_LOGIC = (r"^(merge|apply|stamp|stamp_register|visible|_?wins|winner|rank|key|present|generation|value"
                   r"|value_of|sort_value|number|outcome|losses|blame|refuses|cart|rights|is_rejected|is_accepted"
                   r"|rejected_entry|unique_conflict|duplicates|reached_at_live|shown_number|_leader_tie|_val)$")
-REDUCTIONS = (r"^(_successors_por|_settle_por|_materialize|por_applicable|dead_content_applicable|symmetry_applicable"
-              r"|_successors_crash|_crash_only|_kept_whole|_crash_run_length|_expand_crash_path)$")
+REDUCTIONS = (r"^(_successors_por|_settle_por|_materialize|applicable|_drop_dead"
+              r"|_successors_crash|crash_only|_kept_whole|_crash_run_length|_expand_crash_path)$")
 SKIP_RESOLVER_FILES = {"__init__.py", "config.py"}   # the catalogue and the spec parser, not merge logic
 
 
 def default_targets() -> list[tuple[str, str | None]]:
     out = [(f"model/resolvers/{p.name}", RESOLVER_LOGIC)
            for p in sorted((ROOT / "model" / "resolvers").glob("*.py")) if p.name not in SKIP_RESOLVER_FILES]
-    out += [("checks/invariants.py", None), ("model/symmetry.py", None), ("model/reduced.py", REDUCTIONS)]
+    out += [("checks/invariants.py", None), ("model/symmetry.py", None), ("model/por.py", REDUCTIONS),
+            ("model/dead_content.py", REDUCTIONS)]
     return out
 
 

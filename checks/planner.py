@@ -22,6 +22,8 @@ from replcheck.model import state as st
 from replcheck.model.reductions import Reductions
 from replcheck.model.resolvers.local_checks import check_of
 from replcheck.model.spec import Spec
+from replcheck.model import dead_content, por, symmetry
+from replcheck.model.reduced import build
 from replcheck.model.system import System
 
 
@@ -136,20 +138,21 @@ def choose(probe: System, ghost: bool, quiescent_only: bool, options) -> tuple[R
     """The reductions that are sound for ``probe``'s spec with the ghost
     kept or dropped (docs/reductions.md), as allowed by ``options``, and the
     notes that say why each is on or off.  ``probe`` is any system of the
-    spec: each ``*_applicable`` is asked about the proposed reductions."""
+    spec: each reduction's ``applicable`` (model/por.py, model/dead_content.py,
+    model/symmetry.py) is asked about the proposed reductions."""
     base = Reductions(ghost=ghost)
     if not options.por:
         return base, ()
-    ok, why = probe.por_applicable()
+    ok, why = por.applicable(probe)
     if not (ok and quiescent_only):
         return base, ("por off: " + (why if not ok else "an invariant is checked at every state"),)
     r = Reductions(ghost=ghost, por=True)
     notes = ("por: " + why,)
-    ok, why = probe.dead_content_applicable(r)
+    ok, why = dead_content.applicable(probe, r)
     if ok and options.dead_variables:
         r = Reductions(ghost=ghost, por=True, dead_content=True)
         notes += (why,)
-    ok, why = probe.symmetry_applicable(r)
+    ok, why = symmetry.applicable(probe, r)
     if ok and options.symmetry:
         r = Reductions(ghost=r.ghost, por=True, dead_content=r.dead_content, symmetry=True)
         notes += (why,)
@@ -173,7 +176,7 @@ def reduced(spec: Spec, names, ghost: bool, options,
     quiescent_only = all(INVARIANTS[n].scope == search.QUIESCENT or n in moved for n in names) and \
         not _needs_guard(probe, names)
     r, notes = choose(probe, ghost, quiescent_only, options)
-    system = System(spec, r)
+    system = build(spec, r)
     props = properties(system, names)
     if system.por and moved:
         props = [replace(p, scope=search.QUIESCENT) if p.name in moved else p for p in props]
@@ -262,7 +265,7 @@ def plan(spec: Spec, names, engine: str, options) -> Plan:
     notes: tuple[str, ...] = () if ghost else ("ghost happens-before dropped (no resolver or invariant reads it)",)
     fp = ("64-bit fingerprints",) if options.fingerprint and engine == "bfs" and not simulate else ()
     if engine != "bfs" or simulate:
-        system = System(spec, Reductions(ghost=ghost))
+        system = System(spec, ghost=ghost)
         props, watched = vacuity.watch(system, properties(system, names), exhaustive)
         kind = ("swarm" if options.workers > 1 else "simulate") if simulate else engine
         one = Search(kind, system, tuple(props), notes, _stop(props, options))

@@ -37,6 +37,11 @@ from itertools import permutations, product
 
 from replcheck.model import faults as fl
 from replcheck.model import state as st
+from replcheck.model.reductions import Reductions
+
+# Symmetry groups larger than this are not used: each quiescent
+# representative is judged once per image (7! = 5040).
+MAX_GROUP = 5040
 
 # Entries of Symmetry.canonical's memo before it is emptied (~600 bytes of
 # state each when the memo alone keeps it: ~120 MB at most).
@@ -50,7 +55,7 @@ def _none(l):
 class Symmetry:
     """The symmetry group of one system's reduced dynamics."""
 
-    def __init__(self, system, full: bool = False):
+    def __init__(self, system, full: bool = False, dead_regs: bool = False):
         self.system = system
         # full: leader states are kept whole (applied set, causal past,
         # contents), so ops must also match key and kind position by position.
@@ -92,7 +97,7 @@ class Symmetry:
         # slots, escrow's rights matrix; renaming them as write indices raised
         # IndexError on escrow, tests/checks/test_trust_reductions.py).
         self.faults = system.general
-        self.dead_regs = system.dead_content
+        self.dead_regs = dead_regs
 
     @property
     def order(self) -> int:
@@ -380,3 +385,45 @@ def after_classes(system, classes, pos) -> tuple:
                     rest.remove(l)
             out.append(tuple(group))
     return tuple(out)
+
+
+def full_for(r) -> bool:
+    """Whether symmetry under the reductions ``r`` must rename the op
+    bitmasks in leader states and write metadata (applied sets, causal
+    pasts, contents): unless dead content reduced busy leaders to their
+    clocks and no ghost is kept."""
+    return not r.dead_content or r.ghost
+
+
+def applicable(system, proposed: Reductions | None = None) -> tuple[bool, str]:
+    """Whether leaders can be treated as interchangeable
+    (:mod:`model.symmetry`): with ``por``, all-to-all, no loop metadata
+    in messages; over the reduced dynamics of ``dead_content`` (a busy
+    leader is its clock), or over whole leader states when every key's
+    type is renaming-safe (its content and metadata name writes, never
+    leaders: mv-register); and at least two leaders with the same
+    workload shape (ops count, ``time_ms`` per position, clock offset;
+    for whole states also key and kind per position).  Returns ``(ok,
+    reason)``."""
+    r = proposed or system.reductions
+    if not r.por:
+        return False, "needs por (done-leader elimination)"
+    if system.timed:
+        return False, "time_ms: the state's real-time component is not carried by model/symmetry.py"
+    if system.spec.topology != "all-to-all" or system.loop_mode == "visited":
+        return False, "only all-to-all links without 'visited' loop metadata are renaming-invariant here"
+    if not r.dead_content and not all(t.renaming_safe for t in system.types):
+        return False, ("a key's data type may read leader names (e.g. an lww tie-break) in busy leaders' state;"
+                       " only dead busy-leader content or renaming-safe types (mv-register) can be permuted")
+    sym = Symmetry(system, full=full_for(r))
+    if sym.order == 1:
+        if sym.split_by_after:
+            return False, ("no renaming of leaders with the same workload shape maps the 'after' dependencies"
+                           " onto themselves")
+        return False, "no two leaders have the same workload shape (ops, time_ms, clock offset)"
+    if sym.order > MAX_GROUP:
+        return False, f"the symmetry group has {sym.order:,} permutations (more than {MAX_GROUP:,})"
+    classes = ", ".join("{" + ", ".join(system.leaders[l] for l in c) + "}" for c in sym.classes if len(c) > 1)
+    kept = "; only renamings that preserve 'after'" if sym.split_by_after else ""
+    return True, (f"symmetry over interchangeable leaders {classes} ({sym.order} permutations{kept}; every image"
+                  " of a quiescent representative is judged)")

@@ -18,15 +18,13 @@ else interleaves freely (docs/model.md §2).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import combinations
 
 from replcheck.model import clocks
 from replcheck.model import faults as fl
 from replcheck.model import topology as topo
 from replcheck.model.errors import SpecError
 from replcheck.model.narration import Event, Narration  # noqa: F401  (Event: re-exported)
-from replcheck.model.reduced import ReducedDynamics
-from replcheck.model.reductions import PLAIN, Reductions
+from replcheck.model.reductions import Reductions
 from replcheck.model.resolvers.base import REJECTED
 from replcheck.model.resolvers.compile import KeyTypes, compile_types
 from replcheck.model.routing import forward_open as routing_forward_open
@@ -71,22 +69,31 @@ def offline_periods(ops, leader_index, offline) -> tuple[tuple[int, int, int], .
     return tuple(out)
 
 
-# Attributes fixed by the Reductions given at construction (never written later).
-_FIXED = frozenset({"ghost", "por", "dead_content", "symmetry", "reductions"})
+# Attributes fixed at construction (never written later).
+_FIXED = frozenset({"ghost", "reductions"})
 
 
-class System(ReducedDynamics, Narration):
-    """The transition system of one spec (pure, deterministic), with the
-    reductions chosen for it (:class:`model.reductions.Reductions`, default:
-    none) fixed at construction."""
+class System(Narration):
+    """The plain transition system of one spec (pure, deterministic): no
+    reduction.  ``ghost=False`` compiles it without ghost happens-before
+    (a variant of the model the planner chooses when nothing reads it);
+    the other reductions wrap it (:mod:`model.reduced`)."""
+
+    # The plain model reduces nothing (model/reduced.py wraps it when the planner
+    # chooses reductions); consumers read these to tell the two apart.
+    por = False
+    crash_por = False
+    dead_content = False
+    symmetry = None
+    _doom = False
 
     def __setattr__(self, name, value):
         if name in _FIXED and self.__dict__.get("_sealed"):
-            raise AttributeError(f"System.{name} is fixed at construction; build System(spec, Reductions(...))"
-                                 " (the planner, checks/planner.py, chooses them)")
+            raise AttributeError(f"System.{name} is fixed at construction; build System(spec, ghost=...)"
+                                 " or model.reduced.build(spec, Reductions(...)) (the planner chooses them)")
         object.__setattr__(self, name, value)
 
-    def __init__(self, spec: Spec, reductions: Reductions = PLAIN):
+    def __init__(self, spec: Spec, *, ghost: bool = True):
         self.spec = spec
         self.leaders = spec.leaders
         self.n = len(spec.leaders)
@@ -185,34 +192,11 @@ class System(ReducedDynamics, Narration):
         self.failover_order = tuple(li[x] for x in fs.failover_order) or tuple(range(self.n))
         self.offline_periods = offline_periods(self.ops, li, fs.offline)
         self.offline_ops = sum(during for _, _, during in self.offline_periods)
-        # The reductions (model/reductions.py, docs/reductions.md), chosen by
-        # the planner and fixed here: partial-order reduction (por_applicable);
-        # ghost happens-before (write hb, leader past), kept unless no key
-        # type and no invariant reads it; dead busy-leader content (with por:
-        # what a leader with pending writes holds, and every message that can
-        # no longer change it); symmetry (model/symmetry.py, set below).
-        self.reductions = reductions
-        self.por = reductions.por
-        self.ghost = reductions.ghost
-        self.dead_content = reductions.dead_content
-        self.symmetry = None
-        # Partial-order reduction under crash-only faults (docs/reductions.md,
-        # "Crash-only faults"; por_applicable says when).  Without recoveries a reduced
-        # run first chooses the leaders that will crash in it (``_doom``: a
-        # DOOM step, then those crashes are progress, so ``fault_base`` is
-        # out of reach); with recoveries a crash and its recovery happen only
-        # at quiescent states.
-        self.crash_por = self.por and self.general
-        self._doom = self.crash_por and not fs.recoveries
-        if self._doom:
-            self.fault_base = float("inf")
-            most = min(fs.crashes, len(self.crashable))
-            self._doom_sets = tuple(sum(1 << l for l in c) for r in range(most + 1)
-                                    for c in combinations(self.crashable, r))
-        self._own_mask = tuple(sum(1 << i for i in self.leader_ops[l]) for l in range(self.n))
-        self._empty_regs = tuple(t.initial() for t in self.types)
-        self._reads_local = any(t.reads_local for t in self.types)   # rebuilt_alike
-        self._last_op = tuple(ops_l[-1] if ops_l else -1 for ops_l in self.leader_ops)
+        # Ghost happens-before (write hb, leader causal past): kept unless the
+        # planner found that no key type and no invariant reads it
+        # (docs/reductions.md "Dead variables").
+        self.ghost = ghost
+        self.reductions = Reductions(ghost=ghost)
 
         # Real time (docs/model.md "Real time"): only when some op gives time_ms.
         self.timed = any(op.time_ms is not None for op in ops)
@@ -221,9 +205,6 @@ class System(ReducedDynamics, Narration):
         self._t_base = min((op.time_ms for op in ops if op.time_ms is not None), default=0)
         self._fwd_lat = tuple(tuple(spec.link_latency(a, b) or 0 for b in spec.leaders) for a in spec.leaders)
         self._pair_index = {p: i for i, p in enumerate(self.pairs)}
-        if reductions.symmetry:
-            from replcheck.model.symmetry import Symmetry
-            self.symmetry = Symmetry(self, full=self.symmetry_full)
         self._sealed = True
 
     # ----------------------------------------------------------------- states
@@ -232,16 +213,13 @@ class System(ReducedDynamics, Narration):
         empty = tuple(t.initial() for t in self.types)
         leaders = tuple((0, 0, c0, empty) for _ in range(self.n))
         faults = fl.NO_FAULTS if self.general else ()
-        if self._doom:
-            faults += (fl.UNDOOMED,)   # the first step chooses who crashes (docs/reductions.md, "Crash-only faults")
         return (leaders, tuple(() for _ in self.edges), (None,) * self.nops, 0,
                 faults) + ((clocks.REAL_NEVER,) if self.timed else ())
 
     def _plain_initial(self):
-        """The plain system's initial state (a reduced system's may carry
-        the undecided crash choice)."""
-        s = self.initial_state()
-        return s[:4] + (s[4][:fl.DOOMED],) + s[5:] if self._doom else s
+        """The plain model's initial state (a reduced model's may carry the
+        undecided crash choice)."""
+        return self.initial_state()
 
     def _next_op(self, l: int, writes) -> int | None:
         for i in self.leader_ops[l]:
@@ -253,12 +231,8 @@ class System(ReducedDynamics, Narration):
         """``[(action, next_state), ...]`` for every enabled action, progress
         events (commits, deliveries, allowed repairs) before faults."""
         if self.general:
-            if self.por:
-                return self._successors_crash(state)
             return self._successors_general(state)
         leaders, links, writes = state[0], state[1], state[2]
-        if self.por:
-            return self._successors_por(state)
         out = []
         ops = self.ops
         for l in range(self.n):
@@ -279,6 +253,42 @@ class System(ReducedDynamics, Narration):
             if a == action:
                 return t
         raise ValueError(f"action {self.action_name(action)} is not enabled")
+
+    # The model protocol's reduction hooks (model/reduced.py gives the reduced ones):
+    # the plain model judges each quiescent state as itself, a path is its own run,
+    # and the length of a run to a state depends on the run.
+    def images(self, state):
+        """The quiescent states a quiescent ``state`` stands for: itself."""
+        yield state
+
+    def expansions(self, path):
+        """The plain runs behind ``path``: itself."""
+        yield tuple(path)
+
+    def expand_path(self, path) -> tuple[int, ...]:
+        return tuple(path)
+
+    def run_length(self, state, depth: int) -> int | None:
+        """``None``: the length of a plain run to ``state`` depends on the run."""
+        return None
+
+    def run_length_is_constant(self) -> bool:
+        return False
+
+    def rebuilt_alike(self, state) -> bool:
+        """Only a reduced model rebuilds forgotten leaders (model/por.py)."""
+        return False
+
+    def faults_are_crash_only(self) -> bool:
+        """True when the spec has faults and they are crashes only, on FIFO
+        links, without ``lose_unsent`` (:func:`model.por.faults_are_crash_only`)."""
+        from replcheck.model.por import faults_are_crash_only
+        return faults_are_crash_only(self)
+
+    def ghost_needed_by_types(self) -> bool:
+        """Whether some key's resolver reads ghost happens-before (siblings,
+        delete rules, origin detection...); only plain LWW does not."""
+        return any(getattr(t, "uses_hb", True) for t in self.types)
 
     # ------------------------------------------------- faults and link kinds
     def _successors_general(self, state) -> list:

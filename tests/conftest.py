@@ -49,14 +49,32 @@ def seed_path():
     return SPECS / "seed" / "alice-bob-lww.toml"
 
 
-def force(system, **flags):
-    """Set reduction flags on a built System, bypassing the rule that they
-    are fixed at construction (model/reductions.py).  Only tests do this:
-    to reproduce a forced, possibly unsound configuration (a seeded bug) or
-    to set a hand-made Symmetry object."""
-    for name, value in flags.items():
-        object.__setattr__(system, name, value)
-    return system
+def force(model, **flags):
+    """The model ``model`` with some reductions forced (``ghost``, ``por``,
+    ``dead_content``: bools; ``symmetry``: a hand-made
+    :class:`model.symmetry.Symmetry`, or ``None``), whatever the planner
+    would choose: a new model, as reductions are fixed at construction
+    (model/reduced.py).  Only tests do this: to reproduce a forced, possibly
+    unsound configuration (a seeded bug) or to use a hand-made Symmetry."""
+    from replcheck.model.reduced import Reduced
+    from replcheck.model.reductions import Reductions
+    from replcheck.model.system import System
+
+    base = getattr(model, "base", model)
+    r = model.reductions
+    ghost = flags.get("ghost", r.ghost)
+    if ghost != base.ghost:
+        base = System(base.spec, ghost=ghost)
+    por = flags.get("por", r.por)
+    dead = flags.get("dead_content", r.dead_content)
+    if not por:
+        return base
+    reduced = Reduced(base, Reductions(ghost=ghost, por=True, dead_content=dead))
+    sym = flags.get("symmetry", getattr(model, "symmetry", None))
+    if sym is not None:
+        sym.dead_regs = dead     # as the planner builds it (model/reduced.py)
+    reduced.__dict__["symmetry"] = sym
+    return reduced
 
 
 def reachable(system, limit=None) -> set:

@@ -315,9 +315,9 @@ def test_every_renaming_of_a_state_has_the_same_representative(resolver, full):
     leaders = ("a", "b", "c", "d")
     ops = [{"leader": l, "key": "k", "set": l} for l in leaders]
     system = System(make_spec(leaders, ops, resolver=resolver, clock="lamport", invariants=["convergence"]))
-    force(system, ghost=False, por=True, dead_content=not full)
+    system = force(system, ghost=False, por=True, dead_content=not full)
     sym = Symmetry(system, full=full)
-    force(system, symmetry=sym)
+    system = force(system, symmetry=sym)
     group = list(sym.group())
     assert sym.order == len(group) == 24
     for s in _reachable(system):

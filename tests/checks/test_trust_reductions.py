@@ -15,6 +15,8 @@ import pytest
 from replcheck.checks import planner, render_json, render_text
 from replcheck.checks.invariants import INVARIANTS, kinds_of
 from replcheck.checks.verdict import Options, check, load, meets, properties
+from replcheck.model import dead_content, por, symmetry
+from replcheck.model.reduced import build
 from replcheck.model import Bounds, System, bfs
 from replcheck.model.search import QUIESCENT, Property, is_quiescent
 from replcheck.model.spec import Expectation
@@ -60,7 +62,7 @@ def test_seeded_bug_symmetry_over_shape_classes_alone_is_caught(name):
     the reachable quiescent states differ, so the test above can fail."""
     spec = load(REG / f"{name}.toml")
     system = System(spec)
-    force(system, por=True)
+    system = force(system, por=True)
     sym = Symmetry(system, full=True)
     shape = {}
     for l in range(system.n):
@@ -68,7 +70,7 @@ def test_seeded_bug_symmetry_over_shape_classes_alone_is_caught(name):
         shape.setdefault((len(ops), tuple((system.ops[i].key, system.ops[i].kind) for i in ops)), []).append(l)
     sym.classes = tuple(tuple(c) for c in shape.values())
     sym.cls = [next(c for c, m in enumerate(sym.classes) if l in m) for l in range(system.n)]
-    force(system, symmetry=sym)
+    system = force(system, symmetry=sym)
     judged = {img for rep in _quiescent(system) for img in system.images(rep)}
     assert judged != _quiescent(System(spec))
 
@@ -186,7 +188,7 @@ def test_run_length_is_the_length_of_the_expanded_run():
     reduced path to a quiescent state expands to."""
     spec = load(REG / "not-shortest-local-check.toml")
     system = System(spec)
-    force(system, por=True)
+    system = force(system, por=True)
     init = system.initial_state()
     paths, frontier, checked = {init: ()}, [init], 0
     while frontier:
@@ -238,16 +240,16 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from tests.model.test_reductions import _paths_to_quiescent, _replay, shaped_workloads  # noqa: E402
 
 
-def _ghost_reduced(spec, symmetry):
+def _ghost_reduced(spec, symmetric):
     system = System(spec)   # ghost kept: no-lost-writes and durability read it
-    force(system, por=True)
-    if not system.dead_content_applicable()[0]:
+    system = force(system, por=True)
+    if not dead_content.applicable(system)[0]:
         return None
-    force(system, dead_content=True)
-    if symmetry:
-        if not system.symmetry_applicable()[0]:
+    system = force(system, dead_content=True)
+    if symmetric:
+        if not symmetry.applicable(system)[0]:
             return None
-        force(system, symmetry=Symmetry(system, full=system.symmetry_full))
+        system = force(system, symmetry=Symmetry(system, full=system.symmetry_full))
     return system
 
 
@@ -257,14 +259,14 @@ def test_dead_content_with_the_ghost_kept_keeps_exactly_the_quiescent_states(spe
     """A busy leader reduced to its clock and causal past, dead messages
     dropped, and symmetry over that: the quiescent states judged are
     exactly the plain system's, ghost included (docs/reductions.md)."""
-    if spec is None or not System(spec).por_applicable()[0]:
+    if spec is None or not por.applicable(System(spec))[0]:
         return
     full = _quiescent(System(spec))
-    dead = _ghost_reduced(spec, symmetry=False)
+    dead = _ghost_reduced(spec, symmetric=False)
     if dead is None:
         return
     assert _quiescent(dead) == full
-    sym = _ghost_reduced(spec, symmetry=True)
+    sym = _ghost_reduced(spec, symmetric=True)
     if sym is not None:
         assert {img for rep in _quiescent(sym) for img in sym.images(rep)} == full
         base = System(spec)
@@ -324,8 +326,8 @@ def test_escrow_with_a_transfer_still_reads_content_and_keeps_dead_content_off()
     spec = _counter_spec("escrow", 2, 2, extra_ops=[{"id": "give", "leader": "us-east", "key": "stock",
                                                      "transfer": {"to": "eu-west", "n": 1}}])
     probe = System(spec)
-    force(probe, por=True)
-    assert not probe.dead_content_applicable()[0]
+    probe = force(probe, por=True)
+    assert not dead_content.applicable(probe)[0]
     on, off = check(spec), check(spec, options=PLAIN)
     assert [(r.invariant, r.verdict) for r in on.results] == [(r.invariant, r.verdict) for r in off.results]
 
@@ -415,15 +417,14 @@ def _crash_spec(n=3, per=1, faults=None, resolver="lww", clock="lamport", invari
 
 
 def _plain_quiescent(spec, ghost):
-    from replcheck.model.reductions import Reductions
-    return _quiescent(System(spec, Reductions(ghost=ghost)))
+    return _quiescent(System(spec, ghost=ghost))
 
 
 def _judged(spec, ghost, options=Options()):
     """The quiescent states the default engine judges, every image of each
     representative (with the reductions the planner chooses)."""
     reductions, _ = planner.choose(System(spec), ghost, True, options)
-    system = System(spec, reductions)
+    system = build(spec, reductions)
     return {img for rep in _quiescent(system) for img in system.images(rep)}, system
 
 
@@ -459,7 +460,7 @@ def test_crash_reduction_judges_exactly_the_plain_quiescent_states(case, options
     included — with the ghost dropped and kept (docs/reductions.md,
     "Crash-only faults")."""
     spec = _crash_spec(**case)
-    assert System(spec).por_applicable()[0]
+    assert por.applicable(System(spec))[0]
     for ghost in (False, True):
         if not ghost and System(spec).ghost_needed_by_types():
             continue
@@ -478,7 +479,7 @@ def test_crash_reduced_paths_expand_to_plain_runs_of_the_claimed_length(case):
     base = System(spec)
     for options in (Options(), Options(symmetry=False)):
         reductions, _ = planner.choose(base, True, True, options)
-        system = System(spec, reductions)
+        system = build(spec, reductions)
         for rep, path in _paths_to_quiescent(system).items():
             ends = {}
             for p in system.expansions(path):
@@ -545,11 +546,12 @@ def test_seeded_bug_forgetting_a_crashed_leaders_state_is_caught(monkeypatch):
     reaches."""
     from replcheck.model import faults as fl
     from tests.differential import oracle
-    real = System._kept_whole
+    from replcheck.model.reduced import Reduced
+    real = Reduced._kept_whole
 
     def until_crashed(self, faults):
         return real(self, faults) & ~(faults[0] if faults else 0)
-    monkeypatch.setattr(System, "_kept_whole", until_crashed)
+    monkeypatch.setattr(Reduced, "_kept_whole", until_crashed)
     assert fl.DOOMED
     o = oracle.compare(_crash_oracle_spec(), ("judged-reachable",))
     assert any(d.comparison == "judged-reachable" for d in o.disagreements), o.disagreements
@@ -561,7 +563,7 @@ def test_seeded_bug_a_crash_that_also_drops_sent_messages_is_caught(monkeypatch)
     deliveries the reduction postponed).  The oracle sees reachable
     states never judged."""
     from tests.differential import oracle
-    monkeypatch.setattr(System, "_crash_only", lambda self: (True, ""))
+    monkeypatch.setattr(por, "crash_only", lambda system: (True, ""))
     data = _crash_oracle_spec()
     data["faults"] = {"crashes": 1, "lose_unsent": True}
     o = oracle.compare(data, ("judged-reachable", "reduced-vs-plain"))
@@ -575,7 +577,8 @@ def test_seeded_bug_a_crash_that_silences_its_leader_early_is_caught(monkeypatch
     first."""
     from replcheck.model import faults as fl
     from tests.differential import oracle
-    monkeypatch.setattr(System, "_deaf", staticmethod(lambda faults: faults[0] | (
+    from replcheck.model.reduced import Reduced
+    monkeypatch.setattr(Reduced, "_deaf", staticmethod(lambda faults: faults[0] | (
         faults[fl.DOOMED] if len(faults) > fl.DOOMED else 0)))
     o = oracle.compare(_crash_oracle_spec(), ("judged-reachable",))
     assert any(d.comparison == "judged-reachable" and "never judged" in d.detail for d in o.disagreements), \

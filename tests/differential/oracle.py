@@ -58,7 +58,6 @@ from replcheck.model.errors import SpecError
 from replcheck.model import state as st
 from replcheck.model.search import QUIESCENT, Property, bfs
 from replcheck.model.spec import Bounds, parse_spec
-from replcheck.model.reductions import Reductions
 from replcheck.model.system import System
 
 PLAIN = Options(por=False, dead_variables=False, symmetry=False)
@@ -168,7 +167,8 @@ def _reduced_system(spec, ghost: bool):
     reads it) or kept (the two-phase search's second phase)."""
     from replcheck.checks import planner
     reductions, _ = planner.choose(System(spec), ghost, True, Options())
-    return System(spec, reductions), planner.for_images
+    from replcheck.model.reduced import build
+    return build(spec, reductions), planner.for_images
 
 
 def compare_judged(out: Outcome, spec):
@@ -182,7 +182,7 @@ def compare_judged(out: Outcome, spec):
         if not (reduced.por or reduced.symmetry):
             out.skipped["judged-reachable: no reduction applies"] += 1
             return
-        plain = System(spec, Reductions(ghost=ghost))
+        plain = System(spec, ghost=ghost)
         reached, ok2 = quiescent_states(plain)
         if not (ok1 and ok2):
             out.skipped["judged-reachable: a bound cut one side"] += 1

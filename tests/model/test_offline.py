@@ -14,6 +14,7 @@ from replcheck.checks import drill as D
 from replcheck.checks import outcomes as oc
 from replcheck.checks.cli import main
 from replcheck.checks.verdict import check, load
+from replcheck.model import por
 from replcheck.model import System
 from replcheck.model import state as st
 from replcheck.model.errors import SpecError
@@ -221,5 +222,5 @@ def test_partial_order_reduction_is_never_applied_with_an_offline_period():
     data["system"] = {"leaders": ["cloud", "phone", "laptop"], "resolver": "mv-register"}
     from replcheck.checks.invariants import INVARIANTS
     from replcheck.model import parse_spec
-    ok, why = System(parse_spec(data, "<test>", INVARIANTS)).por_applicable()
+    ok, why = por.applicable(System(parse_spec(data, "<test>", INVARIANTS)))
     assert not ok and "offline period" in why

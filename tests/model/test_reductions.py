@@ -6,6 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from replcheck.checks.verdict import Options, check, load
+from replcheck.model import dead_content, por, symmetry
+from replcheck.model.reduced import Reduced
 from replcheck.model import Bounds, System, bfs
 from replcheck.model.search import QUIESCENT, Property, simulate
 from tests.conftest import SPECS, force, make_spec
@@ -73,10 +75,10 @@ def test_por_reaches_exactly_the_same_quiescent_states(case):
         return
     plain = System(spec)
     reduced = System(spec)
-    ok, _ = reduced.por_applicable()
+    ok, _ = por.applicable(reduced)
     if not ok:
         return
-    force(reduced, por=True)
+    reduced = force(reduced, por=True)
     full, n_full = _quiescent_states(plain)
     red, n_red = _quiescent_states(reduced)
     assert red == full
@@ -103,8 +105,8 @@ def test_seeded_bug_an_unsound_por_is_caught(monkeypatch):
     w = [{"leader": "a", "key": "k", "set": "x"}, {"leader": "b", "key": "k", "set": "y"}]
     spec = make_spec(LEADERS, w, resolver="apply-remote")
     plain, reduced = System(spec), System(spec)
-    assert not reduced.por_applicable()[0]
-    force(reduced, por=True)  # forced, unsound
+    assert not por.applicable(reduced)[0]
+    reduced = force(reduced, por=True)  # forced, unsound
     full, _ = _quiescent_states(plain)
     red, _ = _quiescent_states(reduced)
     assert red != full
@@ -113,11 +115,11 @@ def test_seeded_bug_an_unsound_por_is_caught(monkeypatch):
 def _reduced(spec, dead_content=False, symmetry=False, ghost=False):
     from replcheck.model.symmetry import Symmetry
     system = System(spec)
-    force(system, ghost=ghost)
-    force(system, por=True)
-    force(system, dead_content=dead_content)
+    system = force(system, ghost=ghost)
+    system = force(system, por=True)
+    system = force(system, dead_content=dead_content)
     if symmetry:
-        force(system, symmetry=Symmetry(system))
+        system = force(system, symmetry=Symmetry(system))
     return system
 
 
@@ -132,7 +134,7 @@ def test_each_reduction_on_b1_keeps_the_quiescent_states():
     assert any(r.startswith("por: ") for r in on.reductions)
     # Ghost dropped: states that differed only there merge (2,827 -> 409 quiescent).
     ghostless = System(spec)
-    force(ghostless, ghost=False)
+    ghostless = force(ghostless, ghost=False)
     q_plain, _ = _quiescent_states(ghostless)
     q, n = _quiescent_states(_reduced(spec))
     assert (n, len(q)) == (5_157, 409) and q == q_plain
@@ -181,7 +183,7 @@ def shaped_workloads(draw, resolvers=("lww",)):
 
 def _ghostless(spec):
     system = System(spec)
-    force(system, ghost=False)
+    system = force(system, ghost=False)
     return system
 
 
@@ -191,14 +193,14 @@ def test_dead_content_and_symmetry_keep_exactly_the_quiescent_states(spec):
     if spec is None:
         return
     base = _ghostless(spec)
-    if not base.por_applicable()[0]:
+    if not por.applicable(base)[0]:
         return
     full, n_full = _quiescent_states(base)
     dead = _reduced(spec, dead_content=True)
-    assert dead.dead_content_applicable()[0]
+    assert dead_content.applicable(dead)[0]
     q, n = _quiescent_states(dead)
     assert q == full and n <= n_full
-    if dead.symmetry_applicable()[0]:
+    if symmetry.applicable(dead)[0]:
         sym = _reduced(spec, dead_content=True, symmetry=True)
         reps, n_sym = _quiescent_states(sym)
         assert {img for s in reps for img in sym.images(s)} == full
@@ -241,11 +243,11 @@ def test_every_reduced_quiescent_state_expands_to_a_real_run(spec):
     if spec is None:
         return
     base = _ghostless(spec)
-    if not base.por_applicable()[0]:
+    if not por.applicable(base)[0]:
         return
     sym = _reduced(spec, dead_content=True, symmetry=True)
-    if not sym.symmetry_applicable()[0]:
-        force(sym, symmetry=None)
+    if not symmetry.applicable(sym)[0]:
+        sym = force(sym, symmetry=None)
     for rep, path in list(_paths_to_quiescent(sym).items())[:8]:
         ends = {_replay(base, p) for p in sym.expansions(path)}
         assert set(sym.images(rep)) <= ends
@@ -254,10 +256,10 @@ def test_every_reduced_quiescent_state_expands_to_a_real_run(spec):
 def _whole_state_symmetry(spec):
     from replcheck.model.symmetry import Symmetry
     system = System(spec)
-    force(system, por=True)
-    if not system.symmetry_applicable()[0]:
+    system = force(system, por=True)
+    if not symmetry.applicable(system)[0]:
         return None
-    force(system, symmetry=Symmetry(system, full=True))
+    system = force(system, symmetry=Symmetry(system, full=True))
     return system
 
 
@@ -302,8 +304,8 @@ def test_whole_state_images_renamed_after_rebuilding_equal_images_rebuilt_one_by
 def test_whole_state_symmetry_needs_renaming_safe_types():
     w = [{"leader": l, "key": "k", "set": l} for l in LEADERS]
     lww = System(make_spec(LEADERS, w, resolver="lww", clock="lamport"))
-    force(lww, por=True)   # ghost kept, no dead content: the lww tie-break names leaders
-    ok, why = lww.symmetry_applicable()
+    lww = force(lww, por=True)   # ghost kept, no dead content: the lww tie-break names leaders
+    ok, why = symmetry.applicable(lww)
     assert not ok and "tie-break" in why
     assert _whole_state_symmetry(make_spec(LEADERS, w, resolver="mv-register")) is not None
 
@@ -315,10 +317,10 @@ def test_seeded_bug_unsound_symmetry_is_caught():
     w = [{"leader": "a", "key": "k", "set": "x"}, {"leader": "b", "key": "k", "set": "y"}]
     spec = make_spec(("a", "b"), w, resolver="lww", clock="wall", offsets={"a": 5})
     sym = _reduced(spec, dead_content=True)
-    assert not sym.symmetry_applicable()[0]
+    assert not symmetry.applicable(sym)[0]
     forced = Symmetry(sym)
     forced.classes, forced.cls = ((0, 1),), [0, 0]
-    force(sym, symmetry=forced)
+    sym = force(sym, symmetry=forced)
     full, _ = _quiescent_states(_ghostless(spec))
     reps, _ = _quiescent_states(sym)
     assert {img for s in reps for img in sym.images(s)} != full
@@ -330,7 +332,7 @@ def test_seeded_bug_dead_content_under_a_read_modify_write_is_caught():
          {"leader": "b", "key": "n", "incr": 1}]
     spec = make_spec(("a", "b"), w, resolver="lww", clock="lamport")
     dead = _reduced(spec, dead_content=True)
-    assert not dead.dead_content_applicable()[0]
+    assert not dead_content.applicable(dead)[0]
     full, _ = _quiescent_states(_ghostless(spec))
     q, _ = _quiescent_states(dead)
     assert q != full
@@ -377,7 +379,7 @@ def test_faults_other_than_crashes_turn_por_off(faults, system, reason):
     from replcheck.model import parse_spec
     spec = parse_spec({"system": {"leaders": list(LEADERS), **system},
                        "workload": [{"leader": "a", "key": "k", "set": "x"}], "faults": faults}, "<t>", INVARIANTS)
-    ok, why = System(spec).por_applicable()
+    ok, why = por.applicable(System(spec))
     assert not ok and reason in why
 
 
@@ -387,7 +389,7 @@ def test_crashes_with_recovery_under_real_time_turn_por_off():
     spec = parse_spec({"system": {"leaders": list(LEADERS)},
                        "workload": [{"leader": "a", "key": "k", "set": "x", "time_ms": 10}],
                        "faults": {"crashes": 1, "recoveries": True}}, "<t>", INVARIANTS)
-    ok, why = System(spec).por_applicable()
+    ok, why = por.applicable(System(spec))
     assert not ok and "time_ms" in why
 
 
@@ -398,7 +400,7 @@ def test_crash_only_faults_keep_por_on(faults):
     from replcheck.model import parse_spec
     spec = parse_spec({"system": {"leaders": list(LEADERS)}, "workload": [{"leader": "a", "key": "k", "set": "x"}],
                        "faults": faults}, "<t>", INVARIANTS)
-    ok, why = System(spec).por_applicable()
+    ok, why = por.applicable(System(spec))
     assert ok and "crash" in why
     report = check(spec)
     assert any(n.startswith("por: ") and "crash" in n for n in report.reductions)
@@ -470,8 +472,8 @@ def test_local_checks_keep_a_busy_leaders_content_alive():
          {"leader": "b", "key": "k", "insert": "z"}]
     spec = make_spec(("a", "b"), w, resolver="lww", clock="lamport", invariants=["convergence"])
     system = _ghostless(spec)
-    assert system.por_applicable()[0]
-    ok, why = system.dead_content_applicable()
+    assert por.applicable(system)[0]
+    ok, why = dead_content.applicable(system)
     assert not ok and "reads its leader's content" in why
     full, _ = _quiescent_states(system)
     assert _quiescent_states(_reduced(spec))[0] == full
@@ -563,7 +565,7 @@ def test_seeded_bug_claiming_every_state_alike_is_caught(monkeypatch):
     forgotten claims busy states whose leaders differ (one has committed,
     another not yet): the structural check above must fail."""
     system = _planned(_crash_spec())
-    monkeypatch.setattr(System, "rebuilt_alike", lambda self, state: self.por)
+    monkeypatch.setattr(Reduced, "rebuilt_alike", lambda self, state: self.por)
     with pytest.raises(AssertionError):
         _alike_claims(system)
 
@@ -577,7 +579,7 @@ def test_seeded_bug_claiming_every_state_alike_is_caught(monkeypatch):
 def test_judging_one_image_of_alike_representatives_changes_no_report(spec, monkeypatch):
     spec = spec()
     short = check(spec)
-    monkeypatch.setattr(System, "rebuilt_alike", lambda self, state: False)
+    monkeypatch.setattr(Reduced, "rebuilt_alike", lambda self, state: False)
     every = check(spec)
     assert short.stats.states == every.stats.states
     for a, b in zip(short.results, every.results):
