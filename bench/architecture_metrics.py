@@ -20,8 +20,8 @@ PACKAGE = ("replcheck", "model", "checks", "cluster")
 FLAG_WRITE = re.compile(r"^\s*\w+\.(por|ghost|dead_content|symmetry)\s*=(?!=)", re.M)
 # state[3], s[0][l], state[2][w], t[1][j]... on names that hold states
 POSITIONAL = re.compile(r"\b(state|s|t|st|final|start|nxt|image|rep)\[\d\](\[|\b)")
-# the plain and the reduced transition relations (tests/model/test_state_encoding.py OWNERS)
-STATE_OWNERS = {"model/system.py", "model/por.py", "model/dead_content.py", "model/state.py"}
+# the one module that spells the state encoding (tests/model/test_state_encoding.py OWNERS)
+STATE_OWNERS = {"model/state.py"}
 
 
 def sources():

@@ -19,7 +19,7 @@ plain model's; :func:`applicable` states the conditions.
 from __future__ import annotations
 
 from replcheck.model.reductions import Reductions
-from replcheck.model.state import MSG_MASK
+from replcheck.model.state import HB, MSG_MASK, TS
 
 
 class DeadContent:
@@ -64,10 +64,10 @@ class DeadContent:
                     for m in q:
                         w = m & MSG_MASK
                         if not wall:
-                            ts = writes[w][0]
+                            ts = writes[w][TS]
                             if (ts[0] if lamport else ts) > clock:
                                 break
-                        if ghost and ((1 << w) | writes[w][1]) & ~past:
+                        if ghost and ((1 << w) | writes[w][HB]) & ~past:
                             break
                         p += 1
                 if p:

@@ -30,6 +30,7 @@ from __future__ import annotations
 from replcheck.model import clocks
 from replcheck.model import faults as fl
 from replcheck.model.resolvers.base import is_rejected
+from replcheck.model.state import FAULTS, HB, LEADERS, LINKS, NOW, TS, WRITES
 
 
 class DoneLeaderElimination:
@@ -52,7 +53,7 @@ class DoneLeaderElimination:
     # appended by :meth:`expand_path`.
 
     def _successors_por(self, state, canonical: bool = True) -> list:
-        leaders, links, writes = state[0], state[1], state[2]
+        leaders, links, writes = state[LEADERS], state[LINKS], state[WRITES]
         out = []
         ops = self.ops
         if canonical:
@@ -83,8 +84,8 @@ class DoneLeaderElimination:
         is one where every chosen leader has crashed and nothing else is
         enabled (materialized, without successors).  With recoveries: a
         crash only at a quiescent state, followed by its recovery."""
-        leaders, links, writes = state[0], state[1], state[2]
-        F = state[4]
+        leaders, links, writes = state[LEADERS], state[LINKS], state[WRITES]
+        F = state[FAULTS]
         doom = self._doom
         if doom:
             if len(F) == fl.DOOMED:
@@ -131,7 +132,7 @@ class DoneLeaderElimination:
         return self._in_real_time(state, out) if self.timed else out
 
     def _settle_por(self, state, canonical: bool = True):
-        leaders, links, writes, loop, faults = state[:5]
+        leaders, links, writes, loop, faults = state[:NOW]
         last = self._last_op
         new_leaders = None
         new_links = None
@@ -162,10 +163,10 @@ class DoneLeaderElimination:
             leaders = tuple(new_leaders)
         if new_links is not None:
             links = tuple(new_links)
-        state = (leaders, links, writes, loop, faults) + state[5:]
+        state = (leaders, links, writes, loop, faults) + state[NOW:]
         if canonical and self.symmetry is not None:
             state = self.symmetry.canonical(state)
-            leaders, links, writes, faults = state[0], state[1], state[2], state[4]
+            leaders, links, writes, faults = state[LEADERS], state[LINKS], state[WRITES], state[FAULTS]
             crashed = faults[0] if faults else 0
             kept = self._kept_whole(faults)
         if any(links):
@@ -197,20 +198,20 @@ class DoneLeaderElimination:
     def _materialize(self, state):
         """Rebuild the forgotten leaders of a quiescent reduced state: each
         has applied every acknowledged write, its own locally."""
-        leaders, links, writes, loop, faults = state[:5]
+        leaders, links, writes, loop, faults = state[:NOW]
         rebuild = self._doom and self.dead_content   # crashed leaders' contents, from their applied sets
         if self._doom:
             faults = faults[:fl.DOOMED]   # a judged state is a plain state (crashed leaders kept whole)
         if all(x is not None for x in leaders) and not rebuild:
-            return (leaders, links, writes, loop, faults) + state[5:]
+            return (leaders, links, writes, loop, faults) + state[NOW:]
         committed = [i for i, m in enumerate(writes) if m is not None and not is_rejected(m)]
         applied = 0
         past = 0
         clock = clocks.initial(self.clock)
         for i in committed:
             applied |= 1 << i
-            past |= 1 << i | writes[i][1]
-            clock = clocks.observe(self.clock, clock, writes[i][0])
+            past |= 1 << i | writes[i][HB]
+            clock = clocks.observe(self.clock, clock, writes[i][TS])
         out = list(leaders)
         shared: dict = {}   # contents of keys whose apply ignores 'local' are the same everywhere
         for l, x in enumerate(leaders):
@@ -230,7 +231,7 @@ class DoneLeaderElimination:
                         shared[k] = content
                 regs.append(content)
             out[l] = (applied, past, clock, tuple(regs))
-        return (tuple(out), links, writes, loop, faults) + state[5:]
+        return (tuple(out), links, writes, loop, faults) + state[NOW:]
 
     def _primitive(self, state, a: int):
         if a < self.nops:
@@ -242,7 +243,7 @@ class DoneLeaderElimination:
             return self._doomed(state, a & fl.PAYLOAD)
         if kind == fl.CRASH:
             return self._crash(state, a & fl.PAYLOAD)
-        F = state[4]   # RECOVER
+        F = state[FAULTS]   # RECOVER
         return self._refault(state, (F[0] & ~(1 << (a & fl.PAYLOAD)),) + F[1:])
 
     def _reduced_successors(self, state, canonical: bool = True) -> list:
@@ -253,7 +254,7 @@ class DoneLeaderElimination:
     @staticmethod
     def _doomed(state, mask: int):
         """The undecided state with the leaders in ``mask`` chosen to crash."""
-        return state[:4] + (state[4][:fl.DOOMED] + (mask,),) + state[5:]
+        return state[:FAULTS] + (state[FAULTS][:fl.DOOMED] + (mask,),) + state[NOW:]
 
     def rebuilt_alike(self, state) -> bool:
         """Whether every state the quiescent reduced ``state`` stands for
@@ -277,21 +278,21 @@ class DoneLeaderElimination:
         rebuilt (every leader is done there; under crashes without recovery,
         every leader chosen to crash has crashed and was kept whole, with its
         contents dead when dead content is on)."""
-        if any(state[1]) or not all(x is not None for x in state[0]):
+        if any(state[LINKS]) or not all(x is not None for x in state[LEADERS]):
             return state
         if self._doom:
-            F = state[4]
+            F = state[FAULTS]
             crashed = F[0]
-            if len(F) != fl.DOOMED or any(self._next_op(l, state[2]) is not None
+            if len(F) != fl.DOOMED or any(self._next_op(l, state[WRITES]) is not None
                                           for l in range(self.n) if not (crashed >> l) & 1):
                 return state
             empty = self._empty_regs
             leaders = tuple((x[:3] + (empty,) if self.dead_content else x) if (crashed >> l) & 1 else None
-                            for l, x in enumerate(state[0]))
-            return (leaders,) + state[1:4] + (F + (crashed,),) + state[5:]
-        if any(self._next_op(l, state[2]) is not None for l in range(self.n)):
+                            for l, x in enumerate(state[LEADERS]))
+            return (leaders,) + state[LINKS:FAULTS] + (F + (crashed,),) + state[NOW:]
+        if any(self._next_op(l, state[WRITES]) is not None for l in range(self.n)):
             return state
-        return ((None,) * self.n,) + state[1:]
+        return ((None,) * self.n,) + state[LINKS:]
 
     def run_length(self, state, depth: int) -> int | None:
         """The length of every plain run to the quiescent ``state``, or
@@ -308,7 +309,7 @@ class DoneLeaderElimination:
             return self._crash_run_length(state)
         n = 0
         out = self.out_links
-        for i, m in enumerate(state[2]):
+        for i, m in enumerate(state[WRITES]):
             if m is not None:
                 n += 1 if is_rejected(m) else 1 + len(out[self.ops[i].origin])
         return n
@@ -331,7 +332,7 @@ class DoneLeaderElimination:
         one write of another leader to its receiver's applied set, so the
         deliveries are counted by the applied sets, crashed leaders' (what
         they received before crashing) included."""
-        leaders, writes, F = state[0], state[2], state[4]
+        leaders, writes, F = state[LEADERS], state[WRITES], state[FAULTS]
         n = sum(1 for m in writes if m is not None)
         n += F[3] * (2 if self.fault_spec.recoveries else 1)
         own = self._own_mask
@@ -350,7 +351,7 @@ class DoneLeaderElimination:
         if kind == "crash":
             return self._crash(state, x)
         if kind == "recover":
-            F = state[4]
+            F = state[FAULTS]
             return self._refault(state, (F[0] & ~(1 << x),) + F[1:])
         raise ValueError(f"no plain step for action {a}")   # pragma: no cover
 
@@ -371,12 +372,12 @@ class DoneLeaderElimination:
             state = deliver(state, a)
             out.append(a)
             for j, (_, d) in enumerate(self.edges):
-                if reduced[0][d] is not None:
-                    while len(state[1][j]) > len(reduced[1][j]):
+                if reduced[LEADERS][d] is not None:
+                    while len(state[LINKS][j]) > len(reduced[LINKS][j]):
                         out.append(self.nops + j)
                         state = deliver(state, self.nops + j)
-        for j in range(len(state[1])):
-            while state[1][j]:
+        for j in range(len(state[LINKS])):
+            while state[LINKS][j]:
                 out.append(self.nops + j)
                 state = deliver(state, self.nops + j)
         return tuple(out)
@@ -400,12 +401,12 @@ class DoneLeaderElimination:
                 # Deliver now what the reduced step dropped as dead at a busy leader.
                 reduced = self._settle_por(self._primitive(reduced, a), False)
                 for j, (_, d) in enumerate(self.edges):
-                    if reduced[0][d] is not None:
-                        while len(state[1][j]) > len(reduced[1][j]):
+                    if reduced[LEADERS][d] is not None:
+                        while len(state[LINKS][j]) > len(reduced[LINKS][j]):
                             out.append(self.nops + j)
                             state = self._deliver(state, j)
-        for j in range(len(state[1])):
-            while state[1][j]:
+        for j in range(len(state[LINKS])):
+            while state[LINKS][j]:
                 out.append(self.nops + j)
                 state = self._deliver(state, j)
         return tuple(out)

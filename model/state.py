@@ -44,18 +44,19 @@ marshal-able for fingerprints)::
 A judged (dead-content) state may hold ``None`` for a leader
 (``System.judged``); accessors of a leader's fields assume a real leader.
 
-Ownership.  This module, :mod:`model.system` and :mod:`model.reduced` are
-the only code that know the positions: their transition code (successors,
-apply, deliver, faults; the reduced successors, settling and rebuilding)
-unpacks and rebuilds states positionally in its hot loops, and this
-module names every component for everyone else.  Other modules read a state
-through the functions below (tests/model/test_state_encoding.py fails if
-positional state indexing reappears elsewhere).  A write entry's fields
-are read by their named positions (``writes[w][TS]``, ``meta[DATA]``) in the
-resolvers' hot paths, or through :func:`ts`/:func:`hb`/:func:`data`
-elsewhere.  In a per-state hot loop,
-bind the accessor result to a local once (``regs = st.regs(state, l)``)
-rather than calling it per key.
+Ownership.  This module is the only code that knows the positions.  The
+transition code (:mod:`model.system`; the reduction layers
+:mod:`model.por` and :mod:`model.dead_content`) unpacks and rebuilds states
+in its hot loops by the named positions below (``state[LEADERS]``,
+``state[:NOW]``, ``writes[w][TS]``, ``leader[REGS]``: the same bytecode
+cost as a literal index, measured on B10 and B7); everyone else reads a
+state through the functions below.  tests/model/test_state_encoding.py
+fails if a literal position (``state[2]``, ``s[0][l]``, ``writes[w][1]``,
+``meta[2]``) appears anywhere but here.  A write entry's fields are read by
+their named positions (``writes[w][TS]``, ``meta[DATA]``) in the resolvers'
+hot paths, or through :func:`ts`/:func:`hb`/:func:`data` elsewhere.  In a
+per-state hot loop, bind the accessor result to a local once
+(``regs = st.regs(state, l)``) rather than calling it per key.
 
 The functions are deliberately plain one-liners (no classes, no namedtuples:
 states stay plain tuples for marshal and hashing).

@@ -31,7 +31,9 @@ from replcheck.model.routing import forward_open as routing_forward_open
 from replcheck.model.spec import Spec
 # The message encoding and the tombstone value id, spelled in model/state.py (re-exported).
 from replcheck.model.state import AUX_MASK, DELETED, MSG_BITS, MSG_MASK, ORIGIN_BITS, TIME_SHIFT  # noqa: F401 (re-exported)
-
+# The positions of the state's components, of a leader's and of a write entry's fields.
+from replcheck.model.state import (APPLIED, CRASHED, DATA, FAULTS, HB, HOMES, LEADERS, LINKS, LOOP, NOW, ORIGIN, REGS,
+                                   TS, WRITES)
 
 
 @dataclass(frozen=True)
@@ -232,7 +234,7 @@ class System(Narration):
         events (commits, deliveries, allowed repairs) before faults."""
         if self.general:
             return self._successors_general(state)
-        leaders, links, writes = state[0], state[1], state[2]
+        leaders, links, writes = state[LEADERS], state[LINKS], state[WRITES]
         out = []
         ops = self.ops
         for l in range(self.n):
@@ -292,7 +294,7 @@ class System(Narration):
 
     # ------------------------------------------------- faults and link kinds
     def _successors_general(self, state) -> list:
-        leaders, links, writes, loop, F = state[:5]
+        leaders, links, writes, loop, F = state[:NOW]
         crashed, cut, jumped, crashes_used, cuts_used, homes = F
         fs = self.fault_spec
         out = []
@@ -359,11 +361,11 @@ class System(Narration):
             kind = self.link_kind[j]
             if kind == "duplicating" and not q[0] & fl.FLAG:
                 nxt = self._deliver(state, j)
-                nlinks = nxt[1][:j] + ((q[0] | fl.FLAG,) + nxt[1][j],) + nxt[1][j + 1:]
-                out.append((fl.code(fl.DUPLICATE, j), settle((nxt[0], nlinks) + nxt[2:])))
+                nlinks = nxt[LINKS][:j] + ((q[0] | fl.FLAG,) + nxt[LINKS][j],) + nxt[LINKS][j + 1:]
+                out.append((fl.code(fl.DUPLICATE, j), settle((nxt[LEADERS], nlinks) + nxt[2:])))
             elif kind == "lossy" and len(q) > 1 and not q[0] & fl.FLAG:
                 nlinks = links[:j] + (q[1:] + (q[0] | fl.FLAG,),) + links[j + 1:]
-                out.append((fl.code(fl.LOSE, j), (leaders, nlinks, writes, loop, F) + state[5:]))
+                out.append((fl.code(fl.LOSE, j), (leaders, nlinks, writes, loop, F) + state[NOW:]))
         return self._in_real_time(state, out) if self.timed else out
 
     # --------------------------------------------------------------- real time
@@ -394,14 +396,14 @@ class System(Narration):
         """The real time at which ``action`` would happen at the earliest."""
         if action < self.nops:
             home, op = self._committer(state, action), self.ops[action]
-            if self.offline_periods and home != op.leader and (self.offline_leaders(state[2]) >> op.leader) & 1:
+            if self.offline_periods and home != op.leader and (self.offline_leaders(state[WRITES]) >> op.leader) & 1:
                 return op.time_ms   # refused at the offline leader: no forward is made (_refuse_offline)
             return self._due(action, home)
         if not self._latency:
             return None
         kind, j, pos = self.decode(action)
         if kind in ("deliver", "duplicate"):
-            return self._earliest(state[1][j][pos])
+            return self._earliest(state[LINKS][j][pos])
         return None
 
     def _in_real_time(self, state, out: list) -> list:
@@ -412,15 +414,15 @@ class System(Narration):
         due = [t for (a, _), t in zip(out, times) if a < self.nops and t is not None]
         if not due:
             return out
-        bound = clocks.real_bound(state[5], due)
+        bound = clocks.real_bound(state[NOW], due)
         return [x for x, t in zip(out, times) if clocks.in_time(t, bound)]
 
     def real_time(self, state) -> int | None:
         """The lower bound on real time the state keeps (``None``: untimed spec
         or no timed event yet)."""
-        if not self.timed or state[5] == clocks.REAL_NEVER:
+        if not self.timed or state[NOW] == clocks.REAL_NEVER:
             return None
-        return state[5]
+        return state[NOW]
 
     # ---------------------------------------------------------- offline periods
     def offline_leaders(self, writes) -> int:
@@ -444,22 +446,22 @@ class System(Narration):
         is a rejection (done, not acknowledged, never replicated, in
         nobody's causal past) whose fourth field names the offline leader
         (:meth:`refused_offline`); the client's session moves on."""
-        leaders, links, writes = state[0], state[1], state[2]
+        leaders, links, writes = state[LEADERS], state[LINKS], state[WRITES]
         op = self.ops[i]
-        rt = state[5:]
+        rt = state[NOW:]
         if op.time_ms is not None:
             rt = (clocks.advance(rt[0], op.time_ms),)
         real = rt[0] if op.time_ms is not None else 1 + sum(1 for x in writes if x is not None)
         _, ts = clocks.tick(self.clock, leaders[op.leader][2], real + self.offsets[op.leader])
         entry = (ts, 0, REJECTED, op.leader)
-        return (leaders, links, writes[:i] + (entry,) + writes[i + 1:]) + state[3:5] + rt
+        return (leaders, links, writes[:i] + (entry,) + writes[i + 1:]) + state[LOOP:NOW] + rt
 
     @staticmethod
     def refused_offline(meta) -> bool:
         """Whether a write-table entry is a write that could not be made
         because its leader was offline and the key's home out of reach
         (a rejection with the offline leader as its fourth field)."""
-        return meta is not None and len(meta) > 3 and meta[2] == REJECTED
+        return meta is not None and len(meta) > 3 and meta[DATA] == REJECTED
 
     # ---------------------------------------------------------------- failover
     def _check_failover_keys(self, spec) -> None:
@@ -495,9 +497,9 @@ class System(Narration):
         """The leader that actually committed write ``w``: its home when
         routed, or the home a failover moved it to (recorded in the write
         table, model/resolvers/register.origin_of)."""
-        meta = state[2][w]
+        meta = state[WRITES][w]
         if self._failover_possible and meta is not None and len(meta) > 3:
-            return meta[3]
+            return meta[ORIGIN]
         return self.ops[w].origin
 
     def _committer(self, state, i: int) -> int:
@@ -511,7 +513,7 @@ class System(Narration):
         return op.origin
 
     def _failovers_left(self, state) -> bool:
-        return self._failover_count(state[4][5]) < self.fault_spec.failovers
+        return self._failover_count(state[FAULTS][HOMES]) < self.fault_spec.failovers
 
     def _failover_count(self, homes) -> int:
         return homes[len(self.keys)] if len(homes) > len(self.keys) else 0
@@ -527,34 +529,34 @@ class System(Narration):
 
     def _failover(self, state, h: int):
         """Every key homed at ``h`` moves to the next leader of the order."""
-        F = state[4]
+        F = state[FAULTS]
         cur = F[5][:len(self.keys)] if F[5] else self.routing.homes
         nxt = self.next_home(h)
         homes = tuple(nxt if self.routing.routed[k] and cur[k] == h else cur[k] for k in range(len(self.keys)))
         count = self._failover_count(F[5]) + 1
-        return state[:4] + (F[:5] + (homes + (count,),),) + state[5:]
+        return state[:FAULTS] + (F[:5] + (homes + (count,),),) + state[NOW:]
 
     @staticmethod
     def _refault(state, faults):
-        return state[:4] + (faults,) + state[5:]
+        return state[:FAULTS] + (faults,) + state[NOW:]
 
     @staticmethod
     def with_faults(state, faults):
         """``state`` with its fault component replaced (for model/symmetry.py,
         which renames the leaders it names)."""
-        return state[:4] + (faults,) + state[5:]
+        return state[:FAULTS] + (faults,) + state[NOW:]
 
     @staticmethod
     def _to_head(state, j: int, p: int):
-        q = state[1][j]
-        links = state[1][:j] + ((q[p],) + q[:p] + q[p + 1:],) + state[1][j + 1:]
-        return (state[0], links) + state[2:]
+        q = state[LINKS][j]
+        links = state[LINKS][:j] + ((q[p],) + q[:p] + q[p + 1:],) + state[LINKS][j + 1:]
+        return (state[LEADERS], links) + state[WRITES:]
 
     def _settle(self, state):
         """Drop messages to leaders that crashed for good; keep unordered
         links canonical (sorted: only the multiset matters)."""
-        links = state[1]
-        crashed = state[4][0]
+        links = state[LINKS]
+        crashed = state[FAULTS][CRASHED]
         new = None
         if crashed and not self.fault_spec.recoveries:
             for l in range(self.n):
@@ -572,11 +574,11 @@ class System(Narration):
                     new[j] = sq
         if new is None:
             return state
-        return (state[0], tuple(new)) + state[2:]
+        return (state[LEADERS], tuple(new)) + state[WRITES:]
 
     def _crash(self, state, l: int):
-        crashed, cut, jumped, used, cuts, homes = state[4][:6]
-        links = list(state[1])
+        crashed, cut, jumped, used, cuts, homes = state[FAULTS][:6]
+        links = list(state[LINKS])
         if not self.fault_spec.recoveries:
             for j in self.in_links[l]:
                 links[j] = ()
@@ -584,8 +586,8 @@ class System(Narration):
             for j in self.out_links[l]:
                 links[j] = ()
         # (a crash-reduced state's seventh field, the leaders chosen to crash, is kept)
-        return (state[0], tuple(links), state[2], state[3],
-                (crashed | 1 << l, cut, jumped, used + 1, cuts, homes) + state[4][6:]) + state[5:]
+        return (state[LEADERS], tuple(links), state[WRITES], state[LOOP],
+                (crashed | 1 << l, cut, jumped, used + 1, cuts, homes) + state[FAULTS][6:]) + state[NOW:]
 
     def decode(self, action: int) -> tuple:
         """``(kind, x, position)``: kind is commit, deliver, recover, heal,
@@ -601,13 +603,13 @@ class System(Narration):
         return (fl.KIND_NAMES[kind], payload, 0)
 
     def _commit(self, state, i: int):
-        leaders, links, writes, loop, faults = state[:5]
+        leaders, links, writes, loop, faults = state[:NOW]
         op = self.ops[i]
         k = op.key
         # The key's home under home-leader routing (model/routing.py), moved by failovers.
         l = self._committer(state, i) if self._failover_possible else op.origin
         applied, past, clock, regs = leaders[l]
-        rt = state[5:]
+        rt = state[NOW:]
         if op.time_ms is not None:
             # Real time of the commit (docs/model.md "Real time"): when the op
             # is due, or later if it could only commit late (after, program order).
@@ -620,10 +622,10 @@ class System(Narration):
             off += self.jump_ms[l]
         clock, ts = clocks.tick(self.clock, clock, real + off)
         entry = self.types[k].stamp(op, ts, past if self.ghost else 0, regs[k], writes)
-        if self._failover_possible and l != op.origin and not (len(entry) > 2 and entry[2] == REJECTED):
+        if self._failover_possible and l != op.origin and not (len(entry) > 2 and entry[DATA] == REJECTED):
             # Committed away from its static home: record where (model/resolvers/register.origin_of).
             entry = (entry + (None,) if len(entry) == 2 else entry[:3]) + (l,)
-        if len(entry) > 2 and entry[2] == REJECTED:
+        if len(entry) > 2 and entry[DATA] == REJECTED:
             # Refused by a local check (escrow rights): done, not acknowledged,
             # not replicated, in nobody's causal past.
             return (leaders, links, writes[:i] + (entry,) + writes[i + 1:], loop, faults) + rt
@@ -650,12 +652,12 @@ class System(Narration):
         return (leaders, tuple(links), writes, loop, faults) + rt
 
     def _deliver(self, state, j: int):
-        leaders, links, writes, loop, faults = state[:5]
+        leaders, links, writes, loop, faults = state[:NOW]
         src, dst, targets = self._link_info[j]
         q = links[j]
         m = q[0]
         w = m & MSG_MASK
-        rt = state[5:]
+        rt = state[NOW:]
         if self._latency:
             # Not before the message's earliest arrival (docs/model.md "Real time").
             rt = (clocks.advance(rt[0], self._earliest(m)),)
@@ -668,12 +670,12 @@ class System(Narration):
         content = self._apply_k[k](regs[k], w, writes, False)
         bit = 1 << w
         if self._lamport:
-            if clock < meta[0][0]:
-                clock = meta[0][0]
+            if clock < meta[TS][0]:
+                clock = meta[TS][0]
         elif self._hlc:
-            if clock < meta[0]:
-                clock = meta[0]
-        leader = (applied | bit, past | bit | meta[1], clock, regs[:k] + (content,) + regs[k + 1:])
+            if clock < meta[TS]:
+                clock = meta[TS]
+        leader = (applied | bit, past | bit | meta[HB], clock, regs[:k] + (content,) + regs[k + 1:])
         leaders = leaders[:dst] + (leader,) + leaders[dst + 1:]
         if not targets:
             return (leaders, links[:j] + (q[1:],) + links[j + 1:], writes, loop, faults) + rt
@@ -704,31 +706,31 @@ class System(Narration):
         sorted value ids held (several = siblings), ``()`` when absent or
         deleted; for other key types a :class:`~model.resolvers.base.View`
         (a count, a set, a winner with its conflicts)."""
-        return self.types[key].visible(state[0][leader][3][key], state[2])
+        return self.types[key].visible(state[LEADERS][leader][REGS][key], state[WRITES])
 
     def held_writes(self, state, leader: int, key: int) -> tuple[int, ...]:
         """The writes ``leader``'s value of ``key`` is made of: the writes
         held (registers, siblings), else every write to the key applied
         there (counters, sets, merges)."""
         if self.types[key].holds_writes:
-            return tuple(state[0][leader][3][key])
-        applied = state[0][leader][0] & self.key_mask[key]
+            return tuple(state[LEADERS][leader][REGS][key])
+        applied = state[LEADERS][leader][APPLIED] & self.key_mask[key]
         return tuple(w for w in range(self.nops) if (applied >> w) & 1)
 
     def live(self, state) -> tuple[int, ...]:
         """Leaders that are up (not crashed)."""
-        f = state[4]
+        f = state[FAULTS]
         if not f or not f[0]:
             return tuple(range(self.n))
         return tuple(l for l in range(self.n) if not (f[0] >> l) & 1)
 
     def happens_before(self, state, a: int, b: int) -> bool:
         """Ghost happens-before between committed writes ``a`` -> ``b``."""
-        meta = state[2][b]
-        return meta is not None and bool((meta[1] >> a) & 1)
+        meta = state[WRITES][b]
+        return meta is not None and bool((meta[HB] >> a) & 1)
 
     def version_vector(self, state, w: int) -> tuple[int, ...]:
         """The version vector of write ``w``: per leader, how many of its
         writes ``w`` has seen, counting ``w`` itself."""
-        hb = state[2][w][1] | 1 << w
+        hb = state[WRITES][w][HB] | 1 << w
         return tuple(sum(1 for i in self.leader_ops[l] if (hb >> i) & 1) for l in range(self.n))
