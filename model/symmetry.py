@@ -87,6 +87,9 @@ class Symmetry:
             for l in members:
                 self.cls[l] = c
         self.link_of = {e: j for j, e in enumerate(system.edges)}
+        # per leader, what _canonical reads of the system: its class, its ops, its in- and out-links
+        self._shape = tuple((self.cls[l], tuple(system.leader_ops[l]), tuple(system.in_links[l]),
+                             tuple(system.out_links[l])) for l in range(n))
         self._opmaps: dict = {}
         self._byte_tables: dict = {}
         self._memo: dict = {}
@@ -250,37 +253,41 @@ class Symmetry:
         signature within their class; among leaders whose signatures tie,
         the permutation giving the smallest encoding."""
         leaders, links, writes = st.leaders(state), st.links(state), st.writes(state)
-        s = self.system
-        n = s.n
+        n = len(leaders)
+        nops = len(writes)
         pos = self.pos
+        TS = st.TS
         # A renaming-invariant label per write, then per link.
-        lab = [() if x is None else (pos[w], x[st.TS]) for w, x in enumerate(writes)]   # the entry's timestamp
-        qs = [tuple(map(lab.__getitem__, q)) if q else () for q in links]
+        lab = [() if x is None else (pos[w], x[TS]) for w, x in enumerate(writes)]   # the entry's timestamp
+        label = lab.__getitem__
+        qs = [tuple(map(label, q)) if q else () for q in links]
+        queue = qs.__getitem__
         sigs = []
         full = self.full
+        dead_regs = self.dead_regs
         crashed = kept = 0
         if self.faults:
             faults = st.faults(state)
             crashed = faults[0]
             extra = faults[fl.DOOMED:]
             kept = extra[0] if extra else 0    # UNDOOMED (-1): every leader alike
-        for l in range(n):
+        CLOCK = st.CLOCK
+        for l, (c, ops_l, ins, outs) in enumerate(self._shape):
             x = leaders[l]
-            mark = ((kept >> l) & 1) * 2 + ((crashed >> l) & 1)
+            mark = ((kept >> l) & 1) * 2 + ((crashed >> l) & 1) if kept or crashed else 0
             if x is None:
                 head = (0, mark)
             elif full or mark:
                 a, pa, clock, regs = x   # a leader (model/state.py)
-                applied = tuple(sorted(lab[w] for w in range(s.nops) if (a >> w) & 1))
-                past = tuple(sorted(lab[w] for w in range(s.nops) if (pa >> w) & 1))
+                applied = tuple(sorted(lab[w] for w in range(nops) if (a >> w) & 1))
+                past = tuple(sorted(lab[w] for w in range(nops) if (pa >> w) & 1))
                 head = (1, mark, clock, applied, past,
-                        () if self.dead_regs else tuple(tuple(sorted(map(lab.__getitem__, c))) for c in regs))
+                        () if dead_regs else tuple(tuple(sorted(map(label, k))) for k in regs))
             else:
-                head = (1, mark, x[st.CLOCK])
-            sigs.append((self.cls[l], head,
-                         tuple(map(lab.__getitem__, s.leader_ops[l])),
-                         tuple(sorted(map(qs.__getitem__, s.in_links[l]))),
-                         tuple(sorted(map(qs.__getitem__, s.out_links[l])))))
+                head = (1, mark, x[CLOCK])
+            iq, oq = tuple(map(queue, ins)), tuple(map(queue, outs))   # a tuple of empty queues is sorted
+            sigs.append((c, head, tuple(map(label, ops_l)), tuple(sorted(iq)) if any(iq) else iq,
+                         tuple(sorted(oq)) if any(oq) else oq))
         p = [0] * n
         ties = []
         for c in self.classes:
