@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from replcheck.checks.trace import op_kind, write_text
 from replcheck.model import clocks
 from replcheck.model.system import System
 
@@ -87,7 +88,6 @@ class Facts:
 
 def facts(system: System) -> Facts:
     """The facts a report keeps of ``system`` (read once, here)."""
-    from replcheck.checks.trace import op_kind, write_text   # trace imports nothing of this module
     ops = []
     for i, op in enumerate(system.ops):
         kind = op_kind(system, i)

@@ -138,12 +138,9 @@ class Reduced(DoneLeaderElimination, DeadContent):
         codes); replaced at construction by the layer's own method."""
         return self._reduced_successors(state)
 
-    def step(self, state, action: int):
-        """The reduced state after ``action``; ``ValueError`` if it is not enabled."""
-        for a, t in self.successors(state):
-            if a == action:
-                return t
-        raise ValueError(f"action {self.action_name(action)} is not enabled")
+    # The reduced state after an action: the plain model's definition, over this
+    # model's successors.
+    step = System.step
 
     def images(self, state):
         """The quiescent states a quiescent ``state`` stands for: itself, or
@@ -170,13 +167,7 @@ class Reduced(DoneLeaderElimination, DeadContent):
         # the representative is rebuilt once and its images renamed — not
         # each image rebuilt (issue 18 item 3; tests/model/test_reductions.py checks
         # both ways give the same set on every symmetric spec).
-        whole = self._materialize(self._unmaterialize(state))
-        seen = set()
-        for p in sym.group():
-            t = sym.permute(whole, p)
-            if t not in seen:
-                seen.add(t)
-                yield t
+        yield from sym.orbit(self._materialize(self._unmaterialize(state)))
 
     def expansions(self, path):
         """Candidate primitive paths behind a path found with reductions on.

@@ -218,11 +218,6 @@ class System(Narration):
         return (leaders, tuple(() for _ in self.edges), (None,) * self.nops, 0,
                 faults) + ((clocks.REAL_NEVER,) if self.timed else ())
 
-    def _plain_initial(self):
-        """The plain model's initial state (a reduced model's may carry the
-        undecided crash choice)."""
-        return self.initial_state()
-
     def _next_op(self, l: int, writes) -> int | None:
         for i in self.leader_ops[l]:
             if writes[i] is None:
