@@ -54,21 +54,8 @@ class DoneLeaderElimination:
 
     def _successors_por(self, state, canonical: bool = True) -> list:
         leaders, links, writes = state[LEADERS], state[LINKS], state[WRITES]
-        out = []
-        ops = self.ops
-        if canonical:
-            settle = self._settle_por
-        else:
-            def settle(t):
-                return self._settle_por(t, False)
-        for l in range(self.n):
-            if leaders[l] is None:
-                continue
-            for i in self.leader_ops[l]:
-                if writes[i] is None:
-                    if not (ops[i].after_mask & ~leaders[l][0]):
-                        out.append((i, settle(self._commit(state, i))))
-                    break
+        settle = self._settler(canonical)
+        out = [(i, settle(self._commit(state, i))) for i in self._ready(leaders, writes)]
         base = self.nops
         for j, q in enumerate(links):
             if q:
@@ -95,21 +82,8 @@ class DoneLeaderElimination:
                 return [(fl.code(fl.DOOM, d), self._settle_por(self._doomed(state, d), canonical))
                         for d in self._doom_sets]
         crashed = F[0]
-        if canonical:
-            settle = self._settle_por
-        else:
-            def settle(t):
-                return self._settle_por(t, False)
-        ops = self.ops
-        out = []
-        for l in range(self.n):
-            if leaders[l] is None or (crashed >> l) & 1:
-                continue
-            for i in self.leader_ops[l]:
-                if writes[i] is None:
-                    if not (ops[i].after_mask & ~leaders[l][0]):
-                        out.append((i, settle(self._commit(state, i))))
-                    break
+        settle = self._settler(canonical)
+        out = [(i, settle(self._commit(state, i))) for i in self._ready(leaders, writes, crashed)]
         base = self.nops
         edges = self.edges
         deaf = self._deaf(F)
@@ -130,6 +104,15 @@ class DoneLeaderElimination:
             for l in self.crashable:
                 out.append((fl.code(fl.CRASH, l), settle(self._crash(state, l))))
         return self._in_real_time(state, out) if self.timed else out
+
+    def _settler(self, canonical: bool):
+        """The settle step, with or without the symmetry's canonical form."""
+        if canonical:
+            return self._settle_por
+
+        def settle(t):
+            return self._settle_por(t, False)
+        return settle
 
     def _settle_por(self, state, canonical: bool = True):
         leaders, links, writes, loop, faults = state[:NOW]

@@ -230,19 +230,30 @@ class System(Narration):
         if self.general:
             return self._successors_general(state)
         leaders, links, writes = state[LEADERS], state[LINKS], state[WRITES]
-        out = []
-        ops = self.ops
-        for l in range(self.n):
-            for i in self.leader_ops[l]:
-                if writes[i] is None:
-                    if not (ops[i].after_mask & ~leaders[l][0]):
-                        out.append((i, self._commit(state, i)))
-                    break
+        out = [(i, self._commit(state, i)) for i in self._ready(leaders, writes)]
         base = self.nops
         for j, q in enumerate(links):
             if q:
                 out.append((base + j, self._deliver(state, j)))
         return self._in_real_time(state, out) if self.timed else out
+
+    def _ready(self, leaders, writes, skip: int = 0) -> list:
+        """The ops whose commit is enabled (docs/model.md §2): per leader not
+        in the bitmask ``skip`` and not forgotten by a reduction (``None``),
+        its next uncommitted op, when every op it waits on (``after``) is
+        applied there."""
+        out = []
+        ops = self.ops
+        for l, ops_l in enumerate(self.leader_ops):
+            x = leaders[l]
+            if x is None or (skip >> l) & 1:
+                continue
+            for i in ops_l:
+                if writes[i] is None:
+                    if not (ops[i].after_mask & ~x[APPLIED]):
+                        out.append(i)
+                    break
+        return out
 
     def step(self, state, action: int):
         """The state after ``action``; ``ValueError`` if it is not enabled."""
