@@ -35,7 +35,7 @@ def main(argv=None) -> int:
     ap.add_argument("--modes", default="light",
                     help=f"comma-separated comparisons, 'light' ({','.join(oracle.LIGHT_MODES)}) or 'all'")
     ap.add_argument("--reducible", action="store_true",
-                    help="draw only specs the reductions accept (all-to-all, fifo, no faults but crashes)")
+                    help="draw only specs the reductions accept (all-to-all or a ring or star, fifo, no faults but crashes)")
     ap.add_argument("--failures", type=Path, default=None, help="write each disagreeing spec here as TOML")
     args = ap.parse_args(argv)
     modes = {"light": oracle.LIGHT_MODES, "all": oracle.ALL_MODES}.get(args.modes, tuple(args.modes.split(",")))

@@ -22,7 +22,7 @@ from replcheck.model import state as st
 from replcheck.model.reductions import Reductions
 from replcheck.model.resolvers.local_checks import check_of
 from replcheck.model.spec import Spec
-from replcheck.model import dead_content, por, symmetry
+from replcheck.model import dead_content, por, relay, symmetry
 from replcheck.model.reduced import build
 from replcheck.model.system import System
 
@@ -77,14 +77,15 @@ def properties(system: System, names) -> list:
     """The search properties for the invariants ``names`` on ``system``:
     the ONE place they are built, for every engine, phase and swarm worker.
 
-    Where writes are forwarded without ``visited`` metadata, a state where a
-    looping write was cut looks quiescent but is not: replication never
-    ends there, so quiescent invariants are not judged at it, and
-    ``replication-terminates`` is added as a guard (its violation turns
+    Where a write can loop (writes forwarded without ``visited`` metadata
+    over a graph where some walk passes the hop cap: System.loops_possible),
+    a state where a looping write was cut looks quiescent but is not:
+    replication never ends there, so quiescent invariants are not judged at
+    it, and ``replication-terminates`` is added as a guard (its violation turns
     every other ``holds`` into ``incomplete: replication-loop``;
     docs/model.md, "Detecting a replication loop")."""
     props = [INVARIANTS[n].property(system) for n in names]
-    if system.forwards and system.spec.loop_prevention != "visited":   # the guard when not asked for
+    if system.loops_possible:   # the guard when not asked for
         props = [replace(p, check=_unless_looped(p.check), labels=_unless_looped_labels(p.labels))
                  if p.scope == search.QUIESCENT else p for p in props]
         if "replication-terminates" not in names:
@@ -134,27 +135,38 @@ def _label_images(images, labels):
     return judged
 
 
-def choose(probe: System, ghost: bool, quiescent_only: bool, options) -> tuple[Reductions, tuple[str, ...]]:
+def choose(probe: System, ghost: bool, quiescent_only: bool, options,
+           relay_ok: bool | None = None) -> tuple[Reductions, tuple[str, ...]]:
     """The reductions that are sound for ``probe``'s spec with the ghost
     kept or dropped (docs/reductions.md), as allowed by ``options``, and the
     notes that say why each is on or off.  ``probe`` is any system of the
     spec: each reduction's ``applicable`` (model/por.py, model/dead_content.py,
-    model/symmetry.py) is asked about the proposed reductions."""
+    model/symmetry.py, model/relay.py) is asked about the proposed reductions.
+    ``relay_ok``: whether the properties allow relay turns
+    (default: ``quiescent_only``; it also allows the replication-loop guard)."""
     base = Reductions(ghost=ghost)
     if not options.por:
         return base, ()
     ok, why = por.applicable(probe)
+    if not ok and (quiescent_only if relay_ok is None else relay_ok):
+        rok, rwhy = relay.applicable(probe)
+        if rok:
+            return Reductions(ghost=ghost, relay=True), ("por off: " + why, "relay: " + rwhy)
     if not (ok and quiescent_only):
         return base, ("por off: " + (why if not ok else "an invariant is checked at every state"),)
     r = Reductions(ghost=ghost, por=True)
     notes = ("por: " + why,)
+    ok, why = por.absorbable(probe)
+    if ok:
+        r = replace(r, absorb=True)
+        notes += (why,)
     ok, why = dead_content.applicable(probe, r)
     if ok and options.dead_variables:
-        r = Reductions(ghost=ghost, por=True, dead_content=True)
+        r = replace(r, dead_content=True)
         notes += (why,)
     ok, why = symmetry.applicable(probe, r)
     if ok and options.symmetry:
-        r = Reductions(ghost=r.ghost, por=True, dead_content=r.dead_content, symmetry=True)
+        r = replace(r, symmetry=True)
         notes += (why,)
     elif options.symmetry and probe.spec.topology == "all-to-all":
         notes += ("symmetry off: " + why,)
@@ -173,12 +185,16 @@ def reduced(spec: Spec, names, ghost: bool, options,
     # every-state invariant whose violations all show at a quiescent state
     # reachable from them (Invariant.quiescence_suffices) is judged there.
     moved = at_quiescence(probe, names)
-    quiescent_only = all(INVARIANTS[n].scope == search.QUIESCENT or n in moved for n in names) and \
-        not _needs_guard(probe, names)
-    r, notes = choose(probe, ghost, quiescent_only, options)
+    late = all(INVARIANTS[n].scope == search.QUIESCENT or n in moved for n in names)
+    quiescent_only = late and not _needs_guard(probe, names)
+    # Relay turns also keep the loop guard's verdict: the loop flag is
+    # never cleared and every run reaches quiescence (docs/reductions.md "Relay turns").
+    relay_ok = all(INVARIANTS[n].scope == search.QUIESCENT or n in moved or n == "replication-terminates"
+                   for n in names)
+    r, notes = choose(probe, ghost, quiescent_only, options, relay_ok)
     system = build(spec, r)
     props = properties(system, names)
-    if system.por and moved:
+    if (system.por or system.relay) and moved:
         props = [replace(p, scope=search.QUIESCENT) if p.name in moved else p for p in props]
         notes += (f"{', '.join(moved)} judged at quiescent states only: every violation it can show at a state"
                   " is still shown by a quiescent state reachable from it (no checked stock can rise);"
@@ -244,7 +260,7 @@ def for_images(system: System, props) -> list:
 def _needs_guard(system: System, names) -> bool:
     """Whether :func:`properties` adds the replication-loop guard: writes
     are forwarded without ``visited`` metadata and it was not asked for."""
-    return system.forwards and system.spec.loop_prevention != "visited" and "replication-terminates" not in names
+    return system.loops_possible and "replication-terminates" not in names
 
 
 def _stop(props, options):
@@ -278,7 +294,7 @@ def plan(spec: Spec, names, engine: str, options) -> Plan:
         props, watched = vacuity.watch(system, props, True)
         props = for_images(system, props)
         one = Search("bfs", system, tuple(props), notes + red_notes + fp, _stop(props, options))
-        plain = system if not (system.por or not system.ghost) else System(spec)
+        plain = system if not (system.por or system.relay or not system.ghost) else System(spec)
         return Plan(names, (one,), plain, watched, True, notes + red_notes + fp)
     # Two phases (docs/reductions.md): the invariants that do not read the
     # ghost first, on a ghost-free system with every reduction; then the

@@ -321,8 +321,12 @@ def judged_late(system: System, name: str) -> bool:
     only, on the partial-order-reduced ``system`` (checks/planner.py
     ``at_quiescence``)?  Its verdict and kinds are exact, its trace is not
     proved shortest (docs/reductions.md "Every-state invariants judged at
-    quiescence")."""
-    return system.por and name in planner.at_quiescence(system, (name,))
+    quiescence").  Under relay turns, also the replication-loop
+    guard: judged on the reduced graph, its verdict is exact but its trace
+    not proved shortest (docs/reductions.md "Relay turns")."""
+    if system.relay and name == "replication-terminates":
+        return True
+    return (system.por or system.relay) and name in planner.at_quiescence(system, (name,))
 
 
 def _first_violation(plain: System, judge, path, trace, final, v):

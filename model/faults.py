@@ -20,6 +20,10 @@ FAILOVER       leader                 the keys homed at that leader move to
 DOOM           mask of leaders        reduced systems only (never in a plain
                                       run): the run's first step chooses the
                                       leaders that will crash in it
+ABSORB         op; counts in bits 32+ reduced systems only, without faults:
+                                      deliveries to the op's busy leader (4
+                                      bits per sender leader: how many from
+                                      each), then the op's commit
 =============  =====================  ========================================
 
 Kinds from CRASH up are *faults*: optional events within a budget.  Commits,
@@ -52,11 +56,19 @@ DELIVER_AT, RECOVER, HEAL, CRASH, CUT, JUMP, DUPLICATE, LOSE, FAILOVER = 1, 2, 3
 # the first step of a reduced run, which :meth:`model.system.System.expand_path`
 # drops.  Below CRASH: a progress code, never a fault.
 DOOM = 4
+# Partial-order reduction without faults (docs/reductions.md "Absorbed
+# deliveries"): a busy leader's deliveries taken at its next commit.  A
+# reduced system with it has no faults, so its fault_base is out of reach.
+ABSORB = 11
 FAULT_BASE = CRASH << KIND_SHIFT
 PAYLOAD = (1 << KIND_SHIFT) - 1
+ABSORB_SHIFT = 32          # the per-sender counts of an ABSORB code
+ABSORB_MAX = 15            # at most this many deliveries from one sender
+ABSORB_LEADERS = 7         # and at most this many leaders (4 bits each, under bit 63)
 
 KIND_NAMES = {DELIVER_AT: "deliver", RECOVER: "recover", HEAL: "heal", CRASH: "crash", CUT: "cut",
-              JUMP: "clock-jump", DUPLICATE: "duplicate", LOSE: "lose", FAILOVER: "failover", DOOM: "doom"}
+              JUMP: "clock-jump", DUPLICATE: "duplicate", LOSE: "lose", FAILOVER: "failover", DOOM: "doom",
+              ABSORB: "absorb"}
 
 # Message flag: this copy was already duplicated / lost once (budget of one
 # per message, so the state space stays finite).
@@ -75,7 +87,22 @@ def code(kind: int, payload: int) -> int:
 
 
 def kind_of(action: int) -> int:
-    return action >> KIND_SHIFT
+    return (action >> KIND_SHIFT) & 0xFFF
+
+
+def absorb_code(op: int, counts) -> int:
+    """The ABSORB action: ``counts[s]`` deliveries from each sender leader
+    ``s`` to the committing leader, then the commit of ``op``."""
+    v = 0
+    for s, c in enumerate(counts):
+        v |= c << (4 * s)
+    return v << ABSORB_SHIFT | ABSORB << KIND_SHIFT | op
+
+
+def absorbed(action: int) -> tuple[int, tuple[int, ...]]:
+    """``(op, counts)`` of an ABSORB code (counts for leaders 0..6)."""
+    v = action >> ABSORB_SHIFT
+    return action & PAYLOAD, tuple((v >> (4 * s)) & 15 for s in range(ABSORB_LEADERS))
 
 
 def is_fault(action: int) -> bool:

@@ -30,7 +30,7 @@ from __future__ import annotations
 from replcheck.model import clocks
 from replcheck.model import faults as fl
 from replcheck.model.resolvers.base import is_rejected
-from replcheck.model.state import FAULTS, HB, LEADERS, LINKS, NOW, TS, WRITES
+from replcheck.model.state import APPLIED, FAULTS, HB, LEADERS, LINKS, NOW, TS, WRITES
 
 
 class DoneLeaderElimination:
@@ -55,6 +55,8 @@ class DoneLeaderElimination:
     def _successors_por(self, state, canonical: bool = True) -> list:
         leaders, links, writes = state[LEADERS], state[LINKS], state[WRITES]
         settle = self._settler(canonical)
+        if self.absorb:
+            return self._successors_absorb(state, settle)
         out = [(i, settle(self._commit(state, i))) for i in self._ready(leaders, writes)]
         base = self.nops
         for j, q in enumerate(links):
@@ -104,6 +106,56 @@ class DoneLeaderElimination:
             for l in self.crashable:
                 out.append((fl.code(fl.CRASH, l), settle(self._crash(state, l))))
         return self._in_real_time(state, out) if self.timed else out
+
+    def _successors_absorb(self, state, settle) -> list:
+        """Successors without faults when deliveries to a busy leader are
+        absorbed at its next commit (docs/reductions.md "Absorbed
+        deliveries"): for each busy leader, its next commit after every
+        choice of a prefix of each of its in-links (the ABSORB action; the
+        plain commit when nothing is absorbed), when the op's ``after`` is
+        then met.  When no leader can commit whatever it absorbs, the
+        deliveries left (to leaders that wait for ever) one at a time."""
+        leaders, links, writes = state[LEADERS], state[LINKS], state[WRITES]
+        deliver, commit = self._deliver, self._commit
+        ops = self.ops
+        out = []
+        for l in range(self.n):
+            if leaders[l] is None:
+                continue
+            i = self._next_op(l, writes)
+            if i is None:
+                continue
+            choices = [(state, 0)]
+            for j, sender in self._in_senders[l]:
+                q = links[j]
+                if not q:
+                    continue
+                more = []
+                for t, v in choices:
+                    for c in range(1, len(q) + 1):
+                        t = deliver(t, j)
+                        more.append((t, v | c << (4 * sender)))
+                choices += more
+            need = ops[i].after_mask
+            for t, v in choices:
+                if need & ~t[LEADERS][l][APPLIED]:
+                    continue
+                a = v << fl.ABSORB_SHIFT | fl.ABSORB << fl.KIND_SHIFT | i if v else i
+                out.append((a, settle(commit(t, i))))
+        if not out:
+            for j, q in enumerate(links):
+                if q:
+                    return [(self.nops + j, settle(deliver(state, j)))]
+        return out
+
+    def _absorb(self, state, a: int):
+        """The deliveries and the commit of the ABSORB action ``a``, unsettled."""
+        i, counts = fl.absorbed(a)
+        l = self.ops[i].origin
+        for s, c in enumerate(counts[:self.n]):
+            for _ in range(c):
+                state = self._deliver(state, self._link_at[(s, l)])   # (c > 0: s is a sender of l)
+        return self._commit(state, i)
 
     def _settler(self, canonical: bool):
         """The settle step, with or without the symmetry's canonical form."""
@@ -222,6 +274,8 @@ class DoneLeaderElimination:
         kind = fl.kind_of(a)
         if kind == 0:
             return self._deliver(state, a - self.nops)
+        if kind == fl.ABSORB:
+            return self._absorb(state, a)
         if kind == fl.DOOM:
             return self._doomed(state, a & fl.PAYLOAD)
         if kind == fl.CRASH:
@@ -378,8 +432,18 @@ class DoneLeaderElimination:
         reduced = state
         out = []
         for a in path:
-            state = self._primitive(state, a)
-            out.append(a)
+            if fl.kind_of(a) == fl.ABSORB:
+                i, counts = fl.absorbed(a)
+                for s, c in enumerate(counts[:self.n]):
+                    j = self._link_at[(s, self.ops[i].origin)] if c else None
+                    for _ in range(c):
+                        out.append(self.nops + j)
+                        state = self._deliver(state, j)
+                out.append(i)
+                state = self._commit(state, i)
+            else:
+                state = self._primitive(state, a)
+                out.append(a)
             if self.dead_content:
                 # Deliver now what the reduced step dropped as dead at a busy leader.
                 reduced = self._settle_por(self._primitive(reduced, a), False)
@@ -429,6 +493,25 @@ def applicable(system) -> tuple[bool, str]:
                       " pending writes, are postponed to quiescence, where their states are rebuilt)")
     return True, ("done-leader elimination (deliveries to leaders with no pending writes are postponed"
                   " to quiescence, where those leaders' states are rebuilt)")
+
+
+def absorbable(system) -> tuple[bool, str]:
+    """Whether, under done-leader elimination, deliveries to a busy leader
+    may be absorbed at its next commit (docs/reductions.md "Absorbed
+    deliveries"): no faults and no non-FIFO link (por's crash handling
+    keeps chosen leaders whole, whose deliveries matter up to their
+    crash), no ``time_ms``, every op committed where it is issued, and an
+    ABSORB code wide enough (at most 7 leaders, 15 ops per leader).
+    ``(ok, reason)``."""
+    if system.general:
+        return False, "faults: a leader chosen to crash keeps what it received before its crash"
+    if system.timed:
+        return False, "time_ms: a delivery is part of the real-time order"
+    if any(system.routing.routed):
+        return False, "a routed op commits at its home, not where it is issued"
+    if system.n > fl.ABSORB_LEADERS or any(len(o) > fl.ABSORB_MAX for o in system.leader_ops):
+        return False, "more than 7 leaders or 15 ops at one leader"
+    return True, "deliveries to a busy leader absorbed at its next commit"
 
 
 def faults_are_crash_only(system) -> bool:

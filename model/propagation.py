@@ -127,6 +127,20 @@ def messages_per_write(topo: Topology, origin: int, mode: str, max_copies: int =
     return Cost(sent, useful, sent - useful, loops)
 
 
+def can_loop(topo: Topology, mode: str) -> bool:
+    """Whether some copy of some leader's write can be forwarded past the
+    hop cap (the model's replication loop, docs/model.md "Detecting a
+    replication loop") under loop prevention ``mode``.  Every walk the
+    forwarding rule allows is followed (:func:`messages_per_write`); faults
+    only cut walks short (a crash or a partition stops a copy, a failover
+    changes which leader is the origin, and every leader is tried as one),
+    so ``False`` is a proof that the loop flag is never set.  Conservative:
+    a write whose copies pass the count cap counts as looping."""
+    if mode == "visited":
+        return False
+    return any(messages_per_write(topo, o, mode).loops for o in range(topo.n))
+
+
 @dataclass(frozen=True)
 class Analysis:
     """What ``replcheck topology`` reports, on leader indices."""

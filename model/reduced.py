@@ -18,6 +18,9 @@ argument next to its code:
 * :mod:`model.dead_content` — dead busy-leader content, a layer of the
   settle step (:class:`~model.dead_content.DeadContent`,
   :func:`model.dead_content.applicable`);
+* :mod:`model.relay` — relay turns, where the topology forwards
+  and done-leader elimination is off (:class:`~model.relay.Relayed`, a
+  wrapper of its own, never combined with the layers above);
 * :mod:`model.symmetry` — orbit representatives over interchangeable
   leaders (:class:`~model.symmetry.Symmetry`, :func:`model.symmetry.applicable`);
   this module judges every image of a quiescent representative
@@ -39,6 +42,7 @@ from replcheck.model import state as st
 from replcheck.model.dead_content import DeadContent
 from replcheck.model.por import DoneLeaderElimination
 from replcheck.model.reductions import Reductions
+from replcheck.model.relay import Relayed
 from replcheck.model.symmetry import MAX_GROUP, Symmetry, full_for  # noqa: F401  (MAX_GROUP re-exported)
 from replcheck.model.system import System
 
@@ -48,6 +52,10 @@ def build(spec, reductions: Reductions):
     reduction but the ghost's is chosen, else the reduced wrapper over it.
     Dead content and symmetry are layers of done-leader elimination."""
     base = System(spec, ghost=reductions.ghost)
+    if reductions.relay:
+        if reductions.por or reductions.dead_content or reductions.symmetry:
+            raise ValueError("relay turns are the reduction of forwarding topologies: never with por")
+        return Relayed(base)
     if not reductions.por:
         if reductions.dead_content or reductions.symmetry:
             raise ValueError("dead content and symmetry are layers of por: build them with por=True")
@@ -89,7 +97,13 @@ class Reduced(DoneLeaderElimination, DeadContent):
         # quiescent states.
         d["crash_por"] = base.general
         d["_doom"] = base.general and not fs.recoveries
-        d["fault_base"] = float("inf") if d["_doom"] else base.fault_base
+        d["absorb"] = reductions.absorb
+        if reductions.absorb and base.general:
+            raise ValueError("absorbed deliveries need a spec without faults (model.por.absorbable)")
+        # An ABSORB code is tagged above the fault codes; without faults nothing is a fault.
+        d["fault_base"] = float("inf") if d["_doom"] or reductions.absorb else base.fault_base
+        d["_link_at"] = {e: j for j, e in enumerate(base.edges)}
+        d["_in_senders"] = tuple(tuple((j, base.edges[j][0]) for j in base.in_links[l]) for l in range(base.n))
         if d["_doom"]:
             most = min(fs.crashes, len(base.crashable))
             d["_doom_sets"] = tuple(sum(1 << l for l in c) for r in range(most + 1)

@@ -19,6 +19,16 @@ Each reduction's soundness argument is in docs/reductions.md:
 ``symmetry``
     with ``por``: states are canonical representatives of orbits of
     interchangeable leaders (:mod:`model.symmetry`).
+``absorb``
+    with ``por`` and no faults: deliveries to a busy leader are taken at
+    its next commit, as many from each in-link as that commit's choice
+    says (:func:`model.por.absorbable`; docs/reductions.md "Absorbed
+    deliveries").
+``relay``
+    where ``por`` is not sound (the topology forwards, the merge depends
+    on order): a leader with one in-link holding a message takes its turn
+    before anything else happens (:mod:`model.relay`; docs/reductions.md
+    "Relay turns").  Never with ``por``.
 """
 
 from __future__ import annotations
@@ -32,6 +42,8 @@ class Reductions:
     por: bool = False
     dead_content: bool = False
     symmetry: bool = False
+    relay: bool = False
+    absorb: bool = False
 
 
 PLAIN = Reductions()

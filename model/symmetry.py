@@ -216,6 +216,12 @@ class Symmetry:
             return fl.code(kind, p[action & fl.PAYLOAD])
         if kind == fl.DOOM:
             return fl.code(kind, self._leader_bits(action & fl.PAYLOAD, p))
+        if kind == fl.ABSORB:
+            i, counts = fl.absorbed(action)
+            moved = [0] * fl.ABSORB_LEADERS
+            for l, c in enumerate(counts[:s.n]):
+                moved[p[l]] = c
+            return fl.absorb_code(self.opmap(p)[i], moved)
         return s.nops + self._maps(p)[1][action - s.nops]
 
     def canonical(self, state):

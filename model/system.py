@@ -23,6 +23,7 @@ from replcheck.model import clocks
 from replcheck.model import faults as fl
 from replcheck.model import topology as topo
 from replcheck.model.errors import SpecError
+from replcheck.model.propagation import can_loop
 from replcheck.model.narration import Event, Narration  # noqa: F401  (Event: re-exported)
 from replcheck.model.reductions import Reductions
 from replcheck.model.resolvers.base import REJECTED
@@ -87,6 +88,7 @@ class System(Narration):
     crash_por = False
     dead_content = False
     symmetry = None
+    relay = False
     _doom = False
 
     def __setattr__(self, name, value):
@@ -146,6 +148,9 @@ class System(Narration):
         # a link; with memoryless forwarding (origin/none) it can repeat it
         # forever: replication does not terminate.
         self.max_hops = len(edges)
+        # Whether that can happen at all (model/propagation.py can_loop): when it
+        # cannot, no loop guard is needed (checks/planner.py).
+        self.loops_possible = self.forwards and can_loop(self.topology, self.loop_mode)
 
         self.clock = spec.clock
         self.offsets = tuple(spec.offset(name) for name in spec.leaders)

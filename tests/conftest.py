@@ -51,7 +51,7 @@ def seed_path():
 
 def force(model, **flags):
     """The model ``model`` with some reductions forced (``ghost``, ``por``,
-    ``dead_content``: bools; ``symmetry``: a hand-made
+    ``dead_content``, ``absorb``: bools; ``symmetry``: a hand-made
     :class:`model.symmetry.Symmetry`, or ``None``), whatever the planner
     would choose: a new model, as reductions are fixed at construction
     (model/reduced.py).  Only tests do this: to reproduce a forced, possibly
@@ -67,9 +67,10 @@ def force(model, **flags):
         base = System(base.spec, ghost=ghost)
     por = flags.get("por", r.por)
     dead = flags.get("dead_content", r.dead_content)
+    absorb = flags.get("absorb", r.absorb)
     if not por:
         return base
-    reduced = Reduced(base, Reductions(ghost=ghost, por=True, dead_content=dead))
+    reduced = Reduced(base, Reductions(ghost=ghost, por=True, dead_content=dead, absorb=absorb))
     sym = flags.get("symmetry", getattr(model, "symmetry", None))
     if sym is not None:
         sym.dead_regs = dead     # as the planner builds it (model/reduced.py)

@@ -179,7 +179,7 @@ def compare_judged(out: Outcome, spec):
     for ghost in ghosts:
         reduced, hook = _reduced_system(spec, ghost)
         judged, ok1 = quiescent_states(reduced, hook)
-        if not (reduced.por or reduced.symmetry):
+        if not (reduced.por or reduced.symmetry or reduced.relay):
             out.skipped["judged-reachable: no reduction applies"] += 1
             return
         plain = System(spec, ghost=ghost)
@@ -190,6 +190,8 @@ def compare_judged(out: Outcome, spec):
         out.made["judged-reachable"] += 1
         if reduced.crash_por:
             out.tags["judged-reachable under crashes"] += 1
+        if reduced.relay:
+            out.tags["judged-reachable under relay turns"] += 1
         extra, missed = judged - reached, reached - judged
         label = "ghost kept" if ghost else "ghost dropped"
         if extra:

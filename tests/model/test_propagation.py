@@ -94,3 +94,39 @@ def test_a_leader_that_is_not_a_single_point_of_failure_never_breaks_convergence
 def test_the_analysis_matches_the_engine_on_the_ring():
     # The converse on a known case: a ring leader *is* a single point of failure.
     assert receivers(t.ring(4), 0, down=frozenset([1])) == frozenset()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_a_graph_that_cannot_loop_never_sets_the_loop_flag(data):
+    """can_loop is a proof: where it says no, no reachable state of the plain
+    model has the replication-loop flag set (so the planner's loop guard is
+    not needed); where a state has it, can_loop said yes."""
+    from replcheck.model import Bounds, System, bfs
+    from replcheck.model import state as st_
+    from replcheck.model.search import EVERY, Property
+    n = data.draw(st.integers(2, 4))
+    leaders = ["a", "b", "c", "d"][:n]
+    pairs = [(x, y) for x in leaders for y in leaders if x != y]
+    edges = data.draw(st.lists(st.sampled_from(pairs), min_size=n - 1, max_size=len(pairs), unique=True))
+    mode = data.draw(st.sampled_from(("origin", "none")))
+    spec = parse_spec({"system": {"leaders": leaders, "topology": "custom", "loop_prevention": mode,
+                                  "edges": [f"{x} -> {y}" for x, y in edges]},
+                       "workload": [{"id": f"{x}1", "leader": x, "key": "k", "set": x} for x in leaders[:2]]},
+                      "<test>", INVARIANTS)
+    system = System(spec)
+    looped = []
+    r = bfs(system, [Property("loop", EVERY, lambda s: looped.append(s) if st_.is_looped(s) else None)],
+            Bounds(max_states=200_000, max_seconds=60))
+    if not system.loops_possible:
+        assert r.complete and not looped
+    elif looped:
+        assert system.loops_possible
+
+
+def test_rings_and_stars_cannot_loop_under_origin_prevention():
+    from replcheck.model.propagation import can_loop
+    for n in (2, 3, 5):
+        assert not can_loop(t.ring(n), "origin")
+        assert not can_loop(t.star(n, 0), "origin")
+        assert can_loop(t.ring(n), "none")

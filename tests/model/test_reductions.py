@@ -112,11 +112,11 @@ def test_seeded_bug_an_unsound_por_is_caught(monkeypatch):
     assert red != full
 
 
-def _reduced(spec, dead_content=False, symmetry=False, ghost=False):
+def _reduced(spec, dead_content=False, symmetry=False, ghost=False, absorb=False):
     from replcheck.model.symmetry import Symmetry
     system = System(spec)
     system = force(system, ghost=ghost)
-    system = force(system, por=True)
+    system = force(system, por=True, absorb=absorb)
     system = force(system, dead_content=dead_content)
     if symmetry:
         system = force(system, symmetry=Symmetry(system))
@@ -130,24 +130,39 @@ def test_each_reduction_on_b1_keeps_the_quiescent_states():
     plain = Options(por=False, dead_variables=False, symmetry=False)
     on, off = check(spec, options=Options(dead_variables=False)), check(spec, options=plain)
     assert (off.stats.states, off.stats.quiescent) == (312_192, 2_827)
-    assert (on.stats.states, on.stats.quiescent) == (14_619, 2_827)
+    # por (ghost kept), deliveries to busy leaders absorbed at their next commit
+    assert (on.stats.states, on.stats.quiescent) == (4_533, 2_827)
     assert any(r.startswith("por: ") for r in on.reductions)
+    assert any(r.startswith("deliveries to a busy leader absorbed") for r in on.reductions)
+    q_ghost, _ = _quiescent_states(force(System(spec), ghost=True))
+    q, n = _quiescent_states(_reduced(spec, ghost=True))
+    assert (n, len(q)) == (14_619, 2_827) and q == q_ghost      # without absorbing
+    q, n = _quiescent_states(_reduced(spec, ghost=True, absorb=True))
+    assert (n, len(q)) == (4_533, 2_827) and q == q_ghost
     # Ghost dropped: states that differed only there merge (2,827 -> 409 quiescent).
     ghostless = System(spec)
     ghostless = force(ghostless, ghost=False)
     q_plain, _ = _quiescent_states(ghostless)
     q, n = _quiescent_states(_reduced(spec))
     assert (n, len(q)) == (5_157, 409) and q == q_plain
+    q, n = _quiescent_states(_reduced(spec, absorb=True))
+    assert (n, len(q)) == (1_275, 409) and q == q_plain
     # A busy leader is only its clock; dead messages dropped: the same 409.
     q, n = _quiescent_states(_reduced(spec, dead_content=True))
     assert (n, len(q)) == (2_091, 409) and q == q_plain
+    q, n = _quiescent_states(_reduced(spec, dead_content=True, absorb=True))
+    assert (n, len(q)) == (903, 409) and q == q_plain
     # One state per orbit of the 3! renamings: 75 representatives stand for the 409.
     sym = _reduced(spec, dead_content=True, symmetry=True)
     q, n = _quiescent_states(sym)
     assert (n, len(q)) == (373, 75)
     assert {img for s in q for img in sym.images(s)} == q_plain
+    sym = _reduced(spec, dead_content=True, symmetry=True, absorb=True)
+    q, n = _quiescent_states(sym)
+    assert (n, len(q)) == (167, 75)
+    assert {img for s in q for img in sym.images(s)} == q_plain
     both = check(spec)
-    assert both.stats.states == 373 and any(r.startswith("symmetry over") for r in both.reductions)
+    assert both.stats.states == 167 and any(r.startswith("symmetry over") for r in both.reductions)
     assert [r.verdict for r in both.results] == [r.verdict for r in off.results] == ["holds"]
 
 
