@@ -68,6 +68,11 @@ class Invariant:
     # proves no trace shortest (docs/reductions.md "Every-state invariants
     # judged at quiescence").  None: never.
     quiescence_suffices: Callable | None = None
+    # System -> True when the check's verdict and kinds are the same at every
+    # image of a state under the symmetry group, so a representative needs one
+    # image judged (checks/planner.py for_images; docs/reductions.md "Judging
+    # the images cheaply").  None: never assumed.
+    same_on_every_image: Callable | None = None
 
     def needs_ghost(self, system) -> bool:
         """Whether checking this invariant on ``system`` reads ghost
@@ -90,6 +95,26 @@ def _labels_of(check):
     def labels(state):
         return kinds_of(check(state))
     return labels
+
+
+def _renaming_invariant(system) -> bool:
+    """Whether convergence and no-lost-writes give the same verdict and
+    kinds at every image of a state under a leader renaming (a renaming
+    maps each leader to one with the same workload shape and each op to
+    the matching op, model/symmetry.py).  Both read contents, the write
+    table and happens-before, which a renaming maps consistently, and
+    compare *values*: the same holds when every key type names writes and
+    never leaders (``renaming_safe``: mv-register) and no two ops of one key
+    write the same value (the renamed value ids are then a bijection of
+    the originals, so equal sibling sets stay equal and unequal ones
+    unequal).  Sufficient, not necessary."""
+    if not all(t.renaming_safe for t in system.types):
+        return False
+    for k in range(len(system.keys)):
+        values = [op.value for op in system.ops if op.key == k and op.value is not None]
+        if len(values) != len(set(values)):
+            return False
+    return True
 
 
 def _convergence(system):
@@ -563,14 +588,15 @@ INVARIANTS: dict[str, Invariant] = {
                   "docs/model.md §5; Vogels, 'Eventually consistent', CACM 2009", _convergence, ghost=False,
                   kinds=lambda system: frozenset({"divergence"}),   # its only Violation
                   # visible(state, l, k) reads only leader l's contents and the write table
-                  holds_when_leaders_alike=True),
+                  holds_when_leaders_alike=True, same_on_every_image=_renaming_invariant),
         Invariant("no-lost-writes", QUIESCENT,
                   "at every quiescent state every acknowledged write is held everywhere unless a causally later"
                   " write superseded it", "docs/model.md §5; DDIA ch. 5 (LWW discards concurrent writes)",
                   _no_lost_writes, labels=_lost_write_kinds, kinds=_lost_write_kinds_possible,
                   # Only types whose "reflected" needs causal supersession read the
                   # ghost (registers, sets); a counter's delta is counted or not.
-                  ghost_for=lambda system: any(getattr(t, "losses_use_hb", True) for t in system.types)),
+                  ghost_for=lambda system: any(getattr(t, "losses_use_hb", True) for t in system.types),
+                  same_on_every_image=_renaming_invariant),
         Invariant("strong-convergence", EVERY,
                   "at every state two live leaders that applied the same writes show the same state",
                   "Shapiro et al., 'Conflict-free replicated data types', SSS 2011 (strong eventual consistency)",

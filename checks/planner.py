@@ -136,25 +136,26 @@ def _label_images(images, labels):
 
 
 def choose(probe: System, ghost: bool, quiescent_only: bool, options,
-           relay_ok: bool | None = None) -> tuple[Reductions, tuple[str, ...]]:
+           relay_ok: bool | None = None, stamps: bool = True) -> tuple[Reductions, tuple[str, ...]]:
     """The reductions that are sound for ``probe``'s spec with the ghost
     kept or dropped (docs/reductions.md), as allowed by ``options``, and the
     notes that say why each is on or off.  ``probe`` is any system of the
     spec: each reduction's ``applicable`` (model/por.py, model/dead_content.py,
     model/symmetry.py, model/relay.py) is asked about the proposed reductions.
     ``relay_ok``: whether the properties allow relay turns
-    (default: ``quiescent_only``; it also allows the replication-loop guard)."""
-    base = Reductions(ghost=ghost)
+    (default: ``quiescent_only``; it also allows the replication-loop guard).
+    ``stamps``: write timestamps kept or dropped (decided by :func:`plan`)."""
+    base = Reductions(ghost=ghost, stamps=stamps)
     if not options.por:
         return base, ()
     ok, why = por.applicable(probe)
     if not ok and (quiescent_only if relay_ok is None else relay_ok):
         rok, rwhy = relay.applicable(probe)
         if rok:
-            return Reductions(ghost=ghost, relay=True), ("por off: " + why, "relay: " + rwhy)
+            return replace(base, relay=True), ("por off: " + why, "relay: " + rwhy)
     if not (ok and quiescent_only):
         return base, ("por off: " + (why if not ok else "an invariant is checked at every state"),)
-    r = Reductions(ghost=ghost, por=True)
+    r = replace(base, por=True)
     notes = ("por: " + why,)
     ok, why = por.absorbable(probe)
     if ok:
@@ -174,7 +175,7 @@ def choose(probe: System, ghost: bool, quiescent_only: bool, options,
 
 
 def reduced(spec: Spec, names, ghost: bool, options,
-            probe: System | None = None) -> tuple[System, list, tuple[str, ...]]:
+            probe: System | None = None, stamps: bool = True) -> tuple[System, list, tuple[str, ...]]:
     """A system with every reduction sound for ``names`` (ghost as given),
     its properties and the notes.  Wrap the properties with
     :func:`for_images` once everything else (vacuity) has wrapped them.
@@ -191,7 +192,7 @@ def reduced(spec: Spec, names, ghost: bool, options,
     # never cleared and every run reaches quiescence (docs/reductions.md "Relay turns").
     relay_ok = all(INVARIANTS[n].scope == search.QUIESCENT or n in moved or n == "replication-terminates"
                    for n in names)
-    r, notes = choose(probe, ghost, quiescent_only, options, relay_ok)
+    r, notes = choose(probe, ghost, quiescent_only, options, relay_ok, stamps)
     system = build(spec, r)
     props = properties(system, names)
     if (system.por or system.relay) and moved:
@@ -232,6 +233,16 @@ def _alike_or(system: System, first, judged, one):
     return check
 
 
+def _on_first(first, judge):
+    """``judge`` on the first image (the identity's) of a representative."""
+    if judge is None:
+        return None
+
+    def judged(state):
+        return judge(first(state))
+    return judged
+
+
 def for_images(system: System, props) -> list:
     """Under symmetry a quiescent representative stands for its orbit:
     every image is judged (the invariants are not assumed symmetric) —
@@ -240,7 +251,11 @@ def for_images(system: System, props) -> list:
     of a representative whose images all have identical leaders, when no op
     can be rejected (so the vacuity watch, which reads the judged state's
     write table, sees the same as over the whole orbit: a renaming maps
-    accepted writes to accepted writes)."""
+    accepted writes to accepted writes).  An invariant whose verdict and
+    kinds are the same at every image (``Invariant.same_on_every_image``:
+    convergence and no-lost-writes over mv-register with distinct values)
+    judges the first image of every representative, under the same
+    condition."""
     if system.symmetry is None:
         return list(props)
     images = _images_once(system)
@@ -250,7 +265,12 @@ def for_images(system: System, props) -> list:
     for p in props:
         check, labels = _judge_images(images, p.check), _label_images(images, p.labels)
         inv = INVARIANTS.get(p.name)
-        if inv is not None and inv.holds_when_leaders_alike and not rejectable:
+        if inv is not None and inv.same_on_every_image is not None and not rejectable \
+                and inv.same_on_every_image(system):
+            # the same verdict and kinds at every image: the identity's alone
+            check = _on_first(first, p.check)
+            labels = _on_first(first, p.labels)
+        elif inv is not None and inv.holds_when_leaders_alike and not rejectable:
             check = _alike_or(system, first, check, p.check)
             labels = _alike_or(system, first, labels, p.labels)
         out.append(replace(p, check=check, labels=labels))
@@ -286,7 +306,13 @@ def plan(spec: Spec, names, engine: str, options) -> Plan:
         kind = ("swarm" if options.workers > 1 else "simulate") if simulate else engine
         one = Search(kind, system, tuple(props), notes, _stop(props, options))
         return Plan(names, (one,), system if ghost else System(spec), watched, exhaustive, notes)
-    system, props, red_notes = reduced(spec, names, ghost, options, base)
+    # Write timestamps nothing reads (docs/reductions.md "Dead timestamps"):
+    # dropped by the breadth-first search, which replays its counterexamples
+    # on the plain model (stamps back in every message and trace).
+    stamps = not (options.dead_variables and not base.stamps_needed())
+    if not stamps:
+        notes += ("timestamps dropped (a wall clock, and no key type reads them)",)
+    system, props, red_notes = reduced(spec, names, ghost, options, base, stamps)
     n_props = len(names) + (1 if guard else 0)
     phased = (system.por and options.dead_variables and ghost_names and len(ghost_names) < n_props
               and not ghost_needed)
@@ -294,14 +320,14 @@ def plan(spec: Spec, names, engine: str, options) -> Plan:
         props, watched = vacuity.watch(system, props, True)
         props = for_images(system, props)
         one = Search("bfs", system, tuple(props), notes + red_notes + fp, _stop(props, options))
-        plain = system if not (system.por or system.relay or not system.ghost) else System(spec)
+        plain = system if not (system.por or system.relay or not system.ghost or not system.stamps) else System(spec)
         return Plan(names, (one,), plain, watched, True, notes + red_notes + fp)
     # Two phases (docs/reductions.md): the invariants that do not read the
     # ghost first, on a ghost-free system with every reduction; then the
     # ghost-reading ones on the ghost-kept reduced system, to the end.  One
     # vacuity watch over both (guarded ops are op indices, the same in both).
     rest = tuple(n for n in names if n not in ghost_names)
-    first, first_props, first_notes = reduced(spec, rest, False, options, base)
+    first, first_props, first_notes = reduced(spec, rest, False, options, base, stamps)
     ghost_props = [p for p in props if p.name in ghost_names]
     watched_props, watched = vacuity.watch(system, list(first_props) + ghost_props, True)
     first_props = for_images(first, watched_props[:len(first_props)])

@@ -51,7 +51,7 @@ def build(spec, reductions: Reductions):
     """The model of ``spec`` under ``reductions``: the plain model when no
     reduction but the ghost's is chosen, else the reduced wrapper over it.
     Dead content and symmetry are layers of done-leader elimination."""
-    base = System(spec, ghost=reductions.ghost)
+    base = System(spec, ghost=reductions.ghost, stamps=reductions.stamps)
     if reductions.relay:
         if reductions.por or reductions.dead_content or reductions.symmetry:
             raise ValueError("relay turns are the reduction of forwarding topologies: never with por")

@@ -9,6 +9,11 @@ Each reduction's soundness argument is in docs/reductions.md:
 ``ghost``
     keep ghost happens-before (write ``hb``, leader causal past); dropped
     only when no resolver and no checked invariant reads it.
+``stamps``
+    keep write timestamps; dropped (every commit stamped ``(0,)``) only
+    under a wall clock when no key type reads them
+    (:meth:`model.system.System.stamps_needed`; docs/reductions.md "Dead
+    timestamps").  A compile-time variant like the ghost.
 ``por``
     done-leader elimination (partial-order reduction); under crash-only
     faults a run first chooses the leaders that crash in it, and those are
@@ -39,6 +44,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Reductions:
     ghost: bool = True
+    stamps: bool = True
     por: bool = False
     dead_content: bool = False
     symmetry: bool = False

@@ -87,6 +87,7 @@ class Symmetry:
             for l in members:
                 self.cls[l] = c
         self.link_of = {e: j for j, e in enumerate(system.edges)}
+        self._owner = tuple(op.leader for op in system.ops)   # the leader that issued each op
         # per leader, what _canonical reads of the system: its class, its ops, its in- and out-links
         self._shape = tuple((self.cls[l], tuple(system.leader_ops[l]), tuple(system.in_links[l]),
                              tuple(system.out_links[l])) for l in range(n))
@@ -263,8 +264,32 @@ class Symmetry:
         nops = len(writes)
         pos = self.pos
         TS = st.TS
-        # A renaming-invariant label per write, then per link.
-        lab = [() if x is None else (pos[w], x[TS]) for w, x in enumerate(writes)]   # the entry's timestamp
+        # A renaming-invariant label per write, then per link: its position in its
+        # leader's ops and its timestamp; with whole-state symmetry (which renames
+        # happens-before) also the positions of the writes it causally follows, each
+        # marked own-leader or not — a renaming keeps both — so leaders whose
+        # writes differ in their causal pasts rank apart even where the stamps are
+        # all alike (dropped timestamps, docs/reductions.md "Dead timestamps").
+        if self.full:
+            owner = self._owner
+            HB = st.HB
+            lab = []
+            for w, x in enumerate(writes):
+                if x is None:
+                    lab.append(())
+                    continue
+                hb = x[HB]
+                seen = []
+                v = 0
+                while hb:
+                    if hb & 1:
+                        seen.append((pos[v], owner[v] == owner[w]))
+                    hb >>= 1
+                    v += 1
+                seen.sort()
+                lab.append((pos[w], x[TS], tuple(seen)))
+        else:
+            lab = [() if x is None else (pos[w], x[TS]) for w, x in enumerate(writes)]   # the entry's timestamp
         label = lab.__getitem__
         qs = [tuple(map(label, q)) if q else () for q in links]
         queue = qs.__getitem__

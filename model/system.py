@@ -73,7 +73,9 @@ def offline_periods(ops, leader_index, offline) -> tuple[tuple[int, int, int], .
 
 
 # Attributes fixed at construction (never written later).
-_FIXED = frozenset({"ghost", "reductions"})
+# The stamp of every commit when timestamps are dropped (System.stamps).
+NO_STAMP = (0,)
+_FIXED = frozenset({"ghost", "stamps", "reductions"})
 
 
 class System(Narration):
@@ -97,7 +99,7 @@ class System(Narration):
                                  " or model.reduced.build(spec, Reductions(...)) (the planner chooses them)")
         object.__setattr__(self, name, value)
 
-    def __init__(self, spec: Spec, *, ghost: bool = True):
+    def __init__(self, spec: Spec, *, ghost: bool = True, stamps: bool = True):
         self.spec = spec
         self.leaders = spec.leaders
         self.n = len(spec.leaders)
@@ -203,7 +205,16 @@ class System(Narration):
         # planner found that no key type and no invariant reads it
         # (docs/reductions.md "Dead variables").
         self.ghost = ghost
-        self.reductions = Reductions(ghost=ghost)
+        # Write timestamps: kept unless the planner found that nothing reads
+        # them — a wall clock (the stamp is the commit's real time and no
+        # leader clock moves) and no key type that uses the clock
+        # (docs/reductions.md "Dead timestamps"); then every commit is stamped
+        # (0,) and runs that differ only in commit order merge.
+        if not stamps and self.stamps_needed():
+            raise ValueError("timestamps can be dropped only under a wall clock with no key type that reads them"
+                             " (System.stamps_needed)")
+        self.stamps = stamps
+        self.reductions = Reductions(ghost=ghost, stamps=stamps)
 
         # Real time (docs/model.md "Real time"): only when some op gives time_ms.
         self.timed = any(op.time_ms is not None for op in ops)
@@ -297,6 +308,14 @@ class System(Narration):
         links, without ``lose_unsent`` (:func:`model.por.faults_are_crash_only`)."""
         from replcheck.model.por import faults_are_crash_only
         return faults_are_crash_only(self)
+
+    def stamps_needed(self) -> bool:
+        """Whether anything reads write timestamps: any clock but a wall
+        clock (a Lamport or HLC stamp also moves leader clocks), or a key
+        type whose catalogue entry uses the clock (``uses_clock``: lww and
+        its presets, first-writer-wins...).  Invariants read them only in
+        their messages, which are rebuilt on the plain model's replay."""
+        return self.clock != "wall" or any(t.ctx.entry.uses_clock for t in self.types)
 
     def ghost_needed_by_types(self) -> bool:
         """Whether some key's resolver reads ghost happens-before (siblings,
@@ -632,6 +651,8 @@ class System(Narration):
         if faults and (faults[2] >> l) & 1:
             off += self.jump_ms[l]
         clock, ts = clocks.tick(self.clock, clock, real + off)
+        if not self.stamps:
+            ts = NO_STAMP
         entry = self.types[k].stamp(op, ts, past if self.ghost else 0, regs[k], writes)
         if self._failover_possible and l != op.origin and not (len(entry) > 2 and entry[DATA] == REJECTED):
             # Committed away from its static home: record where (model/resolvers/register.origin_of).

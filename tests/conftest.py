@@ -70,7 +70,7 @@ def force(model, **flags):
     absorb = flags.get("absorb", r.absorb)
     if not por:
         return base
-    reduced = Reduced(base, Reductions(ghost=ghost, por=True, dead_content=dead, absorb=absorb))
+    reduced = Reduced(base, Reductions(ghost=ghost, stamps=base.stamps, por=True, dead_content=dead, absorb=absorb))
     sym = flags.get("symmetry", getattr(model, "symmetry", None))
     if sym is not None:
         sym.dead_regs = dead     # as the planner builds it (model/reduced.py)

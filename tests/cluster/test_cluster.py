@@ -70,7 +70,10 @@ def _same(a, b, where=""):
         if x.trace is not None:
             assert len(x.trace) == len(y.trace), (w, len(x.trace), len(y.trace))
             assert y.anomaly in y.anomalies or not y.anomalies, w
-    assert a.complete == b.complete and a.cut == b.cut, where
+    # A search that stops once every kind is found (docs/engine.md) may stop on
+    # one side only: the distributed BFS looks between levels, and a small
+    # phase can end there first.  Neither side was cut by a bound.
+    assert a.cut == b.cut and (a.complete == b.complete or (a.cut is None and b.complete)), where
     if a.complete:
         assert (a.stats.states, a.stats.quiescent, a.stats.transitions) == \
                (b.stats.states, b.stats.quiescent, b.stats.transitions), where
@@ -124,9 +127,9 @@ def test_b3_on_the_cluster_is_the_local_run(cluster):
     metrics = []
     a, b = check(spec), bfs.check(cluster, spec, metrics=metrics)
     _same(a, b, "B3")
-    assert len(metrics) == 1 and metrics[0].partitions == 2 and sum(metrics[0].states_per_partition) == 7_893
+    assert len(metrics) == 1 and metrics[0].partitions == 2 and sum(metrics[0].states_per_partition) == 2_377
     assert (a.stats.states, a.stats.quiescent, a.stats.transitions) == \
-           (b.stats.states, b.stats.quiescent, b.stats.transitions) == (7_916, 1_106, 26_066)
+           (b.stats.states, b.stats.quiescent, b.stats.transitions) == (2_429, 1_106, 14_766)
     assert [r.path for r in a.results] == [r.path for r in b.results]
 
 
@@ -141,7 +144,7 @@ def test_a_long_depth_first_phase_goes_to_the_cluster(cluster):
 
 
 def test_distributed_bfs_honours_max_states(cluster):
-    spec = load(ROOT / "bench" / "specs" / "B1.toml").with_bounds(max_states=300)
+    spec = load(ROOT / "bench" / "specs" / "B1.toml").with_bounds(max_states=60)
     rep = bfs.check(cluster, spec)
     local = check(spec)   # a later phase gets at least one state (checks/verdict.py), locally too
     assert not rep.complete and rep.cut == "max_states" and rep.stats.states <= local.stats.states

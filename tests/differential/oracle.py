@@ -161,12 +161,13 @@ def quiescent_states(system, properties_hook=None, bounds: Bounds = Bounds(max_s
     return seen, r.complete
 
 
-def _reduced_system(spec, ghost: bool):
+def _reduced_system(spec, ghost: bool, stamps: bool = True):
     """The system and quiescent hook the default engine searches with
     (checks/planner.py): ghost happens-before dropped (when no resolver
-    reads it) or kept (the two-phase search's second phase)."""
+    reads it) or kept (the two-phase search's second phase), timestamps
+    kept or dropped (when nothing reads them)."""
     from replcheck.checks import planner
-    reductions, _ = planner.choose(System(spec), ghost, True, Options())
+    reductions, _ = planner.choose(System(spec), ghost, True, Options(), stamps=stamps)
     from replcheck.model.reduced import build
     return build(spec, reductions), planner.for_images
 
@@ -175,14 +176,16 @@ def compare_judged(out: Outcome, spec):
     """``judged-reachable``: the reduced engine judges exactly the
     quiescent states that plain runs reach (same ghost setting), with the
     ghost dropped where nothing needs it and with it kept."""
-    ghosts = (True,) if System(spec).ghost_needed_by_types() else (False, True)
-    for ghost in ghosts:
-        reduced, hook = _reduced_system(spec, ghost)
+    probe = System(spec)
+    ghosts = (True,) if probe.ghost_needed_by_types() else (False, True)
+    stamps = (True,) if probe.stamps_needed() else (True, False)
+    for ghost, stamp in [(g, s) for g in ghosts for s in stamps]:
+        reduced, hook = _reduced_system(spec, ghost, stamp)
         judged, ok1 = quiescent_states(reduced, hook)
         if not (reduced.por or reduced.symmetry or reduced.relay):
             out.skipped["judged-reachable: no reduction applies"] += 1
             return
-        plain = System(spec, ghost=ghost)
+        plain = System(spec, ghost=ghost, stamps=stamp)
         reached, ok2 = quiescent_states(plain)
         if not (ok1 and ok2):
             out.skipped["judged-reachable: a bound cut one side"] += 1
@@ -193,7 +196,9 @@ def compare_judged(out: Outcome, spec):
         if reduced.relay:
             out.tags["judged-reachable under relay turns"] += 1
         extra, missed = judged - reached, reached - judged
-        label = "ghost kept" if ghost else "ghost dropped"
+        label = ("ghost kept" if ghost else "ghost dropped") + ("" if stamp else ", timestamps dropped")
+        if not stamp:
+            out.tags["judged-reachable with timestamps dropped"] += 1
         if extra:
             out.disagree("judged-reachable", None, f"{label}: {len(extra)} judged quiescent state(s) no plain"
                                                    " run reaches")

@@ -28,6 +28,8 @@ SPECS = {
     "B1-mv-register": lambda: load(BENCH / "B1.toml").with_resolver("mv-register"),
     "B6b": lambda: load(BENCH / "B6b.toml"),
     "lww-3x1-crash": _crash_spec,
+    # whole-state symmetry, timestamps dropped: the signature reads happens-before
+    "B6-mv-register": lambda: load(BENCH / "B6.toml"),
 }
 
 
