@@ -194,13 +194,16 @@ def lost_writes(system, state):
     return [(x.leader, x.write, x.culprits, x.anomaly == CAUSALLY_LATER) for x in losses(system, state)]
 
 
+UNREPLICATED = "unreplicated-write-lost"
+
+
 def _loss_kind(state, x) -> str:
     """The anomaly a :class:`Loss` shows, as :func:`_no_lost_writes` names it:
     causally later first, then a write that never arrived, else the type's."""
     if x.anomaly == CAUSALLY_LATER:
         return CAUSALLY_LATER
     if not (st.applied(state, x.leader) >> x.write) & 1:
-        return "unreplicated-write-lost"
+        return UNREPLICATED
     return x.anomaly
 
 
@@ -217,7 +220,9 @@ def _lost_write_kinds_possible(system) -> frozenset | None:
     or hybrid logical clocks with every op a ``set``, no fault but crashes
     (crash-only faults: no ``lose_unsent``, docs/reductions.md "Crash-only
     faults"), no offline period, FIFO links and every leader sending to
-    every other (all-to-all, nothing forwarded); ``None`` (unknown)
+    every other (all-to-all, nothing forwarded); ``{lost-update,
+    unreplicated-write-lost}`` under the same conditions on any other
+    topology (a ring, a star, a custom graph); ``None`` (unknown)
     otherwise.
 
     * ``unreplicated-write-lost`` needs a write that never reached a live
@@ -242,17 +247,20 @@ def _lost_write_kinds_possible(system) -> frozenset | None:
     """
     if system.general and not system.faults_are_crash_only():
         return None
-    if system.clock not in ("lamport", "hlc") or system.offline_periods or system.forwards:
+    if system.clock not in ("lamport", "hlc") or system.offline_periods:
         return None
     if any(op.kind != "set" for op in system.ops):
-        return None
-    n = system.n
-    if any(len(system.out_links[l]) != n - 1 for l in range(n)):
         return None
     for t in system.types:
         ctx = getattr(t, "ctx", None)
         if type(t) is not LWW or ctx is None or not ctx.entry.largest_stamp_only:   # exactly lww's register
             return None
+    n = system.n
+    if system.forwards or any(len(system.out_links[l]) != n - 1 for l in range(n)):
+        # A write reaches some leaders only through others: a crash on its path,
+        # or a leader no path reaches, leaves it unreplicated.  Still never
+        # causally later (the stamp argument above does not read the topology).
+        return frozenset({LOST_UPDATE, UNREPLICATED})
     return frozenset({LOST_UPDATE})
 
 

@@ -192,8 +192,11 @@ class DataType:
         """Register rule (docs/model.md §5): a committed write ``w`` that reached a
         live leader is lost at live leader ``L`` when ``L`` does not hold it
         (as value or sibling) and no write to the key causally follows it.
-        It is *causally later* when a write that happens-before ``w`` is what
-        ``L`` holds instead."""
+        It is *causally later* when ``L`` applied ``w`` and a write that
+        happens-before ``w`` is what ``L`` holds instead (its timestamp lost);
+        a ``w`` that never reached ``L`` (a crash on its only path) lost no
+        comparison, whatever ``L`` holds: it is not causally later
+        (checks/invariants.py then names it ``unreplicated-write-lost``)."""
         writes = st.writes(state)
         committed = 0
         superseded = 0
@@ -210,6 +213,7 @@ class DataType:
             return out
         reflected = self.reflected
         for l in live:
+            applied = st.applied(state, l)
             held = tuple(reflected(st.content(state, l, k), writes))
             held_mask = 0
             for h in held:
@@ -219,7 +223,7 @@ class DataType:
             while lost:
                 if lost & 1:
                     hb = writes[w][HB]
-                    later = any((hb >> h) & 1 for h in held)
+                    later = (applied >> w) & 1 and any((hb >> h) & 1 for h in held)
                     out.append(Loss(l, w, tuple(held), CAUSALLY_LATER if later else LOST_UPDATE))
                 lost >>= 1
                 w += 1

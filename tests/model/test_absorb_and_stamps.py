@@ -12,6 +12,7 @@ from replcheck.checks.verdict import Options, check
 from replcheck.model import faults as fl
 from replcheck.model import parse_spec, por
 from replcheck.model.reduced import Reduced
+from replcheck.model.state import LINKS
 from replcheck.model.system import System
 from tests.conftest import force, make_spec
 from tests.model.test_reductions import (_paths_to_quiescent, _quiescent_states, _reduced, _replay, _spec,
@@ -82,7 +83,7 @@ def test_seeded_bug_absorbing_only_whole_queues_is_caught(monkeypatch):
     real = Reduced._successors_absorb
 
     def whole_queues_only(self, state, settle):
-        links = state[1]
+        links = state[LINKS]
 
         def takes_all(a):
             if a >= self.nops and fl.kind_of(a) == 0:

@@ -23,10 +23,15 @@ def _spec(data):
     return parse_spec(data, "<test>", INVARIANTS)
 
 
-def quiescent_lengths(model) -> dict:
+class TooBig(Exception):
+    """A generated spec whose plain search passes the test's bound."""
+
+
+def quiescent_lengths(model, limit: int = 60_000) -> dict:
     """Every judged state of ``model`` (no progress event enabled; for the
     plain model faults are not progress) with the least number of plain
-    events on a run to it (a DOOM choice is not an event)."""
+    events on a run to it (a DOOM choice is not an event); :class:`TooBig`
+    past ``limit`` states."""
     base = getattr(model, "fault_base", float("inf"))
     init = model.initial_state()
     seen = {init}
@@ -41,6 +46,8 @@ def quiescent_lengths(model) -> dict:
             for a, t in succ:
                 if t not in seen:
                     seen.add(t)
+                    if len(seen) > limit:
+                        raise TooBig(limit)
                     nxt.append((t, n + (0 if fl.kind_of(a) == fl.DOOM else 1)))
         frontier = nxt
     return out, len(seen)
@@ -134,7 +141,10 @@ def test_generated_forwarding_specs_judge_the_plain_quiescent_states(data):
     ok, _ = relay.applicable(System(spec))
     if not ok:
         return
-    assert_same_judged(spec)
+    try:
+        assert_same_judged(spec)
+    except TooBig:
+        return      # (a custom graph without loop prevention can pass any bound)
 
 
 def test_planner_chooses_relay_on_a_ring_and_says_so():
