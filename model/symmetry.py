@@ -255,6 +255,35 @@ class Symmetry:
         d["_memo"] = {}
         return d
 
+    def _labels(self, writes) -> list:
+        """A renaming-invariant label per write: its position in its leader's
+        ops and its timestamp; with whole-state symmetry (which renames
+        happens-before) also the positions of the writes it causally follows,
+        each marked own-leader or not — a renaming keeps both — so leaders whose
+        writes differ in their causal pasts rank apart even where the stamps
+        are all alike (dropped timestamps, docs/reductions.md "Dead
+        timestamps")."""
+        pos, TS = self.pos, st.TS
+        if not self.full:
+            return [() if x is None else (pos[w], x[TS]) for w, x in enumerate(writes)]
+        owner, HB = self._owner, st.HB
+        lab = []
+        for w, x in enumerate(writes):
+            if x is None:
+                lab.append(())
+                continue
+            hb = x[HB]
+            seen = []
+            v = 0
+            while hb:
+                if hb & 1:
+                    seen.append((pos[v], owner[v] == owner[w]))
+                hb >>= 1
+                v += 1
+            seen.sort()
+            lab.append((pos[w], x[TS], tuple(seen)))
+        return lab
+
     def _canonical(self, state):
         """The orbit's representative: leaders sorted by a renaming-invariant
         signature within their class; among leaders whose signatures tie,
@@ -262,34 +291,7 @@ class Symmetry:
         leaders, links, writes = st.leaders(state), st.links(state), st.writes(state)
         n = len(leaders)
         nops = len(writes)
-        pos = self.pos
-        TS = st.TS
-        # A renaming-invariant label per write, then per link: its position in its
-        # leader's ops and its timestamp; with whole-state symmetry (which renames
-        # happens-before) also the positions of the writes it causally follows, each
-        # marked own-leader or not — a renaming keeps both — so leaders whose
-        # writes differ in their causal pasts rank apart even where the stamps are
-        # all alike (dropped timestamps, docs/reductions.md "Dead timestamps").
-        if self.full:
-            owner = self._owner
-            HB = st.HB
-            lab = []
-            for w, x in enumerate(writes):
-                if x is None:
-                    lab.append(())
-                    continue
-                hb = x[HB]
-                seen = []
-                v = 0
-                while hb:
-                    if hb & 1:
-                        seen.append((pos[v], owner[v] == owner[w]))
-                    hb >>= 1
-                    v += 1
-                seen.sort()
-                lab.append((pos[w], x[TS], tuple(seen)))
-        else:
-            lab = [() if x is None else (pos[w], x[TS]) for w, x in enumerate(writes)]   # the entry's timestamp
+        lab = self._labels(writes)
         label = lab.__getitem__
         qs = [tuple(map(label, q)) if q else () for q in links]
         queue = qs.__getitem__
