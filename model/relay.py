@@ -62,7 +62,7 @@ from itertools import combinations
 from replcheck.model import faults as fl
 from replcheck.model.por import crash_only
 from replcheck.model.state import APPLIED, AUX_MASK, FAULTS, LEADERS, LINKS, MSG_BITS, WRITES
-from replcheck.model.system import System
+from replcheck.model.system import System, adopt
 
 
 def applicable(system) -> tuple[bool, str]:
@@ -101,17 +101,8 @@ class Relayed:
     relay = True
 
     def __init__(self, base: System):
+        adopt(self, base)
         d = self.__dict__
-        own = set(dir(Relayed))
-        # The plain model's attributes and primitive steps, copied once (as
-        # model/reduced.py does: no __getattr__ on the hot path).
-        for name in dir(type(base)):
-            if not name.startswith("__") and name not in own:
-                d[name] = getattr(base, name)
-        for name, value in vars(base).items():
-            if name not in own:
-                d[name] = value
-        d["base"] = base
         d["_doom"] = base.general
         d["fault_base"] = float("inf") if base.general else base.fault_base
         if base.general:

@@ -78,6 +78,25 @@ NO_STAMP = (0,)
 _FIXED = frozenset({"ghost", "stamps", "reductions"})
 
 
+def adopt(wrapper, base) -> None:
+    """Copy into ``wrapper`` (a wrapper model: model/reduced.py,
+    model/relay.py) everything of the plain model ``base`` that the
+    wrapper's class does not define — its compiled spec, its primitive
+    commit and delivery steps — once, so reading it costs what reading an
+    own attribute costs (a class with ``__getattr__`` would lose CPython's
+    attribute specialisation: measured 8-10 % slower on B7), and set
+    ``wrapper.base``."""
+    d = wrapper.__dict__
+    own = set(dir(type(wrapper)))
+    for name in dir(type(base)):
+        if not name.startswith("__") and name not in own:
+            d[name] = getattr(base, name)
+    for name, value in vars(base).items():
+        if name not in own:
+            d[name] = value
+    d["base"] = base
+
+
 class System(Narration):
     """The plain transition system of one spec (pure, deterministic): no
     reduction.  ``ghost=False`` compiles it without ghost happens-before
